@@ -1,0 +1,47 @@
+"""Scholia: annotated close reading. ``create_app`` is the only way an app is made."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app.config import build_config, load_secret_key
+from app.database import configure_engine
+from app.extensions import csrf, db, login_manager, migrate
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        static_folder="../static",
+        template_folder="../templates",
+        instance_relative_config=True,
+    )
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(build_config(app.instance_path))
+    app.config.update(config or {})
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = load_secret_key(app.instance_path)
+
+    if app.config["PROXY_COUNT"]:
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+
+    from app import cli, errors, security
+    from app.views import auth, library
+
+    app.register_blueprint(library.bp)
+    app.register_blueprint(auth.bp)
+    security.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,64 @@
+"""Flask commands: ``flask --app wsgi seed | import-text | create-user``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+
+from app.extensions import db
+from app.services import accounts, importer
+
+
+def _import(path: Path, slug: str | None = None) -> importer.ImportResult:
+    try:
+        result = importer.import_file(db.session, path, slug)
+    except importer.TextImportError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    return result
+
+
+def _report(result: importer.ImportResult) -> None:
+    text = result.text
+    count = len(text.current_revision.paragraphs)
+    click.echo(f"{result.status}: {text.slug} — {text.title} ({count} paragraphs)")
+
+
+@click.command("seed")
+def seed_command() -> None:
+    """Import every text in seeds/ (already imported, unchanged texts are left alone)."""
+    seeds_dir = Path(current_app.config["SEEDS_DIR"])
+    for path in importer.seed_files(seeds_dir):
+        _report(_import(path))
+
+
+@click.command("import-text")
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--slug", help="URL name for the text (default: from the file name).")
+def import_text_command(path: Path, slug: str | None) -> None:
+    """Import one .txt or .md file, or add a revision to the text it updates."""
+    _report(_import(path, slug))
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--name", required=True, help="Display name.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--admin", is_flag=True, help="Make the account a site administrator.")
+def create_user_command(email: str, name: str, password: str, admin: bool) -> None:
+    """Create an account (with --admin, a site administrator)."""
+    try:
+        user = accounts.create_user(db.session, email, name, password, is_admin=admin)
+    except accounts.AccountError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"created {'admin ' if admin else ''}user {user.email}")
+
+
+def init_app(app: Flask) -> None:
+    for command in (seed_command, import_text_command, create_user_command):
+        app.cli.add_command(command)

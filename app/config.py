@@ -1,0 +1,79 @@
+"""Configuration: defaults first, then the environment.
+
+Every setting a deployment changes is read from an environment variable of the same name
+(``DATABASE_URL``, ``SECRET_KEY``, ...), so one image serves laptop, CI and a fleet of app servers.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def load_secret_key(instance_path: str) -> str:
+    """Generated once and kept in the instance folder, so restarts and workers share sessions.
+
+    Several app servers behind a load balancer must set ``SECRET_KEY`` to the same value instead.
+    """
+    key_file = Path(instance_path) / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_hex(32)
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    # O_EXCL: if two workers race on first start, the loser reads the winner's key.
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return key_file.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the ``postgres://`` spellings hosts hand out; we drive psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def build_config(instance_path: str) -> dict:
+    """Settings for ``create_app``; tests pass overrides on top of these."""
+    database_url = os.environ.get("DATABASE_URL") or "sqlite:///" + os.path.join(
+        instance_path, "scholia.sqlite3"
+    )
+    return {
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or None,
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        # Secure is also set per request when the request came over HTTPS (see security.py).
+        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
+        "PERMANENT_SESSION_LIFETIME": timedelta(days=14),
+        # CSRF tokens live as long as the session, so a long reading session can still post.
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        # Number of reverse proxies in front of the app whose X-Forwarded-* headers we trust.
+        "PROXY_COUNT": _int("SCHOLIA_PROXY_COUNT", 0),
+        "LOGIN_WINDOW_MINUTES": _int("SCHOLIA_LOGIN_WINDOW_MINUTES", 15),
+        "LOGIN_FAILURES_PER_ACCOUNT": _int("SCHOLIA_LOGIN_FAILURES_PER_ACCOUNT", 5),
+        "LOGIN_FAILURES_PER_ADDRESS": _int("SCHOLIA_LOGIN_FAILURES_PER_ADDRESS", 20),
+        "SEEDS_DIR": os.environ.get("SCHOLIA_SEEDS_DIR")
+        or str(Path(__file__).resolve().parent.parent / "seeds"),
+    }

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Text as SAText
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import created_at_column
+
+# Canonical content joins paragraphs with a blank line; annotation offsets count in it.
+PARAGRAPH_SEPARATOR = "\n\n"
+
+
+class ParagraphRole(enum.StrEnum):
+    CAPTION = "caption"
+    FRONT_MATTER = "front_matter"
+    BODY = "body"
+    CITATION = "citation"
+
+    @property
+    def is_front_matter(self) -> bool:
+        return self in (ParagraphRole.CAPTION, ParagraphRole.FRONT_MATTER)
+
+
+class Text(db.Model):
+    """A work in the library; its words live in revisions, the newest of which is shown."""
+
+    __tablename__ = "text"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    author: Mapped[str] = mapped_column(String(200), default="")
+    citation: Mapped[str] = mapped_column(SAText, default="")
+    source_name: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = created_at_column()
+    current_revision_id: Mapped[int | None] = mapped_column(
+        ForeignKey("text_revision.id", use_alter=True, ondelete="SET NULL")
+    )
+
+    current_revision: Mapped[TextRevision | None] = relationship(
+        foreign_keys=[current_revision_id], post_update=True
+    )
+    revisions: Mapped[list[TextRevision]] = relationship(
+        back_populates="text",
+        foreign_keys="TextRevision.text_id",
+        order_by="TextRevision.number",
+        cascade="all, delete-orphan",
+    )
+
+
+class TextRevision(db.Model):
+    """One immutable version of a text's paragraphs; a re-import with changes adds a revision."""
+
+    __tablename__ = "text_revision"
+    __table_args__ = (UniqueConstraint("text_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text_id: Mapped[int] = mapped_column(ForeignKey("text.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    # SHA-256 of title, author, citation and paragraphs with roles: makes re-import idempotent.
+    content_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = created_at_column()
+
+    text: Mapped[Text] = relationship(back_populates="revisions", foreign_keys=[text_id])
+    paragraphs: Mapped[list[Paragraph]] = relationship(
+        back_populates="revision", order_by="Paragraph.number", cascade="all, delete-orphan"
+    )
+
+    @property
+    def content(self) -> str:
+        return PARAGRAPH_SEPARATOR.join(p.body for p in self.paragraphs)
+
+    def spans(self) -> list[ParagraphSpan]:
+        """Each paragraph with its [start, end) offsets in ``content``."""
+        spans, start = [], 0
+        for paragraph in self.paragraphs:
+            end = start + len(paragraph.body)
+            spans.append(ParagraphSpan(paragraph, start, end))
+            start = end + len(PARAGRAPH_SEPARATOR)
+        return spans
+
+
+@dataclass(frozen=True)
+class ParagraphSpan:
+    paragraph: Paragraph
+    start: int
+    end: int
+
+
+class Paragraph(db.Model):
+    __tablename__ = "paragraph"
+    __table_args__ = (UniqueConstraint("revision_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    revision_id: Mapped[int] = mapped_column(
+        ForeignKey("text_revision.id", ondelete="CASCADE"), index=True
+    )
+    # 1-based position in the text; the reader sees it as ¶N and links to it as #pN.
+    number: Mapped[int] = mapped_column(Integer)
+    role: Mapped[ParagraphRole] = mapped_column(
+        Enum(
+            ParagraphRole,
+            native_enum=False,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+        )
+    )
+    body: Mapped[str] = mapped_column(SAText)
+
+    revision: Mapped[TextRevision] = relationship(back_populates="paragraphs")

@@ -1,0 +1,1 @@
+"""HTML blueprints: parse the request, call a service, render a template."""

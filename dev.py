@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""The project's command list, runnable with nothing but Python 3.11+.
+
+    python3 dev.py serve   install, migrate, load seeds/, serve at http://127.0.0.1:5000
+    python3 dev.py test    install test tools, lint, run the whole suite (pytest args pass on)
+    python3 dev.py lint    ruff check and format check only
+
+Each command first makes ./.venv and installs the requirements into it (again only when a
+requirements file changed), so a fresh clone needs no other step.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def run(*args: str | Path, env: dict | None = None) -> None:
+    print("+", " ".join(str(a) for a in args), flush=True)
+    subprocess.run([str(a) for a in args], cwd=ROOT, check=True, env=env)
+
+
+def ensure_venv(requirements: str) -> None:
+    if not (BIN / "python").exists():
+        print(f"creating {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+    files = sorted(ROOT.glob("requirements*.txt"))
+    digest = hashlib.sha256(
+        b"".join(f.read_bytes() for f in files) + requirements.encode()
+    ).hexdigest()
+    stamp = VENV / f".installed-{requirements}"
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    run(BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    run(BIN / "python", "-m", "pip", "install", "--quiet", "-r", ROOT / requirements)
+    stamp.write_text(digest)
+
+
+def flask(*args: str) -> None:
+    run(BIN / "flask", "--app", "wsgi", *args)
+
+
+def serve(extra: list[str]) -> None:
+    ensure_venv("requirements.txt")
+    flask("db", "upgrade")
+    flask("seed")
+    workers = os.environ.get("SCHOLIA_WORKERS", "2")
+    bind = os.environ.get("SCHOLIA_BIND", "127.0.0.1:5000")
+    print(f"\nScholia is at http://{bind}/  (Ctrl+C stops it)\n", flush=True)
+    os.execv(  # noqa: S606 (replace this process with the server)
+        BIN / "gunicorn",
+        [
+            str(BIN / "gunicorn"),
+            "-w",
+            workers,
+            "-b",
+            bind,
+            "--access-logfile",
+            "-",
+            *extra,
+            "wsgi:app",
+        ],
+    )
+
+
+def ensure_chromium() -> None:
+    """Browser tests drive Debian's Chromium; as root on Debian we can install it ourselves."""
+    if CHROMIUM.exists():
+        return
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        run("apt-get", "update", "-qq", env=env)
+        run("apt-get", "install", "-y", "-qq", "chromium", env=env)
+    else:
+        print(
+            "note: /usr/bin/chromium is missing, so browser tests will be skipped; "
+            "install it with: sudo apt-get install chromium",
+            flush=True,
+        )
+
+
+def lint(_extra: list[str] | None = None) -> None:
+    ensure_venv("requirements-dev.txt")
+    run(BIN / "ruff", "check", ".")
+    run(BIN / "ruff", "format", "--check", ".")
+
+
+def test(extra: list[str]) -> None:
+    ensure_venv("requirements-dev.txt")
+    ensure_chromium()
+    lint()
+    run(BIN / "python", "-m", "pytest", *extra)
+
+
+COMMANDS = {"serve": serve, "test": test, "lint": lint}
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
+        sys.exit(__doc__)
+    try:
+        COMMANDS[sys.argv[1]](sys.argv[2:])
+    except subprocess.CalledProcessError as error:
+        sys.exit(error.returncode)
