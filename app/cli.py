@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from app.extensions import db
 from app.services import accounts, importer
@@ -28,6 +29,7 @@ def _report(result: importer.ImportResult) -> None:
 
 
 @click.command("seed")
+@with_appcontext
 def seed_command() -> None:
     """Import every text in seeds/ (already imported, unchanged texts are left alone)."""
     seeds_dir = Path(current_app.config["SEEDS_DIR"])
@@ -36,6 +38,7 @@ def seed_command() -> None:
 
 
 @click.command("import-text")
+@with_appcontext
 @click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--slug", help="URL name for the text (default: from the file name).")
 def import_text_command(path: Path, slug: str | None) -> None:
@@ -44,6 +47,7 @@ def import_text_command(path: Path, slug: str | None) -> None:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("email")
 @click.option("--name", required=True, help="Display name.")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)

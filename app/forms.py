@@ -6,6 +6,10 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from app.services.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
+PASSWORD_LENGTH_MESSAGE = (
+    f"Passwords need {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters."
+)
+
 
 class LoginForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
@@ -23,7 +27,14 @@ class RegisterForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
     password = PasswordField(
         "Password",
-        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH)],
+        validators=[
+            DataRequired(),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=MAX_PASSWORD_LENGTH,
+                message=PASSWORD_LENGTH_MESSAGE,
+            ),
+        ],
         description=f"At least {MIN_PASSWORD_LENGTH} characters.",
     )
     confirm = PasswordField(

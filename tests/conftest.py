@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from flask_migrate import upgrade
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from app import create_app
 from app.config import normalise_database_url
@@ -85,10 +86,21 @@ def app(migrated_database, tmp_path):
 
 
 @pytest.fixture
-def session(app):
-    """The app's session inside an app context, for service and model tests."""
+def engine(app):
     with app.app_context():
-        yield db.session
+        return db.engine
+
+
+@pytest.fixture
+def session(engine):
+    """A session of the test's own, as services receive one.
+
+    Deliberately not the app's scoped session inside a pushed app context: requests made by the
+    test client while a context is pushed would share it (and ``g``), hiding bugs that real,
+    separate requests would show.
+    """
+    with Session(engine) as session:
+        yield session
 
 
 @pytest.fixture

@@ -34,6 +34,7 @@ def _safe_next(target: str | None) -> str:
         target
         and target.startswith("/")
         and not target.startswith("//")
+        and "\\" not in target  # browsers read "/\\host" as "//host"
         and not urlsplit(target).netloc
     ):
         return target

@@ -67,7 +67,9 @@ def test_every_response_carries_security_headers(client, seeded):
     for path in ("/", "/texts/carr-rapprochement", "/auth/login", "/nowhere"):
         headers = client.get(path).headers
         csp = headers["Content-Security-Policy"]
-        assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
+        assert (
+            "script-src 'self'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
+        )
         assert "frame-ancestors 'none'" in csp
         assert headers["X-Content-Type-Options"] == "nosniff"
         assert headers["Referrer-Policy"] == "same-origin"
@@ -86,14 +88,11 @@ def test_pages_load_no_assets_from_other_origins(client, seeded):
             assert not re.match(r"^(https?:)?//", url), f"{path} loads {url}"
 
 
-def test_reading_page_query_count_is_constant(app, client, seeded):
+def test_reading_page_query_count_is_constant(engine, client, seeded):
     from sqlalchemy import event
 
-    from app.extensions import db
-
-    with app.app_context():
-        statements: list[str] = []
-        event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
-        client.get("/texts/carr-rapprochement")
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    client.get("/texts/carr-rapprochement")
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     assert len(selects) <= 3, selects
