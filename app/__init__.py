@@ -37,10 +37,13 @@ def create_app(config: dict | None = None) -> Flask:
         configure_engine(db.engine)
 
     from app import cli, errors, security
-    from app.views import auth, library
+    from app.api import bp as api_bp
+    from app.views import auth, library, notes
 
     app.register_blueprint(library.bp)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(notes.bp)
+    app.register_blueprint(api_bp)
     security.init_app(app)
     errors.init_app(app)
     cli.init_app(app)

@@ -26,6 +26,9 @@ def _report(result: importer.ImportResult) -> None:
     text = result.text
     count = len(text.current_revision.paragraphs)
     click.echo(f"{result.status}: {text.slug} — {text.title} ({count} paragraphs)")
+    if result.anchoring:
+        moved = ", ".join(f"{n} {what}" for what, n in result.anchoring.items())
+        click.echo(f"  annotations: {moved}")
 
 
 @click.command("seed")

@@ -4,12 +4,12 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy import Text as SAText
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.base import created_at_column
+from app.models.base import created_at_column, str_enum
 
 # Canonical content joins paragraphs with a blank line; annotation offsets count in it.
 PARAGRAPH_SEPARATOR = "\n\n"
@@ -102,14 +102,7 @@ class Paragraph(db.Model):
     )
     # 1-based position in the text; the reader sees it as ¶N and links to it as #pN.
     number: Mapped[int] = mapped_column(Integer)
-    role: Mapped[ParagraphRole] = mapped_column(
-        Enum(
-            ParagraphRole,
-            native_enum=False,
-            length=20,
-            values_callable=lambda e: [m.value for m in e],
-        )
-    )
+    role: Mapped[ParagraphRole] = mapped_column(str_enum(ParagraphRole))
     body: Mapped[str] = mapped_column(SAText)
 
     revision: Mapped[TextRevision] = relationship(back_populates="paragraphs")

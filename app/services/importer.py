@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from app.database import begin_write
 from app.models import Paragraph, ParagraphRole, Text, TextRevision
+from app.services import annotations
 
 MAX_FILE_BYTES = 1024 * 1024
 SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown"}
@@ -67,6 +68,8 @@ class ParsedText:
 class ImportResult:
     text: Text
     status: str  # "created", "revised" or "unchanged"
+    # For a revision: how many annotations stayed, moved with their words, or became orphans.
+    anchoring: dict[str, int] = field(default_factory=dict)
 
 
 def slugify(value: str) -> str:
@@ -202,11 +205,13 @@ def store(session: Session, parsed: ParsedText, source_name: str) -> ImportResul
         Paragraph(number=n, role=role, body=body)
         for n, (role, body) in enumerate(parsed.paragraphs, 1)
     ]
+    previous = text.current_revision
     text.revisions.append(revision)
     session.flush()
     text.current_revision = revision
     session.flush()
-    return ImportResult(text, status)
+    moved = annotations.reanchor(session, text, revision) if previous else {}
+    return ImportResult(text, status, moved)
 
 
 def import_file(session: Session, path: Path, slug: str | None = None) -> ImportResult:

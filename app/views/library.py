@@ -1,7 +1,8 @@
 from flask import Blueprint, abort, render_template
+from flask_login import current_user
 
 from app.extensions import db
-from app.services import texts
+from app.services import annotations, texts
 
 bp = Blueprint("library", __name__)
 
@@ -15,7 +16,12 @@ def index():
 @bp.get("/texts/<slug>")
 def read(slug: str):
     """A text, paragraph by paragraph, with a margin for notes."""
-    view = texts.reading_view(db.session, slug)
+    view = texts.reading_view(db.session, slug, current_user)
     if view is None:
         abort(404, description="There is no text at this address.")
-    return render_template("library/read.html", view=view)
+    suggestions = (
+        annotations.tag_suggestions(db.session, current_user)
+        if current_user.is_authenticated
+        else []
+    )
+    return render_template("library/read.html", view=view, tag_suggestions=suggestions)

@@ -11,7 +11,7 @@ TITLE = "Rapprochement; how the Bolsheviks came to love capitalists"
 
 
 def _paragraph_texts(html: str) -> list[str]:
-    return [unescape(p) for p in re.findall(r'<p class="para">(.*?)</p>', html, re.DOTALL)]
+    return [unescape(p) for p in re.findall(r'<p class="para"[^>]*>(.*?)</p>', html, re.DOTALL)]
 
 
 def test_library_lists_texts_with_author_and_paragraph_count(client, seeded):

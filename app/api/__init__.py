@@ -1,0 +1,39 @@
+"""The JSON API under /api/v1, speaking the W3C Web Annotation Data Model.
+
+The reading page's JavaScript uses it with its session cookie and the CSRF token from
+``<meta name="csrf-token">`` in an ``X-CSRFToken`` header.
+"""
+
+from flask import Blueprint, jsonify
+from flask_login import current_user
+
+from app.services.annotations import AnnotationError
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@bp.errorhandler(AnnotationError)
+def _annotation_error(error: AnnotationError):
+    return jsonify(
+        error=_TITLES.get(error.status, "Invalid annotation"),
+        message=str(error),
+        status=error.status,
+    ), error.status
+
+
+_TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    413: "Too Large",
+    422: "Unprocessable Annotation",
+}
+
+
+def require_user():
+    if not current_user.is_authenticated:
+        raise AnnotationError("Sign in to do this.", 401)
+    return current_user
+
+
+from app.api import annotations, texts  # noqa: E402,F401  (routes register on bp)

@@ -1,0 +1,214 @@
+"""Translation between W3C Web Annotation JSON-LD and the service layer's neutral forms.
+
+Scholia's own fields travel as extension properties in the ``scholia:`` namespace, documented at
+``/api/v1/ns``: ``scholia:color`` (highlight colour name), ``scholia:visibility``,
+``scholia:orphan`` (true when the annotated words are no longer in the text) and
+``scholia:paragraph`` (the number of the paragraph where the annotation starts).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import url_for
+
+from app.models import Annotation, HighlightColor, Motivation
+from app.models.text import ParagraphSpan
+from app.services.annotations import AnnotationError, Changes, Draft, SpanTarget
+
+ANNO_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
+TEXT_PATH = re.compile(r"^/texts/(?P<slug>[a-z0-9-]+)/?$")
+COLOR_KEY = "scholia:color"
+
+
+def _fail(message: str, status: int = 400):
+    raise AnnotationError(message, status)
+
+
+def _as_list(value: Any) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def slug_from_source(source: Any) -> str:
+    if not isinstance(source, str):
+        _fail("target.source must be the URL of a text, like https://host/texts/<slug>.")
+    match = TEXT_PATH.match(urlsplit(source).path)
+    if not match:
+        _fail(f"target.source {source!r} is not the URL of a text (/texts/<slug>).")
+    return match["slug"]
+
+
+def parse_bodies(bodies: Any) -> tuple[str, list[str]]:
+    """The commenting text and the tags carried in ``body``."""
+    text_parts: list[str] = []
+    tags: list[str] = []
+    for body in _as_list(bodies):
+        if not isinstance(body, dict):
+            _fail('Each body must be an object like {"type": "TextualBody", "value": "…"}.')
+        if body.get("type", "TextualBody") != "TextualBody":
+            _fail(f"Body type {body.get('type')!r} is not supported; use TextualBody.")
+        value = body.get("value", "")
+        if not isinstance(value, str):
+            _fail("A body's value must be a string.")
+        purpose = body.get("purpose", "commenting")
+        if purpose == "tagging":
+            tags.append(value)
+        elif purpose in ("commenting", "describing", "replying", "questioning"):
+            text_parts.append(value)
+        else:
+            _fail(f"Body purpose {purpose!r} is not supported; use commenting or tagging.")
+    if len(text_parts) > 1:
+        _fail("Send at most one commenting body.")
+    return (text_parts[0] if text_parts else ""), tags
+
+
+def parse_color(value: Any) -> HighlightColor | None:
+    if value is None:
+        return None
+    try:
+        return HighlightColor(value)
+    except ValueError:
+        names = ", ".join(c.value for c in HighlightColor)
+        _fail(f"{COLOR_KEY} must be one of: {names}.", 422)
+
+
+def parse_motivation(value: Any) -> Motivation | None:
+    if value is None:
+        return None
+    try:
+        return Motivation(value)
+    except ValueError:
+        _fail("motivation must be 'highlighting' or 'commenting'.", 422)
+
+
+def parse_target(target: Any) -> tuple[str, SpanTarget | None]:
+    if isinstance(target, str):
+        return slug_from_source(target), None
+    if isinstance(target, list):
+        if len(target) != 1:
+            _fail("An annotation has exactly one target.")
+        target = target[0]
+    if not isinstance(target, dict):
+        _fail("target must be an object with a source (and selectors for a span).")
+    slug = slug_from_source(target.get("source"))
+    quote: dict = {}
+    position: dict = {}
+    for selector in _as_list(target.get("selector")):
+        if not isinstance(selector, dict):
+            _fail("Each selector must be an object.")
+        kind = selector.get("type")
+        if kind == "TextQuoteSelector":
+            quote = selector
+        elif kind == "TextPositionSelector":
+            position = selector
+        # Other selector types (XPath, CSS, Range) describe other documents' DOMs: ignored.
+    if not quote and not position:
+        return slug, None
+    exact = quote.get("exact") if quote else None
+    if quote and not isinstance(exact, str):
+        _fail("TextQuoteSelector.exact must be a string.")
+    for key in ("prefix", "suffix"):
+        if not isinstance(quote.get(key, ""), str):
+            _fail(f"TextQuoteSelector.{key} must be a string.")
+    return slug, SpanTarget(
+        exact=exact,
+        prefix=quote.get("prefix", ""),
+        suffix=quote.get("suffix", ""),
+        start=position.get("start") if position else None,
+        end=position.get("end") if position else None,
+    )
+
+
+def parse_new(payload: Any) -> Draft:
+    if not isinstance(payload, dict):
+        _fail("Send a JSON object (Content-Type: application/json).")
+    if payload.get("type", "Annotation") != "Annotation":
+        _fail("type must be 'Annotation'.")
+    if "target" not in payload:
+        _fail("An annotation needs a target.")
+    slug, span = parse_target(payload["target"])
+    body, tags = parse_bodies(payload.get("body"))
+    motivation = parse_motivation(payload.get("motivation"))
+    if motivation is None:
+        motivation = Motivation.COMMENTING if body.strip() else Motivation.HIGHLIGHTING
+    return Draft(
+        text_slug=slug,
+        motivation=motivation,
+        body=body,
+        tags=tags,
+        color=parse_color(payload.get(COLOR_KEY)),
+        target=span,
+    )
+
+
+def parse_changes(payload: Any, replace: bool) -> Changes:
+    """PATCH changes what is sent; PUT replaces body, tags and colour wholesale."""
+    if not isinstance(payload, dict):
+        _fail("Send a JSON object (Content-Type: application/json).")
+    changes = Changes(motivation=parse_motivation(payload.get("motivation")))
+    if replace or "body" in payload:
+        changes.body, changes.tags = parse_bodies(payload.get("body"))
+    if COLOR_KEY in payload or replace:
+        changes.color = parse_color(payload.get(COLOR_KEY))
+        changes.clear_color = changes.color is None
+    return changes
+
+
+def text_url(slug: str) -> str:
+    return url_for("library.read", slug=slug, _external=True)
+
+
+def serialise(annotation: Annotation, spans: list[ParagraphSpan] | None = None) -> dict:
+    """The annotation as W3C JSON-LD; ``spans`` (the text's paragraphs) add scholia:paragraph."""
+    bodies = []
+    if annotation.body_source:
+        bodies.append(
+            {
+                "type": "TextualBody",
+                "purpose": "commenting",
+                "format": "text/markdown",
+                "value": annotation.body_source,
+            }
+        )
+    bodies += [
+        {"type": "TextualBody", "purpose": "tagging", "value": t} for t in annotation.tag_names
+    ]
+    target: dict[str, Any] = {"source": text_url(annotation.text.slug)}
+    if annotation.exact is not None:
+        selectors: list[dict] = [
+            {
+                "type": "TextQuoteSelector",
+                "exact": annotation.exact,
+                "prefix": annotation.prefix,
+                "suffix": annotation.suffix,
+            }
+        ]
+        if annotation.start is not None:
+            selectors.append(
+                {"type": "TextPositionSelector", "start": annotation.start, "end": annotation.end}
+            )
+        target["selector"] = selectors
+    data: dict[str, Any] = {
+        "@context": [ANNO_CONTEXT, {"scholia": url_for("api.namespace", _external=True) + "#"}],
+        "id": url_for("api.annotation", annotation_id=annotation.id, _external=True),
+        "type": "Annotation",
+        "motivation": annotation.motivation.value,
+        "created": annotation.created_at.isoformat(),
+        "modified": annotation.updated_at.isoformat(),
+        "creator": {"type": "Person", "name": annotation.user.display_name},
+        "body": bodies,
+        "target": target,
+        "scholia:visibility": annotation.visibility.value,
+        "scholia:orphan": annotation.is_orphan,
+    }
+    if annotation.color is not None:
+        data[COLOR_KEY] = annotation.color.value
+    if spans is not None and annotation.start is not None:
+        data["scholia:paragraph"] = next(
+            (s.paragraph.number for s in spans if s.start <= annotation.start <= s.end), None
+        )
+    return data

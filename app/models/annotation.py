@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy import Text as SAText
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import created_at_column, str_enum, utcnow
+from app.models.text import Text, TextRevision
+from app.models.user import User
+
+
+class Motivation(enum.StrEnum):
+    HIGHLIGHTING = "highlighting"
+    COMMENTING = "commenting"
+
+
+class Visibility(enum.StrEnum):
+    PRIVATE = "private"
+
+
+class HighlightColor(enum.StrEnum):
+    """Each colour has a name, so colour is never the only cue."""
+
+    YELLOW = "yellow"
+    GREEN = "green"
+    BLUE = "blue"
+    PINK = "pink"
+    PURPLE = "purple"
+
+
+class Annotation(db.Model):
+    """A highlight or note by one reader on a span of a text, a paragraph, or the whole text.
+
+    The W3C selectors are kept as given (quote with context, and position in the revision it is
+    anchored to), so that the annotation can move onto a revised text. ``start`` is NULL for a
+    note on the whole text and for an orphan whose words no longer exist; ``exact`` stays.
+    """
+
+    __tablename__ = "annotation"
+    __table_args__ = (
+        Index("ix_annotation_text_user", "text_id", "user_id"),
+        Index("ix_annotation_user_created", "user_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    text_id: Mapped[int] = mapped_column(ForeignKey("text.id", ondelete="CASCADE"))
+    revision_id: Mapped[int] = mapped_column(ForeignKey("text_revision.id", ondelete="CASCADE"))
+    motivation: Mapped[Motivation] = mapped_column(str_enum(Motivation))
+    visibility: Mapped[Visibility] = mapped_column(str_enum(Visibility), default=Visibility.PRIVATE)
+    color: Mapped[HighlightColor | None] = mapped_column(str_enum(HighlightColor))
+    exact: Mapped[str | None] = mapped_column(SAText)
+    prefix: Mapped[str] = mapped_column(String(64), default="")
+    suffix: Mapped[str] = mapped_column(String(64), default="")
+    start: Mapped[int | None] = mapped_column(Integer)
+    end: Mapped[int | None] = mapped_column(Integer)
+    body_source: Mapped[str] = mapped_column(SAText, default="")
+    body_html: Mapped[str] = mapped_column(SAText, default="")
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[User] = relationship()
+    text: Mapped[Text] = relationship()
+    revision: Mapped[TextRevision] = relationship()
+    tags: Mapped[list[AnnotationTag]] = relationship(
+        cascade="all, delete-orphan", order_by="AnnotationTag.name", lazy="selectin"
+    )
+    versions: Mapped[list[AnnotationVersion]] = relationship(
+        cascade="all, delete-orphan", order_by="AnnotationVersion.number"
+    )
+
+    @property
+    def is_text_note(self) -> bool:
+        return self.exact is None
+
+    @property
+    def is_orphan(self) -> bool:
+        return self.exact is not None and self.start is None
+
+    @property
+    def tag_names(self) -> list[str]:
+        return [t.name for t in self.tags]
+
+
+class AnnotationTag(db.Model):
+    __tablename__ = "annotation_tag"
+    __table_args__ = (
+        UniqueConstraint("annotation_id", "name"),
+        Index("ix_annotation_tag_name", "name"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    annotation_id: Mapped[int] = mapped_column(ForeignKey("annotation.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
+
+
+class AnnotationVersion(db.Model):
+    """An earlier state of an annotation, saved each time its author edits it."""
+
+    __tablename__ = "annotation_version"
+    __table_args__ = (UniqueConstraint("annotation_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    annotation_id: Mapped[int] = mapped_column(ForeignKey("annotation.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    body_source: Mapped[str] = mapped_column(SAText)
+    body_html: Mapped[str] = mapped_column(SAText)
+    tags: Mapped[str] = mapped_column(SAText, default="")  # space-separated, as they were
+    color: Mapped[HighlightColor | None] = mapped_column(str_enum(HighlightColor))
+    # When this version was written (the annotation's creation or an earlier edit).
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

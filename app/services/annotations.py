@@ -1,0 +1,384 @@
+"""Writing and reading annotations: every rule about what may be stored, and who sees it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from app.database import begin_write
+from app.models import (
+    Annotation,
+    AnnotationTag,
+    AnnotationVersion,
+    HighlightColor,
+    Motivation,
+    Text,
+    TextRevision,
+)
+from app.models.base import utcnow
+from app.services import anchoring, markdown
+from app.services.access import Action, can, visible_to
+
+MAX_BODY_CHARS = 20_000
+MAX_QUOTE_CHARS = 20_000
+MAX_TAGS = 20
+MAX_TAG_CHARS = 64
+CONTEXT_CHARS = 32
+
+
+class AnnotationError(ValueError):
+    """A request we refuse; ``status`` is the HTTP status that fits, the message says why."""
+
+    def __init__(self, message: str, status: int = 422):
+        super().__init__(message)
+        self.status = status
+
+
+class NotFound(AnnotationError):
+    """Missing, deleted, or someone else's private note: the same answer for all three."""
+
+    def __init__(self, what: str = "annotation"):
+        super().__init__(f"No such {what}.", 404)
+
+
+@dataclass(frozen=True)
+class SpanTarget:
+    """What a client says it selected; either part may be missing or stale."""
+
+    exact: str | None = None
+    prefix: str = ""
+    suffix: str = ""
+    start: int | None = None
+    end: int | None = None
+
+
+@dataclass
+class Draft:
+    """A new annotation's content, in neutral form (the API and the HTML forms both make one)."""
+
+    text_slug: str
+    motivation: Motivation = Motivation.COMMENTING
+    body: str = ""
+    tags: list[str] = field(default_factory=list)
+    color: HighlightColor | None = None
+    target: SpanTarget | None = None  # None: a note on the whole text
+
+
+@dataclass
+class Changes:
+    """An edit; fields left as None stay as they are."""
+
+    body: str | None = None
+    tags: list[str] | None = None
+    color: HighlightColor | None = None
+    clear_color: bool = False
+    motivation: Motivation | None = None
+
+
+def normalise_tag(raw: str) -> str:
+    """Lower case, no leading '#', inner whitespace as '-': "NEP ", "#nep" and "nep" are one tag."""
+    tag = re.sub(r"\s+", "-", raw.strip().lstrip("#").strip()).lower()
+    return tag
+
+
+def normalise_tags(raw_tags: list[str]) -> list[str]:
+    tags: list[str] = []
+    for raw in raw_tags:
+        if not isinstance(raw, str):
+            raise AnnotationError("Each tag must be a string.", 400)
+        tag = normalise_tag(raw)
+        if not tag:
+            continue
+        if len(tag) > MAX_TAG_CHARS:
+            raise AnnotationError(f"Tags may have at most {MAX_TAG_CHARS} characters.")
+        if tag not in tags:
+            tags.append(tag)
+    if len(tags) > MAX_TAGS:
+        raise AnnotationError(f"An annotation may have at most {MAX_TAGS} tags.")
+    return tags
+
+
+def _check_body(body: str) -> str:
+    if len(body) > MAX_BODY_CHARS:
+        raise AnnotationError(
+            f"The note is {len(body):,} characters long; the limit is {MAX_BODY_CHARS:,}.", 413
+        )
+    return body
+
+
+def resolve_span(content: str, target: SpanTarget) -> tuple[int, int]:
+    """Check a client's selectors against the text and return the span they mean.
+
+    The quote wins over stale offsets (the text may have been revised since the page loaded),
+    but offsets that are out of range, empty, or contradict a quote found nowhere are refused.
+    """
+    if target.start is not None or target.end is not None:
+        start, end = target.start, target.end
+        if not isinstance(start, int) or not isinstance(end, int):
+            raise AnnotationError("TextPositionSelector needs integer start and end.", 400)
+        if not 0 <= start < end <= len(content):
+            raise AnnotationError(
+                f"The position {start}–{end} is not a non-empty span of this text "
+                f"(0–{len(content)})."
+            )
+        if target.exact is None or content[start:end] == target.exact:
+            return start, end
+    if target.exact is None:
+        raise AnnotationError(
+            "The target needs a TextQuoteSelector or a TextPositionSelector.", 400
+        )
+    if not target.exact.strip():
+        raise AnnotationError("The selected quote is empty.")
+    if len(target.exact) > MAX_QUOTE_CHARS:
+        raise AnnotationError(f"The quote may have at most {MAX_QUOTE_CHARS:,} characters.", 413)
+    position = (
+        anchoring.PositionSelector(target.start, target.end) if target.start is not None else None
+    )
+    quote = anchoring.QuoteSelector(target.exact, target.prefix or "", target.suffix or "")
+    found = anchoring.anchor(content, quote, position)
+    if found is None or content[found.start : found.end] != target.exact:
+        raise AnnotationError("The quoted words are not in this text.")
+    return found.start, found.end
+
+
+def _set_span(annotation: Annotation, content: str, start: int, end: int) -> None:
+    quote, _ = anchoring.describe(content, start, end, CONTEXT_CHARS)
+    annotation.exact, annotation.prefix, annotation.suffix = quote.exact, quote.prefix, quote.suffix
+    annotation.start, annotation.end = start, end
+
+
+def _text_for(session: Session, slug: str) -> Text:
+    text = session.scalar(
+        select(Text).where(Text.slug == slug).options(joinedload(Text.current_revision))
+    )
+    if text is None or text.current_revision is None:
+        raise AnnotationError(f"There is no text '{slug}'.", 404)
+    return text
+
+
+def create(session: Session, user, draft: Draft) -> Annotation:
+    if not getattr(user, "is_authenticated", False):
+        raise AnnotationError("Sign in to annotate.", 401)
+    body = _check_body(draft.body)
+    tags = normalise_tags(draft.tags)
+    if draft.motivation is Motivation.COMMENTING and not body.strip() and draft.target is None:
+        raise AnnotationError("A note on the whole text needs some words.")
+    begin_write(session)
+    text = _text_for(session, draft.text_slug)
+    revision = text.current_revision
+    annotation = Annotation(
+        user_id=user.id,
+        text_id=text.id,
+        revision_id=revision.id,
+        motivation=draft.motivation,
+        color=draft.color,
+        body_source=body,
+        body_html=markdown.render(body) if body.strip() else "",
+        tags=[AnnotationTag(name=t) for t in tags],
+    )
+    if draft.target is not None:
+        content = revision.content
+        start, end = resolve_span(content, draft.target)
+        _set_span(annotation, content, start, end)
+    session.add(annotation)
+    session.flush()
+    return annotation
+
+
+def get_visible(session: Session, user, annotation_id: int) -> Annotation:
+    annotation = session.get(Annotation, annotation_id)
+    if annotation is None or not can(user, Action.VIEW, annotation):
+        raise NotFound()
+    return annotation
+
+
+def _get_for(session: Session, user, annotation_id: int, action: Action) -> Annotation:
+    begin_write(session)
+    annotation = session.get(Annotation, annotation_id)
+    if annotation is None or not can(user, action, annotation):
+        # Someone else's note answers exactly like a missing one: its existence is private too.
+        raise NotFound()
+    return annotation
+
+
+def edit(session: Session, user, annotation_id: int, changes: Changes) -> Annotation:
+    """Apply an edit, keeping the state before it as a version."""
+    annotation = _get_for(session, user, annotation_id, Action.EDIT)
+    body = _check_body(changes.body) if changes.body is not None else annotation.body_source
+    tags = normalise_tags(changes.tags) if changes.tags is not None else annotation.tag_names
+    color = None if changes.clear_color else (changes.color or annotation.color)
+    motivation = changes.motivation or annotation.motivation
+    if (body, tags, color, motivation) == (
+        annotation.body_source,
+        annotation.tag_names,
+        annotation.color,
+        annotation.motivation,
+    ):
+        return annotation
+    annotation.versions.append(
+        AnnotationVersion(
+            number=len(annotation.versions) + 1,
+            body_source=annotation.body_source,
+            body_html=annotation.body_html,
+            tags=" ".join(annotation.tag_names),
+            color=annotation.color,
+            created_at=annotation.updated_at,
+        )
+    )
+    annotation.body_source = body
+    annotation.body_html = markdown.render(body) if body.strip() else ""
+    if tags != annotation.tag_names:
+        annotation.tags = [AnnotationTag(name=t) for t in tags]
+    annotation.color, annotation.motivation = color, motivation
+    annotation.updated_at = utcnow()
+    session.flush()
+    return annotation
+
+
+def delete(session: Session, user, annotation_id: int) -> Annotation:
+    """Gone from every view, kept in the database so that it can be restored."""
+    annotation = _get_for(session, user, annotation_id, Action.DELETE)
+    annotation.deleted_at = utcnow()
+    session.flush()
+    return annotation
+
+
+def restore(session: Session, user, annotation_id: int) -> Annotation:
+    annotation = _get_for(session, user, annotation_id, Action.RESTORE)
+    annotation.deleted_at = None
+    session.flush()
+    return annotation
+
+
+def for_text(session: Session, user, text: Text) -> list[Annotation]:
+    """Every annotation on a text that the user may see, in reading order, in two queries."""
+    return list(
+        session.scalars(
+            select(Annotation)
+            .where(Annotation.text_id == text.id, visible_to(user))
+            .options(joinedload(Annotation.user))
+            .order_by(Annotation.start.is_(None), Annotation.start, Annotation.id)
+        )
+    )
+
+
+def for_text_slug(session: Session, user, slug: str) -> tuple[Text, list[Annotation]]:
+    text = _text_for(session, slug)
+    return text, for_text(session, user, text)
+
+
+@dataclass(frozen=True)
+class NotebookFilter:
+    tag: str | None = None
+    color: HighlightColor | None = None
+
+
+def notebook(session: Session, user, filters: NotebookFilter) -> list[Annotation]:
+    """All of a reader's own annotations, newest text first, then in reading order."""
+    query = (
+        select(Annotation)
+        .join(Text, Annotation.text_id == Text.id)
+        .where(visible_to(user), Annotation.user_id == user.id)
+        .options(joinedload(Annotation.text), joinedload(Annotation.revision))
+        .order_by(func.lower(Text.title), Annotation.start.is_(None), Annotation.start)
+    )
+    if filters.tag:
+        query = query.where(Annotation.tags.any(AnnotationTag.name == normalise_tag(filters.tag)))
+    if filters.color:
+        query = query.where(Annotation.color == filters.color)
+    return list(session.scalars(query).unique())
+
+
+def tag_suggestions(session: Session, user) -> list[str]:
+    """The tags this reader has used, most used first, to suggest in the editor."""
+    rows = session.execute(
+        select(AnnotationTag.name, func.count())
+        .join(Annotation, Annotation.id == AnnotationTag.annotation_id)
+        .where(visible_to(user))
+        .group_by(AnnotationTag.name)
+        .order_by(func.count().desc(), AnnotationTag.name)
+        .limit(200)
+    )
+    return [name for name, _ in rows]
+
+
+def versions(
+    session: Session, user, annotation_id: int
+) -> tuple[Annotation, list[AnnotationVersion]]:
+    annotation = get_visible(session, user, annotation_id)
+    return annotation, list(annotation.versions)
+
+
+def reanchor(session: Session, text: Text, new: TextRevision) -> dict[str, int]:
+    """Move every annotation of ``text`` onto revision ``new``; orphans are kept, never lost.
+
+    Runs inside the importer's transaction, so a revision and its re-anchored notes appear
+    together or not at all.
+    """
+    counts = {"kept": 0, "moved": 0, "orphaned": 0}
+    content = new.content
+    annotations = session.scalars(
+        select(Annotation).where(Annotation.text_id == text.id, Annotation.exact.is_not(None))
+    ).all()
+    for annotation in annotations:
+        position = (
+            anchoring.PositionSelector(annotation.start, annotation.end)
+            if annotation.start is not None
+            else None
+        )
+        quote = anchoring.QuoteSelector(annotation.exact, annotation.prefix, annotation.suffix)
+        found = anchoring.anchor(content, quote, position)
+        annotation.revision_id = new.id
+        if found is None:
+            annotation.start = annotation.end = None
+            counts["orphaned"] += 1
+            continue
+        counts["kept" if found.method == "position" else "moved"] += 1
+        # The note now belongs to these words; its selectors describe them from here on.
+        _set_span(annotation, content, found.start, found.end)
+    # Notes on the whole text simply follow it.
+    session.execute(
+        update(Annotation)
+        .where(Annotation.text_id == text.id, Annotation.exact.is_(None))
+        .values(revision_id=new.id)
+    )
+    session.flush()
+    return counts
+
+
+@dataclass
+class NotebookGroup:
+    text: Text
+    # (paragraph number, its annotations); number None holds whole-text notes and orphans.
+    paragraphs: list[tuple[int | None, list[Annotation]]]
+
+
+def group_for_notebook(session: Session, found: list[Annotation]) -> list[NotebookGroup]:
+    """Group a notebook listing by text, then paragraph, with one query for all paragraphs."""
+    revision_ids = {a.revision_id for a in found}
+    spans: dict[int, list] = {}
+    if revision_ids:
+        revisions = session.scalars(
+            select(TextRevision)
+            .where(TextRevision.id.in_(revision_ids))
+            .options(selectinload(TextRevision.paragraphs))
+        )
+        spans = {r.id: r.spans() for r in revisions}
+    groups: dict[int, NotebookGroup] = {}
+    for annotation in found:
+        group = groups.setdefault(annotation.text_id, NotebookGroup(annotation.text, []))
+        number = None
+        if annotation.start is not None:
+            number = next(
+                s.paragraph.number
+                for s in spans[annotation.revision_id]
+                if s.start <= annotation.start <= s.end
+            )
+        if group.paragraphs and group.paragraphs[-1][0] == number:
+            group.paragraphs[-1][1].append(annotation)
+        else:
+            group.paragraphs.append((number, [annotation]))
+    return list(groups.values())

@@ -1,0 +1,42 @@
+"""Markdown for note bodies: rendered once on save, then cleaned with an allow-list.
+
+Raw HTML in the source is not rendered (markdown-it's ``html`` option is off), and nh3 removes
+anything that is not on the list below from what markdown-it produced: no scripts, event
+handlers, styles or images (an image would make the reader's browser fetch another origin), and
+only http, https and mailto links.
+"""
+
+from __future__ import annotations
+
+import nh3
+from markdown_it import MarkdownIt
+
+# Images are off: `![alt](url)` stays a plain link, so no note makes a browser fetch another origin.
+_markdown = (
+    MarkdownIt("commonmark", {"html": False, "linkify": False})
+    .enable("strikethrough")
+    .disable("image")
+)
+
+ALLOWED_TAGS = {
+    "p", "br", "em", "strong", "del", "s", "code", "pre", "blockquote", "ul", "ol", "li", "a", "hr",
+    "h3", "h4", "h5", "h6",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
+ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
+
+
+def render(source: str) -> str:
+    """Safe HTML for a Markdown note body."""
+    html = _markdown.render(source)
+    # Headings 1–2 would outrank the page's own; they become level 3.
+    html = html.replace("<h1>", "<h3>").replace("</h1>", "</h3>")
+    html = html.replace("<h2>", "<h3>").replace("</h2>", "</h3>")
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=ALLOWED_URL_SCHEMES,
+        link_rel="nofollow noopener noreferrer ugc",
+        strip_comments=True,
+    ).strip()

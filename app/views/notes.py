@@ -1,0 +1,136 @@
+"""Notes without JavaScript: the forms behind the reading page's margin, and the notebook."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app.extensions import db
+from app.models import HighlightColor
+from app.services import annotations
+from app.services.annotations import AnnotationError, Changes, Draft, NotebookFilter, SpanTarget
+
+bp = Blueprint("notes", __name__)
+
+
+def _tags(raw: str) -> list[str]:
+    return [t for t in raw.replace(",", " ").split() if t]
+
+
+def _color(raw: str | None) -> HighlightColor | None:
+    try:
+        return HighlightColor(raw) if raw else None
+    except ValueError:
+        abort(400, description="Unknown highlight colour.")
+
+
+def _back_to(annotation) -> str:
+    return url_for("library.read", slug=annotation.text.slug, _anchor=f"a{annotation.id}")
+
+
+def _fail(error: AnnotationError, slug: str | None = None):
+    db.session.rollback()
+    if error.status == 404:
+        abort(404, description=str(error))
+    flash(str(error), "error")
+    return redirect(url_for("library.read", slug=slug) if slug else url_for("notes.notebook"))
+
+
+@bp.post("/texts/<slug>/notes")
+@login_required
+def create(slug: str):
+    """A note on one paragraph (field ``paragraph``) or on the whole text."""
+    start, end = request.form.get("start", type=int), request.form.get("end", type=int)
+    target = SpanTarget(start=start, end=end) if start is not None else None
+    draft = Draft(
+        text_slug=slug,
+        body=request.form.get("body", ""),
+        tags=_tags(request.form.get("tags", "")),
+        color=_color(request.form.get("color")),
+        target=target,
+    )
+    try:
+        annotation = annotations.create(db.session, current_user, draft)
+    except AnnotationError as error:
+        return _fail(error, slug)
+    db.session.commit()
+    return redirect(_back_to(annotation))
+
+
+@bp.route("/notes/<int:annotation_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(annotation_id: int):
+    """Edit a note's words, tags and colour; the earlier version is kept."""
+    try:
+        annotation = annotations.get_visible(db.session, current_user, annotation_id)
+        if request.method == "POST":
+            changes = Changes(
+                body=request.form.get("body", ""),
+                tags=_tags(request.form.get("tags", "")),
+                color=_color(request.form.get("color")),
+                clear_color=not request.form.get("color"),
+            )
+            annotation = annotations.edit(db.session, current_user, annotation_id, changes)
+            db.session.commit()
+            flash("Note saved.", "success")
+            return redirect(_back_to(annotation))
+    except AnnotationError as error:
+        return _fail(error)
+    return render_template("notes/edit.html", annotation=annotation, colors=list(HighlightColor))
+
+
+@bp.post("/notes/<int:annotation_id>/delete")
+@login_required
+def delete(annotation_id: int):
+    """Delete, then offer an undo on the page the reader returns to."""
+    try:
+        annotation = annotations.delete(db.session, current_user, annotation_id)
+    except AnnotationError as error:
+        return _fail(error)
+    db.session.commit()
+    flash("Note deleted.", "undo")
+    return redirect(
+        url_for("library.read", slug=annotation.text.slug, undo=annotation.id)
+        if request.form.get("from") != "notebook"
+        else url_for("notes.notebook", undo=annotation.id)
+    )
+
+
+@bp.post("/notes/<int:annotation_id>/restore")
+@login_required
+def restore(annotation_id: int):
+    """Undo a delete."""
+    try:
+        annotation = annotations.restore(db.session, current_user, annotation_id)
+    except AnnotationError as error:
+        return _fail(error)
+    db.session.commit()
+    flash("Note restored.", "success")
+    return redirect(_back_to(annotation))
+
+
+@bp.get("/notes/<int:annotation_id>/history")
+@login_required
+def history(annotation_id: int):
+    """Every earlier version of a note, with its time."""
+    try:
+        annotation, versions = annotations.versions(db.session, current_user, annotation_id)
+    except AnnotationError as error:
+        return _fail(error)
+    return render_template("notes/history.html", annotation=annotation, versions=versions)
+
+
+@bp.get("/notes")
+@login_required
+def notebook():
+    """All my annotations across texts, grouped by text and paragraph; filter by tag, colour."""
+    filters = NotebookFilter(
+        tag=request.args.get("tag") or None, color=_color(request.args.get("color"))
+    )
+    entries = annotations.notebook(db.session, current_user, filters)
+    return render_template(
+        "notes/notebook.html",
+        groups=annotations.group_for_notebook(db.session, entries),
+        filters=filters,
+        colors=list(HighlightColor),
+        tags=annotations.tag_suggestions(db.session, current_user),
+        undo=request.args.get("undo", type=int),
+    )

@@ -1,0 +1,284 @@
+"""The annotation API as the page's JavaScript and other clients use it."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from app.models import Annotation
+from tests import factories
+from tests.conftest import csrf_token
+
+TEXT_URL = "http://localhost/texts/carr-rapprochement"
+QUOTE = "Litvinov in Copenhagen"
+
+
+@pytest.fixture
+def content(client, seeded) -> str:
+    return client.get("/api/v1/texts/carr-rapprochement").get_json()["content"]
+
+
+@pytest.fixture
+def reader(session, client, auth):
+    user = factories.make_user(session, "reader@example.org", "Reader")
+    auth.login()
+    return user
+
+
+def annotation_json(content: str, quote: str = QUOTE, body: str = "", tags=(), **extra) -> dict:
+    start = content.index(quote)
+    comment = [
+        {"type": "TextualBody", "purpose": "commenting", "format": "text/markdown", "value": body}
+    ]
+    comment = comment if body else []
+    payload = {
+        "@context": "http://www.w3.org/ns/anno.jsonld",
+        "type": "Annotation",
+        "motivation": "commenting" if body else "highlighting",
+        "body": comment + [{"type": "TextualBody", "purpose": "tagging", "value": t} for t in tags],
+        "target": {
+            "source": TEXT_URL,
+            "selector": [
+                {
+                    "type": "TextQuoteSelector",
+                    "exact": quote,
+                    "prefix": content[max(0, start - 32) : start],
+                    "suffix": content[start + len(quote) : start + len(quote) + 32],
+                },
+                {"type": "TextPositionSelector", "start": start, "end": start + len(quote)},
+            ],
+        },
+    }
+    payload.update(extra)
+    return payload
+
+
+def post(client, payload, token=None):
+    return client.post(
+        "/api/v1/annotations", json=payload, headers={"X-CSRFToken": token or csrf_token(client)}
+    )
+
+
+def test_text_endpoint_gives_content_and_paragraph_offsets(client, seeded):
+    data = client.get("/api/v1/texts/carr-rapprochement").get_json()
+    assert data["title"] == "Rapprochement; how the Bolsheviks came to love capitalists"
+    assert data["author"] == "EH Carr"
+    assert data["citation"].startswith("E.H. Carr")
+    assert len(data["paragraphs"]) == 10
+    for p in data["paragraphs"]:
+        assert data["content"][p["start"] : p["end"]].strip()
+        assert p["number"] and p["id"]
+    assert (
+        "\n\n".join(data["content"][p["start"] : p["end"]] for p in data["paragraphs"])
+        == data["content"]
+    )
+
+
+def test_create_highlight_returns_201_with_w3c_annotation(client, reader, content):
+    response = post(client, annotation_json(content, **{"scholia:color": "green"}))
+    assert response.status_code == 201
+    data = response.get_json()
+    assert data["type"] == "Annotation" and data["motivation"] == "highlighting"
+    assert data["id"].startswith("http://localhost/api/v1/annotations/")
+    assert response.headers["Location"] == data["id"]
+    assert data["creator"]["name"] == "Reader"
+    assert data["created"] and data["modified"]
+    assert data["scholia:color"] == "green"
+    assert data["scholia:paragraph"] == 4
+    selectors = {s["type"]: s for s in data["target"]["selector"]}
+    start = content.index(QUOTE)
+    assert selectors["TextQuoteSelector"]["exact"] == QUOTE
+    assert selectors["TextPositionSelector"] == {
+        "type": "TextPositionSelector",
+        "start": start,
+        "end": start + len(QUOTE),
+    }
+
+
+def test_create_note_with_markdown_and_tags(client, reader, content):
+    payload = annotation_json(
+        content, body="**Litvinov** <script>alert(1)</script>", tags=["NEP", "#diplomacy", "nep"]
+    )
+    data = post(client, payload).get_json()
+    bodies = data["body"]
+    assert bodies[0]["value"].startswith("**Litvinov**")
+    assert [b["value"] for b in bodies if b["purpose"] == "tagging"] == ["diplomacy", "nep"]
+    page = client.get("/texts/carr-rapprochement").get_data(as_text=True)
+    assert "<strong>Litvinov</strong>" in page
+    assert "<script>alert(1)</script>" not in page
+
+
+def test_stale_offsets_are_reanchored_from_the_quote(client, reader, content):
+    payload = annotation_json(content)
+    payload["target"]["selector"][1].update(start=5, end=5 + len(QUOTE))
+    data = post(client, payload).get_json()
+    position = data["target"]["selector"][1]
+    assert content[position["start"] : position["end"]] == QUOTE
+
+
+@pytest.mark.parametrize(
+    ("mutate", "status", "message"),
+    [
+        (lambda p: p["target"]["selector"][1].update(start=10, end=5), 422, "not a non-empty span"),
+        (lambda p: p["target"]["selector"][1].update(start=0, end=10**7), 422, "not a non-empty"),
+        (
+            lambda p: p["target"]["selector"][0].update(exact="words Carr never wrote at all"),
+            422,
+            "not in this text",
+        ),
+        (lambda p: p["target"].update(source="http://localhost/texts/nope"), 404, "no text"),
+        (lambda p: p["target"].update(source="http://localhost/elsewhere"), 400, "not the URL"),
+        (lambda p: p.update({"scholia:color": "tartan"}), 422, "must be one of"),
+        (lambda p: p.update(motivation="bookmarking"), 422, "motivation"),
+        (lambda p: p.update(type="Note"), 400, "type must be"),
+        (lambda p: p.pop("target"), 400, "needs a target"),
+        (
+            lambda p: p.update(body=[{"type": "TextualBody", "value": "x" * 20_001}]),
+            413,
+            "the limit is",
+        ),
+        (lambda p: p.update(body=[{"type": "TextualBody", "value": 7}]), 400, "must be a string"),
+        (
+            lambda p: p.update(
+                body=[{"type": "TextualBody", "purpose": "tagging", "value": "t" * 65}]
+            ),
+            422,
+            "at most 64",
+        ),
+    ],
+)
+def test_bad_annotations_get_a_clear_4xx_and_store_nothing(
+    client, reader, content, session, mutate, status, message
+):
+    payload = annotation_json(content)
+    mutate(payload)
+    response = post(client, payload)
+    assert response.status_code == status
+    assert message in response.get_json()["message"]
+    assert session.scalar(select(func.count(Annotation.id))) == 0
+
+
+def test_non_json_body_is_refused(client, reader):
+    response = client.post(
+        "/api/v1/annotations",
+        data="not json",
+        headers={"X-CSRFToken": csrf_token(client), "Content-Type": "text/plain"},
+    )
+    assert response.status_code == 400
+    assert "JSON" in response.get_json()["message"]
+
+
+def test_create_needs_csrf_token_and_sign_in(client, seeded, content, session):
+    factories.make_user(session, "reader@example.org")
+    anonymous = post(client, annotation_json(content))
+    assert anonymous.status_code == 401
+    client_token_less = client.post("/api/v1/annotations", json=annotation_json(content))
+    assert client_token_less.status_code == 400
+    assert client_token_less.is_json
+
+
+def test_paragraph_and_whole_text_notes(client, reader, content):
+    data = client.get("/api/v1/texts/carr-rapprochement").get_json()
+    fifth = data["paragraphs"][4]
+    paragraph_note = post(
+        client,
+        {
+            "type": "Annotation",
+            "motivation": "commenting",
+            "body": [{"type": "TextualBody", "value": "Why Rapallo?"}],
+            "target": {
+                "source": TEXT_URL,
+                "selector": [
+                    {"type": "TextPositionSelector", "start": fifth["start"], "end": fifth["end"]}
+                ],
+            },
+        },
+    )
+    assert paragraph_note.status_code == 201
+    assert paragraph_note.get_json()["scholia:paragraph"] == 5
+    text_note = post(
+        client,
+        {
+            "type": "Annotation",
+            "motivation": "commenting",
+            "body": {"type": "TextualBody", "value": "Overall: realpolitik."},
+            "target": {"source": TEXT_URL},
+        },
+    )
+    assert text_note.status_code == 201
+    assert "selector" not in text_note.get_json()["target"]
+    listing = client.get("/api/v1/annotations?text=carr-rapprochement").get_json()
+    assert listing["total"] == 2
+
+
+def test_edit_keeps_earlier_versions(client, reader, content):
+    created = post(client, annotation_json(content, body="first thought")).get_json()
+    url = created["id"].replace("http://localhost", "")
+    token = csrf_token(client)
+    patched = client.patch(
+        url,
+        json={
+            "body": [
+                {"type": "TextualBody", "value": "second thought"},
+                {"type": "TextualBody", "purpose": "tagging", "value": "revisit"},
+            ]
+        },
+        headers={"X-CSRFToken": token},
+    )
+    assert patched.status_code == 200
+    assert patched.get_json()["body"][0]["value"] == "second thought"
+    put = client.put(
+        url,
+        json={"body": [{"type": "TextualBody", "value": "third"}], "scholia:color": "blue"},
+        headers={"X-CSRFToken": token},
+    )
+    assert put.get_json()["scholia:color"] == "blue"
+    assert [b["purpose"] for b in put.get_json()["body"]] == ["commenting"]
+    history = client.get(f"/notes/{url.rsplit('/', 1)[1]}/history").get_data(as_text=True)
+    assert "first thought" in history and "second thought" in history and "third" in history
+
+
+def test_delete_then_undo(client, reader, content):
+    created = post(client, annotation_json(content, body="keep me")).get_json()
+    url = created["id"].replace("http://localhost", "")
+    token = csrf_token(client)
+    assert client.delete(url, headers={"X-CSRFToken": token}).status_code == 204
+    assert client.get(url).status_code == 404
+    assert "keep me" not in client.get("/texts/carr-rapprochement").get_data(as_text=True)
+    assert client.get("/api/v1/annotations?text=carr-rapprochement").get_json()["total"] == 0
+    restored = client.post(url + "/restore", headers={"X-CSRFToken": token})
+    assert restored.status_code == 200
+    assert client.get(url).status_code == 200
+
+
+def test_other_readers_and_anonymous_visitors_cannot_learn_it_exists(app, session, content, reader):
+    owner_client = app.test_client()
+    from tests.conftest import AuthActions
+
+    AuthActions(owner_client).login()
+    created = post(owner_client, annotation_json(content, body="my secret reading")).get_json()
+    url = created["id"].replace("http://localhost", "")
+    annotation_id = url.rsplit("/", 1)[1]
+
+    factories.make_user(session, "other@example.org", "Other")
+    other = app.test_client()
+    AuthActions(other).login(email="other@example.org")
+    anonymous = app.test_client()
+    for visitor in (other, anonymous):
+        token = csrf_token(visitor)
+        missing = visitor.get("/api/v1/annotations/999999")
+        found = visitor.get(url)
+        assert found.status_code == missing.status_code == 404
+        assert found.get_json()["message"] == missing.get_json()["message"]
+        listing = visitor.get("/api/v1/annotations?text=carr-rapprochement").get_json()
+        assert listing["total"] == 0
+        page = visitor.get("/texts/carr-rapprochement").get_data(as_text=True)
+        assert "my secret reading" not in page and f'id="a{annotation_id}"' not in page
+        for method in (visitor.patch, visitor.put):
+            response = method(url, json={"body": []}, headers={"X-CSRFToken": token})
+            assert response.status_code in (401, 404)
+        assert visitor.delete(url, headers={"X-CSRFToken": token}).status_code in (401, 404)
+        assert visitor.get(f"/notes/{annotation_id}/history").status_code in (302, 404)
+    notebook = other.get("/notes").get_data(as_text=True)
+    assert "my secret reading" not in notebook
+    assert owner_client.get(url).status_code == 200
