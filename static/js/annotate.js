@@ -1,0 +1,283 @@
+// The reading page's annotation tools: select words, then highlight them or write a note.
+// Everything else (showing highlights and notes, editing, deleting) is plain HTML from the
+// server; after a change this module fetches the page again and swaps in the changed parts.
+import { api } from "./api.js";
+import { pageContent, rangeToOffsets, selectors } from "./selection.js";
+
+const reading = document.querySelector(".reading");
+const COLORS = ["yellow", "green", "blue", "pink", "purple"];
+const capitalise = (s) => s[0].toUpperCase() + s.slice(1);
+
+function element(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, value);
+  for (const child of children) node.append(child);
+  return node;
+}
+
+const status = element("div", { class: "visually-hidden", role: "status", "aria-live": "polite" });
+const errorBox = element("p", { class: "annotate-error", role: "alert", hidden: "" });
+document.body.append(status);
+
+function say(message) {
+  status.textContent = message;
+}
+
+function showError(message) {
+  errorBox.textContent = message;
+  errorBox.hidden = false;
+  toolbar.append(errorBox);
+}
+
+// ---- the toolbar shown beside a selection ----
+const toolbar = element("div", { class: "annotate-toolbar", role: "toolbar", "aria-label": "Annotate the selected words", hidden: "" });
+for (const color of COLORS) {
+  const button = element("button", { type: "button", class: `tool tool-${color}`, "data-color": color },
+    element("span", { class: `swatch swatch-${color}`, "aria-hidden": "true" }), capitalise(color));
+  button.title = `Highlight in ${color}`;
+  toolbar.append(button);
+}
+toolbar.append(element("button", { type: "button", class: "tool tool-note", "data-action": "annotate" }, "Annotate…"));
+document.body.append(toolbar);
+
+let pending = null; // {start, end} of the selection the toolbar acts on
+
+function currentOffsets() {
+  const selection = document.getSelection();
+  if (!selection || selection.isCollapsed || !selection.rangeCount) return null;
+  const range = selection.getRangeAt(0);
+  if (!reading.contains(range.commonAncestorContainer)) return null;
+  return rangeToOffsets(range);
+}
+
+function showToolbar() {
+  const offsets = currentOffsets();
+  if (!offsets) {
+    if (!toolbar.contains(document.activeElement)) hideToolbar();
+    return;
+  }
+  pending = offsets;
+  const rect = document.getSelection().getRangeAt(0).getBoundingClientRect();
+  toolbar.hidden = false;
+  errorBox.hidden = true;
+  const top = window.scrollY + rect.bottom + 8;
+  const left = Math.max(8, Math.min(window.scrollX + rect.left, window.scrollX + document.documentElement.clientWidth - toolbar.offsetWidth - 8));
+  toolbar.style.top = `${top}px`;
+  toolbar.style.left = `${left}px`;
+}
+
+function hideToolbar() {
+  toolbar.hidden = true;
+  pending = null;
+}
+
+// ---- talking to the server ----
+const slug = document.querySelector('meta[name="text-slug"]').content;
+const source = new URL(`/texts/${slug}`, location.origin).href;
+
+function annotationFor(offsets, { color = null, body = "", tags = [] } = {}) {
+  const bodies = [];
+  if (body.trim()) bodies.push({ type: "TextualBody", purpose: "commenting", format: "text/markdown", value: body });
+  for (const tag of tags) bodies.push({ type: "TextualBody", purpose: "tagging", value: tag });
+  const annotation = {
+    "@context": "http://www.w3.org/ns/anno.jsonld",
+    type: "Annotation",
+    motivation: body.trim() ? "commenting" : "highlighting",
+    body: bodies,
+    target: { source, selector: selectors(pageContent(), offsets.start, offsets.end) },
+  };
+  if (color) annotation["scholia:color"] = color;
+  return annotation;
+}
+
+/** Fetch the page again and swap in paragraphs and note lists, keeping the reader's place. */
+async function refresh() {
+  const response = await fetch(location.pathname, { credentials: "same-origin" });
+  const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+  const anchor = [...document.querySelectorAll(".para-row")].find((row) => row.getBoundingClientRect().bottom > 0);
+  const before = anchor?.getBoundingClientRect().top ?? 0;
+  for (const selector of [".para-row", ".text-notes", ".orphans", "#tag-suggestions"]) {
+    for (const node of document.querySelectorAll(selector)) {
+      const replacement = node.id ? fresh.getElementById(node.id) : fresh.querySelector(selector);
+      if (replacement) node.replaceWith(document.adoptNode(replacement));
+    }
+  }
+  const orphans = fresh.querySelector(".orphans");
+  if (orphans && !document.querySelector(".orphans")) reading.append(document.adoptNode(orphans));
+  if (anchor) {
+    const now = document.getElementById(anchor.id)?.getBoundingClientRect().top ?? before;
+    window.scrollBy(0, now - before);
+  }
+  applyKeyboardMode();
+}
+
+async function highlight(color) {
+  if (!pending) return;
+  const offsets = pending;
+  try {
+    const created = await api("POST", "/api/v1/annotations", annotationFor(offsets, { color }));
+    hideToolbar();
+    document.getSelection().removeAllRanges();
+    await refresh();
+    say(`Highlighted in ${color}.`);
+    return created;
+  } catch (error) {
+    showError(error.message);
+  }
+}
+
+// ---- the note editor, opened in the margin of the paragraph where the selection starts ----
+function openEditor(offsets) {
+  closeEditor();
+  const row = [...document.querySelectorAll(".para-row")].find((r) => Number(r.dataset.start) <= offsets.start && offsets.start <= Number(r.dataset.end));
+  const margin = row.querySelector(".margin");
+  const quote = selectors(pageContent(), offsets.start, offsets.end)[0].exact;
+  const id = `editor-${Date.now()}`;
+  const colorChoices = element("fieldset", { class: "colors" }, element("legend", {}, "Highlight colour"));
+  for (const color of ["", ...COLORS]) {
+    const input = element("input", { type: "radio", name: "color", value: color });
+    if (color === "yellow") input.checked = true;
+    colorChoices.append(element("label", {}, input, " ", color ? capitalise(color) : "None"));
+  }
+  const textarea = element("textarea", { id: `${id}-body`, name: "body", rows: "5" });
+  const tags = element("input", { id: `${id}-tags`, name: "tags", type: "text", list: "tag-suggestions", autocomplete: "off" });
+  const message = element("p", { class: "error", role: "alert", hidden: "" });
+  const form = element("form", { class: "note-form note-editor", "aria-label": "New note" },
+    element("blockquote", { class: "note-quote" }, quote.length > 240 ? `${quote.slice(0, 240)}…` : quote),
+    element("label", { for: `${id}-body` }, "Your note ", element("span", { class: "hint" }, "(Markdown)")),
+    textarea,
+    element("label", { for: `${id}-tags` }, "Tags ", element("span", { class: "hint" }, "(separate with spaces)")),
+    tags, colorChoices, message,
+    element("div", { class: "editor-actions" },
+      element("button", { type: "submit", class: "button" }, "Save note"),
+      element("button", { type: "button", class: "link-button", "data-action": "cancel" }, "Cancel")));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const color = form.elements.color.value || null;
+    try {
+      const created = await api("POST", "/api/v1/annotations", annotationFor(offsets, {
+        color, body: textarea.value, tags: tags.value.split(/[\s,]+/).filter(Boolean),
+      }));
+      closeEditor();
+      await refresh();
+      const id = created.id.split("/").pop();
+      document.getElementById(`a${id}`)?.focus();
+      say("Note saved.");
+    } catch (error) {
+      message.textContent = error.message;
+      message.hidden = false;
+    }
+  });
+  form.querySelector('[data-action="cancel"]').addEventListener("click", () => {
+    closeEditor();
+    row.querySelector(".para")?.focus?.();
+  });
+  form.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") closeEditor();
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) form.requestSubmit();
+  });
+  margin.prepend(form);
+  hideToolbar();
+  textarea.focus();
+}
+
+function closeEditor() {
+  document.querySelector(".note-editor")?.remove();
+}
+
+// ---- wiring ----
+toolbar.addEventListener("click", (event) => {
+  const button = event.target.closest("button");
+  if (!button) return;
+  if (button.dataset.color) highlight(button.dataset.color);
+  else if (button.dataset.action === "annotate" && pending) openEditor(pending);
+});
+
+document.addEventListener("mouseup", () => setTimeout(showToolbar, 0));
+document.addEventListener("keyup", (event) => {
+  if (event.shiftKey || event.key.startsWith("Arrow")) showToolbar();
+});
+document.addEventListener("keydown", (event) => {
+  const typing = event.target.closest?.("input, textarea, select");
+  if (typing || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.key === "Escape") hideToolbar();
+  const offsets = currentOffsets();
+  if (!offsets) return;
+  pending = offsets;
+  if (event.key === "h") {
+    event.preventDefault();
+    highlight("yellow");
+  } else if (event.key === "n") {
+    event.preventDefault();
+    openEditor(offsets);
+  } else if (event.key === "t") {
+    event.preventDefault();
+    showToolbar();
+    toolbar.querySelector("button").focus();
+  }
+});
+
+// A highlight focuses its note; a note marks its highlight.
+reading.addEventListener("click", (event) => {
+  if (keyboardMode) return;
+  const mark = event.target.closest("mark.hl");
+  if (mark && document.getSelection().isCollapsed) {
+    const id = mark.dataset.annotations.split(" ").pop();
+    activate(id);
+    document.getElementById(`a${id}`)?.focus();
+    return;
+  }
+  const note = event.target.closest(".note");
+  if (note && !event.target.closest("a, button, form")) activate(note.dataset.annotation);
+});
+
+// ---- keyboard selection: paragraphs take a caret (edits are refused), so a reader can move
+// with the arrow keys, extend with Shift+arrows, then press H, N or T ----
+let keyboardMode = false;
+const modeButton = element("button", { type: "button", class: "link-button keyboard-mode", "aria-pressed": "false" }, "Select with the keyboard");
+document.querySelector(".annotate-help")?.append(" ", modeButton);
+
+function applyKeyboardMode() {
+  const on = keyboardMode;
+  modeButton.setAttribute("aria-pressed", String(on));
+  for (const para of document.querySelectorAll("p.para")) {
+    if (on) {
+      para.setAttribute("contenteditable", "true");
+      para.setAttribute("aria-readonly", "true");
+      para.setAttribute("role", "textbox");
+      para.setAttribute("aria-multiline", "true");
+      para.setAttribute("aria-label", `Paragraph ${para.closest(".para-row").dataset.paragraph}`);
+      para.spellcheck = false;
+    } else {
+      for (const name of ["contenteditable", "aria-readonly", "role", "aria-multiline", "aria-label"]) para.removeAttribute(name);
+    }
+  }
+}
+
+function setKeyboardMode(on) {
+  keyboardMode = on;
+  applyKeyboardMode();
+  say(on ? "Keyboard selection on: Tab to a paragraph, select with Shift and the arrow keys, then press H, N or T." : "Keyboard selection off.");
+  if (on) document.querySelector("p.para")?.focus();
+}
+modeButton.addEventListener("click", () => setKeyboardMode(!keyboardMode));
+for (const type of ["beforeinput", "paste", "drop", "cut"]) {
+  reading.addEventListener(type, (event) => {
+    if (event.target.closest?.("p.para")) event.preventDefault();
+  });
+}
+
+function activate(id) {
+  for (const node of document.querySelectorAll(".is-active")) node.classList.remove("is-active");
+  document.getElementById(`a${id}`)?.classList.add("is-active");
+  for (const mark of document.querySelectorAll("mark.hl")) {
+    if (mark.dataset.annotations.split(" ").includes(id)) mark.classList.add("is-active");
+  }
+}
+
+function activateFromHash() {
+  const match = /^#a(\d+)$/.exec(location.hash);
+  if (match) activate(match[1]);
+}
+window.addEventListener("hashchange", activateFromHash);
+activateFromHash();
