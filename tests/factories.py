@@ -27,3 +27,38 @@ def make_user(
     )
     session.commit()
     return user
+
+
+def make_annotation(
+    session: Session,
+    user: User,
+    text,
+    quote: str | None = None,
+    *,
+    body: str = "",
+    tags: tuple[str, ...] = (),
+    color=None,
+    occurrence: int = 0,
+):
+    """An annotation on the ``occurrence``-th appearance of ``quote`` (None: the whole text)."""
+    from app.models import Motivation
+    from app.services import annotations
+
+    target = None
+    if quote is not None:
+        content = text.current_revision.content
+        start = -1
+        for _ in range(occurrence + 1):
+            start = content.index(quote, start + 1)
+        target = annotations.SpanTarget(exact=quote, start=start, end=start + len(quote))
+    draft = annotations.Draft(
+        text_slug=text.slug,
+        motivation=Motivation.COMMENTING if body else Motivation.HIGHLIGHTING,
+        body=body,
+        tags=list(tags),
+        color=color,
+        target=target,
+    )
+    annotation = annotations.create(session, user, draft)
+    session.commit()
+    return annotation

@@ -86,6 +86,11 @@ class Annotation(db.Model):
         return self.exact is None
 
     @property
+    def is_edited(self) -> bool:
+        """Edits are the only writes that move ``updated_at`` away from ``created_at``."""
+        return self.updated_at != self.created_at
+
+    @property
     def is_orphan(self) -> bool:
         return self.exact is not None and self.start is None
 

@@ -169,7 +169,10 @@ def create(session: Session, user, draft: Draft) -> Annotation:
     begin_write(session)
     text = _text_for(session, draft.text_slug)
     revision = text.current_revision
+    now = utcnow()
     annotation = Annotation(
+        created_at=now,
+        updated_at=now,
         user_id=user.id,
         text_id=text.id,
         revision_id=revision.id,

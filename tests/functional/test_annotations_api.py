@@ -282,3 +282,33 @@ def test_other_readers_and_anonymous_visitors_cannot_learn_it_exists(app, sessio
     notebook = other.get("/notes").get_data(as_text=True)
     assert "my secret reading" not in notebook
     assert owner_client.get(url).status_code == 200
+
+
+def test_listing_query_count_does_not_grow_with_annotations(
+    engine, client, session, reader, content
+):
+    from sqlalchemy import event
+
+    text = session.scalar(select(Annotation.text_id).limit(1))  # none yet
+    assert text is None
+
+    def count() -> int:
+        statements: list[str] = []
+
+        def record(*args):
+            statements.append(args[2])
+
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            data = client.get("/api/v1/annotations?text=carr-rapprochement").get_json()
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        return len(statements), data["total"]
+
+    token = csrf_token(client)
+    post(client, annotation_json(content, body="one", tags=["a"]), token)
+    few, total = count()
+    assert total == 1
+    for word in ("Krasin", "Arcos", "Rapallo", "Genoa", "Reichswehr"):
+        post(client, annotation_json(content, quote=word, body=word, tags=["x", word]), token)
+    assert count() == (few, 6)

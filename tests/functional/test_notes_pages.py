@@ -1,0 +1,227 @@
+"""Notes without JavaScript: the reading page's forms, highlights in the HTML, the notebook."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import pytest
+from sqlalchemy import event
+
+from app.models import HighlightColor
+from tests import factories
+from tests.conftest import csrf_token
+
+PAGE = "/texts/carr-rapprochement"
+
+
+@pytest.fixture
+def reader(session, auth):
+    user = factories.make_user(session, "reader@example.org", "Reader")
+    auth.login()
+    return user
+
+
+def _para_html(html: str, number: int) -> str:
+    match = re.search(
+        rf'<div class="para-row[^"]*" id="p{number}".*?<p class="para"[^>]*>(.*?)</p>',
+        html,
+        re.DOTALL,
+    )
+    return match.group(1)
+
+
+def test_highlights_are_marks_in_the_served_html(client, session, seeded, reader):
+    factories.make_annotation(
+        session, reader, seeded, "Litvinov in Copenhagen", color=HighlightColor.GREEN
+    )
+    para = _para_html(client.get(PAGE).get_data(as_text=True), 4)
+    mark = re.search(r'<mark class="hl hl-green"[^>]*>Litvinov in Copenhagen</mark>', para)
+    assert mark, para[:300]
+    assert 'data-label="highlight, green"' in mark.group(0)
+    # Remove the markup and the paragraph is still exactly Carr's words.
+    assert unescape(re.sub(r"<[^>]+>", "", para)) == seeded.current_revision.paragraphs[3].body
+
+
+def test_overlapping_and_nested_highlights_split_into_segments(client, session, seeded, reader):
+    outer = factories.make_annotation(session, reader, seeded, "Litvinov in Copenhagen negotiated")
+    inner = factories.make_annotation(
+        session, reader, seeded, "in Copenhagen", color=HighlightColor.PINK, body="where?"
+    )
+    crossing = factories.make_annotation(
+        session, reader, seeded, "negotiated an agreement", color=HighlightColor.BLUE
+    )
+    para = _para_html(client.get(PAGE).get_data(as_text=True), 4)
+    segments = re.findall(
+        r'<mark class="([^"]+)"\s+data-annotations="([^"]+)"[^>]*>([^<]*)</mark>', para
+    )
+    assert [(ids, text) for _, ids, text in segments] == [
+        (f"{outer.id}", "Litvinov "),
+        (f"{outer.id} {inner.id}", "in Copenhagen"),
+        (f"{outer.id}", " "),
+        (f"{outer.id} {crossing.id}", "negotiated"),
+        (f"{crossing.id}", " an agreement"),
+    ]
+    assert "hl-pink hl-overlap" in segments[1][0]
+    assert unescape(re.sub(r"<[^>]+>", "", para)) == seeded.current_revision.paragraphs[3].body
+
+
+def test_a_highlight_across_paragraphs_marks_both_and_its_note_sits_where_it_starts(
+    client, session, seeded, reader
+):
+    content = seeded.current_revision.content
+    spans = seeded.current_revision.spans()
+    quote = content[spans[4].end - 20 : spans[5].start + 15]
+    note = factories.make_annotation(session, reader, seeded, quote, body="across")
+    html = client.get(PAGE).get_data(as_text=True)
+    assert f'data-annotations="{note.id}"' in _para_html(html, 5)
+    assert f'data-annotations="{note.id}"' in _para_html(html, 6)
+    row5 = html[html.index('id="p5"') : html.index('id="p6"')]
+    assert f'id="a{note.id}"' in row5
+
+
+def test_paragraph_note_form_without_javascript(client, seeded, reader):
+    start, end = seeded.current_revision.spans()[4].start, seeded.current_revision.spans()[4].end
+    response = client.post(
+        f"{PAGE}/notes",
+        data={
+            "csrf_token": csrf_token(client, PAGE),
+            "start": start,
+            "end": end,
+            "body": "Why *Genoa*?",
+            "tags": "genoa Conferences",
+        },
+    )
+    assert response.status_code == 302
+    assert re.search(r"/texts/carr-rapprochement#a\d+$", response.headers["Location"])
+    html = client.get(PAGE).get_data(as_text=True)
+    assert "Why <em>Genoa</em>?" in html
+    assert "#conferences" in html and "#genoa" in html
+
+
+def test_whole_text_note_and_empty_note_error(client, seeded, reader):
+    token = csrf_token(client, PAGE)
+    empty = client.post(
+        f"{PAGE}/notes", data={"csrf_token": token, "body": "  "}, follow_redirects=True
+    )
+    assert "needs some words" in empty.get_data(as_text=True)
+    client.post(f"{PAGE}/notes", data={"csrf_token": token, "body": "Realpolitik throughout."})
+    html = client.get(PAGE).get_data(as_text=True)
+    notes = html[html.index("Notes on the whole text") : html.index("Editor’s introduction")]
+    assert "Realpolitik throughout." in notes
+
+
+def test_edit_form_keeps_history(client, session, seeded, reader):
+    note = factories.make_annotation(session, reader, seeded, "Krasin", body="first")
+    url = f"/notes/{note.id}/edit"
+    assert "first" in client.get(url).get_data(as_text=True)
+    client.post(
+        url,
+        data={
+            "csrf_token": csrf_token(client, url),
+            "body": "second",
+            "tags": "x",
+            "color": "purple",
+        },
+    )
+    history = client.get(f"/notes/{note.id}/history").get_data(as_text=True)
+    assert "first" in history and "second" in history and "Version 1" in history
+    assert f'href="/notes/{note.id}/history">edited' in client.get(PAGE).get_data(as_text=True)
+
+
+def test_delete_offers_undo(client, session, seeded, reader):
+    note = factories.make_annotation(session, reader, seeded, "Krasin", body="regret this")
+    token = csrf_token(client, PAGE)
+    page = client.post(
+        f"/notes/{note.id}/delete", data={"csrf_token": token}, follow_redirects=True
+    ).get_data(as_text=True)
+    assert "Note deleted." in page and "regret this" not in page
+    assert f'action="/notes/{note.id}/restore"' in page
+    restored = client.post(
+        f"/notes/{note.id}/restore", data={"csrf_token": token}, follow_redirects=True
+    ).get_data(as_text=True)
+    assert "regret this" in restored
+
+
+def test_someone_elses_note_pages_are_404(app, client, session, seeded, reader):
+    other = factories.make_user(session, "other@example.org")
+    theirs = factories.make_annotation(session, other, seeded, "Krasin", body="theirs")
+    token = csrf_token(client, PAGE)
+    for url in (f"/notes/{theirs.id}/edit", f"/notes/{theirs.id}/history"):
+        assert client.get(url).status_code == 404
+    for url in (f"/notes/{theirs.id}/edit", f"/notes/{theirs.id}/delete"):
+        assert client.post(url, data={"csrf_token": token, "body": "mine now"}).status_code == 404
+    session.refresh(theirs)
+    assert theirs.body_source == "theirs" and theirs.deleted_at is None
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client, seeded):
+    assert client.get("/notes").status_code == 302
+    response = client.post(
+        f"{PAGE}/notes", data={"csrf_token": csrf_token(client, PAGE), "body": "x"}
+    )
+    assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
+
+
+def test_notebook_groups_by_text_and_paragraph_and_filters(client, session, seeded, reader):
+    factories.make_annotation(
+        session,
+        reader,
+        seeded,
+        "Krasin",
+        body="trade man",
+        tags=("people",),
+        color=HighlightColor.BLUE,
+    )
+    factories.make_annotation(
+        session,
+        reader,
+        seeded,
+        "Rapallo",
+        body="the treaty",
+        tags=("treaties",),
+        color=HighlightColor.YELLOW,
+    )
+    factories.make_annotation(session, reader, seeded, None, body="whole-text thought")
+    html = client.get("/notes").get_data(as_text=True)
+    assert html.index("¶4") < html.index("trade man") < html.index("the treaty")
+    assert "whole-text thought" in html
+    assert 'href="/texts/carr-rapprochement#a' in html
+    by_tag = client.get("/notes?tag=%23People").get_data(as_text=True)
+    assert "trade man" in by_tag and "the treaty" not in by_tag
+    by_color = client.get("/notes?color=yellow").get_data(as_text=True)
+    assert "the treaty" in by_color and "trade man" not in by_color
+    assert client.get("/notes?color=tartan").status_code == 400
+
+
+def test_reading_page_query_count_does_not_grow_with_annotations(
+    engine, client, session, seeded, reader
+):
+    def count_queries() -> int:
+        statements: list[str] = []
+
+        def record(*args):
+            statements.append(args[2])
+
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            assert client.get(PAGE).status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        return len(statements)
+
+    factories.make_annotation(session, reader, seeded, "Krasin", body="one", tags=("a",))
+    few = count_queries()
+    words = seeded.current_revision.content.split()
+    for n, word in enumerate(words[:60]):
+        factories.make_annotation(
+            session,
+            reader,
+            seeded,
+            word,
+            body=f"note {n}",
+            tags=(f"t{n % 7}",),
+            color=HighlightColor.GREEN,
+        )
+    factories.make_annotation(session, reader, seeded, None, body="whole")
+    assert count_queries() == few
