@@ -194,6 +194,12 @@ toolbar.addEventListener("click", (event) => {
 });
 
 document.addEventListener("mouseup", () => setTimeout(showToolbar, 0));
+// Touch screens change the selection with handles, without mouse or key events.
+let selectionTimer;
+document.addEventListener("selectionchange", () => {
+  clearTimeout(selectionTimer);
+  selectionTimer = setTimeout(showToolbar, 400);
+});
 document.addEventListener("keyup", (event) => {
   if (event.shiftKey || event.key.startsWith("Arrow")) showToolbar();
 });
