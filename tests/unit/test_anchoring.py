@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 from pathlib import Path
 
 import pytest
@@ -594,9 +593,7 @@ def test_approximate_search_on_100_kb_stays_local(big_texts, monkeypatch, words,
 
     monkeypatch.setattr(anchoring, "_myers", counting)
     quote, position = annotate(old, words)
-    began = time.perf_counter()
     found = anchor(new, quote, position)
-    elapsed = time.perf_counter() - began
     assert text_of(new, found) == expected
-    assert sum(scanned) < 15_000  # characters verified, against 100,000 in the text
-    assert elapsed < 0.5  # typically 1-10 ms; generous for a loaded machine
+    # Work is counted, not timed (shared machines are noisy): characters verified, of 100,000.
+    assert sum(scanned) < 15_000
