@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from app import create_app
@@ -160,3 +162,18 @@ def seeded(session):
     result = importer.import_file(session, SEED)
     session.commit()
     return result.text
+
+
+@contextmanager
+def recorded_queries(engine) -> Iterator[list[str]]:
+    """Every SQL statement the engine runs inside the block, for query-count assertions."""
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from app.models import Annotation
 from tests import factories
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, recorded_queries
 
 TEXT_URL = "http://localhost/texts/carr-rapprochement"
 QUOTE = "Litvinov in Copenhagen"
@@ -287,22 +287,9 @@ def test_other_readers_and_anonymous_visitors_cannot_learn_it_exists(app, sessio
 def test_listing_query_count_does_not_grow_with_annotations(
     engine, client, session, reader, content
 ):
-    from sqlalchemy import event
-
-    text = session.scalar(select(Annotation.text_id).limit(1))  # none yet
-    assert text is None
-
-    def count() -> int:
-        statements: list[str] = []
-
-        def record(*args):
-            statements.append(args[2])
-
-        event.listen(engine, "before_cursor_execute", record)
-        try:
+    def count() -> tuple[int, int]:
+        with recorded_queries(engine) as statements:
             data = client.get("/api/v1/annotations?text=carr-rapprochement").get_json()
-        finally:
-            event.remove(engine, "before_cursor_execute", record)
         return len(statements), data["total"]
 
     token = csrf_token(client)

@@ -6,11 +6,10 @@ import re
 from html import unescape
 
 import pytest
-from sqlalchemy import event
 
 from app.models import HighlightColor
 from tests import factories
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, recorded_queries
 
 PAGE = "/texts/carr-rapprochement"
 
@@ -198,16 +197,8 @@ def test_reading_page_query_count_does_not_grow_with_annotations(
     engine, client, session, seeded, reader
 ):
     def count_queries() -> int:
-        statements: list[str] = []
-
-        def record(*args):
-            statements.append(args[2])
-
-        event.listen(engine, "before_cursor_execute", record)
-        try:
+        with recorded_queries(engine) as statements:
             assert client.get(PAGE).status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", record)
         return len(statements)
 
     factories.make_annotation(session, reader, seeded, "Krasin", body="one", tags=("a",))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from html import unescape
 
-from tests.conftest import SEED
+from tests.conftest import SEED, recorded_queries
 
 TITLE = "Rapprochement; how the Bolsheviks came to love capitalists"
 
@@ -89,10 +89,7 @@ def test_pages_load_no_assets_from_other_origins(client, seeded):
 
 
 def test_reading_page_query_count_is_constant(engine, client, seeded):
-    from sqlalchemy import event
-
-    statements: list[str] = []
-    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
-    client.get("/texts/carr-rapprochement")
+    with recorded_queries(engine) as statements:
+        client.get("/texts/carr-rapprochement")
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     assert len(selects) <= 3, selects
