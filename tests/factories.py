@@ -39,10 +39,13 @@ def make_annotation(
     tags: tuple[str, ...] = (),
     color=None,
     occurrence: int = 0,
+    visibility=None,
+    group=None,
 ):
     """An annotation on the ``occurrence``-th appearance of ``quote`` (None: the whole text)."""
-    from app.models import Motivation
+    from app.models import Motivation, Visibility
     from app.services import annotations
+    from app.services.access import viewer_for
 
     target = None
     if quote is not None:
@@ -58,7 +61,9 @@ def make_annotation(
         tags=list(tags),
         color=color,
         target=target,
+        visibility=visibility or (Visibility.GROUP if group else Visibility.PRIVATE),
+        group_id=group.id if group else None,
     )
-    annotation = annotations.create(session, user, draft)
+    annotation = annotations.create(session, viewer_for(session, user), draft)
     session.commit()
     return annotation

@@ -5,8 +5,9 @@ The reading page's JavaScript uses it with its session cookie and the CSRF token
 """
 
 from flask import Blueprint, jsonify
-from flask_login import current_user
 
+from app.current import viewer
+from app.services.access import Viewer
 from app.services.annotations import AnnotationError
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -30,10 +31,12 @@ _TITLES = {
 }
 
 
-def require_user():
-    if not current_user.is_authenticated:
+def require_user() -> Viewer:
+    """The signed-in viewer, or a 401 for anyone else."""
+    acting = viewer()
+    if acting.user is None:
         raise AnnotationError("Sign in to do this.", 401)
-    return current_user
+    return acting
 
 
 from app.api import annotations, texts  # noqa: E402,F401  (routes register on bp)

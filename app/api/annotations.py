@@ -1,8 +1,8 @@
 from flask import jsonify, request, url_for
-from flask_login import current_user
 
 from app.api import bp, require_user
 from app.api.webannotation import parse_changes, parse_new, serialise
+from app.current import viewer
 from app.extensions import db
 from app.services import annotations
 from app.services.annotations import AnnotationError
@@ -21,7 +21,7 @@ def annotation_list():
     slug = request.args.get("text", "").strip()
     if not slug:
         raise AnnotationError("Say which text: ?text=<slug>.", 400)
-    text, found = annotations.for_text_slug(db.session, current_user, slug)
+    text, found = annotations.for_text_slug(db.session, viewer(), slug)
     spans = text.current_revision.spans()
     items = [serialise(a, spans) for a in found]
     return jsonify(
@@ -51,7 +51,7 @@ def annotation_create():
 @bp.get("/annotations/<int:annotation_id>")
 def annotation(annotation_id: int):
     """One annotation, if the caller may see it (404 otherwise, whoever's it is)."""
-    found = annotations.get_visible(db.session, current_user, annotation_id)
+    found = annotations.get_visible(db.session, viewer(), annotation_id)
     return jsonify(serialise(found, found.revision.spans()))
 
 

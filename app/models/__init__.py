@@ -1,13 +1,18 @@
 """Every model, importable from one place (Alembic's autogenerate needs them all loaded)."""
 
+from app.models.activity import Event, EventKind, Notification, NotificationKind
 from app.models.annotation import (
     Annotation,
     AnnotationTag,
     AnnotationVersion,
+    Flag,
     HighlightColor,
     Motivation,
+    Reaction,
+    ReactionKind,
     Visibility,
 )
+from app.models.group import Group, Membership, ReadingAssignment, Role
 from app.models.text import Paragraph, ParagraphRole, Text, TextRevision
 from app.models.user import LoginAttempt, User
 
@@ -15,11 +20,22 @@ __all__ = [
     "Annotation",
     "AnnotationTag",
     "AnnotationVersion",
+    "Event",
+    "EventKind",
+    "Flag",
+    "Group",
     "HighlightColor",
     "LoginAttempt",
+    "Membership",
     "Motivation",
+    "Notification",
+    "NotificationKind",
     "Paragraph",
     "ParagraphRole",
+    "Reaction",
+    "ReactionKind",
+    "ReadingAssignment",
+    "Role",
     "Text",
     "TextRevision",
     "User",

@@ -23,10 +23,19 @@ from app.models.user import User
 class Motivation(enum.StrEnum):
     HIGHLIGHTING = "highlighting"
     COMMENTING = "commenting"
+    QUESTIONING = "questioning"
+    REPLYING = "replying"
 
 
 class Visibility(enum.StrEnum):
     PRIVATE = "private"
+    GROUP = "group"
+    PUBLIC = "public"
+
+
+class ReactionKind(enum.StrEnum):
+    AGREE = "agree"
+    QUESTION = "question"
 
 
 class HighlightColor(enum.StrEnum):
@@ -51,6 +60,8 @@ class Annotation(db.Model):
     __table_args__ = (
         Index("ix_annotation_text_user", "text_id", "user_id"),
         Index("ix_annotation_user_created", "user_id", "created_at"),
+        Index("ix_annotation_text_visibility", "text_id", "visibility", "group_id"),
+        Index("ix_annotation_root", "root_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -59,6 +70,16 @@ class Annotation(db.Model):
     revision_id: Mapped[int] = mapped_column(ForeignKey("text_revision.id", ondelete="CASCADE"))
     motivation: Mapped[Motivation] = mapped_column(str_enum(Motivation))
     visibility: Mapped[Visibility] = mapped_column(str_enum(Visibility), default=Visibility.PRIVATE)
+    # Set exactly when visibility is GROUP.
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("reading_group.id", ondelete="CASCADE"))
+    # Replies: parent is what this answers, root the thread's first annotation (NULL on roots).
+    # A reply carries its root's visibility and group, so one rule covers a whole thread.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("annotation.id", ondelete="CASCADE"))
+    root_id: Mapped[int | None] = mapped_column(ForeignKey("annotation.id", ondelete="CASCADE"))
+    # The group's thread about one paragraph ("Discuss ¶4"): a root with no words of its own.
+    is_discussion: Mapped[bool] = mapped_column(default=False)
+    hidden_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     color: Mapped[HighlightColor | None] = mapped_column(str_enum(HighlightColor))
     exact: Mapped[str | None] = mapped_column(SAText)
     prefix: Mapped[str] = mapped_column(String(64), default="")
@@ -71,7 +92,7 @@ class Annotation(db.Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    user: Mapped[User] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
     text: Mapped[Text] = relationship()
     revision: Mapped[TextRevision] = relationship()
     tags: Mapped[list[AnnotationTag]] = relationship(
@@ -82,8 +103,16 @@ class Annotation(db.Model):
     )
 
     @property
+    def is_reply(self) -> bool:
+        return self.root_id is not None
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.hidden_at is not None
+
+    @property
     def is_text_note(self) -> bool:
-        return self.exact is None
+        return self.exact is None and self.root_id is None
 
     @property
     def is_edited(self) -> bool:
@@ -126,3 +155,36 @@ class AnnotationVersion(db.Model):
     color: Mapped[HighlightColor | None] = mapped_column(str_enum(HighlightColor))
     # When this version was written (the annotation's creation or an earlier edit).
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Reaction(db.Model):
+    """One reader's *agree* or *question* on an annotation: at most one of each kind."""
+
+    __tablename__ = "reaction"
+    __table_args__ = (UniqueConstraint("annotation_id", "user_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    annotation_id: Mapped[int] = mapped_column(
+        ForeignKey("annotation.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    kind: Mapped[ReactionKind] = mapped_column(str_enum(ReactionKind))
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class Flag(db.Model):
+    """A member's report that an annotation needs an instructor's attention."""
+
+    __tablename__ = "flag"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    annotation_id: Mapped[int] = mapped_column(
+        ForeignKey("annotation.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(SAText)
+    created_at: Mapped[datetime] = created_at_column()
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    annotation: Mapped[Annotation] = relationship()
+    user: Mapped[User] = relationship()

@@ -1,44 +1,145 @@
 """The one access policy: who may do what with an annotation.
 
 ``can`` answers for one annotation; ``visible_to`` narrows any annotation query the same way.
-Every read path (pages, API, notebook, exports, live feed, search) goes through them, so a rule
-changes here or nowhere. Until sharing arrives, every annotation is private to its author:
-nobody else, site administrators included, may learn that it exists.
+Every read path (reading page, paragraph fragments, notebook, API, live feed, inbox, exports,
+search) goes through them, so a rule changes here or nowhere.
+
+The rules:
+- a private annotation exists only for its author (site administrators included, nobody else
+  may learn that it exists);
+- a group annotation is for the group's members; a public one for everyone, signed in or not;
+- a reply has its thread's visibility, so these rules cover whole threads;
+- a disabled account is treated as nobody at all;
+- instructors (and the group's owner) moderate their group's annotations, site administrators
+  moderate every shared annotation; hidden annotations show their words only to the author and
+  the moderators;
+- deleted annotations are gone for everyone; only the author may restore one.
 """
 
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, false
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.orm import Session
 
-from app.models import Annotation, User
+from app.models import Annotation, Membership, Role, User, Visibility
 
 
 class Action(enum.StrEnum):
     VIEW = "view"
+    READ_HIDDEN = "read_hidden"  # the words of a hidden annotation
+    REPLY = "reply"
+    REACT = "react"
+    FLAG = "flag"
     EDIT = "edit"
     DELETE = "delete"
     RESTORE = "restore"
+    HIDE = "hide"  # and unhide
+    SEE_FLAGS = "see_flags"
 
 
-def _signed_in(user: User | None) -> bool:
-    return user is not None and getattr(user, "is_authenticated", False) and user.is_active
+@dataclass(frozen=True)
+class Viewer:
+    """Who is asking: the user (None when anonymous or disabled) and their group roles."""
+
+    user: User | None = None
+    roles: dict[int, Role] = field(default_factory=dict)
+
+    @property
+    def id(self) -> int | None:
+        return self.user.id if self.user else None
+
+    @property
+    def is_admin(self) -> bool:
+        return bool(self.user and self.user.is_admin)
+
+    def is_member(self, group_id: int | None) -> bool:
+        return group_id is not None and group_id in self.roles
+
+    def teaches(self, group_id: int | None) -> bool:
+        role = self.roles.get(group_id) if group_id is not None else None
+        return role is not None and role.teaches
 
 
-def can(user: User | None, action: Action, annotation: Annotation) -> bool:
-    if not _signed_in(user):
+ANONYMOUS = Viewer()
+
+
+def viewer_for(session: Session, user) -> Viewer:
+    """Load the viewer's memberships once per request; the policy then needs no queries."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return ANONYMOUS
+    rows = session.execute(
+        select(Membership.group_id, Membership.role).where(Membership.user_id == user.id)
+    )
+    return Viewer(user, {group_id: role for group_id, role in rows})
+
+
+def _may_see(viewer: Viewer, annotation: Annotation) -> bool:
+    if viewer.user is not None and annotation.user_id == viewer.id:
+        return True
+    if annotation.visibility is Visibility.PUBLIC:
+        return True
+    if annotation.visibility is Visibility.GROUP:
+        return viewer.is_member(annotation.group_id) or viewer.is_admin
+    return False
+
+
+def _moderates(viewer: Viewer, annotation: Annotation) -> bool:
+    if annotation.visibility is Visibility.PRIVATE:
         return False
-    is_author = annotation.user_id == user.id
+    if viewer.is_admin:
+        return True
+    return annotation.visibility is Visibility.GROUP and viewer.teaches(annotation.group_id)
+
+
+def can(viewer: Viewer, action: Action, annotation: Annotation) -> bool:
+    is_author = viewer.user is not None and annotation.user_id == viewer.id
     if action is Action.RESTORE:
         return is_author and annotation.deleted_at is not None
-    if annotation.deleted_at is not None:
+    if annotation.deleted_at is not None or not _may_see(viewer, annotation):
         return False
-    return is_author
+    match action:
+        case Action.VIEW:
+            return True
+        case Action.READ_HIDDEN:
+            return not annotation.is_hidden or is_author or _moderates(viewer, annotation)
+        case Action.EDIT | Action.DELETE:
+            return is_author
+        case Action.REPLY | Action.REACT:
+            if viewer.user is None or annotation.is_hidden:
+                return False
+            if annotation.visibility is Visibility.GROUP:
+                return viewer.is_member(annotation.group_id)
+            return annotation.visibility is Visibility.PUBLIC or is_author
+        case Action.FLAG:
+            return (
+                viewer.user is not None
+                and not is_author
+                and annotation.visibility
+                in (
+                    Visibility.GROUP,
+                    Visibility.PUBLIC,
+                )
+            )
+        case Action.HIDE | Action.SEE_FLAGS:
+            return _moderates(viewer, annotation)
+    return False
 
 
-def visible_to(user: User | None) -> ColumnElement[bool]:
-    """The WHERE clause of every listing: what ``can(user, VIEW, ·)`` allows, as SQL."""
-    if not _signed_in(user):
-        return false()
-    return (Annotation.user_id == user.id) & Annotation.deleted_at.is_(None)
+def visible_to(viewer: Viewer) -> ColumnElement[bool]:
+    """The WHERE clause of every listing: exactly what ``can(viewer, VIEW, ·)`` allows, as SQL."""
+    alive = Annotation.deleted_at.is_(None)
+    public = Annotation.visibility == Visibility.PUBLIC
+    if viewer.user is None:
+        return alive & public
+    shared = [public, Annotation.user_id == viewer.id]
+    if viewer.is_admin:
+        shared.append(Annotation.visibility == Visibility.GROUP)
+    elif viewer.roles:
+        shared.append(
+            (Annotation.visibility == Visibility.GROUP)
+            & Annotation.group_id.in_(sorted(viewer.roles))
+        )
+    return alive & or_(*shared)

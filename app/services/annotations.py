@@ -13,14 +13,16 @@ from app.models import (
     Annotation,
     AnnotationTag,
     AnnotationVersion,
+    EventKind,
     HighlightColor,
     Motivation,
     Text,
     TextRevision,
+    Visibility,
 )
 from app.models.base import utcnow
-from app.services import anchoring, markdown
-from app.services.access import Action, can, visible_to
+from app.services import anchoring, live, markdown
+from app.services.access import Action, Viewer, can, visible_to
 
 MAX_BODY_CHARS = 20_000
 MAX_QUOTE_CHARS = 20_000
@@ -44,6 +46,24 @@ class NotFound(AnnotationError):
         super().__init__(f"No such {what}.", 404)
 
 
+class Forbidden(AnnotationError):
+    """The viewer may see the annotation but not do this to it."""
+
+    def __init__(self, message: str):
+        super().__init__(message, 403)
+
+
+FORBIDDEN_MESSAGES = {
+    Action.EDIT: "Only its author may edit this annotation.",
+    Action.DELETE: "Only its author may delete this annotation.",
+    Action.REPLY: "You may not reply to this annotation.",
+    Action.REACT: "You may not react to this annotation.",
+    Action.FLAG: "You may not flag this annotation.",
+    Action.HIDE: "Only the group's instructors and site administrators moderate this annotation.",
+    Action.SEE_FLAGS: "Only the group's instructors and site administrators see flags.",
+}
+
+
 @dataclass(frozen=True)
 class SpanTarget:
     """What a client says it selected; either part may be missing or stale."""
@@ -65,6 +85,8 @@ class Draft:
     tags: list[str] = field(default_factory=list)
     color: HighlightColor | None = None
     target: SpanTarget | None = None  # None: a note on the whole text
+    visibility: Visibility = Visibility.PRIVATE
+    group_id: int | None = None
 
 
 @dataclass
@@ -159,9 +181,21 @@ def _text_for(session: Session, slug: str) -> Text:
     return text
 
 
-def create(session: Session, user, draft: Draft) -> Annotation:
-    if not getattr(user, "is_authenticated", False):
+def check_audience(viewer: Viewer, visibility: Visibility, group_id: int | None) -> None:
+    """Group notes go to a group the author belongs to; other notes name no group."""
+    if visibility is Visibility.GROUP:
+        if group_id is None:
+            raise AnnotationError("Say which group may see this annotation.")
+        if not viewer.is_member(group_id):
+            raise AnnotationError("You are not a member of that group.", 403)
+    elif group_id is not None:
+        raise AnnotationError("Only group annotations name a group.")
+
+
+def create(session: Session, viewer: Viewer, draft: Draft) -> Annotation:
+    if viewer.user is None:
         raise AnnotationError("Sign in to annotate.", 401)
+    check_audience(viewer, draft.visibility, draft.group_id)
     body = _check_body(draft.body)
     tags = normalise_tags(draft.tags)
     if draft.motivation is Motivation.COMMENTING and not body.strip() and draft.target is None:
@@ -173,8 +207,10 @@ def create(session: Session, user, draft: Draft) -> Annotation:
     annotation = Annotation(
         created_at=now,
         updated_at=now,
-        user_id=user.id,
+        user_id=viewer.id,
         text_id=text.id,
+        visibility=draft.visibility,
+        group_id=draft.group_id,
         revision_id=revision.id,
         motivation=draft.motivation,
         color=draft.color,
@@ -188,28 +224,39 @@ def create(session: Session, user, draft: Draft) -> Annotation:
         _set_span(annotation, content, start, end)
     session.add(annotation)
     session.flush()
+    live.record(session, annotation, EventKind.CREATED)
     return annotation
 
 
-def get_visible(session: Session, user, annotation_id: int) -> Annotation:
+def get_visible(session: Session, viewer: Viewer, annotation_id: int) -> Annotation:
     annotation = session.get(Annotation, annotation_id)
-    if annotation is None or not can(user, Action.VIEW, annotation):
+    if annotation is None or not can(viewer, Action.VIEW, annotation):
         raise NotFound()
     return annotation
 
 
-def _get_for(session: Session, user, annotation_id: int, action: Action) -> Annotation:
+def get_for(session: Session, viewer: Viewer, annotation_id: int, action: Action) -> Annotation:
+    """The annotation, locked for a write, if the viewer may do ``action`` to it.
+
+    What the viewer may not see answers 404, exactly like a missing annotation (its existence
+    is private too); what they may see but not change answers 403.
+    """
     begin_write(session)
     annotation = session.get(Annotation, annotation_id)
-    if annotation is None or not can(user, action, annotation):
-        # Someone else's note answers exactly like a missing one: its existence is private too.
+    if action is Action.RESTORE:
+        if annotation is None or not can(viewer, action, annotation):
+            raise NotFound()
+        return annotation
+    if annotation is None or not can(viewer, Action.VIEW, annotation):
         raise NotFound()
+    if not can(viewer, action, annotation):
+        raise Forbidden(FORBIDDEN_MESSAGES.get(action, "You may not do that."))
     return annotation
 
 
-def edit(session: Session, user, annotation_id: int, changes: Changes) -> Annotation:
+def edit(session: Session, viewer: Viewer, annotation_id: int, changes: Changes) -> Annotation:
     """Apply an edit, keeping the state before it as a version."""
-    annotation = _get_for(session, user, annotation_id, Action.EDIT)
+    annotation = get_for(session, viewer, annotation_id, Action.EDIT)
     body = _check_body(changes.body) if changes.body is not None else annotation.body_source
     tags = normalise_tags(changes.tags) if changes.tags is not None else annotation.tag_names
     color = None if changes.clear_color else (changes.color or annotation.color)
@@ -238,39 +285,67 @@ def edit(session: Session, user, annotation_id: int, changes: Changes) -> Annota
     annotation.color, annotation.motivation = color, motivation
     annotation.updated_at = utcnow()
     session.flush()
+    live.record(session, annotation, EventKind.UPDATED)
     return annotation
 
 
-def delete(session: Session, user, annotation_id: int) -> Annotation:
+def delete(session: Session, viewer: Viewer, annotation_id: int) -> Annotation:
     """Gone from every view, kept in the database so that it can be restored."""
-    annotation = _get_for(session, user, annotation_id, Action.DELETE)
+    annotation = get_for(session, viewer, annotation_id, Action.DELETE)
     annotation.deleted_at = utcnow()
     session.flush()
+    live.record(session, annotation, EventKind.DELETED)
     return annotation
 
 
-def restore(session: Session, user, annotation_id: int) -> Annotation:
-    annotation = _get_for(session, user, annotation_id, Action.RESTORE)
+def restore(session: Session, viewer: Viewer, annotation_id: int) -> Annotation:
+    annotation = get_for(session, viewer, annotation_id, Action.RESTORE)
     annotation.deleted_at = None
     session.flush()
+    live.record(session, annotation, EventKind.RESTORED)
     return annotation
 
 
-def for_text(session: Session, user, text: Text) -> list[Annotation]:
-    """Every annotation on a text that the user may see, in reading order, in two queries."""
+def set_visibility(
+    session: Session,
+    viewer: Viewer,
+    annotation_id: int,
+    visibility: Visibility,
+    group_id: int | None = None,
+) -> Annotation:
+    """Change who may see a thread: the root and every reply under it move together."""
+    annotation = get_for(session, viewer, annotation_id, Action.EDIT)
+    if annotation.is_reply:
+        raise AnnotationError("A reply has its thread's visibility; change the first note's.")
+    check_audience(viewer, visibility, group_id)
+    # Those who could see it must hear that it left; those who now can, that it arrived.
+    live.record(session, annotation, EventKind.VISIBILITY)
+    annotation.visibility, annotation.group_id = visibility, group_id
+    session.execute(
+        update(Annotation)
+        .where(Annotation.root_id == annotation.id)
+        .values(visibility=visibility, group_id=group_id)
+    )
+    session.flush()
+    live.record(session, annotation, EventKind.VISIBILITY)
+    return annotation
+
+
+def for_text(session: Session, viewer: Viewer, text: Text) -> list[Annotation]:
+    """Every annotation on a text that the viewer may see, in reading order, in two queries."""
     return list(
         session.scalars(
             select(Annotation)
-            .where(Annotation.text_id == text.id, visible_to(user))
+            .where(Annotation.text_id == text.id, visible_to(viewer))
             .options(joinedload(Annotation.user))
             .order_by(Annotation.start.is_(None), Annotation.start, Annotation.id)
         )
     )
 
 
-def for_text_slug(session: Session, user, slug: str) -> tuple[Text, list[Annotation]]:
+def for_text_slug(session: Session, viewer: Viewer, slug: str) -> tuple[Text, list[Annotation]]:
     text = _text_for(session, slug)
-    return text, for_text(session, user, text)
+    return text, for_text(session, viewer, text)
 
 
 @dataclass(frozen=True)
@@ -279,12 +354,12 @@ class NotebookFilter:
     color: HighlightColor | None = None
 
 
-def notebook(session: Session, user, filters: NotebookFilter) -> list[Annotation]:
-    """All of a reader's own annotations, newest text first, then in reading order."""
+def notebook(session: Session, viewer: Viewer, filters: NotebookFilter) -> list[Annotation]:
+    """All of a reader's own annotations, by text, then in reading order."""
     query = (
         select(Annotation)
         .join(Text, Annotation.text_id == Text.id)
-        .where(visible_to(user), Annotation.user_id == user.id)
+        .where(visible_to(viewer), Annotation.user_id == viewer.id)
         .options(joinedload(Annotation.text), joinedload(Annotation.revision))
         .order_by(func.lower(Text.title), Annotation.start.is_(None), Annotation.start)
     )
@@ -295,12 +370,12 @@ def notebook(session: Session, user, filters: NotebookFilter) -> list[Annotation
     return list(session.scalars(query).unique())
 
 
-def tag_suggestions(session: Session, user) -> list[str]:
-    """The tags this reader has used, most used first, to suggest in the editor."""
+def tag_suggestions(session: Session, viewer: Viewer) -> list[str]:
+    """Tags on annotations the reader can see, most used first, to suggest in the editor."""
     rows = session.execute(
         select(AnnotationTag.name, func.count())
         .join(Annotation, Annotation.id == AnnotationTag.annotation_id)
-        .where(visible_to(user))
+        .where(visible_to(viewer))
         .group_by(AnnotationTag.name)
         .order_by(func.count().desc(), AnnotationTag.name)
         .limit(200)
@@ -309,9 +384,11 @@ def tag_suggestions(session: Session, user) -> list[str]:
 
 
 def versions(
-    session: Session, user, annotation_id: int
+    session: Session, viewer: Viewer, annotation_id: int
 ) -> tuple[Annotation, list[AnnotationVersion]]:
-    annotation = get_visible(session, user, annotation_id)
+    annotation = get_visible(session, viewer, annotation_id)
+    if not can(viewer, Action.READ_HIDDEN, annotation):
+        raise Forbidden("An instructor has hidden this annotation.")
     return annotation, list(annotation.versions)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, joinedload
 from app.models import Annotation, Paragraph, Text, TextRevision
 from app.models.text import ParagraphRole, ParagraphSpan
 from app.services import annotations as annotation_service
+from app.services.access import ANONYMOUS, Viewer
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ def segments(span: ParagraphSpan, covering: list[Annotation]) -> list[Segment]:
     return result
 
 
-def reading_view(session: Session, slug: str, user=None) -> ReadingView | None:
+def reading_view(session: Session, slug: str, viewer: Viewer = ANONYMOUS) -> ReadingView | None:
     """The page's whole content in three queries, however many annotations there are."""
     text = session.scalar(
         select(Text)
@@ -130,11 +131,7 @@ def reading_view(session: Session, slug: str, user=None) -> ReadingView | None:
     spans = revision.spans()
     views = [ParagraphView(s) for s in spans]
     view = ReadingView(text, revision, views)
-    found = (
-        annotation_service.for_text(session, user, text)
-        if user is not None and user.is_authenticated
-        else []
-    )
+    found = annotation_service.for_text(session, viewer, text)
     covering: list[list[Annotation]] = [[] for _ in spans]
     starts = [s.start for s in spans]
     for annotation in found:

@@ -1,6 +1,6 @@
 from flask import Blueprint, abort, render_template
-from flask_login import current_user
 
+from app.current import viewer
 from app.extensions import db
 from app.services import annotations, texts
 
@@ -16,12 +16,10 @@ def index():
 @bp.get("/texts/<slug>")
 def read(slug: str):
     """A text, paragraph by paragraph, with a margin for notes."""
-    view = texts.reading_view(db.session, slug, current_user)
+    view = texts.reading_view(db.session, slug, viewer())
     if view is None:
         abort(404, description="There is no text at this address.")
     suggestions = (
-        annotations.tag_suggestions(db.session, current_user)
-        if current_user.is_authenticated
-        else []
+        annotations.tag_suggestions(db.session, viewer()) if viewer().user is not None else []
     )
     return render_template("library/read.html", view=view, tag_suggestions=suggestions)

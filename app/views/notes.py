@@ -1,8 +1,9 @@
 """Notes without JavaScript: the forms behind the reading page's margin, and the notebook."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 
+from app.current import viewer
 from app.extensions import db
 from app.models import HighlightColor
 from app.services import annotations
@@ -48,7 +49,7 @@ def create(slug: str):
         target=target,
     )
     try:
-        annotation = annotations.create(db.session, current_user, draft)
+        annotation = annotations.create(db.session, viewer(), draft)
     except AnnotationError as error:
         return _fail(error, slug)
     db.session.commit()
@@ -60,7 +61,7 @@ def create(slug: str):
 def edit(annotation_id: int):
     """Edit a note's words, tags and colour; the earlier version is kept."""
     try:
-        annotation = annotations.get_visible(db.session, current_user, annotation_id)
+        annotation = annotations.get_visible(db.session, viewer(), annotation_id)
         if request.method == "POST":
             changes = Changes(
                 body=request.form.get("body", ""),
@@ -68,7 +69,7 @@ def edit(annotation_id: int):
                 color=_color(request.form.get("color")),
                 clear_color=not request.form.get("color"),
             )
-            annotation = annotations.edit(db.session, current_user, annotation_id, changes)
+            annotation = annotations.edit(db.session, viewer(), annotation_id, changes)
             db.session.commit()
             flash("Note saved.", "success")
             return redirect(_back_to(annotation))
@@ -82,7 +83,7 @@ def edit(annotation_id: int):
 def delete(annotation_id: int):
     """Delete, then offer an undo on the page the reader returns to."""
     try:
-        annotation = annotations.delete(db.session, current_user, annotation_id)
+        annotation = annotations.delete(db.session, viewer(), annotation_id)
     except AnnotationError as error:
         return _fail(error)
     db.session.commit()
@@ -99,7 +100,7 @@ def delete(annotation_id: int):
 def restore(annotation_id: int):
     """Undo a delete."""
     try:
-        annotation = annotations.restore(db.session, current_user, annotation_id)
+        annotation = annotations.restore(db.session, viewer(), annotation_id)
     except AnnotationError as error:
         return _fail(error)
     db.session.commit()
@@ -112,7 +113,7 @@ def restore(annotation_id: int):
 def history(annotation_id: int):
     """Every earlier version of a note, with its time."""
     try:
-        annotation, versions = annotations.versions(db.session, current_user, annotation_id)
+        annotation, versions = annotations.versions(db.session, viewer(), annotation_id)
     except AnnotationError as error:
         return _fail(error)
     return render_template("notes/history.html", annotation=annotation, versions=versions)
@@ -125,12 +126,12 @@ def notebook():
     filters = NotebookFilter(
         tag=request.args.get("tag") or None, color=_color(request.args.get("color"))
     )
-    entries = annotations.notebook(db.session, current_user, filters)
+    entries = annotations.notebook(db.session, viewer(), filters)
     return render_template(
         "notes/notebook.html",
         groups=annotations.group_for_notebook(db.session, entries),
         filters=filters,
         colors=list(HighlightColor),
-        tags=annotations.tag_suggestions(db.session, current_user),
+        tags=annotations.tag_suggestions(db.session, viewer()),
         undo=request.args.get("undo", type=int),
     )

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from flask_login import AnonymousUserMixin
 from sqlalchemy import select
 
 from app.models import Annotation
 from app.models.base import utcnow
-from app.services.access import Action, can, visible_to
+from app.services.access import ANONYMOUS, Action, can, viewer_for, visible_to
 from tests import factories
 
 VIEWERS = ["author", "other reader", "site admin", "anonymous", "author, disabled"]
@@ -21,7 +20,7 @@ def world(session, seeded):
         "author": author,
         "other reader": factories.make_user(session, "other@example.org"),
         "site admin": factories.make_user(session, "admin@example.org", is_admin=True),
-        "anonymous": AnonymousUserMixin(),
+        "anonymous": None,
     }
     live = factories.make_annotation(session, author, seeded, "Krasin", body="private thought")
     deleted = factories.make_annotation(session, author, seeded, "Arcos", body="gone")
@@ -49,11 +48,12 @@ def test_private_annotation_matrix(session, world, viewer):
         session.commit()
     else:
         user = people[viewer]
+    acting = viewer_for(session, user) if user is not None else ANONYMOUS
     may_use, may_restore = EXPECTED[viewer]
     for action in (Action.VIEW, Action.EDIT, Action.DELETE):
-        assert can(user, action, live) is may_use, action
-        assert can(user, action, deleted) is False, action
-    assert can(user, Action.RESTORE, deleted) is may_restore
-    assert can(user, Action.RESTORE, live) is False
-    listed = set(session.scalars(select(Annotation.id).where(visible_to(user))))
+        assert can(acting, action, live) is may_use, action
+        assert can(acting, action, deleted) is False, action
+    assert can(acting, Action.RESTORE, deleted) is may_restore
+    assert can(acting, Action.RESTORE, live) is False
+    listed = set(session.scalars(select(Annotation.id).where(visible_to(acting))))
     assert listed == ({live.id} if may_use else set())

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.annotation import Annotation, Visibility
+from app.models.base import created_at_column, str_enum
+
+
+class NotificationKind(enum.StrEnum):
+    REPLY = "reply"
+    MENTION = "mention"
+
+
+class Notification(db.Model):
+    """An inbox entry: someone replied to me or mentioned me."""
+
+    __tablename__ = "notification"
+    __table_args__ = (Index("ix_notification_user_read", "user_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    annotation_id: Mapped[int] = mapped_column(ForeignKey("annotation.id", ondelete="CASCADE"))
+    kind: Mapped[NotificationKind] = mapped_column(str_enum(NotificationKind))
+    created_at: Mapped[datetime] = created_at_column()
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    annotation: Mapped[Annotation] = relationship()
+
+
+class EventKind(enum.StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    DELETED = "deleted"
+    RESTORED = "restored"
+    HIDDEN = "hidden"
+    UNHIDDEN = "unhidden"
+    REACTED = "reacted"
+    VISIBILITY = "visibility"
+
+
+class Event(db.Model):
+    """The change log live pages follow: written in the same transaction as the change.
+
+    Its id only grows, so a client that remembers the last id it saw can ask any app server
+    for what came after, and a dropped connection loses nothing.
+    """
+
+    __tablename__ = "event"
+    __table_args__ = (Index("ix_event_text_id", "text_id", "id"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(db.Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    text_id: Mapped[int] = mapped_column(ForeignKey("text.id", ondelete="CASCADE"))
+    annotation_id: Mapped[int] = mapped_column(ForeignKey("annotation.id", ondelete="CASCADE"))
+    kind: Mapped[EventKind] = mapped_column(str_enum(EventKind))
+    # Who could see the annotation when this happened; the feed filters on this snapshot, so a
+    # note that became private still reaches those who must drop it, and nobody else.
+    author_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    visibility: Mapped[Visibility] = mapped_column(str_enum(Visibility))
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("reading_group.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = created_at_column()
+
+    def audience(self) -> Annotation:
+        """A stand-in annotation with the audience of this moment, for the access policy."""
+        return Annotation(
+            user_id=self.author_id, visibility=self.visibility, group_id=self.group_id
+        )
