@@ -38,13 +38,36 @@ def create_app(config: dict | None = None) -> Flask:
 
     from app import cli, errors, security
     from app.api import bp as api_bp
-    from app.views import auth, library, notes
+    from app.views import admin, auth, discuss, groups, library, notes
 
-    app.register_blueprint(library.bp)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(notes.bp)
+    for blueprint in (
+        library.bp,
+        auth.bp,
+        notes.bp,
+        discuss.bp,
+        groups.bp,
+        groups.join_bp,
+        admin.bp,
+    ):
+        app.register_blueprint(blueprint)
     app.register_blueprint(api_bp)
     security.init_app(app)
+    app.context_processor(_template_helpers)
     errors.init_app(app)
     cli.init_app(app)
     return app
+
+
+def _template_helpers() -> dict:
+    """What every template may ask: the access policy for the current viewer, the inbox count."""
+    from app.current import viewer
+    from app.services import discussion
+    from app.services.access import Action, can
+
+    def may(action: str, annotation) -> bool:
+        return can(viewer(), Action(action), annotation)
+
+    def unread() -> int:
+        return discussion.unread_count(db.session, viewer())
+
+    return {"may": may, "unread_count": unread, "viewer": viewer}

@@ -1,10 +1,22 @@
-from flask import jsonify, request, url_for
+from flask import jsonify, request
 
 from app.api import bp, require_user
-from app.api.webannotation import parse_changes, parse_new, serialise
+from app.api.webannotation import (
+    GROUP_KEY,
+    VISIBILITY_KEY,
+    annotation_url,
+    parse_audience,
+    parse_bodies,
+    parse_changes,
+    parse_new,
+    reply_target,
+    serialise,
+)
 from app.current import viewer
 from app.extensions import db
-from app.services import annotations
+from app.models import Annotation, ReactionKind
+from app.services import annotations, discussion
+from app.services.access import Action, can
 from app.services.annotations import AnnotationError
 
 
@@ -15,15 +27,23 @@ def _json_payload():
     return payload
 
 
+def _json(annotation: Annotation, status: int = 200):
+    readable = can(viewer(), Action.READ_HIDDEN, annotation)
+    response = jsonify(serialise(annotation, annotation.revision.spans(), readable))
+    response.status_code = status
+    return response
+
+
 @bp.get("/annotations")
 def annotation_list():
     """Annotations on one text (?text=<slug>) that the caller may see, in reading order."""
     slug = request.args.get("text", "").strip()
     if not slug:
         raise AnnotationError("Say which text: ?text=<slug>.", 400)
-    text, found = annotations.for_text_slug(db.session, viewer(), slug)
+    acting = viewer()
+    text, found = annotations.for_text_slug(db.session, acting, slug)
     spans = text.current_revision.spans()
-    items = [serialise(a, spans) for a in found]
+    items = [serialise(a, spans, can(acting, Action.READ_HIDDEN, a)) for a in found]
     return jsonify(
         {
             "@context": "http://www.w3.org/ns/anno.jsonld",
@@ -36,40 +56,46 @@ def annotation_list():
 
 @bp.post("/annotations")
 def annotation_create():
-    """Store a new annotation (W3C JSON-LD) and answer 201 with it."""
-    user = require_user()
-    annotation = annotations.create(db.session, user, parse_new(_json_payload()))
+    """Store a new annotation or reply (W3C JSON-LD) and answer 201 with it."""
+    acting = require_user()
+    payload = _json_payload()
+    parent_id = reply_target(payload)
+    if parent_id is not None:
+        body, _ = parse_bodies(payload.get("body"))
+        annotation = discussion.reply(db.session, acting, parent_id, body)
+    else:
+        annotation = annotations.create(db.session, acting, parse_new(payload))
     db.session.commit()
-    response = jsonify(serialise(annotation, annotation.revision.spans()))
-    response.status_code = 201
-    response.headers["Location"] = url_for(
-        "api.annotation", annotation_id=annotation.id, _external=True
-    )
+    response = _json(annotation, 201)
+    response.headers["Location"] = annotation_url(annotation.id)
     return response
 
 
 @bp.get("/annotations/<int:annotation_id>")
 def annotation(annotation_id: int):
     """One annotation, if the caller may see it (404 otherwise, whoever's it is)."""
-    found = annotations.get_visible(db.session, viewer(), annotation_id)
-    return jsonify(serialise(found, found.revision.spans()))
+    return _json(annotations.get_visible(db.session, viewer(), annotation_id))
 
 
 @bp.route("/annotations/<int:annotation_id>", methods=["PATCH", "PUT"])
 def annotation_update(annotation_id: int):
-    """Edit body, tags, colour or motivation; the earlier state is kept as a version."""
-    user = require_user()
-    changes = parse_changes(_json_payload(), replace=request.method == "PUT")
-    annotation = annotations.edit(db.session, user, annotation_id, changes)
+    """Edit body, tags, colour or motivation (history kept), or the thread's audience."""
+    acting = require_user()
+    payload = _json_payload()
+    changes = parse_changes(payload, replace=request.method == "PUT")
+    annotation = annotations.edit(db.session, acting, annotation_id, changes)
+    if VISIBILITY_KEY in payload or GROUP_KEY in payload:
+        audience = parse_audience(payload)
+        if (annotation.visibility, annotation.group_id) != audience:
+            annotation = annotations.set_visibility(db.session, acting, annotation_id, *audience)
     db.session.commit()
-    return jsonify(serialise(annotation, annotation.revision.spans()))
+    return _json(annotation)
 
 
 @bp.delete("/annotations/<int:annotation_id>")
 def annotation_delete(annotation_id: int):
     """Delete (restorable with POST …/restore right after)."""
-    user = require_user()
-    annotations.delete(db.session, user, annotation_id)
+    annotations.delete(db.session, require_user(), annotation_id)
     db.session.commit()
     return "", 204
 
@@ -77,7 +103,33 @@ def annotation_delete(annotation_id: int):
 @bp.post("/annotations/<int:annotation_id>/restore")
 def annotation_restore(annotation_id: int):
     """Undo a delete."""
-    user = require_user()
-    annotation = annotations.restore(db.session, user, annotation_id)
+    annotation = annotations.restore(db.session, require_user(), annotation_id)
     db.session.commit()
-    return jsonify(serialise(annotation, annotation.revision.spans()))
+    return _json(annotation)
+
+
+def _reaction_kind(kind: str) -> ReactionKind:
+    try:
+        return ReactionKind(kind)
+    except ValueError:
+        raise AnnotationError("Reactions are 'agree' or 'question'.", 404) from None
+
+
+@bp.route("/annotations/<int:annotation_id>/reactions/<kind>", methods=["PUT", "DELETE"])
+def annotation_react(annotation_id: int, kind: str):
+    """PUT adds my agree/question (once), DELETE takes it back."""
+    on = request.method == "PUT"
+    discussion.react(db.session, require_user(), annotation_id, _reaction_kind(kind), on)
+    db.session.commit()
+    return "", 204
+
+
+@bp.post("/annotations/<int:annotation_id>/hidden")
+def annotation_hide(annotation_id: int):
+    """Moderators: {"hidden": true} hides from members, false shows again."""
+    payload = _json_payload()
+    if not isinstance(payload, dict) or not isinstance(payload.get("hidden"), bool):
+        raise AnnotationError('Send {"hidden": true} or {"hidden": false}.', 400)
+    annotation = discussion.set_hidden(db.session, require_user(), annotation_id, payload["hidden"])
+    db.session.commit()
+    return _json(annotation)

@@ -1,8 +1,9 @@
-from flask import jsonify, url_for
+from flask import jsonify, request, url_for
 
 from app.api import bp
+from app.current import viewer
 from app.extensions import db
-from app.services import texts
+from app.services import live, texts
 from app.services.annotations import AnnotationError
 
 
@@ -42,8 +43,33 @@ def namespace():
     return jsonify(
         {
             "scholia:color": "Highlight colour: yellow, green, blue, pink or purple.",
-            "scholia:visibility": "Who may see the annotation: private (only its author).",
+            "scholia:visibility": "Who may see it: private (its author), group or public.",
+            "scholia:group": "The group that may see it, when scholia:visibility is group.",
+            "scholia:root": "For a reply: the first annotation of its thread.",
+            "scholia:hidden": "True when an instructor or administrator has hidden it.",
             "scholia:orphan": "True when the annotated words are no longer in the revised text.",
             "scholia:paragraph": "Number of the paragraph where the annotation starts.",
         }
+    )
+
+
+@bp.get("/texts/<slug>/events")
+def events(slug: str):
+    """The live feed: changes after ``?after=<cursor>`` that the caller may know of.
+
+    Without ``after`` it only returns the current cursor, to start following from now.
+    Polling this is stateless, so any worker on any server answers and nothing is missed.
+    """
+    text = texts.text_by_slug(db.session, slug)
+    if text is None:
+        raise AnnotationError(f"There is no text '{slug}'.", 404)
+    raw = request.args.get("after")
+    if raw is None:
+        return jsonify(cursor=live.latest_id(db.session, text.id), events=[])
+    if not raw.isdigit():
+        raise AnnotationError("after must be a cursor number.", 400)
+    found, cursor = live.events_after(db.session, viewer(), text.id, int(raw))
+    return jsonify(
+        cursor=cursor,
+        events=[{"id": e.id, "kind": e.kind, "annotation": e.annotation_id} for e in found],
     )

@@ -14,13 +14,16 @@ from urllib.parse import urlsplit
 
 from flask import url_for
 
-from app.models import Annotation, HighlightColor, Motivation
+from app.models import Annotation, HighlightColor, Motivation, Visibility
 from app.models.text import ParagraphSpan
 from app.services.annotations import AnnotationError, Changes, Draft, SpanTarget
 
 ANNO_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
 TEXT_PATH = re.compile(r"^/texts/(?P<slug>[a-z0-9-]+)/?$")
+ANNOTATION_PATH = re.compile(r"^/api/v1/annotations/(?P<id>[0-9]+)/?$")
 COLOR_KEY = "scholia:color"
+VISIBILITY_KEY = "scholia:visibility"
+GROUP_KEY = "scholia:group"
 
 
 def _fail(message: str, status: int = 400):
@@ -123,6 +126,32 @@ def parse_target(target: Any) -> tuple[str, SpanTarget | None]:
     )
 
 
+def parse_audience(payload: dict) -> tuple[Visibility, int | None]:
+    raw = payload.get(VISIBILITY_KEY, "private")
+    try:
+        visibility = Visibility(raw)
+    except ValueError:
+        _fail(f"{VISIBILITY_KEY} must be private, group or public.", 422)
+    group = payload.get(GROUP_KEY)
+    if group is not None and (not isinstance(group, int) or isinstance(group, bool)):
+        _fail(f"{GROUP_KEY} must be a group's number.")
+    return visibility, group
+
+
+def reply_target(payload: Any) -> int | None:
+    """The id of the annotation a reply answers (its target is that annotation's IRI), if any."""
+    if not isinstance(payload, dict):
+        return None
+    target = payload.get("target")
+    if isinstance(target, dict):
+        target = target.get("id") or target.get("source")
+    if isinstance(target, str):
+        match = ANNOTATION_PATH.match(urlsplit(target).path)
+        if match:
+            return int(match["id"])
+    return None
+
+
 def parse_new(payload: Any) -> Draft:
     if not isinstance(payload, dict):
         _fail("Send a JSON object (Content-Type: application/json).")
@@ -130,6 +159,7 @@ def parse_new(payload: Any) -> Draft:
         _fail("type must be 'Annotation'.")
     if "target" not in payload:
         _fail("An annotation needs a target.")
+    visibility, group_id = parse_audience(payload)
     slug, span = parse_target(payload["target"])
     body, tags = parse_bodies(payload.get("body"))
     motivation = parse_motivation(payload.get("motivation"))
@@ -142,6 +172,8 @@ def parse_new(payload: Any) -> Draft:
         tags=tags,
         color=parse_color(payload.get(COLOR_KEY)),
         target=span,
+        visibility=visibility,
+        group_id=group_id,
     )
 
 
@@ -162,21 +194,13 @@ def text_url(slug: str) -> str:
     return url_for("library.read", slug=slug, _external=True)
 
 
-def serialise(annotation: Annotation, spans: list[ParagraphSpan] | None = None) -> dict:
-    """The annotation as W3C JSON-LD; ``spans`` (the text's paragraphs) add scholia:paragraph."""
-    bodies = []
-    if annotation.body_source:
-        bodies.append(
-            {
-                "type": "TextualBody",
-                "purpose": "commenting",
-                "format": "text/markdown",
-                "value": annotation.body_source,
-            }
-        )
-    bodies += [
-        {"type": "TextualBody", "purpose": "tagging", "value": t} for t in annotation.tag_names
-    ]
+def annotation_url(annotation_id: int) -> str:
+    return url_for("api.annotation", annotation_id=annotation_id, _external=True)
+
+
+def _target(annotation: Annotation) -> Any:
+    if annotation.is_reply:  # W3C: a reply's target is the annotation it answers
+        return annotation_url(annotation.parent_id)
     target: dict[str, Any] = {"source": text_url(annotation.text.slug)}
     if annotation.exact is not None:
         selectors: list[dict] = [
@@ -192,19 +216,47 @@ def serialise(annotation: Annotation, spans: list[ParagraphSpan] | None = None) 
                 {"type": "TextPositionSelector", "start": annotation.start, "end": annotation.end}
             )
         target["selector"] = selectors
+    return target
+
+
+def serialise(
+    annotation: Annotation, spans: list[ParagraphSpan] | None = None, readable: bool = True
+) -> dict:
+    """The annotation as W3C JSON-LD; ``spans`` (the text's paragraphs) add scholia:paragraph.
+
+    ``readable`` is False for a hidden annotation the caller may not read: its words stay out.
+    """
+    bodies = []
+    if annotation.body_source and readable:
+        bodies.append(
+            {
+                "type": "TextualBody",
+                "purpose": "commenting",
+                "format": "text/markdown",
+                "value": annotation.body_source,
+            }
+        )
+    for tag in annotation.tag_names if readable else []:
+        bodies.append({"type": "TextualBody", "purpose": "tagging", "value": tag})
     data: dict[str, Any] = {
         "@context": [ANNO_CONTEXT, {"scholia": url_for("api.namespace", _external=True) + "#"}],
-        "id": url_for("api.annotation", annotation_id=annotation.id, _external=True),
+        "id": annotation_url(annotation.id),
         "type": "Annotation",
         "motivation": annotation.motivation.value,
         "created": annotation.created_at.isoformat(),
         "modified": annotation.updated_at.isoformat(),
         "creator": {"type": "Person", "name": annotation.user.display_name},
         "body": bodies,
-        "target": target,
-        "scholia:visibility": annotation.visibility.value,
+        "target": _target(annotation),
+        VISIBILITY_KEY: annotation.visibility.value,
         "scholia:orphan": annotation.is_orphan,
     }
+    if annotation.group_id is not None:
+        data[GROUP_KEY] = annotation.group_id
+    if annotation.is_reply:
+        data["scholia:root"] = annotation_url(annotation.root_id)
+    if annotation.is_hidden:
+        data["scholia:hidden"] = True
     if annotation.color is not None:
         data[COLOR_KEY] = annotation.color.value
     if spans is not None and annotation.start is not None:

@@ -24,6 +24,11 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     is_disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The audience of this reader's last new note ("private", "public" or "group-<id>"),
+    # offered again as the default: the editor remembers the last choice.
+    last_audience: Mapped[str] = mapped_column(
+        String(32), default="private", server_default="private"
+    )
     created_at: Mapped[datetime] = created_at_column()
 
     def set_password(self, password: str) -> None:

@@ -142,3 +142,21 @@ def authenticate(
     if user is not None and password_ok:
         raise AccountError("This account has been disabled. Please contact the site administrator.")
     raise AccountError("The email address or password is not correct.")
+
+
+def all_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(func.lower(User.display_name))))
+
+
+def set_disabled(session: Session, viewer, user_id: int, disabled: bool) -> User:
+    """A disabled account cannot sign in, and its open sessions end on their next request."""
+    if not viewer.is_admin:
+        raise AccountError("Only site administrators can do that.")
+    if user_id == viewer.id:
+        raise AccountError("You cannot disable your own account.")
+    begin_write(session)
+    user = session.get(User, user_id)
+    if user is None:
+        raise AccountError("No such account.")
+    user.is_disabled = disabled
+    return user

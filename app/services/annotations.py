@@ -123,7 +123,7 @@ def normalise_tags(raw_tags: list[str]) -> list[str]:
     return tags
 
 
-def _check_body(body: str) -> str:
+def check_body(body: str) -> str:
     if len(body) > MAX_BODY_CHARS:
         raise AnnotationError(
             f"The note is {len(body):,} characters long; the limit is {MAX_BODY_CHARS:,}.", 413
@@ -172,13 +172,28 @@ def _set_span(annotation: Annotation, content: str, start: int, end: int) -> Non
     annotation.start, annotation.end = start, end
 
 
-def _text_for(session: Session, slug: str) -> Text:
+def text_for(session: Session, slug: str) -> Text:
     text = session.scalar(
         select(Text).where(Text.slug == slug).options(joinedload(Text.current_revision))
     )
     if text is None or text.current_revision is None:
         raise AnnotationError(f"There is no text '{slug}'.", 404)
     return text
+
+
+def parse_audience(raw: str | None) -> tuple[Visibility, int | None]:
+    """ "private", "public" or "group-<id>", as forms and the editor send it."""
+    if raw in (None, "", "private"):
+        return Visibility.PRIVATE, None
+    if raw == "public":
+        return Visibility.PUBLIC, None
+    if raw.startswith("group-") and raw[6:].isdigit():
+        return Visibility.GROUP, int(raw[6:])
+    raise AnnotationError(f"Unknown audience {raw!r}: use private, public or group-<id>.", 400)
+
+
+def audience_key(visibility: Visibility, group_id: int | None) -> str:
+    return f"group-{group_id}" if visibility is Visibility.GROUP else visibility.value
 
 
 def check_audience(viewer: Viewer, visibility: Visibility, group_id: int | None) -> None:
@@ -196,12 +211,12 @@ def create(session: Session, viewer: Viewer, draft: Draft) -> Annotation:
     if viewer.user is None:
         raise AnnotationError("Sign in to annotate.", 401)
     check_audience(viewer, draft.visibility, draft.group_id)
-    body = _check_body(draft.body)
+    body = check_body(draft.body)
     tags = normalise_tags(draft.tags)
     if draft.motivation is Motivation.COMMENTING and not body.strip() and draft.target is None:
         raise AnnotationError("A note on the whole text needs some words.")
     begin_write(session)
-    text = _text_for(session, draft.text_slug)
+    text = text_for(session, draft.text_slug)
     revision = text.current_revision
     now = utcnow()
     annotation = Annotation(
@@ -223,6 +238,7 @@ def create(session: Session, viewer: Viewer, draft: Draft) -> Annotation:
         start, end = resolve_span(content, draft.target)
         _set_span(annotation, content, start, end)
     session.add(annotation)
+    viewer.user.last_audience = audience_key(draft.visibility, draft.group_id)
     session.flush()
     live.record(session, annotation, EventKind.CREATED)
     return annotation
@@ -257,7 +273,7 @@ def get_for(session: Session, viewer: Viewer, annotation_id: int, action: Action
 def edit(session: Session, viewer: Viewer, annotation_id: int, changes: Changes) -> Annotation:
     """Apply an edit, keeping the state before it as a version."""
     annotation = get_for(session, viewer, annotation_id, Action.EDIT)
-    body = _check_body(changes.body) if changes.body is not None else annotation.body_source
+    body = check_body(changes.body) if changes.body is not None else annotation.body_source
     tags = normalise_tags(changes.tags) if changes.tags is not None else annotation.tag_names
     color = None if changes.clear_color else (changes.color or annotation.color)
     motivation = changes.motivation or annotation.motivation
@@ -344,7 +360,7 @@ def for_text(session: Session, viewer: Viewer, text: Text) -> list[Annotation]:
 
 
 def for_text_slug(session: Session, viewer: Viewer, slug: str) -> tuple[Text, list[Annotation]]:
-    text = _text_for(session, slug)
+    text = text_for(session, slug)
     return text, for_text(session, viewer, text)
 
 

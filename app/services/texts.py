@@ -8,16 +8,27 @@ browser, nothing to wait for, and it works without JavaScript.
 from __future__ import annotations
 
 import bisect
+import enum
 import itertools
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from app.models import Annotation, Paragraph, Text, TextRevision
+from app.models import (
+    Annotation,
+    HighlightColor,
+    Motivation,
+    Paragraph,
+    ReadingAssignment,
+    Text,
+    TextRevision,
+    Visibility,
+)
 from app.models.text import ParagraphRole, ParagraphSpan
-from app.services import annotations as annotation_service
-from app.services.access import ANONYMOUS, Viewer
+from app.services import discussion, groups, live
+from app.services.access import ANONYMOUS, Viewer, visible_to
+from app.services.annotations import normalise_tag
 
 
 @dataclass(frozen=True)
@@ -44,7 +55,9 @@ class Segment:
 class ParagraphView:
     span: ParagraphSpan
     segments: list[Segment] = field(default_factory=list)
-    notes: list[Annotation] = field(default_factory=list)  # annotations that start here
+    notes: list[Annotation] = field(default_factory=list)  # shown annotations that start here
+    count: int = 0  # annotations starting here in the lens, whatever the filters hide
+    discussion: Annotation | None = None  # the lens group's "Discuss ¶N" thread
 
     @property
     def paragraph(self) -> Paragraph:
@@ -58,6 +71,14 @@ class ReadingView:
     paragraphs: list[ParagraphView]
     text_notes: list[Annotation] = field(default_factory=list)
     orphans: list[Annotation] = field(default_factory=list)
+    lens: Lens | None = None
+    filters: Filters | None = None
+    lens_options: list[tuple[str, str]] = field(default_factory=list)
+    group_names: dict[int, str] = field(default_factory=dict)
+    assignments: list[ReadingAssignment] = field(default_factory=list)
+    conversation: discussion.Conversation = field(default_factory=lambda: discussion.Conversation())
+    members: list[tuple[int, str]] = field(default_factory=list)
+    cursor: int = 0  # the live feed's position when the page was rendered
 
     @property
     def spans(self) -> list[ParagraphSpan]:
@@ -118,8 +139,117 @@ def segments(span: ParagraphSpan, covering: list[Annotation]) -> list[Segment]:
     return result
 
 
-def reading_view(session: Session, slug: str, viewer: Viewer = ANONYMOUS) -> ReadingView | None:
-    """The page's whole content in three queries, however many annotations there are."""
+class Sort(enum.StrEnum):
+    POSITION = "position"
+    NEWEST = "newest"
+    DISCUSSED = "discussed"
+    QUESTIONS = "questions"
+
+
+class Kind(enum.StrEnum):
+    HIGHLIGHT = "highlight"
+    NOTE = "note"
+    QUESTION = "question"
+
+
+@dataclass(frozen=True)
+class Lens:
+    """Whose annotations the page shows: ``mine``, ``public`` or ``group`` (with its id)."""
+
+    kind: str
+    group_id: int | None = None
+
+    @property
+    def key(self) -> str:
+        return f"group-{self.group_id}" if self.kind == "group" else self.kind
+
+    @classmethod
+    def parse(cls, key: str | None) -> Lens | None:
+        if key in ("mine", "public"):
+            return cls(key)
+        if key and key.startswith("group-") and key[6:].isdigit():
+            return cls("group", int(key[6:]))
+        return None
+
+    def where(self, viewer: Viewer):
+        if self.kind == "mine":
+            return Annotation.user_id == viewer.id
+        if self.kind == "public":
+            return Annotation.visibility == Visibility.PUBLIC
+        return (Annotation.visibility == Visibility.GROUP) & (Annotation.group_id == self.group_id)
+
+
+@dataclass(frozen=True)
+class Filters:
+    member: int | None = None
+    tag: str | None = None
+    color: HighlightColor | None = None
+    kind: Kind | None = None
+    sort: Sort = Sort.POSITION
+
+    @property
+    def active(self) -> bool:
+        return any((self.member, self.tag, self.color, self.kind))
+
+
+def kind_of(annotation: Annotation) -> Kind:
+    if annotation.motivation is Motivation.QUESTIONING:
+        return Kind.QUESTION
+    return Kind.NOTE if annotation.body_source.strip() else Kind.HIGHLIGHT
+
+
+def lens_options(viewer: Viewer, group_names: dict[int, str]) -> list[tuple[str, str]]:
+    """(key, label) of every lens the viewer may use, in menu order."""
+    options = [("mine", "My notes")] if viewer.user is not None else []
+    options += [
+        (Lens("group", gid).key, name)
+        for gid, name in sorted(group_names.items(), key=lambda g: g[1].lower())
+    ]
+    options.append(("public", "Public"))
+    return options
+
+
+def _passes(annotation: Annotation, filters: Filters) -> bool:
+    if filters.member and annotation.user_id != filters.member:
+        return False
+    if filters.tag and normalise_tag(filters.tag) not in annotation.tag_names:
+        return False
+    if filters.color and annotation.color != filters.color:
+        return False
+    return not (filters.kind and kind_of(annotation) != filters.kind)
+
+
+def _sort_key(filters: Filters, conversation: discussion.Conversation):
+    if filters.sort is Sort.NEWEST:
+        return lambda a: (-a.created_at.timestamp(), -a.id)
+    if filters.sort is Sort.DISCUSSED:
+        return lambda a: (-conversation.reply_counts.get(a.id, 0), a.start or 0, a.id)
+    if filters.sort is Sort.QUESTIONS:
+        return lambda a: (
+            kind_of(a) is not Kind.QUESTION,
+            -conversation.count(a.id, "question"),
+            a.start or 0,
+            a.id,
+        )
+    return lambda a: (a.start if a.start is not None else -1, a.id)
+
+
+def default_lens(viewer: Viewer, reading_groups: list[int]) -> Lens:
+    """A seminar reading this text first, then my own notes, then the public discussion."""
+    if reading_groups:
+        return Lens("group", reading_groups[0])
+    return Lens("mine") if viewer.user is not None else Lens("public")
+
+
+def reading_view(
+    session: Session,
+    slug: str,
+    viewer: Viewer = ANONYMOUS,
+    lens: Lens | None = None,
+    filters: Filters | None = None,
+) -> ReadingView | None:
+    """The page's whole content in a fixed number of queries, however many annotations."""
+    filters = filters or Filters()
     text = session.scalar(
         select(Text)
         .where(Text.slug == slug)
@@ -127,21 +257,69 @@ def reading_view(session: Session, slug: str, viewer: Viewer = ANONYMOUS) -> Rea
     )
     if text is None or text.current_revision is None:
         return None
+    assignments = groups.assignments_for_text(session, viewer, text.id)
+    group_names = groups.names(session, viewer)
+    if lens is None or (lens.kind == "group" and lens.group_id not in group_names):
+        lens = default_lens(viewer, [a.group_id for a in assignments])
+    if lens.kind == "mine" and viewer.user is None:
+        lens = Lens("public")
+    # The cursor is read before the annotations: a change made in between is then both on the
+    # page and in the feed (a harmless repeat), never in neither.
+    cursor = live.latest_id(session, text.id)
     revision = text.current_revision
     spans = revision.spans()
     views = [ParagraphView(s) for s in spans]
-    view = ReadingView(text, revision, views)
-    found = annotation_service.for_text(session, viewer, text)
-    covering: list[list[Annotation]] = [[] for _ in spans]
+    view = ReadingView(
+        text,
+        revision,
+        views,
+        cursor=cursor,
+        lens=lens,
+        filters=filters,
+        lens_options=lens_options(viewer, group_names),
+        group_names=group_names,
+        assignments=assignments,
+    )
+    roots = list(
+        session.scalars(
+            select(Annotation)
+            .where(
+                Annotation.text_id == text.id,
+                Annotation.root_id.is_(None),
+                visible_to(viewer),
+                lens.where(viewer),
+            )
+            .options(joinedload(Annotation.user))
+        )
+    )
+    view.conversation = discussion.conversation(session, viewer, roots)
+    view.members = sorted(
+        {(a.user_id, a.user.display_name) for a in roots}, key=lambda m: m[1].lower()
+    )
     starts = [s.start for s in spans]
-    for annotation in found:
+
+    def paragraph_index(annotation: Annotation) -> int:
+        return max(0, bisect.bisect_right(starts, annotation.start) - 1)
+
+    shown = []
+    for annotation in roots:
+        if annotation.is_discussion:
+            views[paragraph_index(annotation)].discussion = annotation
+            continue
+        if annotation.start is not None:
+            views[paragraph_index(annotation)].count += 1
+        if _passes(annotation, filters):
+            shown.append(annotation)
+    shown.sort(key=_sort_key(filters, view.conversation))
+    covering: list[list[Annotation]] = [[] for _ in spans]
+    for annotation in shown:
         if annotation.is_text_note:
             view.text_notes.append(annotation)
             continue
         if annotation.is_orphan:
             view.orphans.append(annotation)
             continue
-        first = max(0, bisect.bisect_right(starts, annotation.start) - 1)
+        first = paragraph_index(annotation)
         views[first].notes.append(annotation)
         index = first
         while index < len(spans) and spans[index].start < annotation.end:
@@ -151,3 +329,7 @@ def reading_view(session: Session, slug: str, viewer: Viewer = ANONYMOUS) -> Rea
     for paragraph_view, covered in zip(views, covering, strict=True):
         paragraph_view.segments = segments(paragraph_view.span, covered)
     return view
+
+
+def text_by_slug(session: Session, slug: str) -> Text | None:
+    return session.scalar(select(Text).where(Text.slug == slug))

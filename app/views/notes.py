@@ -5,7 +5,7 @@ from flask_login import login_required
 
 from app.current import viewer
 from app.extensions import db
-from app.models import HighlightColor
+from app.models import HighlightColor, Motivation
 from app.services import annotations
 from app.services.annotations import AnnotationError, Changes, Draft, NotebookFilter, SpanTarget
 
@@ -23,14 +23,15 @@ def _color(raw: str | None) -> HighlightColor | None:
         abort(400, description="Unknown highlight colour.")
 
 
-def _back_to(annotation) -> str:
+def back_to(annotation) -> str:
     return url_for("library.read", slug=annotation.text.slug, _anchor=f"a{annotation.id}")
 
 
-def _fail(error: AnnotationError, slug: str | None = None):
+def fail(error: AnnotationError, slug: str | None = None):
+    """A refused form: 403/404 as such; anything else back to the page with the message."""
     db.session.rollback()
-    if error.status == 404:
-        abort(404, description=str(error))
+    if error.status in (403, 404):
+        abort(error.status, description=str(error))
     flash(str(error), "error")
     return redirect(url_for("library.read", slug=slug) if slug else url_for("notes.notebook"))
 
@@ -41,19 +42,25 @@ def create(slug: str):
     """A note on one paragraph (field ``paragraph``) or on the whole text."""
     start, end = request.form.get("start", type=int), request.form.get("end", type=int)
     target = SpanTarget(start=start, end=end) if start is not None else None
-    draft = Draft(
-        text_slug=slug,
-        body=request.form.get("body", ""),
-        tags=_tags(request.form.get("tags", "")),
-        color=_color(request.form.get("color")),
-        target=target,
-    )
     try:
+        visibility, group_id = annotations.parse_audience(request.form.get("audience"))
+        draft = Draft(
+            text_slug=slug,
+            motivation=Motivation.QUESTIONING
+            if request.form.get("question")
+            else Motivation.COMMENTING,
+            body=request.form.get("body", ""),
+            tags=_tags(request.form.get("tags", "")),
+            color=_color(request.form.get("color")),
+            target=target,
+            visibility=visibility,
+            group_id=group_id,
+        )
         annotation = annotations.create(db.session, viewer(), draft)
     except AnnotationError as error:
-        return _fail(error, slug)
+        return fail(error, slug)
     db.session.commit()
-    return redirect(_back_to(annotation))
+    return redirect(back_to(annotation))
 
 
 @bp.route("/notes/<int:annotation_id>/edit", methods=["GET", "POST"])
@@ -72,9 +79,9 @@ def edit(annotation_id: int):
             annotation = annotations.edit(db.session, viewer(), annotation_id, changes)
             db.session.commit()
             flash("Note saved.", "success")
-            return redirect(_back_to(annotation))
+            return redirect(back_to(annotation))
     except AnnotationError as error:
-        return _fail(error)
+        return fail(error)
     return render_template("notes/edit.html", annotation=annotation, colors=list(HighlightColor))
 
 
@@ -85,7 +92,7 @@ def delete(annotation_id: int):
     try:
         annotation = annotations.delete(db.session, viewer(), annotation_id)
     except AnnotationError as error:
-        return _fail(error)
+        return fail(error)
     db.session.commit()
     flash("Note deleted.", "undo")
     return redirect(
@@ -102,10 +109,10 @@ def restore(annotation_id: int):
     try:
         annotation = annotations.restore(db.session, viewer(), annotation_id)
     except AnnotationError as error:
-        return _fail(error)
+        return fail(error)
     db.session.commit()
     flash("Note restored.", "success")
-    return redirect(_back_to(annotation))
+    return redirect(back_to(annotation))
 
 
 @bp.get("/notes/<int:annotation_id>/history")
@@ -115,7 +122,7 @@ def history(annotation_id: int):
     try:
         annotation, versions = annotations.versions(db.session, viewer(), annotation_id)
     except AnnotationError as error:
-        return _fail(error)
+        return fail(error)
     return render_template("notes/history.html", annotation=annotation, versions=versions)
 
 

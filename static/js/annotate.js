@@ -2,6 +2,7 @@
 // Everything else (showing highlights and notes, editing, deleting) is plain HTML from the
 // server; after a change this module fetches the page again and swaps in the changed parts.
 import { api } from "./api.js";
+import { onRefresh, refresh } from "./page.js";
 import { pageContent, rangeToOffsets, selectors } from "./selection.js";
 
 const reading = document.querySelector(".reading");
@@ -75,40 +76,26 @@ function hideToolbar() {
 const slug = document.querySelector('meta[name="text-slug"]').content;
 const source = new URL(`/texts/${slug}`, location.origin).href;
 
-function annotationFor(offsets, { color = null, body = "", tags = [] } = {}) {
+function audienceFields(key) {
+  if (key === "public") return { "scholia:visibility": "public" };
+  if (key?.startsWith("group-")) return { "scholia:visibility": "group", "scholia:group": Number(key.slice(6)) };
+  return { "scholia:visibility": "private" };
+}
+
+function annotationFor(offsets, { color = null, body = "", tags = [], audience = reading.dataset.audience, question = false } = {}) {
   const bodies = [];
   if (body.trim()) bodies.push({ type: "TextualBody", purpose: "commenting", format: "text/markdown", value: body });
   for (const tag of tags) bodies.push({ type: "TextualBody", purpose: "tagging", value: tag });
   const annotation = {
     "@context": "http://www.w3.org/ns/anno.jsonld",
     type: "Annotation",
-    motivation: body.trim() ? "commenting" : "highlighting",
+    motivation: question ? "questioning" : body.trim() ? "commenting" : "highlighting",
     body: bodies,
     target: { source, selector: selectors(pageContent(), offsets.start, offsets.end) },
+    ...audienceFields(audience),
   };
   if (color) annotation["scholia:color"] = color;
   return annotation;
-}
-
-/** Fetch the page again and swap in paragraphs and note lists, keeping the reader's place. */
-async function refresh() {
-  const response = await fetch(location.pathname, { credentials: "same-origin" });
-  const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
-  const anchor = [...document.querySelectorAll(".para-row")].find((row) => row.getBoundingClientRect().bottom > 0);
-  const before = anchor?.getBoundingClientRect().top ?? 0;
-  for (const selector of [".para-row", ".text-notes", ".orphans", "#tag-suggestions"]) {
-    for (const node of document.querySelectorAll(selector)) {
-      const replacement = node.id ? fresh.getElementById(node.id) : fresh.querySelector(selector);
-      if (replacement) node.replaceWith(document.adoptNode(replacement));
-    }
-  }
-  const orphans = fresh.querySelector(".orphans");
-  if (orphans && !document.querySelector(".orphans")) reading.append(document.adoptNode(orphans));
-  if (anchor) {
-    const now = document.getElementById(anchor.id)?.getBoundingClientRect().top ?? before;
-    window.scrollBy(0, now - before);
-  }
-  applyKeyboardMode();
 }
 
 async function highlight(color) {
@@ -142,12 +129,20 @@ function openEditor(offsets) {
   const textarea = element("textarea", { id: `${id}-body`, name: "body", rows: "5" });
   const tags = element("input", { id: `${id}-tags`, name: "tags", type: "text", list: "tag-suggestions", autocomplete: "off" });
   const message = element("p", { class: "error", role: "alert", hidden: "" });
+  // The same choices as the page's own forms; the last one used is the default.
+  const audience = document.querySelector("select.audience-select")?.cloneNode(true) ?? element("select");
+  audience.id = `${id}-audience`;
+  audience.value = reading.dataset.audience || "private";
+  const question = element("input", { type: "checkbox", name: "question", value: "1" });
   const form = element("form", { class: "note-form note-editor", "aria-label": "New note" },
     element("blockquote", { class: "note-quote" }, quote.length > 240 ? `${quote.slice(0, 240)}…` : quote),
     element("label", { for: `${id}-body` }, "Your note ", element("span", { class: "hint" }, "(Markdown)")),
     textarea,
     element("label", { for: `${id}-tags` }, "Tags ", element("span", { class: "hint" }, "(separate with spaces)")),
-    tags, colorChoices, message,
+    tags,
+    element("label", { for: `${id}-audience` }, "Who sees this"), audience,
+    element("label", { class: "confirm" }, question, " This is a question"),
+    colorChoices, message,
     element("div", { class: "editor-actions" },
       element("button", { type: "submit", class: "button" }, "Save note"),
       element("button", { type: "button", class: "link-button", "data-action": "cancel" }, "Cancel")));
@@ -157,7 +152,9 @@ function openEditor(offsets) {
     try {
       const created = await api("POST", "/api/v1/annotations", annotationFor(offsets, {
         color, body: textarea.value, tags: tags.value.split(/[\s,]+/).filter(Boolean),
+        audience: audience.value, question: question.checked,
       }));
+      reading.dataset.audience = audience.value;
       closeEditor();
       await refresh();
       const id = created.id.split("/").pop();
@@ -259,6 +256,8 @@ function applyKeyboardMode() {
     }
   }
 }
+
+onRefresh(applyKeyboardMode);
 
 function setKeyboardMode(on) {
   keyboardMode = on;

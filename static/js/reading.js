@@ -1,4 +1,5 @@
-// Entry point of the reading page: annotation tools for signed-in readers only.
+// Entry point of the reading page: live updates for everyone, annotation tools when signed in.
+import("./live.js");
 if (document.querySelector(".reading[data-can-annotate]")) {
   import("./annotate.js");
 }

@@ -1,0 +1,356 @@
+"""Threads, reactions, flags, moderation and the inbox: annotations as conversation."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session, joinedload
+
+from app.database import begin_write
+from app.models import (
+    Annotation,
+    EventKind,
+    Flag,
+    Membership,
+    Motivation,
+    Notification,
+    NotificationKind,
+    Reaction,
+    ReactionKind,
+    User,
+    Visibility,
+)
+from app.models.base import utcnow
+from app.services import live, markdown
+from app.services.access import Action, Viewer, can, visible_to
+from app.services.annotations import (
+    AnnotationError,
+    NotFound,
+    check_body,
+    get_for,
+    text_for,
+)
+
+MAX_FLAG_REASON = 1_000
+MAX_DEPTH = 3  # deeper replies are shown flat, "in reply to NAME"
+
+
+def reply(session: Session, viewer: Viewer, parent_id: int, body: str) -> Annotation:
+    """Answer an annotation or a reply; the answer joins the thread with its visibility."""
+    body = check_body(body)
+    if not body.strip():
+        raise AnnotationError("A reply needs some words.")
+    parent = get_for(session, viewer, parent_id, Action.REPLY)
+    root = parent if parent.root_id is None else session.get(Annotation, parent.root_id)
+    now = utcnow()
+    answer = Annotation(
+        created_at=now,
+        updated_at=now,
+        user_id=viewer.id,
+        text_id=root.text_id,
+        revision_id=root.revision_id,
+        motivation=Motivation.REPLYING,
+        visibility=root.visibility,
+        group_id=root.group_id,
+        parent_id=parent.id,
+        root_id=root.id,
+        body_source=body,
+        body_html=markdown.render(body),
+    )
+    session.add(answer)
+    session.flush()
+    live.record(session, answer, EventKind.CREATED)
+    _notify(session, answer, parent)
+    return answer
+
+
+def discussion_thread(
+    session: Session, viewer: Viewer, slug: str, group_id: int, paragraph_number: int
+) -> Annotation:
+    """The group's thread about one paragraph, started by whoever writes in it first."""
+    if not viewer.is_member(group_id):
+        raise NotFound("group")
+    begin_write(session)
+    text = text_for(session, slug)
+    spans = text.current_revision.spans()
+    span = next((s for s in spans if s.paragraph.number == paragraph_number), None)
+    if span is None:
+        raise AnnotationError(f"This text has no paragraph {paragraph_number}.", 404)
+    thread = session.scalar(
+        select(Annotation).where(
+            Annotation.text_id == text.id,
+            Annotation.group_id == group_id,
+            Annotation.is_discussion.is_(True),
+            Annotation.start == span.start,
+            Annotation.deleted_at.is_(None),
+        )
+    )
+    if thread is None:
+        now = utcnow()
+        thread = Annotation(
+            created_at=now,
+            updated_at=now,
+            user_id=viewer.id,
+            text_id=text.id,
+            revision_id=text.current_revision_id,
+            motivation=Motivation.COMMENTING,
+            visibility=Visibility.GROUP,
+            group_id=group_id,
+            is_discussion=True,
+            exact=span.paragraph.body,
+            start=span.start,
+            end=span.end,
+        )
+        session.add(thread)
+        session.flush()
+    return thread
+
+
+def _mentioned(session: Session, answer: Annotation) -> list[int]:
+    """Group members named as @Display Name in a group reply (longest names first)."""
+    if answer.visibility is not Visibility.GROUP or "@" not in answer.body_source:
+        return []
+    rows = session.execute(
+        select(User.id, User.display_name)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.group_id == answer.group_id)
+    ).all()
+    body = answer.body_source.casefold()
+    found = []
+    for user_id, name in sorted(rows, key=lambda r: -len(r[1])):
+        pattern = r"@" + re.escape(name.casefold()) + r"(?![\w])"
+        if re.search(pattern, body):
+            found.append(user_id)
+    return found
+
+
+def _notify(session: Session, answer: Annotation, parent: Annotation) -> None:
+    notified = {answer.user_id}
+    if parent.user_id not in notified and not parent.is_discussion:
+        session.add(
+            Notification(
+                user_id=parent.user_id, annotation_id=answer.id, kind=NotificationKind.REPLY
+            )
+        )
+        notified.add(parent.user_id)
+    for user_id in _mentioned(session, answer):
+        if user_id not in notified:
+            session.add(
+                Notification(
+                    user_id=user_id, annotation_id=answer.id, kind=NotificationKind.MENTION
+                )
+            )
+            notified.add(user_id)
+
+
+def react(
+    session: Session, viewer: Viewer, annotation_id: int, kind: ReactionKind, on: bool
+) -> Annotation:
+    """Add or take back one *agree* or *question*; a second identical one changes nothing."""
+    annotation = get_for(session, viewer, annotation_id, Action.REACT)
+    mine = select(Reaction.id).where(
+        Reaction.annotation_id == annotation.id,
+        Reaction.user_id == viewer.id,
+        Reaction.kind == kind,
+    )
+    exists = session.scalar(mine) is not None
+    if on and not exists:
+        session.add(Reaction(annotation_id=annotation.id, user_id=viewer.id, kind=kind))
+    elif not on and exists:
+        session.execute(delete(Reaction).where(Reaction.id.in_(mine)))
+    else:
+        return annotation
+    session.flush()
+    live.record(session, annotation, EventKind.REACTED)
+    return annotation
+
+
+def flag(session: Session, viewer: Viewer, annotation_id: int, reason: str) -> Flag:
+    reason = " ".join(reason.split())
+    if not reason:
+        raise AnnotationError("Say why this needs an instructor's attention.")
+    if len(reason) > MAX_FLAG_REASON:
+        raise AnnotationError(f"A reason may have at most {MAX_FLAG_REASON:,} characters.")
+    annotation = get_for(session, viewer, annotation_id, Action.FLAG)
+    entry = Flag(annotation_id=annotation.id, user_id=viewer.id, reason=reason)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def set_hidden(session: Session, viewer: Viewer, annotation_id: int, hidden: bool) -> Annotation:
+    """Hide or show again; hiding settles the annotation's open flags."""
+    annotation = get_for(session, viewer, annotation_id, Action.HIDE)
+    if hidden == annotation.is_hidden:
+        return annotation
+    annotation.hidden_at = utcnow() if hidden else None
+    annotation.hidden_by_id = viewer.id if hidden else None
+    if hidden:
+        session.execute(
+            update(Flag)
+            .where(Flag.annotation_id == annotation.id, Flag.resolved_at.is_(None))
+            .values(resolved_at=utcnow())
+        )
+    session.flush()
+    live.record(session, annotation, EventKind.HIDDEN if hidden else EventKind.UNHIDDEN)
+    return annotation
+
+
+def open_flags(session: Session, viewer: Viewer, group_id: int | None = None) -> list[Flag]:
+    """Unresolved flags on annotations the viewer moderates (a group's, or all for admins)."""
+    query = (
+        select(Flag)
+        .join(Annotation, Annotation.id == Flag.annotation_id)
+        .where(Flag.resolved_at.is_(None), visible_to(viewer))
+        .options(joinedload(Flag.annotation).joinedload(Annotation.text), joinedload(Flag.user))
+        .order_by(Flag.created_at)
+    )
+    if group_id is not None:
+        query = query.where(Annotation.group_id == group_id)
+    return [f for f in session.scalars(query) if can(viewer, Action.SEE_FLAGS, f.annotation)]
+
+
+def resolve_flag(session: Session, viewer: Viewer, flag_id: int) -> None:
+    begin_write(session)
+    entry = session.get(Flag, flag_id)
+    if entry is None or not can(viewer, Action.SEE_FLAGS, entry.annotation):
+        raise NotFound("flag")
+    entry.resolved_at = utcnow()
+    session.flush()
+
+
+# ---- reading threads -------------------------------------------------------------------------
+
+
+@dataclass
+class ThreadNode:
+    annotation: Annotation
+    depth: int
+    in_reply_to: str | None = None  # the parent's author, for replies shown flat
+    children: list[ThreadNode] = field(default_factory=list)
+
+    @property
+    def is_placeholder(self) -> bool:
+        return self.annotation.deleted_at is not None
+
+
+@dataclass
+class Conversation:
+    """Replies, reaction counts and the viewer's own reactions for a page of annotations."""
+
+    threads: dict[int, list[ThreadNode]] = field(default_factory=dict)
+    reply_counts: dict[int, int] = field(default_factory=dict)
+    reactions: dict[int, dict[str, int]] = field(default_factory=dict)
+    mine: set[tuple[int, str]] = field(default_factory=set)
+
+    def count(self, annotation_id: int, kind: str) -> int:
+        return self.reactions.get(annotation_id, {}).get(kind, 0)
+
+
+def conversation(session: Session, viewer: Viewer, roots: list[Annotation]) -> Conversation:
+    """Everything said around ``roots`` (already filtered by the policy), in three queries."""
+    result = Conversation()
+    if not roots:
+        return result
+    root_ids = [r.id for r in roots]
+    replies = session.scalars(
+        select(Annotation)
+        .where(Annotation.root_id.in_(root_ids))
+        .options(joinedload(Annotation.user))
+        .order_by(Annotation.created_at, Annotation.id)
+    ).all()
+    ids = root_ids + [r.id for r in replies]
+    for annotation_id, kind, n in session.execute(
+        select(Reaction.annotation_id, Reaction.kind, func.count())
+        .where(Reaction.annotation_id.in_(ids))
+        .group_by(Reaction.annotation_id, Reaction.kind)
+    ):
+        result.reactions.setdefault(annotation_id, {})[kind.value] = n
+    if viewer.user is not None:
+        result.mine = {
+            (a, k.value)
+            for a, k in session.execute(
+                select(Reaction.annotation_id, Reaction.kind).where(
+                    Reaction.annotation_id.in_(ids), Reaction.user_id == viewer.id
+                )
+            )
+        }
+    by_parent: dict[int, list[Annotation]] = {}
+    for r in replies:
+        by_parent.setdefault(r.parent_id, []).append(r)
+    authors = {r.id: r.user.display_name for r in [*roots, *replies]}
+
+    def build(parent_id: int, depth: int) -> list[ThreadNode]:
+        nodes = []
+        for r in by_parent.get(parent_id, []):
+            node = ThreadNode(r, min(depth, MAX_DEPTH))
+            if depth > MAX_DEPTH:
+                node.in_reply_to = authors.get(parent_id)
+            node.children = build(r.id, depth + 1)
+            # A deleted reply stays as a placeholder only while something answers it.
+            if r.deleted_at is None or node.children:
+                nodes.append(node)
+        return nodes
+
+    for root in roots:
+        result.threads[root.id] = build(root.id, 1)
+        result.reply_counts[root.id] = sum(
+            1 for r in replies if r.root_id == root.id and r.deleted_at is None
+        )
+    return result
+
+
+def flatten(nodes: list[ThreadNode]) -> list[ThreadNode]:
+    """Depth-first order, for templates that indent by ``depth``."""
+    out: list[ThreadNode] = []
+    for node in nodes:
+        out.append(node)
+        out.extend(flatten(node.children))
+    return out
+
+
+# ---- the inbox -------------------------------------------------------------------------------
+
+
+def unread_count(session: Session, viewer: Viewer) -> int:
+    if viewer.user is None:
+        return 0
+    return session.scalar(
+        select(func.count(Notification.id))
+        .join(Annotation, Annotation.id == Notification.annotation_id)
+        .where(
+            Notification.user_id == viewer.id,
+            Notification.read_at.is_(None),
+            visible_to(viewer),
+        )
+    )
+
+
+def inbox(session: Session, viewer: Viewer, limit: int = 100) -> list[Notification]:
+    """My notifications, newest first, for annotations I may still see."""
+    return list(
+        session.scalars(
+            select(Notification)
+            .join(Annotation, Annotation.id == Notification.annotation_id)
+            .where(Notification.user_id == viewer.id, visible_to(viewer))
+            .options(
+                joinedload(Notification.annotation).joinedload(Annotation.user),
+                joinedload(Notification.annotation).joinedload(Annotation.text),
+            )
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def mark_read(session: Session, viewer: Viewer, notification_id: int | None = None) -> None:
+    """Mark one notification read, or all of them."""
+    begin_write(session)
+    query = update(Notification).where(
+        Notification.user_id == viewer.id, Notification.read_at.is_(None)
+    )
+    if notification_id is not None:
+        query = query.where(Notification.id == notification_id)
+    session.execute(query.values(read_at=utcnow()))

@@ -1,0 +1,251 @@
+"""Seminar groups: membership by invite link, roles, and the reading list."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload
+
+from app.database import begin_write
+from app.models import Group, Membership, ReadingAssignment, Role, Text, User
+from app.services.access import Viewer
+
+MAX_NAME = 120
+MAX_DESCRIPTION = 2_000
+MAX_PROMPT = 4_000
+
+
+class GroupError(ValueError):
+    def __init__(self, message: str, status: int = 422):
+        super().__init__(message)
+        self.status = status
+
+
+def _no_such_group() -> GroupError:
+    # A group you do not belong to answers like a missing one: its existence is its members'.
+    return GroupError("No such group.", 404)
+
+
+def new_invite_code() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def _clean_name(name: str) -> str:
+    name = " ".join(name.split())
+    if not name:
+        raise GroupError("Give the group a name.")
+    if len(name) > MAX_NAME:
+        raise GroupError(f"A group name may have at most {MAX_NAME} characters.")
+    return name
+
+
+def _clean_description(description: str) -> str:
+    description = description.strip()
+    if len(description) > MAX_DESCRIPTION:
+        raise GroupError(f"A description may have at most {MAX_DESCRIPTION:,} characters.")
+    return description
+
+
+def create(session: Session, viewer: Viewer, name: str, description: str = "") -> Group:
+    """A new group, its creator the owner, its invite link on."""
+    if viewer.user is None:
+        raise GroupError("Sign in to create a group.", 401)
+    group = Group(
+        name=_clean_name(name),
+        description=_clean_description(description),
+        invite_code=new_invite_code(),
+    )
+    begin_write(session)
+    group.memberships.append(Membership(user_id=viewer.id, role=Role.OWNER))
+    session.add(group)
+    session.flush()
+    return group
+
+
+def get(session: Session, viewer: Viewer, group_id: int, *, teaching: bool = False) -> Group:
+    """A group the viewer belongs to (with ``teaching``, one they run)."""
+    group = session.get(Group, group_id)
+    if group is None or not (viewer.is_member(group_id) or viewer.is_admin):
+        raise _no_such_group()
+    if teaching and not (viewer.teaches(group_id) or viewer.is_admin):
+        raise GroupError("Only the group's owner and instructors can do that.", 403)
+    return group
+
+
+@dataclass(frozen=True)
+class GroupSummary:
+    group: Group
+    role: Role | None
+    member_count: int
+
+
+def mine(session: Session, viewer: Viewer) -> list[GroupSummary]:
+    if viewer.user is None:
+        return []
+    counts = (
+        select(Membership.group_id, func.count().label("n"))
+        .group_by(Membership.group_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Group, counts.c.n)
+        .join(counts, counts.c.group_id == Group.id)
+        .where(Group.id.in_(viewer.roles.keys()))
+        .order_by(func.lower(Group.name))
+    )
+    return [GroupSummary(g, viewer.roles.get(g.id), n) for g, n in rows]
+
+
+def members(session: Session, group: Group) -> list[Membership]:
+    return list(
+        session.scalars(
+            select(Membership)
+            .where(Membership.group_id == group.id)
+            .options(joinedload(Membership.user))
+            .join(User, User.id == Membership.user_id)
+            .order_by(Membership.role, func.lower(User.display_name))
+        )
+    )
+
+
+def update(session: Session, viewer: Viewer, group_id: int, name: str, description: str) -> Group:
+    group = get(session, viewer, group_id, teaching=True)
+    begin_write(session)
+    group.name, group.description = _clean_name(name), _clean_description(description)
+    return group
+
+
+def set_invite(session: Session, viewer: Viewer, group_id: int, on: bool) -> Group:
+    """Switch the invite link on with a fresh secret (the old link stops working) or off."""
+    group = get(session, viewer, group_id, teaching=True)
+    begin_write(session)
+    group.invite_code = new_invite_code() if on else None
+    return group
+
+
+def by_invite(session: Session, code: str) -> Group:
+    group = session.scalar(select(Group).where(Group.invite_code == code)) if code else None
+    if group is None:
+        raise GroupError("This invite link is not valid: it was switched off or replaced.", 404)
+    return group
+
+
+def join(session: Session, viewer: Viewer, code: str) -> Group:
+    if viewer.user is None:
+        raise GroupError("Sign in to join a group.", 401)
+    begin_write(session)
+    group = by_invite(session, code)
+    if not viewer.is_member(group.id):
+        session.add(Membership(group_id=group.id, user_id=viewer.id, role=Role.MEMBER))
+        session.flush()
+    return group
+
+
+def _membership(session: Session, group_id: int, user_id: int) -> Membership:
+    membership = session.scalar(
+        select(Membership).where(Membership.group_id == group_id, Membership.user_id == user_id)
+    )
+    if membership is None:
+        raise GroupError("That person is not a member of this group.", 404)
+    return membership
+
+
+def leave(session: Session, viewer: Viewer, group_id: int) -> None:
+    get(session, viewer, group_id)
+    begin_write(session)
+    membership = _membership(session, group_id, viewer.id)
+    if membership.role is Role.OWNER:
+        raise GroupError("The owner cannot leave the group; make someone else owner first.")
+    session.delete(membership)
+    session.flush()
+
+
+def remove_member(session: Session, viewer: Viewer, group_id: int, user_id: int) -> None:
+    get(session, viewer, group_id, teaching=True)
+    begin_write(session)
+    membership = _membership(session, group_id, user_id)
+    if membership.role is Role.OWNER:
+        raise GroupError("The owner cannot be removed.")
+    session.delete(membership)
+    session.flush()
+
+
+def set_role(session: Session, viewer: Viewer, group_id: int, user_id: int, role: Role) -> None:
+    """Promote to instructor or return to member; ownership is not handed out here."""
+    get(session, viewer, group_id, teaching=True)
+    if role is Role.OWNER:
+        raise GroupError("Ownership cannot be given this way.")
+    begin_write(session)
+    membership = _membership(session, group_id, user_id)
+    if membership.role is Role.OWNER:
+        raise GroupError("The owner's role cannot be changed.")
+    membership.role = role
+    session.flush()
+
+
+def add_reading(
+    session: Session,
+    viewer: Viewer,
+    group_id: int,
+    slug: str,
+    due_on: date | None = None,
+    prompt: str = "",
+) -> ReadingAssignment:
+    """Put a text on the reading list, or change its due date and prompt."""
+    group = get(session, viewer, group_id, teaching=True)
+    if len(prompt) > MAX_PROMPT:
+        raise GroupError(f"A prompt may have at most {MAX_PROMPT:,} characters.")
+    begin_write(session)
+    text = session.scalar(select(Text).where(Text.slug == slug))
+    if text is None:
+        raise GroupError(f"There is no text '{slug}'.", 404)
+    assignment = session.scalar(
+        select(ReadingAssignment).where(
+            ReadingAssignment.group_id == group.id, ReadingAssignment.text_id == text.id
+        )
+    )
+    if assignment is None:
+        assignment = ReadingAssignment(
+            group_id=group.id, text_id=text.id, position=len(group.assignments)
+        )
+        session.add(assignment)
+    assignment.due_on, assignment.prompt = due_on, prompt.strip()
+    session.flush()
+    return assignment
+
+
+def remove_reading(session: Session, viewer: Viewer, group_id: int, assignment_id: int) -> None:
+    get(session, viewer, group_id, teaching=True)
+    begin_write(session)
+    assignment = session.get(ReadingAssignment, assignment_id)
+    if assignment is None or assignment.group_id != group_id:
+        raise GroupError("That text is not on this group's reading list.", 404)
+    session.delete(assignment)
+    session.flush()
+
+
+def assignments_for_text(session: Session, viewer: Viewer, text_id: int) -> list[ReadingAssignment]:
+    """The viewer's groups that read this text, with their due dates and prompts."""
+    if not viewer.roles:
+        return []
+    return list(
+        session.scalars(
+            select(ReadingAssignment)
+            .where(
+                ReadingAssignment.text_id == text_id,
+                ReadingAssignment.group_id.in_(viewer.roles.keys()),
+            )
+            .options(joinedload(ReadingAssignment.group))
+        )
+    )
+
+
+def names(session: Session, viewer: Viewer) -> dict[int, str]:
+    """The viewer's groups by id, for lens menus and visibility choices."""
+    if not viewer.roles:
+        return {}
+    rows = session.execute(select(Group.id, Group.name).where(Group.id.in_(viewer.roles.keys())))
+    return dict(rows.all())

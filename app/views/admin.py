@@ -1,0 +1,41 @@
+"""Site administration: accounts (disable and enable) and every open flag."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app.current import viewer
+from app.extensions import db
+from app.services import accounts, discussion
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@login_required
+def _admins_only():
+    if not current_user.is_admin:
+        abort(404)
+
+
+@bp.get("/users")
+def users():
+    """Every account, with a switch to disable or enable it."""
+    return render_template(
+        "admin/users.html",
+        users=accounts.all_users(db.session),
+        flags=discussion.open_flags(db.session, viewer()),
+    )
+
+
+@bp.post("/users/<int:user_id>/disabled")
+def set_disabled(user_id: int):
+    """Disable an account (it cannot sign in; its open sessions end) or enable it again."""
+    disabled = request.form.get("disabled", "1") != "0"
+    try:
+        user = accounts.set_disabled(db.session, viewer(), user_id, disabled)
+    except accounts.AccountError as error:
+        db.session.rollback()
+        abort(400, description=str(error))
+    db.session.commit()
+    flash(f"{user.display_name} is {'disabled' if disabled else 'enabled'}.", "success")
+    return redirect(url_for("admin.users"))

@@ -1,0 +1,116 @@
+"""Conversation forms: replies, paragraph discussions, reactions, flags, moderation, inbox."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+
+from app.current import viewer
+from app.extensions import db
+from app.models import ReactionKind
+from app.services import annotations, discussion
+from app.services.annotations import AnnotationError
+from app.views.notes import back_to, fail
+
+bp = Blueprint("discuss", __name__)
+
+
+def _done(annotation, message: str | None = None):
+    db.session.commit()
+    if message:
+        flash(message, "success")
+    return redirect(back_to(annotation))
+
+
+@bp.post("/notes/<int:annotation_id>/reply")
+@login_required
+def reply(annotation_id: int):
+    """Answer a note or a reply."""
+    try:
+        answer = discussion.reply(db.session, viewer(), annotation_id, request.form.get("body", ""))
+    except AnnotationError as error:
+        return fail(error)
+    return _done(answer)
+
+
+@bp.post("/texts/<slug>/discuss/<int:group_id>/<int:number>")
+@login_required
+def paragraph(slug: str, group_id: int, number: int):
+    """Post in a group's discussion of one paragraph (the thread starts with the first post)."""
+    try:
+        thread = discussion.discussion_thread(db.session, viewer(), slug, group_id, number)
+        answer = discussion.reply(db.session, viewer(), thread.id, request.form.get("body", ""))
+    except AnnotationError as error:
+        return fail(error, slug)
+    db.session.commit()
+    return redirect(
+        url_for("library.read", slug=slug, lens=f"group-{group_id}", _anchor=f"a{answer.id}")
+    )
+
+
+@bp.post("/notes/<int:annotation_id>/react")
+@login_required
+def react(annotation_id: int):
+    """Agree, or mark as a question (again to take it back)."""
+    try:
+        kind = ReactionKind(request.form.get("kind", ""))
+    except ValueError:
+        abort(400, description="Reactions are 'agree' or 'question'.")
+    on = request.form.get("on", "1") != "0"
+    try:
+        annotation = discussion.react(db.session, viewer(), annotation_id, kind, on)
+    except AnnotationError as error:
+        return fail(error)
+    return _done(annotation)
+
+
+@bp.post("/notes/<int:annotation_id>/flag")
+@login_required
+def flag(annotation_id: int):
+    """Ask the group's instructors to look at an annotation."""
+    try:
+        entry = discussion.flag(db.session, viewer(), annotation_id, request.form.get("reason", ""))
+    except AnnotationError as error:
+        return fail(error)
+    return _done(entry.annotation, "Thank you: the instructors will see your flag.")
+
+
+@bp.post("/notes/<int:annotation_id>/hide")
+@login_required
+def hide(annotation_id: int):
+    """Hide an annotation from members (moderators and the author still read it), or unhide."""
+    hidden = request.form.get("hidden", "1") != "0"
+    try:
+        annotation = discussion.set_hidden(db.session, viewer(), annotation_id, hidden)
+    except AnnotationError as error:
+        return fail(error)
+    return _done(annotation, "Hidden from members." if hidden else "Visible again.")
+
+
+@bp.post("/notes/<int:annotation_id>/visibility")
+@login_required
+def visibility(annotation_id: int):
+    """Change who sees a thread (after the author confirmed it moves every reply too)."""
+    if not request.form.get("confirm"):
+        abort(400, description="Confirm that the whole thread changes audience.")
+    try:
+        audience = annotations.parse_audience(request.form.get("audience"))
+        annotation = annotations.set_visibility(db.session, viewer(), annotation_id, *audience)
+    except AnnotationError as error:
+        return fail(error)
+    return _done(annotation, "Audience changed for the whole thread.")
+
+
+@bp.get("/inbox")
+@login_required
+def inbox():
+    """Replies to my notes and mentions of me."""
+    return render_template("discuss/inbox.html", items=discussion.inbox(db.session, viewer()))
+
+
+@bp.post("/inbox/read")
+@login_required
+def mark_read():
+    """Mark one notification read (field ``id``), or all."""
+    raw = request.form.get("id", "")
+    discussion.mark_read(db.session, viewer(), int(raw) if raw.isdigit() else None)
+    db.session.commit()
+    return redirect(url_for("discuss.inbox"))

@@ -1,0 +1,39 @@
+// Live updates: follow the text's change log from the cursor the page was rendered at.
+// Polling is stateless (any worker on any server answers); after a dropped connection the
+// next poll asks again from the same cursor, so nothing is missed.
+import { refresh } from "./page.js";
+
+const reading = document.querySelector(".reading");
+const slug = document.querySelector('meta[name="text-slug"]').content;
+const INTERVAL = 2500;
+const MAX_BACKOFF = 30000;
+let cursor = reading.dataset.cursor;
+let delay = INTERVAL;
+
+const status = document.createElement("div");
+status.className = "visually-hidden";
+status.setAttribute("role", "status");
+document.body.append(status);
+
+async function poll() {
+  try {
+    const response = await fetch(`/api/v1/texts/${encodeURIComponent(slug)}/events?after=${cursor}`, {
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    });
+    if (!response.ok) throw new Error(String(response.status));
+    const data = await response.json();
+    cursor = data.cursor;
+    delay = INTERVAL;
+    if (data.events.length) {
+      await refresh();
+      const created = data.events.filter((e) => e.kind === "created").length;
+      if (created) status.textContent = `${created} new ${created === 1 ? "note or reply" : "notes or replies"}.`;
+    }
+  } catch {
+    delay = Math.min(delay * 2, MAX_BACKOFF); // the server or network is down: try again later
+  }
+  setTimeout(poll, document.hidden ? Math.max(delay, 10000) : delay);
+}
+
+if (cursor !== undefined) setTimeout(poll, INTERVAL);

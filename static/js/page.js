@@ -1,0 +1,64 @@
+// Swapping in fresh server-rendered parts of the reading page, keeping the reader's place.
+// The server is the only renderer: after any change, the page is fetched again (with its lens
+// and filters) and the changed paragraphs replace the old ones.
+
+const SWAPPED = [".para-row", ".text-notes", ".orphans", "#tag-suggestions"];
+
+/** A part the reader is writing in is left alone until they are done with it. */
+function busy(node) {
+  if (node.contains(document.activeElement) && document.activeElement.matches("input, textarea, select, button")) return true;
+  return [...node.querySelectorAll("textarea, input[type=text]")].some((field) => field.value.trim() && !field.readOnly);
+}
+
+const listeners = [];
+export function onRefresh(callback) {
+  listeners.push(callback);
+}
+
+let running = null;
+let again = false;
+
+/** Fetch the page again and swap in what changed. Calls made meanwhile are merged into one. */
+export async function refresh() {
+  if (running) {
+    again = true;
+    return running;
+  }
+  running = (async () => {
+    do {
+      again = false;
+      await swap();
+    } while (again);
+  })();
+  try {
+    await running;
+  } finally {
+    running = null;
+  }
+}
+
+async function swap() {
+  const response = await fetch(location.pathname + location.search, { credentials: "same-origin" });
+  if (!response.ok) return;
+  const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+  const anchor = [...document.querySelectorAll(".para-row")].find((row) => row.getBoundingClientRect().bottom > 0);
+  const before = anchor?.getBoundingClientRect().top ?? 0;
+  const reading = document.querySelector(".reading");
+  for (const selector of SWAPPED) {
+    for (const node of document.querySelectorAll(selector)) {
+      const replacement = node.id ? fresh.getElementById(node.id) : fresh.querySelector(selector);
+      if (!replacement || busy(node)) continue;
+      for (const details of node.querySelectorAll("details[open][id]")) {
+        replacement.querySelector(`#${CSS.escape(details.id)}`)?.setAttribute("open", "");
+      }
+      node.replaceWith(document.adoptNode(replacement));
+    }
+  }
+  const orphans = fresh.querySelector(".orphans");
+  if (orphans && !document.querySelector(".orphans")) reading.append(document.adoptNode(orphans));
+  if (anchor) {
+    const now = document.getElementById(anchor.id)?.getBoundingClientRect().top ?? before;
+    window.scrollBy(0, now - before);
+  }
+  for (const callback of listeners) callback();
+}
