@@ -1,0 +1,152 @@
+"""The access policy as a matrix, through every read path and every action.
+
+visibility (private, group, public) × viewer (author, member, instructor, member of another
+group, other user, anonymous, admin, disabled account) × action, checked through the reading
+page, the API (single, listing) and the live feed, and by trying each action for real.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from app.models import Role, Visibility
+from app.services import groups
+from app.services.access import viewer_for
+from tests import factories
+from tests.conftest import AuthActions, csrf_token
+
+PAGE = "/texts/carr-rapprochement"
+VIEWERS = ["author", "member", "instructor", "outsider", "other", "anonymous", "admin", "disabled"]
+KINDS = ["private", "group", "public"]
+
+# Who may see each kind of annotation.
+SEES = {
+    "private": {"author"},
+    "group": {"author", "member", "instructor", "admin"},
+    "public": set(VIEWERS),
+}
+# Who may reply and react.
+TALKS = {
+    "private": {"author"},
+    "group": {"author", "member", "instructor"},
+    "public": {"author", "member", "instructor", "outsider", "other", "admin"},
+}
+# Who may hide.
+HIDES = {"private": set(), "group": {"instructor", "admin"}, "public": {"admin"}}
+
+
+@pytest.fixture
+def world(app, session, seeded):
+    people = {
+        name: factories.make_user(session, f"{name}@example.org", name.capitalize())
+        for name in ["author", "member", "instructor", "outsider", "other", "disabled"]
+    }
+    people["admin"] = factories.make_user(session, "admin@example.org", "Admin", is_admin=True)
+    seminar = groups.create(session, viewer_for(session, people["instructor"]), "Seminar")
+    other_group = groups.create(session, viewer_for(session, people["outsider"]), "Other")
+    session.flush()
+    for name in ("author", "member", "disabled"):
+        groups.join(session, viewer_for(session, people[name]), seminar.invite_code)
+    session.commit()
+    assert viewer_for(session, people["instructor"]).roles[seminar.id] is Role.OWNER
+    notes = {
+        "private": factories.make_annotation(
+            session, people["author"], seeded, "Krasin", body="words for me alone"
+        ),
+        "group": factories.make_annotation(
+            session, people["author"], seeded, "Arcos", body="words for the seminar", group=seminar
+        ),
+        "public": factories.make_annotation(
+            session,
+            people["author"],
+            seeded,
+            "Rapallo",
+            body="words for everyone",
+            visibility=Visibility.PUBLIC,
+        ),
+    }
+    clients = {}
+    for name in VIEWERS:
+        client = app.test_client()
+        if name != "anonymous":
+            assert AuthActions(client).login(email=f"{name}@example.org").status_code == 302
+        clients[name] = client
+    people["disabled"].is_disabled = True  # after signing in: that session must end
+    session.commit()
+    return {
+        "people": people,
+        "group": seminar,
+        "other_group": other_group,
+        "notes": notes,
+        "clients": clients,
+    }
+
+
+def _all_lenses(client, world) -> str:
+    lenses = ["mine", "public", f"group-{world['group'].id}", f"group-{world['other_group'].id}"]
+    return "".join(
+        client.get(PAGE, query_string={"lens": k}).get_data(as_text=True) for k in lenses
+    )
+
+
+@pytest.mark.parametrize("viewer", VIEWERS)
+def test_read_paths(world, viewer):
+    client = world["clients"][viewer]
+    pages = _all_lenses(client, world)
+    listing = client.get("/api/v1/annotations", query_string={"text": "carr-rapprochement"})
+    listed = {item["id"].rsplit("/", 1)[1] for item in listing.get_json()["items"]}
+    feed = client.get("/api/v1/texts/carr-rapprochement/events", query_string={"after": 0})
+    fed = {str(e["annotation"]) for e in feed.get_json()["events"]}
+    for kind in KINDS:
+        note = world["notes"][kind]
+        allowed = viewer in SEES[kind]
+        single = client.get(f"/api/v1/annotations/{note.id}")
+        assert single.status_code == (200 if allowed else 404), (kind, viewer)
+        assert (str(note.id) in listed) is allowed, (kind, viewer)
+        assert (str(note.id) in fed) is allowed, (kind, viewer)
+        # Pages show group notes in the group's lens, which admins (not members) do not have.
+        on_page = allowed and not (viewer == "admin" and kind == "group")
+        assert (note.body_source in pages) is on_page, (kind, viewer)
+        if not allowed:
+            assert f'id="a{note.id}"' not in pages
+
+
+@pytest.mark.parametrize("viewer", VIEWERS)
+def test_actions(world, viewer, session):
+    client = world["clients"][viewer]
+    token = csrf_token(client, PAGE)
+    headers = {"X-CSRFToken": token}
+    for kind in KINDS:
+        note = world["notes"][kind]
+        url = f"/api/v1/annotations/{note.id}"
+        sees, talks, hides = viewer in SEES[kind], viewer in TALKS[kind], viewer in HIDES[kind]
+        denied = 404 if not sees else 403
+        signed_out = viewer in ("anonymous", "disabled")
+
+        def expect(response, allowed, ok, kind=kind):
+            expected = ok if allowed else (401 if signed_out else denied)
+            assert response.status_code == expected, (kind, viewer, response.get_json())
+
+        reply = {
+            "type": "Annotation",
+            "motivation": "replying",
+            "target": f"http://localhost{url}",
+            "body": [{"type": "TextualBody", "value": f"reply by {viewer}"}],
+        }
+        expect(client.post("/api/v1/annotations", json=reply, headers=headers), talks, 201)
+        expect(client.put(f"{url}/reactions/agree", headers=headers), talks, 204)
+        is_author = viewer == "author"
+        expect(
+            client.patch(
+                url, json={"body": [{"type": "TextualBody", "value": "edited"}]}, headers=headers
+            ),
+            is_author,
+            200,
+        )
+        expect(client.post(f"{url}/hidden", json={"hidden": True}, headers=headers), hides, 200)
+        if hides:
+            client.post(f"{url}/hidden", json={"hidden": False}, headers=headers)
+        # Delete last, then undo, so the other cells still find the note.
+        expect(client.delete(url, headers=headers), is_author, 204)
+        if is_author:
+            assert client.post(f"{url}/restore", headers=headers).status_code == 200
