@@ -1,0 +1,215 @@
+"""Browser fixtures: the real app served over HTTP, driven by Debian's Chromium through Playwright.
+
+``live_server`` serves the test app (real migrated database, Carr text seeded) from a thread.
+``new_page(**context_options)`` opens a page in a fresh browser context; every page it opens is
+watched, and the test fails if the page logs a console error, throws an uncaught error, or makes
+a request to any origin but the live server.
+
+Chromium is Debian's ``/usr/bin/chromium`` (Playwright never downloads a browser here). Without it
+the browser tests are skipped, unless ``SCHOLIA_REQUIRE_BROWSER=1`` (set by CI) makes that a
+failure, so a CI run can never pass by quietly skipping them.
+
+Playwright's sync API marks its asyncio loop as the thread's running loop from its start until it
+stops. Were it kept for the whole pytest session, every test after the browser tests (in this
+process or, under xdist, in this worker) would find a running loop: ``asyncio.run()`` would refuse
+to start and another ``sync_playwright()`` would raise. So Playwright and the browser are scoped
+to this package: one browser for all browser tests, stopped before any other test runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from werkzeug.serving import make_server
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # we run as root, where Chromium's sandbox cannot start
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TIMEOUT_MS = 10_000
+
+TITLE = "Rapprochement; how the Bolsheviks came to love capitalists"
+READ_PATH = "/texts/carr-rapprochement"
+
+
+# Resolves once the page has not scrolled for 150 ms: the smooth scroll to a #fragment has ended.
+_SCROLL_SETTLED = """() => new Promise(resolve => {
+  let last = null;
+  const check = () => {
+    const now = scrollX + "," + scrollY;
+    if (now === last) return resolve(now);
+    last = now;
+    setTimeout(check, 150);
+  };
+  check();
+})"""
+
+
+def wait_for_scroll_to_settle(page) -> None:
+    page.evaluate(_SCROLL_SETTLED)
+
+
+def _required(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() not in {"", "0", "false", "no"}
+
+
+@pytest.fixture(scope="package")
+def playwright():
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing (install Debian's chromium package)"
+        if _required("SCHOLIA_REQUIRE_BROWSER"):
+            pytest.fail(f"SCHOLIA_REQUIRE_BROWSER is set but {reason}")
+        pytest.skip(f"browser tests need Chromium: {reason}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        yield pw
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass  # stopped cleanly: the tests after these find no event loop running
+    else:
+        pytest.fail("Playwright left its event loop marked as running in this thread")
+
+
+@pytest.fixture(scope="package")
+def browser(playwright):
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+def _closed_before_sending(app):
+    """The app with each response body read into memory, its iterable closed, before sending.
+
+    Werkzeug's server closes the response iterable in a ``finally`` that first drains the socket;
+    when the browser resets the connection just then (a test closing its context while the
+    favicon or a font is in flight) the drain raises and the close is skipped, so a static file
+    stays open: a ResourceWarning, which ``filterwarnings = error`` turns into a flaky failure.
+    """
+
+    def wsgi(environ, start_response):
+        iterable = app(environ, start_response)
+        try:
+            return [b"".join(iterable)]
+        finally:
+            if hasattr(iterable, "close"):
+                iterable.close()
+
+    return wsgi
+
+
+class _Server:
+    def __init__(self, app):
+        self.server = make_server("127.0.0.1", 0, _closed_before_sending(app), threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, name="live-server", daemon=True
+        )
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        return self.url
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=10)
+        self.server.server_close()
+
+
+@pytest.fixture
+def live_server(app, seeded) -> Iterator[str]:
+    """The app on a free port of 127.0.0.1, the Carr text in its library; yields the base URL."""
+    with _Server(app) as url:
+        yield url
+
+
+@dataclass
+class PageWatch:
+    """What went wrong in the pages of one test: console errors, page errors, foreign requests."""
+
+    origin: str
+    problems: list[str] = field(default_factory=list)
+    allowed: list[re.Pattern[str]] = field(default_factory=list)
+
+    def allow_console_error(self, pattern: str) -> None:
+        """Tolerate console errors matching ``pattern``: Chromium logs one for every response
+        with a 4xx status, which is what a test of a rejected form expects to get."""
+        self.allowed.append(re.compile(pattern))
+
+    def watch(self, page) -> None:
+        page.on("console", self._on_console)
+        page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
+        page.on("request", self._on_request)
+
+    def _on_console(self, message) -> None:
+        if message.type != "error":
+            return
+        text = message.text
+        if any(p.search(text) for p in self.allowed):
+            return
+        where = message.location.get("url", "")
+        self.problems.append(f"console error: {text} ({where})")
+
+    def _on_request(self, request) -> None:
+        parts = urlsplit(request.url)
+        if parts.scheme in {"data", "about"}:
+            return  # no network involved
+        if f"{parts.scheme}://{parts.netloc}" != self.origin:
+            self.problems.append(f"request to another origin: {request.method} {request.url}")
+
+
+@pytest.fixture
+def page_watch(live_server) -> PageWatch:
+    return PageWatch(origin=live_server)
+
+
+@pytest.fixture
+def new_page(request, browser, live_server, page_watch) -> Iterator[Callable[..., object]]:
+    """Open pages in fresh browser contexts: ``new_page(color_scheme="dark")`` and so on.
+
+    ``base_url`` is the live server, so tests ``goto("/texts/...")``. Requests to any other
+    origin are aborted (and reported), so a page cannot reach the network behind our back.
+    """
+    if request.node.get_closest_marker("browser") is None:
+        pytest.fail("browser tests must be marked @pytest.mark.browser")
+    contexts = []
+
+    def open_page(**options):
+        options.setdefault("base_url", live_server)
+        context = browser.new_context(**options)
+        context.set_default_timeout(TIMEOUT_MS)
+        context.set_default_navigation_timeout(TIMEOUT_MS)
+        context.route(
+            re.compile(r"^(?!" + re.escape(live_server) + r"/).*"), lambda route: route.abort()
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page_watch.watch(page)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+    if page_watch.problems:
+        pytest.fail("the browser reported problems:\n" + "\n".join(page_watch.problems))
+
+
+@pytest.fixture
+def page(new_page):
+    """A page at a desktop size, light colour scheme."""
+    return new_page(viewport={"width": 1280, "height": 900}, color_scheme="light")

@@ -1,0 +1,126 @@
+"""Reading the Carr excerpt as a person does: from the library to a paragraph's permalink."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import READ_PATH, TITLE, wait_for_scroll_to_settle
+
+pytestmark = pytest.mark.browser
+
+EXCERPT_NUMBERS = [4, 5, 6, 7, 8, 9]  # ¶1-3 are the editor's, ¶10 the citation
+
+
+def _open_text_from_library(page) -> None:
+    page.goto("/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Library")
+    entry = page.get_by_role("listitem").filter(has=page.get_by_role("link", name=TITLE))
+    expect(entry).to_contain_text("EH Carr")
+    expect(entry).to_contain_text("10 paragraphs")
+    entry.get_by_role("link", name=TITLE).click()
+    expect(page).to_have_url(re.compile(re.escape(READ_PATH) + "$"))
+
+
+def _check_reading_page(page) -> None:
+    expect(page).to_have_title(f"{TITLE} · Scholia")
+    expect(page.get_by_role("heading", level=1)).to_have_text(TITLE)
+    expect(page.locator(".byline")).to_have_text("by EH Carr")
+
+    article = page.get_by_role("article")
+    intro = article.get_by_role("region", name="Editor’s introduction")
+    excerpt = article.get_by_role("region", name="The excerpt")
+    expect(intro.get_by_role("heading", level=2)).to_have_text("Editor’s introduction")
+    expect(excerpt.get_by_role("heading", level=2)).to_have_text("The excerpt")
+    expect(intro).to_contain_text("In this short excerpt Carr describes")
+    assert intro.evaluate(
+        "(intro, excerpt) => !!(intro.compareDocumentPosition(excerpt) & 4)",
+        excerpt.element_handle(),
+    ), "the editor's introduction comes before the excerpt"
+
+    rows = excerpt.locator(".para-row")
+    expect(rows).to_have_count(len(EXCERPT_NUMBERS))
+    for row, number in zip(rows.all(), EXCERPT_NUMBERS, strict=True):
+        expect(row.locator(".para")).to_be_visible()
+        permalink = row.get_by_role("link", name=f"Paragraph {number}, permalink")
+        expect(permalink).to_be_visible()
+        expect(permalink).to_have_text(f"¶{number}")
+    expect(rows.first.locator(".para")).to_have_text(
+        re.compile(r"^The strengthening of party and Soviet organization")
+    )
+    expect(rows.last.locator(".para")).to_have_text(re.compile(r"accepted procedure\.$"))
+
+    citation = article.locator(".citation").filter(has=page.get_by_role("heading", name="Citation"))
+    expect(citation).to_be_visible()
+    expect(citation).to_contain_text(
+        "Source; E.H. Carr - The Russian Revolution - from Lenin to Stalin 1917-1929"
+    )
+
+
+def test_library_leads_to_the_reading_page(page):
+    _open_text_from_library(page)
+    _check_reading_page(page)
+
+
+def test_reading_works_without_javascript(new_page):
+    page = new_page(java_script_enabled=False)
+    _open_text_from_library(page)
+    _check_reading_page(page)
+    page.goto(f"{READ_PATH}#p5")
+    expect(page.locator("#p5 .para")).to_be_in_viewport()
+
+
+def test_permalink_scrolls_to_and_marks_its_paragraph(page):
+    page.goto(f"{READ_PATH}#p5")
+    target = page.locator("#p5")
+    expect(target).to_be_in_viewport()
+    page.evaluate("document.fonts.ready")
+    wait_for_scroll_to_settle(page)
+    assert target.evaluate("el => el.matches(':target')")
+    assert not page.locator("#p4").evaluate("el => el.matches(':target')")
+
+    def background(selector: str) -> str:
+        return page.locator(selector).evaluate("el => getComputedStyle(el).backgroundColor")
+
+    marked, plain = background("#p5 .para"), background("#p4 .para")
+    assert marked != plain, "the target paragraph should stand out"
+    assert marked not in {"rgba(0, 0, 0, 0)", "transparent"}
+    # Scrolled to the top of the window, just below the edge (scroll-margin-top): the reader
+    # sees the paragraph's first line, and the one before is out of the way.
+    box = target.bounding_box()
+    assert box is not None and 0 < box["y"] < 100
+
+
+def test_paragraph_number_is_a_permalink(page):
+    page.goto(READ_PATH)
+    page.evaluate("document.fonts.ready")  # the web font's reflow would move the text
+    page.get_by_role("link", name="Paragraph 7, permalink").click()
+    expect(page).to_have_url(re.compile(re.escape(READ_PATH) + "#p7$"))
+    wait_for_scroll_to_settle(page)
+    box = page.locator("#p7").bounding_box()
+    assert box is not None and 0 < box["y"] < 100
+    assert page.locator("#p7").evaluate("el => el.matches(':target')")
+
+
+def test_print_shows_the_text_without_site_chrome(page):
+    page.goto(READ_PATH)
+    page.emulate_media(media="print")
+    expect(page.locator(".site-header")).to_be_hidden()
+    expect(page.locator(".site-footer")).to_be_hidden()
+    expect(page.locator(".skip-link")).to_be_hidden()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    expect(page.locator("#p9 .para")).to_be_visible()
+    page.emulate_media(media="screen")
+    expect(page.locator(".site-header")).to_be_visible()
+
+
+def test_unknown_text_explains_itself(page, page_watch):
+    page_watch.allow_console_error(r"status of 404")
+    response = page.goto("/texts/no-such-text")
+    assert response is not None and response.status == 404
+    expect(page.get_by_role("heading", level=1)).to_have_text("Not Found")
+    expect(page.get_by_role("main")).to_contain_text("There is no text at this address.")
+    page.get_by_role("link", name="Back to the library").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Library")
