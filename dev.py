@@ -54,23 +54,11 @@ def serve(extra: list[str]) -> None:
     ensure_venv("requirements.txt")
     flask("db", "upgrade")
     flask("seed")
-    workers = os.environ.get("SCHOLIA_WORKERS", "2")
     bind = os.environ.get("SCHOLIA_BIND", "127.0.0.1:5000")
     print(f"\nScholia is at http://{bind}/  (Ctrl+C stops it)\n", flush=True)
-    os.execv(  # noqa: S606 (replace this process with the server)
-        BIN / "gunicorn",
-        [
-            str(BIN / "gunicorn"),
-            "-w",
-            workers,
-            "-b",
-            bind,
-            "--access-logfile",
-            "-",
-            *extra,
-            "wsgi:app",
-        ],
-    )
+    # Workers, bind address and logging come from gunicorn.conf.py.
+    gunicorn = str(BIN / "gunicorn")
+    os.execv(gunicorn, [gunicorn, *extra, "wsgi:app"])  # noqa: S606 (become the server)
 
 
 def ensure_chromium() -> None:

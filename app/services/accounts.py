@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -78,14 +79,19 @@ def create_user(
         validate_email(email.strip(), check_deliverability=False)
     except EmailNotValidError as error:
         raise AccountError(f"That email address is not valid: {error}", "email") from None
-    begin_write(session)
     email = normalise_email(email)
+    user = User(email=email, display_name=display_name, is_admin=is_admin)
+    user.set_password(password)  # scrypt is slow: hash before taking SQLite's write lock
+    begin_write(session)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise EmailTaken()
-    user = User(email=email, display_name=display_name, is_admin=is_admin)
-    user.set_password(password)
-    session.add(user)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(user)
+    except IntegrityError:
+        # PostgreSQL runs two sign-ups for one address side by side: both pass the check
+        # above, and the unique constraint refuses the second insert.
+        raise EmailTaken() from None
     return user
 
 
@@ -122,13 +128,17 @@ def authenticate(
 
     The caller must commit even when this raises, so that the failed attempt counts.
     """
-    begin_write(session)
     email = normalise_email(email)
     now = utcnow()
+    # Check and hash outside the write lock (scrypt is slow), then check again inside it, so
+    # concurrent guesses cannot slip past the limit.
     _check_throttle(session, email, address, policy, now)
     user = session.scalar(select(User).where(User.email == email))
     # Hash even for an unknown address, so response time does not reveal which emails have accounts.
     password_ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
+    begin_write(session)
+    _check_throttle(session, email, address, policy, now)
+    user = session.scalar(select(User).where(User.email == email))
     ok = user is not None and password_ok and not user.is_disabled
     session.add(LoginAttempt(email=email, address=address, succeeded=ok, created_at=now))
     if ok:

@@ -280,3 +280,48 @@ def test_many_clients_on_several_workers_register_sign_in_and_read(server, serve
 
     assert "database is locked" not in log
     assert "Traceback" not in log, log
+
+
+def test_simultaneous_sign_ups_for_one_address_make_one_account(server, served_database):
+    """The unique email holds under a race on every database: one 302, the rest a clear 409."""
+    rounds, racers = 4, 8
+    outcomes: Counter = Counter()
+    for round_number in range(rounds):
+        clients = [Client(server.base_url, 1000 + round_number * racers + n) for n in range(racers)]
+        tokens = [c.csrf_token("/auth/register") for c in clients]
+        email = f"race{round_number}@example.org"
+        start = threading.Barrier(racers)
+
+        def sign_up(client: Client, token: str, email: str = email, start=start) -> None:
+            start.wait(timeout=STARTUP_TIMEOUT)
+            status, _ = client.request(
+                "POST",
+                "/auth/register",
+                {
+                    "display_name": "Racer",
+                    "email": email,
+                    "password": TEST_PASSWORD,
+                    "confirm": TEST_PASSWORD,
+                    "csrf_token": token,
+                },
+            )
+            outcomes[status] += 1
+
+        threads = [
+            threading.Thread(target=sign_up, args=pair)
+            for pair in zip(clients, tokens, strict=True)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=RUN_TIMEOUT)
+    assert outcomes == {302: rounds, 409: rounds * (racers - 1)}
+    engine = create_engine(served_database)
+    try:
+        with engine.connect() as conn:
+            racers_stored = conn.execute(
+                select(func.count()).select_from(User).where(User.email.like("race%"))
+            ).scalar()
+    finally:
+        engine.dispose()
+    assert racers_stored == rounds

@@ -1,0 +1,10 @@
+"""Defaults for `gunicorn wsgi:app` run from this folder (command-line flags override them)."""
+
+import os
+
+bind = os.environ.get("SCHOLIA_BIND", "127.0.0.1:5000")
+workers = int(os.environ.get("SCHOLIA_WORKERS", "2"))
+accesslog = "-"
+# Gunicorn's control socket defaults to one path per user (~/.gunicorn/gunicorn.ctl), which two
+# servers on one machine (tests, benchmarks, a second checkout) would fight over.
+control_socket_disable = True
