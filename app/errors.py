@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+import logging
+
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
@@ -13,10 +16,12 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
-def _render(status: int, title: str, message: str):
+def _render(status: int, title: str, message: str) -> Response:
     if _wants_json():
-        return jsonify(error=title, message=message, status=status), status
-    return render_template("error.html", status=status, title=title, message=message), status
+        body = jsonify(error=title, message=message, status=status)
+    else:
+        body = render_template("error.html", status=status, title=title, message=message)
+    return make_response(body, status)
 
 
 def handle_http_error(error: HTTPException):
@@ -38,7 +43,46 @@ def handle_unexpected(error: HTTPException):
     return _render(500, "Something went wrong", "Nothing was changed. Please try again.")
 
 
+# What SQLite and PostgreSQL say when they cannot take a write: the disk is full, the file or
+# server is read-only, or the database stayed busy past the timeout. None of these damage
+# anything already stored, and reads go on working, so the answer is "not now", not "broken".
+STORAGE_REFUSALS = {
+    "database or disk is full": "the database's disk is full",
+    "no space left on device": "the database's disk is full",
+    "could not extend file": "the database's disk is full",
+    "disk full": "the database's disk is full",
+    "readonly database": "the database is read-only",
+    "read-only transaction": "the database is read-only",
+    "read-only file system": "the database is read-only",
+    "database is locked": "the database is busy",
+}
+log = logging.getLogger(__name__)
+
+
+def storage_refusal(error: BaseException) -> str | None:
+    text = str(getattr(error, "orig", error)).lower()
+    return next((why for needle, why in STORAGE_REFUSALS.items() if needle in text), None)
+
+
+def handle_database_error(error: DBAPIError):
+    db.session.rollback()
+    why = storage_refusal(error)
+    if why is None:
+        log.exception("database error", exc_info=error)
+        return handle_unexpected(error)
+    log.warning("write refused: %s (%s)", why, error.orig)
+    response = _render(
+        503,
+        "Cannot save right now",
+        f"Nothing was saved because {why}. Everything already saved is safe, and reading "
+        "still works. Please try again later.",
+    )
+    response.headers["Retry-After"] = "30"
+    return response
+
+
 def init_app(app: Flask) -> None:
+    app.register_error_handler(DBAPIError, handle_database_error)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(500, handle_unexpected)
