@@ -9,7 +9,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from app.extensions import db
-from app.services import accounts, importer
+from app.services import accounts, backup, importer
 
 
 def _import(path: Path, slug: str | None = None) -> importer.ImportResult:
@@ -66,6 +66,41 @@ def create_user_command(email: str, name: str, password: str, admin: bool) -> No
     click.echo(f"created {'admin ' if admin else ''}user {user.email}")
 
 
+@click.command("backup")
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+@with_appcontext
+def backup_command(path: Path) -> None:
+    """Copy the SQLite database to PATH while the app keeps serving."""
+    try:
+        backup.backup(db.engine, path)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"backed up to {path} ({path.stat().st_size:,} bytes, integrity checked)")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def restore_command(path: Path, yes: bool) -> None:
+    """Replace the SQLite database's content with the backup at PATH (checked first)."""
+    if not yes:
+        click.confirm(
+            "This replaces everything in the database with the backup. Go on?", abort=True
+        )
+    try:
+        backup.restore(db.engine, path)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"restored from {path}")
+
+
 def init_app(app: Flask) -> None:
-    for command in (seed_command, import_text_command, create_user_command):
+    for command in (
+        seed_command,
+        import_text_command,
+        create_user_command,
+        backup_command,
+        restore_command,
+    ):
         app.cli.add_command(command)
