@@ -51,9 +51,21 @@ def begin_write(session: Session) -> None:
     """
     if isinstance(session, scoped_session):
         session = session()
+    if session.info.get(_WRITING) and session.in_transaction():
+        return  # already writing: one service calling another stays in one transaction
     if session.get_bind().dialect.name == "sqlite":
         if session.in_transaction():
             session.commit()
         session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
     else:
         session.connection()
+    session.info[_WRITING] = True
+
+
+_WRITING = "scholia.writing"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _write_ended(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_WRITING, None)

@@ -62,12 +62,22 @@ def annotation_create():
     parent_id = reply_target(payload)
     if parent_id is not None:
         body, _ = parse_bodies(payload.get("body"))
-        annotation = discussion.reply(db.session, acting, parent_id, body)
+
+        def make():
+            return discussion.reply(db.session, acting, parent_id, body)
     else:
-        annotation = annotations.create(db.session, acting, parse_new(payload))
+        draft = parse_new(payload)
+
+        def make():
+            return annotations.create(db.session, acting, draft)
+
+    key = request.headers.get("Idempotency-Key")
+    annotation, made = annotations.once(db.session, acting, key, make)
     db.session.commit()
     response = _json(annotation, 201)
     response.headers["Location"] = annotation_url(annotation.id)
+    if not made:
+        response.headers["Idempotent-Replayed"] = "true"
     return response
 
 

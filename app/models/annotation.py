@@ -188,3 +188,16 @@ class Flag(db.Model):
 
     annotation: Mapped[Annotation] = relationship()
     user: Mapped[User] = relationship()
+
+
+class IdempotencyKey(db.Model):
+    """A client's retry key for a create: the same key twice returns the first annotation."""
+
+    __tablename__ = "idempotency_key"
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(255))
+    annotation_id: Mapped[int] = mapped_column(ForeignKey("annotation.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = created_at_column()

@@ -106,7 +106,8 @@ def can(viewer: Viewer, action: Action, annotation: Annotation) -> bool:
         case Action.READ_HIDDEN:
             return not annotation.is_hidden or is_author or _moderates(viewer, annotation)
         case Action.EDIT | Action.DELETE:
-            return is_author
+            # A paragraph's discussion belongs to the group, not to whoever posted first.
+            return is_author and not annotation.is_discussion
         case Action.REPLY | Action.REACT:
             if viewer.user is None or annotation.is_hidden:
                 return False

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.database import begin_write
@@ -15,6 +17,7 @@ from app.models import (
     AnnotationVersion,
     EventKind,
     HighlightColor,
+    IdempotencyKey,
     Motivation,
     Text,
     TextRevision,
@@ -251,6 +254,14 @@ def get_visible(session: Session, viewer: Viewer, annotation_id: int) -> Annotat
     return annotation
 
 
+def get_editable(session: Session, viewer: Viewer, annotation_id: int) -> Annotation:
+    """For the edit form: the author only (404 if unseen, 403 if someone else's)."""
+    annotation = get_visible(session, viewer, annotation_id)
+    if not can(viewer, Action.EDIT, annotation):
+        raise Forbidden(FORBIDDEN_MESSAGES[Action.EDIT])
+    return annotation
+
+
 def get_for(session: Session, viewer: Viewer, annotation_id: int, action: Action) -> Annotation:
     """The annotation, locked for a write, if the viewer may do ``action`` to it.
 
@@ -478,3 +489,45 @@ def group_for_notebook(session: Session, found: list[Annotation]) -> list[Notebo
         else:
             group.paragraphs.append((number, [annotation]))
     return list(groups.values())
+
+
+MAX_IDEMPOTENCY_KEY = 255
+
+
+def once(
+    session: Session, viewer: Viewer, key: str | None, make: Callable[[], Annotation]
+) -> tuple[Annotation, bool]:
+    """Run ``make`` once per (viewer, key): a retry gets the first result back, not a copy.
+
+    Returns the annotation and whether it was made now. Two simultaneous requests with one key
+    on PostgreSQL both get past the lookup; the unique key then refuses the second, whose work
+    is rolled back to its savepoint, and it answers with the first one's annotation.
+    """
+    if key is None:
+        return make(), True
+    if not key or len(key) > MAX_IDEMPOTENCY_KEY:
+        raise AnnotationError(
+            f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters.", 400
+        )
+
+    def earlier() -> Annotation | None:
+        found = session.scalar(
+            select(IdempotencyKey.annotation_id).where(
+                IdempotencyKey.user_id == viewer.id, IdempotencyKey.key == key
+            )
+        )
+        return session.get(Annotation, found) if found is not None else None
+
+    begin_write(session)
+    if (annotation := earlier()) is not None:
+        return annotation, False
+    try:
+        with session.begin_nested():
+            annotation = make()
+            session.add(IdempotencyKey(user_id=viewer.id, key=key, annotation_id=annotation.id))
+    except IntegrityError:
+        annotation = earlier()
+        if annotation is None:
+            raise
+        return annotation, False
+    return annotation, True

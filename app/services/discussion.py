@@ -117,12 +117,16 @@ def _mentioned(session: Session, answer: Annotation) -> list[int]:
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.group_id == answer.group_id)
     ).all()
+    by_name: dict[str, list[int]] = {}
+    for user_id, name in rows:
+        by_name.setdefault(name.casefold(), []).append(user_id)
     body = answer.body_source.casefold()
     found = []
-    for user_id, name in sorted(rows, key=lambda r: -len(r[1])):
-        pattern = r"@" + re.escape(name.casefold()) + r"(?![\w])"
-        if re.search(pattern, body):
-            found.append(user_id)
+    for name in sorted(by_name, key=len, reverse=True):
+        # A longer name claims its words first: "@Ada Lovelace" must not also mention "Ada".
+        body, n = re.subn("@" + re.escape(name) + r"(?!\w)", " ", body)
+        if n:
+            found.extend(by_name[name])
     return found
 
 

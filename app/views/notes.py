@@ -68,7 +68,7 @@ def create(slug: str):
 def edit(annotation_id: int):
     """Edit a note's words, tags and colour; the earlier version is kept."""
     try:
-        annotation = annotations.get_visible(db.session, viewer(), annotation_id)
+        annotation = annotations.get_editable(db.session, viewer(), annotation_id)
         if request.method == "POST":
             changes = Changes(
                 body=request.form.get("body", ""),
