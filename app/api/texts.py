@@ -63,7 +63,7 @@ def events(slug: str):
     text = texts.text_by_slug(db.session, slug)
     if text is None:
         raise AnnotationError(f"There is no text '{slug}'.", 404)
-    raw = request.args.get("after")
+    raw = request.args.get("after") or None
     if raw is None:
         return jsonify(cursor=live.latest_id(db.session, text.id), events=[])
     if not raw.isdigit():

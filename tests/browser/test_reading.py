@@ -44,7 +44,7 @@ def _check_reading_page(page) -> None:
     expect(rows).to_have_count(len(EXCERPT_NUMBERS))
     for row, number in zip(rows.all(), EXCERPT_NUMBERS, strict=True):
         expect(row.locator(".para")).to_be_visible()
-        permalink = row.get_by_role("link", name=f"Paragraph {number}, permalink")
+        permalink = row.get_by_role("link", name=f"¶{number} (link to paragraph {number})")
         expect(permalink).to_be_visible()
         expect(permalink).to_have_text(f"¶{number}")
     expect(rows.first.locator(".para")).to_have_text(
@@ -96,7 +96,7 @@ def test_permalink_scrolls_to_and_marks_its_paragraph(page):
 def test_paragraph_number_is_a_permalink(page):
     page.goto(READ_PATH)
     page.evaluate("document.fonts.ready")  # the web font's reflow would move the text
-    page.get_by_role("link", name="Paragraph 7, permalink").click()
+    page.get_by_role("link", name="¶7 (link to paragraph 7)").click()
     expect(page).to_have_url(re.compile(re.escape(READ_PATH) + "#p7$"))
     wait_for_scroll_to_settle(page)
     box = page.locator("#p7").bounding_box()

@@ -123,7 +123,7 @@ def test_actions(world, viewer, session):
         denied = 404 if not sees else 403
         signed_out = viewer in ("anonymous", "disabled")
 
-        def expect(response, allowed, ok, kind=kind):
+        def expect(response, allowed, ok, kind=kind, signed_out=signed_out, denied=denied):
             expected = ok if allowed else (401 if signed_out else denied)
             assert response.status_code == expected, (kind, viewer, response.get_json())
 
