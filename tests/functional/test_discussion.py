@@ -1,0 +1,866 @@
+"""Sharing, threads, reactions, the inbox, moderation and the live feed, through forms and API."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from app.models import Annotation, Flag, Notification, Reaction, Visibility
+from tests import factories
+from tests.conftest import AuthActions
+from tests.functional.test_groups import PAGE, SLUG, Browser, flashed, fresh, make_group, sign_in
+
+TEXT_URL = f"http://localhost{PAGE}"
+EVENTS = f"/api/v1/texts/{SLUG}/events"
+
+
+# ---- helpers ----------------------------------------------------------------------------------
+
+
+def annotation_id(data: dict) -> int:
+    return int(data["id"].rsplit("/", 1)[1])
+
+
+def api_note(browser, text, quote, body="", visibility="private", group=None, **extra) -> int:
+    """Create a note through the API (as the page's JavaScript does) and return its id."""
+    content = text.current_revision.content
+    start = content.index(quote)
+    payload = {
+        "type": "Annotation",
+        "body": [{"type": "TextualBody", "value": body}] if body else [],
+        "target": {
+            "source": TEXT_URL,
+            "selector": [
+                {"type": "TextQuoteSelector", "exact": quote},
+                {"type": "TextPositionSelector", "start": start, "end": start + len(quote)},
+            ],
+        },
+        "scholia:visibility": visibility,
+        **extra,
+    }
+    if group is not None:
+        payload["scholia:group"] = group.id
+    response = browser.api("POST", "/api/v1/annotations", payload)
+    assert response.status_code == 201, response.get_json()
+    return annotation_id(response.get_json())
+
+
+def api_reply(browser, parent_id: int, body: str, **extra):
+    """A reply as W3C has it: an annotation whose target is the parent annotation's IRI."""
+    payload = {
+        "type": "Annotation",
+        "motivation": "replying",
+        "body": [{"type": "TextualBody", "purpose": "replying", "value": body}],
+        "target": f"http://localhost/api/v1/annotations/{parent_id}",
+        **extra,
+    }
+    return browser.api("POST", "/api/v1/annotations", payload)
+
+
+def form_reply(browser, parent_id: int, body: str) -> int:
+    """Reply through the margin's form; the redirect names the new reply's anchor."""
+    response = browser.post(f"/notes/{parent_id}/reply", body=body)
+    assert response.status_code == 302, response.status_code
+    return int(re.search(r"#a(\d+)$", response.headers["Location"]).group(1))
+
+
+def paragraph_row(html: str, number: int) -> str:
+    start = html.index(f'id="p{number}"')
+    end = html.find('class="para-row', start)
+    return html[start : end if end != -1 else len(html)]
+
+
+def card_order(html: str, number: int) -> list[int]:
+    """Ids of the note cards in a paragraph's margin, in the order shown."""
+    return [
+        int(i)
+        for i in re.findall(
+            r'<article class="note[^"]*"\s+id="a(\d+)"', paragraph_row(html, number)
+        )
+    ]
+
+
+def replies_shown(html: str) -> dict[int, int]:
+    """Every reply on the page: id -> the depth it is drawn at."""
+    return {
+        int(i): int(d) for d, i in re.findall(r'<li class="reply depth-(\d+)" id="a(\d+)"', html)
+    }
+
+
+def reply_item(html: str, reply_id: int) -> str:
+    start = html.index(f'id="a{reply_id}"')
+    return html[start : html.index("</li>", start)]
+
+
+def unread_badge(html: str) -> int:
+    match = re.search(r'<span class="badge">(\d+)<span class="visually-hidden"> unread', html)
+    return int(match.group(1)) if match else 0
+
+
+def events(browser, after: int) -> tuple[list[tuple[str, int]], int]:
+    response = browser.get(EVENTS, query_string={"after": after})
+    assert response.status_code == 200
+    data = response.get_json()
+    return [(e["kind"], e["annotation"]) for e in data["events"]], data["cursor"]
+
+
+def cursor_now(browser) -> int:
+    return browser.get(EVENTS).get_json()["cursor"]
+
+
+@pytest.fixture
+def seminar(app, session, seeded):
+    """Ada owns a seminar that Bea and Cy joined; Eve is signed in but belongs to no group."""
+    ada = sign_in(app, session, "Ada Lovelace")
+    bea = sign_in(app, session, "Bea")
+    cy = sign_in(app, session, "Cy")
+    eve = sign_in(app, session, "Eve")
+    group = make_group(session, ada.user, bea.user, cy.user)
+    return {"ada": ada, "bea": bea, "cy": cy, "eve": eve, "group": group, "text": seeded}
+
+
+# ---- sharing ----------------------------------------------------------------------------------
+
+
+def test_a_group_note_reaches_the_members_and_nobody_else(app, seminar):
+    ada, bea, eve, group, text = (seminar[k] for k in ("ada", "bea", "eve", "group", "text"))
+    note = api_note(bea, text, "Litvinov in Copenhagen", "For the seminar", "group", group)
+    data = bea.get(f"/api/v1/annotations/{note}").get_json()
+    assert data["scholia:visibility"] == "group" and data["scholia:group"] == group.id
+
+    lens = f"{PAGE}?lens=group-{group.id}"
+    for member in (ada, bea):
+        assert "For the seminar" in member.html(lens)
+        assert member.get(f"/api/v1/annotations/{note}").status_code == 200
+        listed = member.get(f"/api/v1/annotations?text={SLUG}").get_json()["items"]
+        assert [annotation_id(a) for a in listed] == [note]
+    for outsider in (eve, Browser(app)):
+        for path in (lens, PAGE, f"{PAGE}?lens=public"):
+            page = outsider.html(path)
+            assert "For the seminar" not in page and f'id="a{note}"' not in page
+        assert outsider.get(f"/api/v1/annotations/{note}").status_code == 404
+        assert outsider.get(f"/api/v1/annotations?text={SLUG}").get_json()["total"] == 0
+
+
+def test_a_public_note_reaches_anonymous_visitors_and_a_private_one_stays_private(
+    app, session, seminar
+):
+    bea, eve, text = seminar["bea"], seminar["eve"], seminar["text"]
+    fourth = text.current_revision.spans()[3]
+    response = bea.post(
+        f"/texts/{SLUG}/notes",
+        start=fourth.start,
+        end=fourth.end,
+        body="Everyone may read this",
+        audience="public",
+    )
+    assert response.status_code == 302
+    public_id = int(response.headers["Location"].rsplit("#a", 1)[1])
+    private_id = api_note(bea, text, "Krasin", "Only for me")
+
+    anonymous = Browser(app)
+    for path in (PAGE, f"{PAGE}?lens=public"):
+        page = anonymous.html(path)
+        assert "Everyone may read this" in page
+        assert "Only for me" not in page and f'id="a{private_id}"' not in page
+    assert anonymous.get(f"/api/v1/annotations/{public_id}").status_code == 200
+    for other in (anonymous, eve, seminar["ada"]):
+        assert other.get(f"/api/v1/annotations/{private_id}").status_code == 404
+        for lens in ("mine", "public", f"group-{seminar['group'].id}"):
+            assert "Only for me" not in other.html(f"{PAGE}?lens={lens}")
+    assert "Only for me" in bea.html(f"{PAGE}?lens=mine")
+
+
+def test_posting_to_a_group_you_are_not_in_is_refused_with_403(app, session, seminar):
+    eve, group, text = seminar["eve"], seminar["group"], seminar["text"]
+    fourth = text.current_revision.spans()[3]
+    form = eve.post(
+        f"/texts/{SLUG}/notes",
+        start=fourth.start,
+        end=fourth.end,
+        body="Gatecrashing",
+        audience=f"group-{group.id}",
+    )
+    assert form.status_code == 403
+    content = text.current_revision.content
+    start = content.index("Krasin")
+    api = eve.api(
+        "POST",
+        "/api/v1/annotations",
+        {
+            "type": "Annotation",
+            "body": [{"type": "TextualBody", "value": "Gatecrashing"}],
+            "target": {
+                "source": TEXT_URL,
+                "selector": [{"type": "TextPositionSelector", "start": start, "end": start + 6}],
+            },
+            "scholia:visibility": "group",
+            "scholia:group": group.id,
+        },
+    )
+    assert api.status_code == 403
+    assert "not a member" in api.get_json()["message"]
+    assert fresh(session).scalars(select(Annotation)).all() == []
+
+
+def test_changing_a_threads_audience_needs_confirmation_and_moves_every_reply(
+    app, session, seminar
+):
+    ada, bea, cy, group, text = (seminar[k] for k in ("ada", "bea", "cy", "group", "text"))
+    root = api_note(ada, text, "Litvinov in Copenhagen", "Opening question", "group", group)
+    reply = form_reply(bea, root, "A first answer")
+    lens = f"{PAGE}?lens=group-{group.id}"
+    assert "A first answer" in cy.html(lens)
+
+    refused = ada.post(f"/notes/{root}/visibility", audience="private")
+    assert refused.status_code == 400
+    assert cy.get(f"/api/v1/annotations/{reply}").status_code == 200
+
+    # A reply's audience is its thread's: it cannot be changed on its own.
+    response = bea.post(f"/notes/{reply}/visibility", audience="public", confirm="1")
+    assert "A reply has its thread" in flashed(bea, response)
+    assert fresh(session).get(Annotation, reply).visibility is Visibility.GROUP
+
+    response = ada.post(f"/notes/{root}/visibility", audience="private", confirm="1")
+    assert "Audience changed for the whole thread." in flashed(ada, response)
+    fresh(session)
+    assert {session.get(Annotation, i).visibility for i in (root, reply)} == {Visibility.PRIVATE}
+    assert {session.get(Annotation, i).group_id for i in (root, reply)} == {None}
+    for gone in (root, reply):
+        assert cy.get(f"/api/v1/annotations/{gone}").status_code == 404
+    page = cy.html(lens)
+    assert "Opening question" not in page and "A first answer" not in page
+
+    ada.post(f"/notes/{root}/visibility", audience="public", confirm="1")
+    anonymous = Browser(app)
+    page = anonymous.html(f"{PAGE}?lens=public")
+    assert "Opening question" in page and "A first answer" in page
+    assert anonymous.get(f"/api/v1/annotations/{reply}").get_json()["scholia:visibility"] == (
+        "public"
+    )
+
+
+def test_the_readers_last_audience_is_offered_again_in_the_note_forms(app, seminar):
+    bea, group, text = seminar["bea"], seminar["group"], seminar["text"]
+    key = f"group-{group.id}"
+
+    def selected(page: str) -> set[str]:
+        forms = re.findall(
+            r'<select id="audience-(?:text|p\d+)" name="audience".*?</select>', page, re.S
+        )
+        assert len(forms) > 1  # the whole-text form and one per paragraph
+        return {re.search(r'<option value="([^"]+)" selected>', f).group(1) for f in forms}
+
+    assert selected(bea.html(PAGE)) == {"private"}
+    fourth = text.current_revision.spans()[3]
+    bea.post(f"/texts/{SLUG}/notes", start=fourth.start, end=fourth.end, body="x", audience=key)
+    page = bea.html(PAGE)
+    assert selected(page) == {key}
+    assert f'data-audience="{key}"' in page  # the selection editor's default too
+    api_note(bea, text, "Krasin", "y", "public")
+    assert selected(bea.html(PAGE)) == {"public"}
+
+
+# ---- threads ----------------------------------------------------------------------------------
+
+
+def test_replies_nest_three_deep_then_continue_flat_in_reply_to_their_author(app, seminar):
+    ada, bea, cy, group, text = (seminar[k] for k in ("ada", "bea", "cy", "group", "text"))
+    root = api_note(ada, text, "Litvinov in Copenhagen", "Why Copenhagen?", "group", group)
+    first = form_reply(bea, root, "Neutral ground")
+    second = form_reply(ada, first, "Then why not Stockholm")
+    third = form_reply(bea, second, "Prisoners were there")
+    fourth = form_reply(cy, third, "Source please")
+    fifth = form_reply(ada, fourth, "Page 42")
+
+    page = cy.html(f"{PAGE}?lens=group-{group.id}")
+    assert replies_shown(page) == {first: 1, second: 2, third: 3, fourth: 3, fifth: 3}
+    for shallow in (first, second, third):
+        assert "in reply to" not in reply_item(page, shallow)
+    assert '<span class="in-reply-to">in reply to Bea</span>' in reply_item(page, fourth)
+    assert '<span class="in-reply-to">in reply to Cy</span>' in reply_item(page, fifth)
+    assert "5 replies" in paragraph_row(page, 4)
+    # Threads are drawn in reading order: each reply under the one it answers.
+    assert list(replies_shown(page)) == [first, second, third, fourth, fifth]
+
+
+def test_a_reply_takes_its_roots_audience_whatever_it_asks_for(app, seminar):
+    ada, bea, eve, group, text = (seminar[k] for k in ("ada", "bea", "eve", "group", "text"))
+    root = api_note(ada, text, "Litvinov in Copenhagen", "Why Copenhagen?", "group", group)
+    response = api_reply(bea, root, "Neutral ground", **{"scholia:visibility": "public"})
+    assert response.status_code == 201
+    data = response.get_json()
+    assert data["target"] == f"http://localhost/api/v1/annotations/{root}"
+    assert data["scholia:root"] == f"http://localhost/api/v1/annotations/{root}"
+    assert data["scholia:visibility"] == "group" and data["scholia:group"] == group.id
+    reply = annotation_id(data)
+    assert eve.get(f"/api/v1/annotations/{reply}").status_code == 404
+    assert Browser(app).get(f"/api/v1/annotations/{reply}").status_code == 404
+    # Replying to a reply: same thread, same audience.
+    nested = api_reply(ada, reply, "Agreed").get_json()
+    assert nested["scholia:root"] == data["scholia:root"]
+    assert nested["target"] == data["id"]
+    assert nested["scholia:visibility"] == "group"
+    # Nobody replies to what they cannot see.
+    assert api_reply(eve, root, "Let me in").status_code == 404
+
+
+def test_deleting_a_reply_leaves_a_placeholder_only_while_something_answers_it(app, seminar):
+    ada, bea, group, text = (seminar[k] for k in ("ada", "bea", "group", "text"))
+    root = api_note(ada, text, "Litvinov in Copenhagen", "Why Copenhagen?", "group", group)
+    answered = form_reply(bea, root, "Words I regret")
+    answer = form_reply(ada, answered, "Still a fair point")
+    leaf = form_reply(bea, root, "A passing remark")
+    lens = f"{PAGE}?lens=group-{group.id}"
+    assert "3 replies" in ada.html(lens)
+
+    assert bea.post(f"/notes/{answered}/delete").status_code == 302
+    page = ada.html(lens)
+    assert "Words I regret" not in page
+    assert '<p class="deleted-note">Reply deleted.</p>' in reply_item(page, answered)
+    assert "Still a fair point" in reply_item(page, answer)
+    assert replies_shown(page) == {answered: 1, answer: 2, leaf: 1}
+
+    assert bea.post(f"/notes/{leaf}/delete").status_code == 302
+    page = ada.html(lens)
+    assert "A passing remark" not in page and f'id="a{leaf}"' not in page
+    assert replies_shown(page) == {answered: 1, answer: 2}
+    assert "1 reply" in paragraph_row(page, 4)
+
+    # Once nothing answers it any more, the placeholder goes too.
+    assert ada.post(f"/notes/{answer}/delete").status_code == 302
+    page = ada.html(lens)
+    assert replies_shown(page) == {}
+    assert "Reply deleted." not in page
+
+
+def test_a_paragraph_discussion_starts_with_its_first_post_one_thread_per_group(
+    app, session, seminar
+):
+    ada, bea, eve, group, text = (seminar[k] for k in ("ada", "bea", "eve", "group", "text"))
+    other = make_group(session, eve.user, name="Other seminar")
+    lens = f"{PAGE}?lens=group-{group.id}"
+    action = f"/texts/{SLUG}/discuss/{group.id}/4"
+
+    page = bea.html(lens)
+    assert "Discuss ¶4</summary>" in page and f'action="{action}"' in page
+    assert "Discuss ¶4" not in bea.html(f"{PAGE}?lens=mine")  # only in a group's lens
+    discussions = select(Annotation).where(Annotation.is_discussion.is_(True))
+    assert fresh(session).scalars(discussions).all() == []
+
+    response = bea.post(action, body="What does **NEP** change here?")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith(f"/texts/{SLUG}?lens=group-{group.id}#a")
+    ada.post(action, body="Trade before recognition")
+    threads = fresh(session).scalars(discussions).all()
+    assert len(threads) == 1
+    thread = threads[0]
+    fourth = text.current_revision.spans()[3]
+    assert (thread.group_id, thread.start, thread.end) == (group.id, fourth.start, fourth.end)
+    replies = session.scalars(select(Annotation).where(Annotation.root_id == thread.id)).all()
+    assert len(replies) == 2
+
+    page = ada.html(lens)
+    row = paragraph_row(page, 4)
+    assert "Discuss ¶4 (2)" in row
+    assert "<strong>NEP</strong>" in row and "Trade before recognition" in row
+    assert 'class="para-count"' not in row  # the thread is not counted as a note
+    assert "Discuss ¶5</summary>" in page  # other paragraphs: not started yet
+
+    # Another group's ¶4 is another thread; outsiders can neither read nor post.
+    eve_page = eve.html(f"{PAGE}?lens=group-{other.id}")
+    assert "Trade before recognition" not in eve_page and "Discuss ¶4</summary>" in eve_page
+    assert eve.post(action, body="Let me in").status_code == 404
+    eve.post(f"/texts/{SLUG}/discuss/{other.id}/4", body="Ours")
+    assert len(fresh(session).scalars(discussions).all()) == 2
+    assert "Ours" not in ada.html(lens)
+    # Starting a thread notifies nobody: it is the group's, not the first poster's.
+    assert ada.get("/inbox").get_data(as_text=True).count("replied to you") == 0
+    assert bea.get("/inbox").get_data(as_text=True).count("replied to you") == 0
+
+
+def test_a_paragraph_discussion_refuses_an_empty_post_and_a_missing_paragraph(
+    app, session, seminar
+):
+    bea, group = seminar["bea"], seminar["group"]
+    response = bea.post(f"/texts/{SLUG}/discuss/{group.id}/4", body="   ")
+    assert "A reply needs some words." in flashed(bea, response)
+    assert bea.post(f"/texts/{SLUG}/discuss/{group.id}/99", body="hello").status_code == 404
+    assert fresh(session).scalars(select(Annotation)).all() == []
+
+
+def test_the_first_poster_cannot_take_the_paragraph_discussion_away(app, session, seminar):
+    ada, bea, group = seminar["ada"], seminar["bea"], seminar["group"]
+    action = f"/texts/{SLUG}/discuss/{group.id}/4"
+    bea.post(action, body="First post")
+    ada.post(action, body="Second post")
+    thread = fresh(session).scalar(select(Annotation).where(Annotation.is_discussion.is_(True)))
+    assert thread.user_id == bea.user.id
+    assert bea.api("DELETE", f"/api/v1/annotations/{thread.id}").status_code == 403
+    assert bea.post(f"/notes/{thread.id}/delete").status_code == 403
+    moved = bea.post(f"/notes/{thread.id}/visibility", audience="private", confirm="1")
+    assert moved.status_code == 403
+    patched = bea.api("PATCH", f"/api/v1/annotations/{thread.id}", {"scholia:visibility": "public"})
+    assert patched.status_code == 403
+    page = ada.html(f"{PAGE}?lens=group-{group.id}")
+    assert "First post" in page and "Second post" in page
+    stored = fresh(session).get(Annotation, thread.id)
+    assert stored.deleted_at is None and stored.visibility is Visibility.GROUP
+
+
+# ---- reactions --------------------------------------------------------------------------------
+
+
+def test_reactions_count_once_per_reader_and_kind_and_can_be_taken_back(app, session, seminar):
+    ada, bea, cy, eve, group, text = (
+        seminar[k] for k in ("ada", "bea", "cy", "eve", "group", "text")
+    )
+    note = api_note(ada, text, "Litvinov in Copenhagen", "Repatriation first", "group", group)
+    lens = f"{PAGE}?lens=group-{group.id}"
+
+    def counts() -> dict[str, int]:
+        rows = fresh(session).scalars(select(Reaction).where(Reaction.annotation_id == note))
+        found: dict[str, int] = {}
+        for r in rows:
+            found[r.kind.value] = found.get(r.kind.value, 0) + 1
+        return found
+
+    def button(page: str, kind: str) -> str:
+        card = page[page.index(f'id="a{note}"') :]
+        return re.search(
+            rf'<button type="submit" class="reaction reaction-{kind}"[^>]*>.*?</button>', card, re.S
+        ).group(0)
+
+    for _ in range(2):
+        assert bea.post(f"/notes/{note}/react", kind="agree", on="1").status_code == 302
+    bea.post(f"/notes/{note}/react", kind="question", on="1")
+    for _ in range(2):
+        assert cy.api("PUT", f"/api/v1/annotations/{note}/reactions/agree").status_code == 204
+    assert counts() == {"agree": 2, "question": 1}
+
+    page = bea.html(lens)
+    assert 'aria-pressed="true">Agree <span class="count">2</span>' in button(page, "agree")
+    assert 'aria-pressed="true">Question <span class="count">1</span>' in button(page, "question")
+    page = ada.html(lens)
+    assert 'aria-pressed="false">Agree <span class="count">2</span>' in button(page, "agree")
+
+    assert bea.post(f"/notes/{note}/react", kind="agree", on="0").status_code == 302
+    assert cy.api("DELETE", f"/api/v1/annotations/{note}/reactions/agree").status_code == 204
+    assert cy.api("DELETE", f"/api/v1/annotations/{note}/reactions/agree").status_code == 204
+    assert counts() == {"question": 1}
+    assert 'Agree <span class="count">0</span>' in button(bea.html(lens), "agree")
+
+    assert bea.post(f"/notes/{note}/react", kind="love", on="1").status_code == 400
+    assert cy.api("PUT", f"/api/v1/annotations/{note}/reactions/love").status_code == 404
+    assert eve.post(f"/notes/{note}/react", kind="agree", on="1").status_code == 404
+    assert Browser(app).api("PUT", f"/api/v1/annotations/{note}/reactions/agree").status_code == 401
+    assert counts() == {"question": 1}
+
+
+def test_questions_first_puts_questions_then_the_most_questioned_notes_first(app, seminar):
+    ada, bea, cy, group, text = (seminar[k] for k in ("ada", "bea", "cy", "group", "text"))
+    plain = api_note(ada, text, "In January 1920", "Context", "group", group)
+    twice = api_note(ada, text, "Litvinov in Copenhagen", "Who sent him?", "group", group)
+    once = api_note(ada, text, "Krasin", "Trade expert", "group", group)
+    question = api_note(
+        bea, text, "Arcos", "What was Arcos?", "group", group, motivation="questioning"
+    )
+    for reader in (bea, cy):
+        reader.api("PUT", f"/api/v1/annotations/{twice}/reactions/question")
+    cy.api("PUT", f"/api/v1/annotations/{once}/reactions/question")
+    bea.api("PUT", f"/api/v1/annotations/{plain}/reactions/agree")  # agreeing is not asking
+
+    lens = f"{PAGE}?lens=group-{group.id}"
+    assert card_order(ada.html(lens), 4) == [plain, twice, once, question]
+    assert card_order(ada.html(f"{lens}&sort=questions"), 4) == [question, twice, once, plain]
+    assert card_order(ada.html(f"{lens}&sort=newest"), 4) == [question, once, twice, plain]
+
+
+def test_paragraph_counts_ignore_the_filters_that_hide_notes(app, seminar):
+    ada, bea, group, text = (seminar[k] for k in ("ada", "bea", "group", "text"))
+    api_note(ada, text, "Litvinov in Copenhagen", "Who sent him?", "group", group)
+    api_note(ada, text, "Krasin", "Trade expert", "group", group)
+    question = api_note(bea, text, "Arcos", "What?", "group", group, motivation="questioning")
+    api_note(ada, text, "Rapallo", "Later", "group", group)  # ¶9
+
+    lens = f"{PAGE}?lens=group-{group.id}"
+    row = paragraph_row(ada.html(lens), 4)
+    assert '<p class="para-count">3 notes</p>' in row
+    row = paragraph_row(ada.html(f"{lens}&kind=question"), 4)
+    assert '<p class="para-count">3 notes, 1 shown</p>' in row
+    assert card_order(ada.html(f"{lens}&kind=question"), 4) == [question]
+    page = ada.html(f"{lens}&member={ada.user.id}")
+    assert '<p class="para-count">3 notes, 2 shown</p>' in paragraph_row(page, 4)
+    page = ada.html(f"{lens}&kind=highlight")
+    assert '<p class="para-count">3 notes, 0 shown</p>' in paragraph_row(page, 4)
+    assert card_order(page, 4) == []
+
+
+# ---- notifications ----------------------------------------------------------------------------
+
+
+def inbox_ids(browser) -> list[int]:
+    """Ids of the unread notifications' "Mark read" forms on the inbox page."""
+    return [int(i) for i in re.findall(r'name="id" value="(\d+)"', browser.html("/inbox"))]
+
+
+def test_a_reply_to_my_note_and_a_mention_reach_my_inbox_with_an_unread_count(
+    app, session, seminar
+):
+    ada, bea, cy, group, text = (seminar[k] for k in ("ada", "bea", "cy", "group", "text"))
+    note = api_note(ada, text, "Litvinov in Copenhagen", "Why Copenhagen?", "group", group)
+    assert unread_badge(ada.html("/")) == 0
+    assert "Nothing here yet." in ada.html("/inbox")
+
+    answer = form_reply(bea, note, "Neutral ground, surely")
+    inbox = ada.html("/inbox")
+    assert '<span class="author">Bea</span>\n        replied to you' in inbox
+    assert "Neutral ground, surely" in inbox
+    assert f"lens=group-{group.id}#a{answer}" in inbox.replace("&amp;", "&")
+    assert unread_badge(ada.html(PAGE)) == 1
+    assert unread_badge(bea.html("/")) == 0  # my own reply tells me nothing
+
+    api_reply(cy, answer, "As @ada lovelace said in class.")
+    inbox = ada.html("/inbox")
+    assert '<span class="author">Cy</span>\n        mentioned you' in inbox
+    assert unread_badge(inbox) == 2
+    assert "replied to you" in bea.html("/inbox") and unread_badge(bea.html("/")) == 1
+
+    # Mark one read, then all.
+    newest, older = inbox_ids(ada)
+    assert ada.post("/inbox/read", id=str(newest)).headers["Location"] == "/inbox"
+    assert unread_badge(ada.html("/")) == 1 and inbox_ids(ada) == [older]
+    ada.post("/inbox/read")
+    inbox = ada.html("/inbox")
+    assert unread_badge(inbox) == 0 and "new</strong>" not in inbox
+    assert "replied to you" in inbox and "mentioned you" in inbox  # read, not gone
+    stored = fresh(session).scalars(select(Notification)).all()
+    assert all(n.read_at for n in stored if n.user_id == ada.user.id)
+    assert [n.read_at for n in stored if n.user_id == bea.user.id] == [None]
+
+    # Replying within my own thread, or mentioning myself, notifies nobody of me.
+    before = len(fresh(session).scalars(select(Notification)).all())
+    form_reply(ada, note, "Thank you, @Ada Lovelace, for asking")
+    assert unread_badge(ada.html("/")) == 0
+    assert len(fresh(session).scalars(select(Notification)).all()) == before
+    # Marking read cannot touch someone else's notifications.
+    theirs = inbox_ids(bea)
+    ada.post("/inbox/read", id=str(theirs[0]))
+    assert inbox_ids(bea) == theirs
+
+
+def test_a_mention_reaches_the_member_named_and_no_one_else(app, session, seminar):
+    ada, bea, cy, eve, group, text = (
+        seminar[k] for k in ("ada", "bea", "cy", "eve", "group", "text")
+    )
+    short = sign_in(app, session, "Ada")
+    assert short.post(f"/join/{group.invite_code}").status_code == 302
+    make_group(session, eve.user, name="Another seminar")
+    note = api_note(bea, text, "Litvinov in Copenhagen", "Why Copenhagen?", "group", group)
+
+    api_reply(cy, note, "@Ada Lovelace has the answer; @Eve does not belong here")
+    assert "mentioned you" in ada.html("/inbox")
+    assert unread_badge(short.html("/")) == 0
+    # Eve is in another group, not this one: she is not told, and nothing is kept for her.
+    assert unread_badge(eve.html("/")) == 0
+    to_eve = select(Notification).where(Notification.user_id == eve.user.id)
+    assert fresh(session).scalars(to_eve).all() == []
+
+    api_reply(cy, note, "What do you think, @Ada?")
+    assert "mentioned you" in short.html("/inbox")
+    assert unread_badge(ada.html("/")) == 1
+    # Bea was told twice that Cy replied, and never that she was "mentioned".
+    assert bea.html("/inbox").count("replied to you") == 2
+    assert "mentioned you" not in bea.html("/inbox")
+
+
+def test_notifications_about_what_i_can_no_longer_see_are_not_shown(app, session, seminar):
+    ada, bea, cy, group, text = (seminar[k] for k in ("ada", "bea", "cy", "group", "text"))
+    mine = api_note(bea, text, "Litvinov in Copenhagen", "Why Copenhagen?", "group", group)
+    form_reply(cy, mine, "A secret of the seminar")
+    assert unread_badge(bea.html("/")) == 1
+
+    assert bea.post(f"/groups/{group.id}/leave").status_code == 302
+    inbox = bea.html("/inbox")
+    assert unread_badge(inbox) == 0
+    assert "A secret of the seminar" not in inbox and "replied to you" not in inbox
+
+    # A deleted reply takes its notification with it.
+    note = api_note(ada, text, "Krasin", "Who was Krasin?", "group", group)
+    reply = form_reply(cy, note, "Said too soon")
+    assert unread_badge(ada.html("/")) == 1
+    cy.post(f"/notes/{reply}/delete")
+    inbox = ada.html("/inbox")
+    assert unread_badge(inbox) == 0 and "Said too soon" not in inbox
+
+
+# ---- moderation -------------------------------------------------------------------------------
+
+
+def test_an_instructor_hides_a_group_note_from_members_but_not_from_its_author(
+    app, session, seminar
+):
+    ada, bea, cy, group, text = (seminar[k] for k in ("ada", "bea", "cy", "group", "text"))
+    note = api_note(bea, text, "Litvinov in Copenhagen", "A rude remark", "group", group)
+    reply = form_reply(bea, note, "And another rude remark")
+    lens = f"{PAGE}?lens=group-{group.id}"
+
+    assert cy.post(f"/notes/{note}/hide", hidden="1").status_code == 403
+    assert cy.api("POST", f"/api/v1/annotations/{note}/hidden", {"hidden": True}).status_code == 403
+    assert "Hide</button>" not in cy.html(lens)
+    assert "Hide</button>" in ada.html(lens)
+
+    response = ada.post(f"/notes/{note}/hide", hidden="1")
+    assert "Hidden from members." in flashed(ada, response)
+    stored = fresh(session).get(Annotation, note)
+    assert stored.hidden_at is not None and stored.hidden_by_id == ada.user.id
+
+    page = cy.html(lens)
+    card = page[page.index(f'id="a{note}"') : page.index("</article>", page.index(f'id="a{note}"'))]
+    assert '<p class="hidden-note">Hidden by an instructor.</p>' in card
+    assert "A rude remark" not in page
+    assert f"/notes/{note}/reply" not in page and f"/notes/{note}/react" not in page
+    data = cy.get(f"/api/v1/annotations/{note}").get_json()
+    assert data["scholia:hidden"] is True and data["body"] == []
+    listed = cy.get(f"/api/v1/annotations?text={SLUG}").get_json()["items"]
+    assert "A rude remark" not in str(listed)
+    assert cy.get(f"/notes/{note}/history").status_code == 403
+    # The replies are not hidden with it.
+    assert "And another rude remark" in reply_item(page, reply)
+
+    for reader in (bea, ada):  # the author and the instructors still read the words
+        page = reader.html(lens)
+        assert "A rude remark" in page
+        assert "Hidden by an instructor; members see only this line." in page
+        assert reader.get(f"/api/v1/annotations/{note}").get_json()["body"][0]["value"] == (
+            "A rude remark"
+        )
+
+    # A reply can be hidden on its own.
+    ada.api("POST", f"/api/v1/annotations/{reply}/hidden", {"hidden": True})
+    page = cy.html(lens)
+    assert "And another rude remark" not in page
+    assert "Hidden by an instructor." in reply_item(page, reply)
+
+    response = ada.post(f"/notes/{note}/hide", hidden="0")
+    assert "Visible again." in flashed(ada, response)
+    assert "A rude remark" in cy.html(lens)
+
+
+def test_a_hidden_notes_tags_stay_hidden_on_the_page(app, session, seminar):
+    ada, bea, cy, group, text = (seminar[k] for k in ("ada", "bea", "cy", "group", "text"))
+    note = factories.make_annotation(
+        session, bea.user, text, "Krasin", body="words", tags=("slur",), group=group
+    )
+    ada.post(f"/notes/{note.id}/hide", hidden="1")
+    assert "slur" not in cy.get(f"/api/v1/annotations/{note.id}").get_data(as_text=True)
+    assert "#slur" not in cy.html(f"{PAGE}?lens=group-{group.id}")
+
+
+def test_a_hidden_notes_words_are_not_in_the_edit_form_of_a_member(app, session, seminar):
+    ada, bea, cy, group, text = (seminar[k] for k in ("ada", "bea", "cy", "group", "text"))
+    note = api_note(bea, text, "Krasin", "A rude remark", "group", group)
+    ada.post(f"/notes/{note}/hide", hidden="1")
+    response = cy.get(f"/notes/{note}/edit")
+    assert response.status_code == 403
+    assert "A rude remark" not in response.get_data(as_text=True)
+    assert "A rude remark" in bea.html(f"/notes/{note}/edit")  # the author's form
+
+
+def test_members_flag_and_instructors_see_dismiss_or_hide(app, session, seminar):
+    ada, bea, cy, eve, group, text = (
+        seminar[k] for k in ("ada", "bea", "cy", "eve", "group", "text")
+    )
+    note = api_note(bea, text, "Litvinov in Copenhagen", "Dubious claim", "group", group)
+    group_page = f"/groups/{group.id}"
+    assert "No open flags." in ada.html(group_page)
+
+    response = cy.post(f"/notes/{note}/flag", reason="  Off   topic  ")
+    assert "the instructors will see your flag" in flashed(cy, response)
+    flags = fresh(session).scalars(select(Flag)).all()
+    assert [(f.annotation_id, f.user_id, f.reason) for f in flags] == [
+        (note, cy.user.id, "Off topic")
+    ]
+
+    page = ada.html(group_page)
+    assert "Cy: “Off topic”" in page and "Litvinov in Copenhagen" in page
+    assert "<p>Dubious claim</p>" in page  # the words, to judge the flag by
+    for member in (bea, cy):
+        page = member.html(group_page)
+        assert "Off topic" not in page and "<h2>Flags</h2>" not in page
+
+    response = cy.post(f"/notes/{note}/flag", reason="   ")
+    assert "Say why" in flashed(cy, response)
+    assert bea.post(f"/notes/{note}/flag", reason="my own").status_code == 403
+    assert eve.post(f"/notes/{note}/flag", reason="nosy").status_code == 404
+    assert len(fresh(session).scalars(select(Flag)).all()) == 1
+
+    flag_id = flags[0].id
+    assert cy.post(f"{group_page}/flags/{flag_id}/resolve").status_code == 404  # a member
+    response = ada.post(f"{group_page}/flags/{flag_id}/resolve")
+    assert "Flag dismissed." in flashed(ada, response)
+    assert "No open flags." in ada.html(group_page)
+    assert fresh(session).get(Flag, flag_id).resolved_at is not None
+    assert fresh(session).get(Annotation, note).hidden_at is None  # dismissing hides nothing
+
+    second = api_note(cy, text, "Krasin", "Another", "group", group)
+    bea.post(f"/notes/{second}/flag", reason="Spoils the ending")
+    assert "Spoils the ending" in ada.html(group_page)
+    ada.post(f"/notes/{second}/hide", hidden="1")  # "Hide it" settles the flag
+    assert "No open flags." in ada.html(group_page)
+    assert fresh(session).get(Annotation, second).hidden_at is not None
+
+
+def test_an_administrator_hides_any_shared_note_and_sees_every_flag(app, session, seminar):
+    ada, bea, cy, eve, group, text = (
+        seminar[k] for k in ("ada", "bea", "cy", "eve", "group", "text")
+    )
+    admin = sign_in(app, session, "Site Admin", is_admin=True)
+    group_note = api_note(bea, text, "Litvinov in Copenhagen", "Group words", "group", group)
+    public_note = api_note(eve, text, "Krasin", "Public words", "public")
+    private_note = api_note(eve, text, "Arcos", "Private words")
+    cy.post(f"/notes/{group_note}/flag", reason="Group trouble")
+    bea.post(f"/notes/{public_note}/flag", reason="Public trouble")
+
+    page = admin.html("/admin/users")
+    assert "Cy: “Group trouble”" in page and "Bea: “Public trouble”" in page
+    # The flagged words are on the page: an admin has no group lens to read them in.
+    assert "<p>Group words</p>" in page and "<p>Public words</p>" in page
+    assert f"/texts/{SLUG}?lens=public#a{public_note}" in page.replace("&amp;", "&")
+    assert "Private words" not in page
+    # An instructor sees only their group's flags, and moderates only their group.
+    assert "Public trouble" not in ada.html(f"/groups/{group.id}")
+    assert ada.post(f"/notes/{public_note}/hide", hidden="1").status_code == 403
+
+    response = admin.api("POST", f"/api/v1/annotations/{group_note}/hidden", {"hidden": True})
+    assert response.status_code == 200 and response.get_json()["scholia:hidden"] is True
+    assert admin.post(f"/notes/{public_note}/hide", hidden="1").status_code == 302
+    assert admin.post(f"/notes/{private_note}/hide", hidden="1").status_code == 404
+    fresh(session)
+    assert session.get(Annotation, group_note).hidden_by_id == admin.user.id
+    assert session.get(Annotation, public_note).hidden_by_id == admin.user.id
+    assert session.get(Annotation, private_note).hidden_at is None
+    assert "No open flags." in admin.html("/admin/users")
+
+    anonymous = Browser(app).html(f"{PAGE}?lens=public")
+    assert "Public words" not in anonymous and "Hidden by an instructor." in anonymous
+    assert "Group words" not in cy.html(f"{PAGE}?lens=group-{group.id}")
+    assert "Public words" in eve.html(f"{PAGE}?lens=public")
+
+
+def test_a_disabled_account_cannot_sign_in_and_its_open_session_ends(app, session, seminar):
+    bea = seminar["bea"]
+    admin = sign_in(app, session, "Site Admin", is_admin=True)
+    assert '<span class="user-name">Bea</span>' in bea.html("/")
+
+    assert admin.post(f"/admin/users/{admin.user.id}/disabled", disabled="1").status_code == 400
+    response = admin.post(f"/admin/users/{bea.user.id}/disabled", disabled="1")
+    assert "Bea is disabled." in flashed(admin, response)
+    assert fresh(session).get(type(bea.user), bea.user.id).is_disabled
+
+    page = bea.html("/")  # the very next request is anonymous
+    assert '<span class="user-name">Bea</span>' not in page and "Sign in</a>" in page
+    assert "/auth/login" in bea.get("/inbox").headers["Location"]
+    assert bea.api("PUT", "/api/v1/annotations/1/reactions/agree").status_code in (400, 401)
+    again = Browser(app)
+    refused = AuthActions(again.client).login(bea.user.email)
+    assert refused.status_code == 401
+    assert "This account has been disabled." in refused.get_data(as_text=True)
+
+    admin.post(f"/admin/users/{bea.user.id}/disabled", disabled="0")
+    assert AuthActions(again.client).login(bea.user.email).status_code == 302
+
+
+def test_the_admin_pages_are_404_for_everyone_else(app, session, seminar):
+    ada, bea = seminar["ada"], seminar["bea"]
+    assert ada.get("/admin/users").status_code == 404
+    assert ada.post(f"/admin/users/{bea.user.id}/disabled", disabled="1").status_code == 404
+    assert not fresh(session).get(type(bea.user), bea.user.id).is_disabled
+    assert "Admin</a>" not in ada.html("/")
+    anonymous = Browser(app)
+    assert "/auth/login" in anonymous.get("/admin/users").headers["Location"]
+
+
+# ---- the live feed ----------------------------------------------------------------------------
+
+
+def test_the_live_feed_tells_each_reader_only_about_what_they_may_see(app, session, seminar):
+    ada, bea, eve, group, text = (seminar[k] for k in ("ada", "bea", "eve", "group", "text"))
+    anonymous = Browser(app)
+    readers = {"ada": ada, "bea": bea, "eve": eve, "anonymous": anonymous}
+    start = cursor_now(anonymous)
+    assert {cursor_now(r) for r in readers.values()} == {start}
+    assert f'data-cursor="{start}"' in bea.html(PAGE)
+
+    # Ada's private note lives and dies: only Ada hears of it, everyone's cursor moves on.
+    private = api_note(ada, text, "Krasin", "Private thought")
+    ada.api(
+        "PATCH",
+        f"/api/v1/annotations/{private}",
+        {"body": [{"type": "TextualBody", "value": "Edited"}]},
+    )
+    ada.api("DELETE", f"/api/v1/annotations/{private}")
+    seen, after_private = events(ada, start)
+    assert seen == [("created", private), ("updated", private), ("deleted", private)]
+    for name in ("bea", "eve", "anonymous"):
+        assert events(readers[name], start) == ([], after_private), name
+
+    # A group note: members hear of its creation, reactions and hiding; outsiders do not.
+    shared = api_note(bea, text, "Litvinov in Copenhagen", "Group thought", "group", group)
+    ada.api("PUT", f"/api/v1/annotations/{shared}/reactions/agree")
+    ada.api("POST", f"/api/v1/annotations/{shared}/hidden", {"hidden": True})
+    reply = api_reply(ada, shared, "Group reply")  # hidden: nobody may reply any more
+    assert reply.status_code == 403
+    public = api_note(eve, text, "Arcos", "Public thought", "public")
+    group_events = [("created", shared), ("reacted", shared), ("hidden", shared)]
+    expected = {
+        "ada": [*group_events, ("created", public)],
+        "bea": [*group_events, ("created", public)],
+        "eve": [("created", public)],
+        "anonymous": [("created", public)],
+    }
+    cursors = set()
+    for name, reader in readers.items():
+        seen, cursor = events(reader, after_private)
+        assert seen == expected[name], name
+        cursors.add(cursor)
+        assert events(reader, cursor) == ([], cursor)  # nothing is told twice
+    assert len(cursors) == 1 and cursors.pop() > after_private
+
+    # Ids only grow, so a reader can resume from any cursor it saw.
+    bea_all, _ = events(bea, start)
+    assert bea_all == [*group_events, ("created", public)]
+    ids = [e["id"] for e in bea.get(EVENTS, query_string={"after": start}).get_json()["events"]]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+
+    assert bea.get(EVENTS, query_string={"after": "soon"}).status_code == 400
+    assert bea.get("/api/v1/texts/no-such-text/events").status_code == 404
+
+
+def test_a_thread_made_private_tells_its_former_audience_and_no_one_else(app, session, seminar):
+    ada, bea, cy, eve, group, text = (
+        seminar[k] for k in ("ada", "bea", "cy", "eve", "group", "text")
+    )
+    note = api_note(ada, text, "Litvinov in Copenhagen", "Group thought", "group", group)
+    reply = form_reply(bea, note, "Group reply")
+    start = cursor_now(ada)
+
+    response = ada.post(f"/notes/{note}/visibility", audience="private", confirm="1")
+    assert response.status_code == 302
+    ada_seen, cursor = events(ada, start)
+    assert ada_seen == [("visibility", note), ("visibility", note)]
+    for member in (bea, cy):  # so that their pages drop it
+        assert events(member, start) == ([("visibility", note)], cursor)
+        assert member.get(f"/api/v1/annotations/{note}").status_code == 404
+        assert "Group thought" not in member.html(f"{PAGE}?lens=group-{group.id}")
+    assert events(eve, start) == ([], cursor)
+    assert events(Browser(app), start) == ([], cursor)
+    # The reply went private with its thread.
+    assert fresh(session).get(Annotation, reply).visibility is Visibility.PRIVATE
+
+    # And back out to everyone: now strangers hear of it too.
+    ada.api("PATCH", f"/api/v1/annotations/{note}", {"scholia:visibility": "public"})
+    seen, _ = events(eve, cursor)
+    assert seen == [("visibility", note)]

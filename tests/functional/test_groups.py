@@ -1,0 +1,377 @@
+"""Seminar groups through the browser's forms: create, invite, join, leave, roles, reading list."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from app.models import Group, Membership, ReadingAssignment, Role
+from app.services import groups
+from app.services.access import viewer_for
+from tests import factories
+from tests.conftest import AuthActions, csrf_token
+
+SLUG = "carr-rapprochement"
+PAGE = f"/texts/{SLUG}"
+
+
+class Browser:
+    """One person with a browser of their own: a separate test client, signed in by the form.
+
+    The sign-in happens on first use (scrypt is slow), so bystanders a test never drives cost
+    only their account.
+    """
+
+    def __init__(self, app, user=None):
+        self.app = app
+        self.user = user
+        self._client = None
+        self._token = None
+
+    def _open(self) -> None:
+        if self._client is None:
+            self._client = self.app.test_client()
+            if self.user is not None:
+                response = AuthActions(self._client).login(self.user.email)
+                assert response.status_code == 302, "sign-in failed"
+            # Signing in starts a fresh session, so the token is read afterwards, once.
+            self._token = csrf_token(self._client, "/")
+
+    @property
+    def client(self):
+        self._open()
+        return self._client
+
+    @property
+    def token(self) -> str:
+        self._open()
+        return self._token
+
+    def get(self, path: str, **kwargs):
+        return self.client.get(path, **kwargs)
+
+    def html(self, path: str) -> str:
+        response = self.client.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+        return response.get_data(as_text=True)
+
+    def post(self, path: str, **data):
+        return self.client.post(path, data={"csrf_token": self.token, **data})
+
+    def api(self, method: str, path: str, payload=None):
+        return self.client.open(
+            path, method=method, json=payload, headers={"X-CSRFToken": self.token}
+        )
+
+
+def sign_in(app, session, name: str, **kwargs) -> Browser:
+    """A new account named ``name``, signed in in a browser of its own."""
+    email = name.lower().replace(" ", ".") + "@example.org"
+    return Browser(app, factories.make_user(session, email, name, **kwargs))
+
+
+def make_group(session, owner, *members, name: str = "Carr seminar") -> Group:
+    """A group made and joined through the services (set-up, not the thing under test)."""
+    group = groups.create(session, viewer_for(session, owner), name)
+    session.commit()
+    for member in members:
+        groups.join(session, viewer_for(session, member), group.invite_code)
+        session.commit()
+    return group
+
+
+def fresh(session):
+    """The test's session, done with its snapshot: what it reads next is what requests wrote."""
+    session.commit()
+    return session
+
+
+def role_of(session, group_id: int, user_id: int) -> Role | None:
+    fresh(session)
+    return session.scalar(
+        select(Membership.role).where(
+            Membership.group_id == group_id, Membership.user_id == user_id
+        )
+    )
+
+
+def group_id_from(response) -> int:
+    match = re.fullmatch(r"/groups/(\d+)", response.headers["Location"])
+    assert match, response.headers["Location"]
+    return int(match.group(1))
+
+
+def flashed(browser: Browser, response) -> str:
+    """The page a refused form sends the reader back to (its flash messages included)."""
+    assert response.status_code == 302
+    return browser.html(response.headers["Location"])
+
+
+# ---- creating ---------------------------------------------------------------------------------
+
+
+def test_creating_a_group_makes_its_creator_owner_with_the_invite_link_on(app, session):
+    ada = sign_in(app, session, "Ada Lovelace")
+    response = ada.post("/groups", name="  Russian   history ", description="Tuesdays, room 4")
+    group_id = group_id_from(response)
+
+    group = fresh(session).get(Group, group_id)
+    assert group.name == "Russian history"
+    assert group.description == "Tuesdays, room 4"
+    assert group.invite_code
+    assert role_of(session, group_id, ada.user.id) is Role.OWNER
+
+    page = ada.html(f"/groups/{group_id}")
+    assert "Group created." in page
+    assert "You are the owner." in page
+    assert f'value="http://localhost/join/{group.invite_code}"' in page
+    listing = ada.html("/groups")
+    assert "Russian history" in listing and "owner · 1 member<" in listing
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("   ", "Give the group a name."), ("x" * 121, "at most 120 characters")],
+)
+def test_a_group_without_a_proper_name_is_refused_with_a_clear_message(app, session, name, message):
+    ada = sign_in(app, session, "Ada Lovelace")
+    response = ada.post("/groups", name=name)
+    assert response.headers["Location"] == "/groups"
+    page = flashed(ada, response)
+    assert message in page
+    assert fresh(session).scalar(select(func.count(Group.id))) == 0
+
+
+def test_signing_in_is_needed_to_create_or_see_groups(client, session):
+    assert client.get("/groups").status_code == 302
+    response = client.post("/groups", data={"name": "x", "csrf_token": csrf_token(client)})
+    assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
+    assert fresh(session).scalar(select(func.count(Group.id))) == 0
+
+
+# ---- the invite link --------------------------------------------------------------------------
+
+
+def test_the_invite_link_shows_the_group_and_joins_on_post_and_twice_is_harmless(app, session):
+    ada = sign_in(app, session, "Ada Lovelace")
+    bea = sign_in(app, session, "Bea")
+    group = make_group(session, ada.user, name="Carr seminar")
+    link = f"/join/{group.invite_code}"
+
+    page = bea.html(link)
+    assert "Join “Carr seminar”" in page and "Join the group" in page
+    assert role_of(session, group.id, bea.user.id) is None  # looking is not joining
+
+    response = bea.post(link)
+    assert response.headers["Location"] == f"/groups/{group.id}"
+    assert role_of(session, group.id, bea.user.id) is Role.MEMBER
+    assert "Welcome to Carr seminar." in flashed(bea, response)
+
+    again = bea.post(link)
+    assert again.headers["Location"] == f"/groups/{group.id}"
+    count = select(func.count(Membership.id)).where(Membership.group_id == group.id)
+    assert fresh(session).scalar(count) == 2
+    assert role_of(session, group.id, bea.user.id) is Role.MEMBER
+    assert "You are already a member." in bea.html(link)
+
+    anonymous = app.test_client()
+    assert "/auth/login" in anonymous.get(link).headers["Location"]
+
+
+def test_a_new_invite_link_replaces_the_old_one_and_switching_it_off_admits_no_one(app, session):
+    ada = sign_in(app, session, "Ada Lovelace")
+    bea = sign_in(app, session, "Bea")
+    cy = sign_in(app, session, "Cy")
+    group = make_group(session, ada.user, bea.user)
+    old = group.invite_code
+
+    assert bea.post(f"/groups/{group.id}/invite", on="1").status_code == 403  # a member
+    response = ada.post(f"/groups/{group.id}/invite", on="1")
+    assert "New invite link made." in flashed(ada, response)
+    fresh(session)
+    new = session.get(Group, group.id).invite_code
+    assert new and new != old
+
+    assert cy.get(f"/join/{old}").status_code == 404
+    assert cy.post(f"/join/{old}").status_code == 404
+    assert role_of(session, group.id, cy.user.id) is None
+
+    response = ada.post(f"/groups/{group.id}/invite", on="0")
+    assert "Invite link switched off." in flashed(ada, response)
+    fresh(session)
+    assert session.get(Group, group.id).invite_code is None
+    assert "The invite link is switched off; nobody can join." in ada.html(f"/groups/{group.id}")
+    for code in (old, new):
+        assert cy.get(f"/join/{code}").status_code == 404
+        assert cy.post(f"/join/{code}").status_code == 404
+    assert role_of(session, group.id, cy.user.id) is None
+
+    ada.post(f"/groups/{group.id}/invite", on="1")  # on again: a fresh link works
+    fresh(session)
+    third = session.get(Group, group.id).invite_code
+    assert third not in (old, new)
+    assert cy.post(f"/join/{third}").status_code == 302
+    assert role_of(session, group.id, cy.user.id) is Role.MEMBER
+
+
+# ---- leaving ----------------------------------------------------------------------------------
+
+
+def test_the_owner_cannot_leave(app, session):
+    ada = sign_in(app, session, "Ada Lovelace")
+    group = make_group(session, ada.user)
+    response = ada.post(f"/groups/{group.id}/leave")
+    assert response.headers["Location"] == f"/groups/{group.id}"
+    assert "The owner cannot leave the group" in flashed(ada, response)
+    assert role_of(session, group.id, ada.user.id) is Role.OWNER
+
+
+def test_a_member_who_leaves_stops_seeing_the_groups_notes_at_once(app, session, seeded):
+    ada = sign_in(app, session, "Ada Lovelace")
+    bea = sign_in(app, session, "Bea")
+    group = make_group(session, ada.user, bea.user)
+    note = factories.make_annotation(
+        session,
+        ada.user,
+        seeded,
+        "Litvinov in Copenhagen",
+        body="Seminar-only thought",
+        group=group,
+    )
+    lens = f"{PAGE}?lens=group-{group.id}"
+    assert "Seminar-only thought" in bea.html(lens)
+    assert bea.get(f"/api/v1/annotations/{note.id}").status_code == 200
+    assert bea.get(f"/api/v1/annotations?text={SLUG}").get_json()["total"] == 1
+
+    response = bea.post(f"/groups/{group.id}/leave")
+    assert response.headers["Location"] == "/groups"
+    assert "You have left the group." in flashed(bea, response)
+    assert role_of(session, group.id, bea.user.id) is None
+
+    page = bea.html(lens)
+    assert "Seminar-only thought" not in page and f'id="a{note.id}"' not in page
+    assert f'value="group-{group.id}"' not in page  # neither a lens nor an audience any more
+    assert bea.get(f"/api/v1/annotations/{note.id}").status_code == 404
+    assert bea.get(f"/api/v1/annotations?text={SLUG}").get_json()["total"] == 0
+    assert bea.get(f"/groups/{group.id}").status_code == 404
+    assert "Carr seminar" not in bea.html("/groups")
+    # The owner still sees it: leaving changes the leaver's view only.
+    assert "Seminar-only thought" in ada.html(lens)
+
+
+# ---- members and roles ------------------------------------------------------------------------
+
+
+def test_owner_and_instructors_manage_members_and_members_cannot(app, session):
+    ada = sign_in(app, session, "Ada Lovelace")
+    bea = sign_in(app, session, "Bea")
+    cy = sign_in(app, session, "Cy")
+    dee = sign_in(app, session, "Dee")
+    group = make_group(session, ada.user, bea.user, cy.user, dee.user)
+    base = f"/groups/{group.id}/members"
+
+    response = ada.post(f"{base}/{bea.user.id}/role", role="instructor")
+    assert "Role changed." in flashed(ada, response)
+    assert role_of(session, group.id, bea.user.id) is Role.INSTRUCTOR
+    assert "You are an instructor." in bea.html(f"/groups/{group.id}")
+
+    # An instructor promotes and removes too.
+    bea.post(f"{base}/{cy.user.id}/role", role="instructor")
+    assert role_of(session, group.id, cy.user.id) is Role.INSTRUCTOR
+    bea.post(f"{base}/{cy.user.id}/role", role="member")
+    assert role_of(session, group.id, cy.user.id) is Role.MEMBER
+    response = bea.post(f"{base}/{dee.user.id}/remove")
+    assert "Member removed." in flashed(bea, response)
+    assert role_of(session, group.id, dee.user.id) is None
+
+    # A member can do neither, and the page offers them no such buttons.
+    page = cy.html(f"/groups/{group.id}")
+    assert "Make instructor" not in page and "Remove Bea" not in page
+    assert cy.post(f"{base}/{bea.user.id}/remove").status_code == 403
+    assert cy.post(f"{base}/{cy.user.id}/role", role="instructor").status_code == 403
+    assert role_of(session, group.id, bea.user.id) is Role.INSTRUCTOR
+    assert role_of(session, group.id, cy.user.id) is Role.MEMBER
+
+    # Nobody removes or demotes the owner, and there is no "owner" role to hand out.
+    response = bea.post(f"{base}/{ada.user.id}/remove")
+    assert "The owner cannot be removed." in flashed(bea, response)
+    assert bea.post(f"{base}/{ada.user.id}/role", role="member").status_code == 302
+    assert bea.post(f"{base}/{cy.user.id}/role", role="owner").status_code == 400
+    assert role_of(session, group.id, ada.user.id) is Role.OWNER
+    assert role_of(session, group.id, cy.user.id) is Role.MEMBER
+    # Removing someone who is not in the group is a plain 404.
+    assert ada.post(f"{base}/{dee.user.id}/remove").status_code == 404
+
+
+def test_a_non_member_gets_404_for_everything_about_the_group(app, session):
+    ada = sign_in(app, session, "Ada Lovelace")
+    eve = sign_in(app, session, "Eve")
+    group = make_group(session, ada.user, name="Closed circle")
+    missing = eve.get("/groups/999999")
+    response = eve.get(f"/groups/{group.id}")
+    assert response.status_code == missing.status_code == 404
+    assert "Closed circle" not in response.get_data(as_text=True)
+    assert eve.post(f"/groups/{group.id}/leave").status_code == 404
+    assert eve.post(f"/groups/{group.id}/members/{ada.user.id}/remove").status_code == 404
+    assert eve.post(f"/groups/{group.id}/invite", on="0").status_code == 404
+    assert eve.post(f"/groups/{group.id}/readings", text=SLUG).status_code == 404
+    assert role_of(session, group.id, ada.user.id) is Role.OWNER
+    assert fresh(session).get(Group, group.id).invite_code
+
+
+# ---- the reading list -------------------------------------------------------------------------
+
+
+def test_reading_list_due_date_and_prompt_shown_above_the_text_to_members_only(
+    app, session, seeded
+):
+    ada = sign_in(app, session, "Ada Lovelace")
+    bea = sign_in(app, session, "Bea")
+    eve = sign_in(app, session, "Eve")
+    group = make_group(session, ada.user, bea.user)
+    make_group(session, eve.user, name="Another seminar")  # Eve reads in a group, not this one
+    prompt = "Why did Lenin want trade with Britain before recognition?"
+
+    assert bea.post(f"/groups/{group.id}/readings", text=SLUG).status_code == 403
+    response = ada.post(
+        f"/groups/{group.id}/readings", text=SLUG, due_on="2030-03-01", prompt=prompt
+    )
+    assert "Reading list updated." in flashed(ada, response)
+    group_page = bea.html(f"/groups/{group.id}")
+    assert "Rapprochement" in group_page and "due" in group_page
+    assert '<time datetime="2030-03-01">1 March 2030</time>' in group_page
+    assert prompt in group_page
+
+    page = bea.html(PAGE)
+    assert 'data-lens="group-' + str(group.id) + '"' in page  # the seminar's lens by default
+    assert prompt in page
+    assert '<time datetime="2030-03-01">1 March 2030</time>' in page
+    assert page.index(prompt) < page.index('id="p1"')  # above the text
+    for outsider in (eve, Browser(app)):
+        page = outsider.html(PAGE)
+        assert prompt not in page and "1 March 2030" not in page
+
+    # Posting again changes the due date and prompt rather than adding a second entry.
+    ada.post(f"/groups/{group.id}/readings", text=SLUG, due_on="", prompt="Read closely.")
+    assignments = fresh(session).scalars(select(ReadingAssignment)).all()
+    assert [(a.due_on, a.prompt) for a in assignments] == [(None, "Read closely.")]
+    assert "Read closely." in bea.html(PAGE) and prompt not in bea.html(PAGE)
+
+
+@pytest.mark.parametrize("due_on", ["next tuesday", "2030-02-30", "01/03/2030"])
+def test_a_bad_due_date_is_a_400_and_changes_nothing(app, session, seeded, due_on):
+    ada = sign_in(app, session, "Ada Lovelace")
+    group = make_group(session, ada.user)
+    response = ada.post(f"/groups/{group.id}/readings", text=SLUG, due_on=due_on, prompt="p")
+    assert response.status_code == 400
+    assert "YYYY-MM-DD" in response.get_data(as_text=True)
+    assert fresh(session).scalar(select(func.count(ReadingAssignment.id))) == 0
+
+
+def test_an_unknown_text_cannot_go_on_the_reading_list(app, session, seeded):
+    ada = sign_in(app, session, "Ada Lovelace")
+    group = make_group(session, ada.user)
+    assert ada.post(f"/groups/{group.id}/readings", text="no-such-text").status_code == 404
+    assert fresh(session).scalar(select(func.count(ReadingAssignment.id))) == 0
