@@ -25,6 +25,7 @@ def _annotation_error(error: AnnotationError):
 _TITLES = {
     400: "Bad Request",
     401: "Unauthorized",
+    403: "Forbidden",
     404: "Not Found",
     413: "Too Large",
     422: "Unprocessable Annotation",

@@ -47,6 +47,7 @@ def namespace():
             "scholia:group": "The group that may see it, when scholia:visibility is group.",
             "scholia:root": "For a reply: the first annotation of its thread.",
             "scholia:hidden": "True when an instructor or administrator has hidden it.",
+            "scholia:discussion": "True for a group's thread on a paragraph (no words of its own).",
             "scholia:orphan": "True when the annotated words are no longer in the revised text.",
             "scholia:paragraph": "Number of the paragraph where the annotation starts.",
         }

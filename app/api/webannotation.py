@@ -257,6 +257,8 @@ def serialise(
         data["scholia:root"] = annotation_url(annotation.root_id)
     if annotation.is_hidden:
         data["scholia:hidden"] = True
+    if annotation.is_discussion:
+        data["scholia:discussion"] = True
     if annotation.color is not None:
         data[COLOR_KEY] = annotation.color.value
     if spans is not None and annotation.start is not None:

@@ -24,7 +24,7 @@ from app.models import (
     Visibility,
 )
 from app.models.base import utcnow
-from app.services import anchoring, live, markdown
+from app.services import anchoring, live, markdown, notifications
 from app.services.access import Action, Viewer, can, visible_to
 
 MAX_BODY_CHARS = 20_000
@@ -244,6 +244,7 @@ def create(session: Session, viewer: Viewer, draft: Draft) -> Annotation:
     viewer.user.last_audience = audience_key(draft.visibility, draft.group_id)
     session.flush()
     live.record(session, annotation, EventKind.CREATED)
+    notifications.notify(session, annotation)
     return annotation
 
 
@@ -387,6 +388,8 @@ def notebook(session: Session, viewer: Viewer, filters: NotebookFilter) -> list[
         select(Annotation)
         .join(Text, Annotation.text_id == Text.id)
         .where(visible_to(viewer), Annotation.user_id == viewer.id)
+        # Notes and highlights; replies live in their threads, discussions belong to groups.
+        .where(Annotation.root_id.is_(None), Annotation.is_discussion.is_(False))
         .options(joinedload(Annotation.text), joinedload(Annotation.revision))
         .order_by(func.lower(Text.title), Annotation.start.is_(None), Annotation.start)
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, func, select, update
@@ -13,17 +12,13 @@ from app.models import (
     Annotation,
     EventKind,
     Flag,
-    Membership,
     Motivation,
-    Notification,
-    NotificationKind,
     Reaction,
     ReactionKind,
-    User,
     Visibility,
 )
 from app.models.base import utcnow
-from app.services import live, markdown
+from app.services import live, markdown, notifications
 from app.services.access import Action, Viewer, can, visible_to
 from app.services.annotations import (
     AnnotationError,
@@ -62,7 +57,7 @@ def reply(session: Session, viewer: Viewer, parent_id: int, body: str) -> Annota
     session.add(answer)
     session.flush()
     live.record(session, answer, EventKind.CREATED)
-    _notify(session, answer, parent)
+    notifications.notify(session, answer, parent)
     return answer
 
 
@@ -106,47 +101,6 @@ def discussion_thread(
         session.add(thread)
         session.flush()
     return thread
-
-
-def _mentioned(session: Session, answer: Annotation) -> list[int]:
-    """Group members named as @Display Name in a group reply (longest names first)."""
-    if answer.visibility is not Visibility.GROUP or "@" not in answer.body_source:
-        return []
-    rows = session.execute(
-        select(User.id, User.display_name)
-        .join(Membership, Membership.user_id == User.id)
-        .where(Membership.group_id == answer.group_id)
-    ).all()
-    by_name: dict[str, list[int]] = {}
-    for user_id, name in rows:
-        by_name.setdefault(name.casefold(), []).append(user_id)
-    body = answer.body_source.casefold()
-    found = []
-    for name in sorted(by_name, key=len, reverse=True):
-        # A longer name claims its words first: "@Ada Lovelace" must not also mention "Ada".
-        body, n = re.subn("@" + re.escape(name) + r"(?!\w)", " ", body)
-        if n:
-            found.extend(by_name[name])
-    return found
-
-
-def _notify(session: Session, answer: Annotation, parent: Annotation) -> None:
-    notified = {answer.user_id}
-    if parent.user_id not in notified and not parent.is_discussion:
-        session.add(
-            Notification(
-                user_id=parent.user_id, annotation_id=answer.id, kind=NotificationKind.REPLY
-            )
-        )
-        notified.add(parent.user_id)
-    for user_id in _mentioned(session, answer):
-        if user_id not in notified:
-            session.add(
-                Notification(
-                    user_id=user_id, annotation_id=answer.id, kind=NotificationKind.MENTION
-                )
-            )
-            notified.add(user_id)
 
 
 def react(
@@ -265,6 +219,9 @@ def conversation(session: Session, viewer: Viewer, roots: list[Annotation]) -> C
         .options(joinedload(Annotation.user))
         .order_by(Annotation.created_at, Annotation.id)
     ).all()
+    # Replies pass the policy one by one too: a thread made private keeps others' replies from
+    # its author, as the API does. Deleted ones stay as candidates for "deleted" placeholders.
+    replies = [r for r in replies if r.deleted_at is not None or can(viewer, Action.VIEW, r)]
     ids = root_ids + [r.id for r in replies]
     for annotation_id, kind, n in session.execute(
         select(Reaction.annotation_id, Reaction.kind, func.count())
@@ -313,48 +270,3 @@ def flatten(nodes: list[ThreadNode]) -> list[ThreadNode]:
         out.append(node)
         out.extend(flatten(node.children))
     return out
-
-
-# ---- the inbox -------------------------------------------------------------------------------
-
-
-def unread_count(session: Session, viewer: Viewer) -> int:
-    if viewer.user is None:
-        return 0
-    return session.scalar(
-        select(func.count(Notification.id))
-        .join(Annotation, Annotation.id == Notification.annotation_id)
-        .where(
-            Notification.user_id == viewer.id,
-            Notification.read_at.is_(None),
-            visible_to(viewer),
-        )
-    )
-
-
-def inbox(session: Session, viewer: Viewer, limit: int = 100) -> list[Notification]:
-    """My notifications, newest first, for annotations I may still see."""
-    return list(
-        session.scalars(
-            select(Notification)
-            .join(Annotation, Annotation.id == Notification.annotation_id)
-            .where(Notification.user_id == viewer.id, visible_to(viewer))
-            .options(
-                joinedload(Notification.annotation).joinedload(Annotation.user),
-                joinedload(Notification.annotation).joinedload(Annotation.text),
-            )
-            .order_by(Notification.created_at.desc(), Notification.id.desc())
-            .limit(limit)
-        )
-    )
-
-
-def mark_read(session: Session, viewer: Viewer, notification_id: int | None = None) -> None:
-    """Mark one notification read, or all of them."""
-    begin_write(session)
-    query = update(Notification).where(
-        Notification.user_id == viewer.id, Notification.read_at.is_(None)
-    )
-    if notification_id is not None:
-        query = query.where(Notification.id == notification_id)
-    session.execute(query.values(read_at=utcnow()))

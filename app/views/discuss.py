@@ -6,7 +6,7 @@ from flask_login import login_required
 from app.current import viewer
 from app.extensions import db
 from app.models import ReactionKind
-from app.services import annotations, discussion
+from app.services import annotations, discussion, notifications
 from app.services.annotations import AnnotationError
 from app.views.notes import back_to, fail
 
@@ -103,7 +103,7 @@ def visibility(annotation_id: int):
 @login_required
 def inbox():
     """Replies to my notes and mentions of me."""
-    return render_template("discuss/inbox.html", items=discussion.inbox(db.session, viewer()))
+    return render_template("discuss/inbox.html", items=notifications.inbox(db.session, viewer()))
 
 
 @bp.post("/inbox/read")
@@ -111,6 +111,6 @@ def inbox():
 def mark_read():
     """Mark one notification read (field ``id``), or all."""
     raw = request.form.get("id", "")
-    discussion.mark_read(db.session, viewer(), int(raw) if raw.isdigit() else None)
+    notifications.mark_read(db.session, viewer(), int(raw) if raw.isdigit() else None)
     db.session.commit()
     return redirect(url_for("discuss.inbox"))

@@ -1,0 +1,97 @@
+"""The inbox: replies to my notes and replies, and @mentions of me by my group's members."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, joinedload
+
+from app.database import begin_write
+from app.models import Annotation, Membership, Notification, NotificationKind, User, Visibility
+from app.models.base import utcnow
+from app.services.access import Viewer, visible_to
+
+
+def _mentioned(session: Session, annotation: Annotation) -> list[int]:
+    """Group members named as @Display Name in a group annotation."""
+    if annotation.visibility is not Visibility.GROUP or "@" not in annotation.body_source:
+        return []
+    rows = session.execute(
+        select(User.id, User.display_name)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.group_id == annotation.group_id)
+    ).all()
+    by_name: dict[str, list[int]] = {}
+    for user_id, name in rows:
+        by_name.setdefault(name.casefold(), []).append(user_id)
+    body = annotation.body_source.casefold()
+    found = []
+    for name in sorted(by_name, key=len, reverse=True):
+        # A longer name claims its words first: "@Ada Lovelace" must not also mention "Ada".
+        body, n = re.subn("@" + re.escape(name) + r"(?!\w)", " ", body)
+        if n:
+            found.extend(by_name[name])
+    return found
+
+
+def notify(session: Session, annotation: Annotation, parent: Annotation | None = None) -> None:
+    """Tell the author of what ``annotation`` answers, and everyone it mentions (once each)."""
+    notified = {annotation.user_id}
+    if parent is not None and parent.user_id not in notified and not parent.is_discussion:
+        session.add(
+            Notification(
+                user_id=parent.user_id, annotation_id=annotation.id, kind=NotificationKind.REPLY
+            )
+        )
+        notified.add(parent.user_id)
+    for user_id in _mentioned(session, annotation):
+        if user_id not in notified:
+            session.add(
+                Notification(
+                    user_id=user_id, annotation_id=annotation.id, kind=NotificationKind.MENTION
+                )
+            )
+            notified.add(user_id)
+
+
+def unread_count(session: Session, viewer: Viewer) -> int:
+    if viewer.user is None:
+        return 0
+    return session.scalar(
+        select(func.count(Notification.id))
+        .join(Annotation, Annotation.id == Notification.annotation_id)
+        .where(
+            Notification.user_id == viewer.id,
+            Notification.read_at.is_(None),
+            visible_to(viewer),
+        )
+    )
+
+
+def inbox(session: Session, viewer: Viewer, limit: int = 100) -> list[Notification]:
+    """My notifications, newest first, for annotations I may still see."""
+    return list(
+        session.scalars(
+            select(Notification)
+            .join(Annotation, Annotation.id == Notification.annotation_id)
+            .where(Notification.user_id == viewer.id, visible_to(viewer))
+            .options(
+                joinedload(Notification.annotation).joinedload(Annotation.user),
+                joinedload(Notification.annotation).joinedload(Annotation.text),
+            )
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def mark_read(session: Session, viewer: Viewer, notification_id: int | None = None) -> None:
+    """Mark one notification read, or all of them."""
+    begin_write(session)
+    query = update(Notification).where(
+        Notification.user_id == viewer.id, Notification.read_at.is_(None)
+    )
+    if notification_id is not None:
+        query = query.where(Notification.id == notification_id)
+    session.execute(query.values(read_at=utcnow()))
