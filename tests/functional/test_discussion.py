@@ -864,3 +864,13 @@ def test_a_thread_made_private_tells_its_former_audience_and_no_one_else(app, se
     ada.api("PATCH", f"/api/v1/annotations/{note}", {"scholia:visibility": "public"})
     seen, _ = events(eve, cursor)
     assert seen == [("visibility", note)]
+
+
+def test_a_mention_in_a_new_group_note_reaches_the_member(app, session, seminar):
+    ada, bea, group, text = (seminar[k] for k in ("ada", "bea", "group", "text"))
+    api_note(bea, text, "Litvinov in Copenhagen", "@Ada Lovelace, see this", "group", group)
+    assert "mentioned you" in ada.html("/inbox")
+    assert unread_badge(ada.html("/")) == 1
+    # A private note mentions nobody: nobody else may even know it exists.
+    api_note(bea, text, "Krasin", "@Ada Lovelace privately", "private", None)
+    assert unread_badge(ada.html("/")) == 1
