@@ -17,6 +17,8 @@ from app.models.base import utcnow
 from app.models.user import PASSWORD_METHOD
 
 MIN_PASSWORD_LENGTH = 10
+MAX_DISPLAY_NAME = 80
+MAX_EMAIL = 254
 MAX_PASSWORD_LENGTH = 1024  # scrypt hashes any length; this only stops absurd request bodies
 _DUMMY_HASH = generate_password_hash("not a real password", method=PASSWORD_METHOD)
 
@@ -75,6 +77,12 @@ def create_user(
     display_name = " ".join(display_name.split())
     if not display_name:
         raise AccountError("Please give a display name.", "display_name")
+    if len(display_name) > MAX_DISPLAY_NAME:
+        raise AccountError(
+            f"A display name may have at most {MAX_DISPLAY_NAME} characters.", "display_name"
+        )
+    if len(email.strip()) > MAX_EMAIL:
+        raise AccountError(f"An email address may have at most {MAX_EMAIL} characters.", "email")
     try:
         validate_email(email.strip(), check_deliverability=False)
     except EmailNotValidError as error:

@@ -31,6 +31,8 @@ from app.models import Paragraph, ParagraphRole, Text, TextRevision
 from app.services import annotations
 
 MAX_FILE_BYTES = 1024 * 1024
+MAX_TITLE = 300
+MAX_AUTHOR = 200
 SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown"}
 CITATION_PREFIX = re.compile(r"^Source\s*[;:]\s*", re.IGNORECASE)
 SECTION_BREAK = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
@@ -177,6 +179,14 @@ def parse_file(raw: bytes, source: str) -> ParsedText:
     parsed = parse_markdown(text, source) if suffix != ".txt" else parse_plain_text(text, source)
     if not parsed.title:
         raise TextImportError(source, "no title (the first line, or a '# Title' heading)")
+    for what, value, limit in (
+        ("title", parsed.title, MAX_TITLE),
+        ("author", parsed.author, MAX_AUTHOR),
+    ):
+        if len(value) > limit:
+            raise TextImportError(
+                source, f"the {what} is {len(value)} characters; the limit is {limit}"
+            )
     if not parsed.paragraphs:
         raise TextImportError(source, "no paragraphs after the title")
     if not parsed.citation and parsed.paragraphs[-1][0] is ParagraphRole.CITATION:

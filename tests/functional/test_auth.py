@@ -179,3 +179,9 @@ def test_disabled_account_cannot_sign_in_and_its_sessions_end(app, session, clie
 def test_anonymous_visitors_can_read(client, seeded):
     assert client.get("/").status_code == 200
     assert client.get("/texts/carr-rapprochement").status_code == 200
+
+
+def test_register_refuses_an_overlong_display_name_without_a_500(client, auth):
+    response = auth.register(name="N" * 81)
+    assert response.status_code == 400
+    assert "80 characters" in response.get_data(as_text=True)

@@ -147,3 +147,10 @@ def test_reimport_of_the_same_file_touches_no_annotation(session, seeded):
     session.commit()
     session.expire_all()
     assert (note.start, note.end, note.revision_id) == before
+
+
+def test_create_user_refuses_an_overlong_name(session):
+    from app.services import accounts
+
+    with pytest.raises(accounts.AccountError, match="at most 80"):
+        accounts.create_user(session, "long@example.org", "N" * 81, "long enough pw")

@@ -133,6 +133,11 @@ def test_utf8_byte_order_mark_is_not_part_of_the_title():
         ("heading-only.md", b"# Only a heading\n", "no paragraphs"),
         ("no-title.md", b"Body without a heading.", "no title"),
         ("picture.pdf", b"%PDF-1.4", "unsupported file type .pdf"),
+        (
+            "long-title.txt",
+            b"T" * 301 + b"\n\nBody.",
+            "the title is 301 characters; the limit is 300",
+        ),
     ],
 )
 def test_bad_files_are_refused_naming_file_and_problem(name, raw, problem):
