@@ -4,11 +4,29 @@
 
 const SWAPPED = [".para-row", ".text-notes", ".orphans", "#tag-suggestions", "#nav-inbox"];
 
-/** A part the reader is writing in is left alone until they are done with it. */
+/** A part the reader is writing in, or selecting words in, is left alone until they are done. */
 function busy(node) {
   if (node.contains(document.activeElement) && document.activeElement.matches("input, textarea, select, button")) return true;
+  if (selecting(node)) {
+    waitingForSelection = true;
+    return true;
+  }
   return [...node.querySelectorAll("textarea, input[type=text]")].some((field) => field.value.trim() && !field.readOnly);
 }
+
+// Replacing a paragraph would take away the words the reader has selected (and the toolbar
+// with them); it is swapped in once the selection is gone.
+function selecting(node) {
+  const selection = document.getSelection();
+  return Boolean(selection && !selection.isCollapsed && selection.rangeCount && selection.getRangeAt(0).intersectsNode(node));
+}
+let waitingForSelection = false;
+document.addEventListener("selectionchange", () => {
+  if (waitingForSelection && document.getSelection()?.isCollapsed) {
+    waitingForSelection = false;
+    refresh();
+  }
+});
 
 const listeners = [];
 export function onRefresh(callback) {
