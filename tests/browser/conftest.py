@@ -213,3 +213,83 @@ def new_page(request, browser, live_server, page_watch) -> Iterator[Callable[...
 def page(new_page):
     """A page at a desktop size, light colour scheme."""
     return new_page(viewport={"width": 1280, "height": 900}, color_scheme="light")
+
+
+# ---- shared by the annotating and seminar tests ----
+
+
+def sign_in(page, email: str, password: str | None = None) -> None:
+    """Sign in through the real form (the page's context keeps the session cookie)."""
+    from playwright.sync_api import expect
+
+    from tests.factories import DEFAULT_PASSWORD
+
+    page.goto("/auth/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password or DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("banner").get_by_role("button", name="Sign out")).to_be_visible()
+
+
+# Viewport points just inside the first character of ``startPhrase`` (in paragraph ``startPara``)
+# and the last character of ``endPhrase`` (in ``endPara``): where a reader presses and releases
+# the mouse button to select exactly those words. Text nodes are walked, so words already split
+# by <mark>s are found too. The start paragraph is scrolled to the middle of the window first.
+_PHRASE_POINTS = """([startPara, startPhrase, endPara, endPhrase]) => {
+  const para = (n) => document.querySelector(`#p${n} p.para`);
+  function charRect(p, phrase, last) {
+    const index = p.textContent.indexOf(phrase);
+    const number = p.closest(".para-row").dataset.paragraph;
+    if (index < 0) throw new Error(`"${phrase}" is not in ¶${number}`);
+    let at = last ? index + phrase.length - 1 : index;
+    const walker = document.createTreeWalker(p, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (at < node.length) {
+        const range = document.createRange();
+        range.setStart(node, at);
+        range.setEnd(node, at + 1);
+        const rects = range.getClientRects();
+        return rects[rects.length - 1];
+      }
+      at -= node.length;
+    }
+    throw new Error("ran out of text");
+  }
+  para(startPara).scrollIntoView({ block: "center", behavior: "instant" });
+  const first = charRect(para(startPara), startPhrase, false);
+  const last = charRect(para(endPara), endPhrase, true);
+  return {
+    start: [first.left + 1, first.top + first.height / 2],
+    end: [last.right - 1, last.top + last.height / 2],
+  };
+}"""
+
+
+def drag_select(
+    page,
+    paragraph: int,
+    phrase: str,
+    end_paragraph: int | None = None,
+    end_phrase: str | None = None,
+) -> None:
+    """Select ``phrase`` in ¶``paragraph`` (or from its start to the end of ``end_phrase`` in
+    ¶``end_paragraph``) with a real mouse drag: press, move, release."""
+    points = page.evaluate(
+        _PHRASE_POINTS, [paragraph, phrase, end_paragraph or paragraph, end_phrase or phrase]
+    )
+    page.mouse.move(*points["start"])
+    page.mouse.down()
+    page.mouse.move(*points["end"], steps=8)
+    page.mouse.up()
+
+
+def open_note_editor(page, paragraph: int, phrase: str, end_paragraph=None, end_phrase=None):
+    """Drag over the words, press Annotate: the note editor in ¶``paragraph``'s margin."""
+    from playwright.sync_api import expect
+
+    drag_select(page, paragraph, phrase, end_paragraph, end_phrase)
+    page.locator(".annotate-toolbar button[data-action=annotate]").click()
+    editor = page.locator(f"#p{paragraph} .margin .note-editor")
+    expect(editor).to_be_visible()
+    expect(editor.locator("textarea")).to_be_focused()
+    return editor

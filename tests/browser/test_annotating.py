@@ -1,0 +1,555 @@
+"""Highlights and notes on any words: selected with a real mouse or the keyboard, or, without
+JavaScript, through the forms in the margin. Every check reads what the server rendered."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
+
+from app.models import HighlightColor
+from tests.browser.conftest import (
+    READ_PATH,
+    drag_select,
+    open_note_editor,
+    sign_in,
+    wait_for_scroll_to_settle,
+)
+from tests.factories import make_annotation, make_user
+
+pytestmark = pytest.mark.browser
+
+AXE = Axe()
+EMAIL = "rosa@example.org"
+NAME = "Rosa Reader"
+
+# ¶4, ¶5, ¶6 and ¶7 of the Carr excerpt.
+HIGHLIGHT_WORDS = "consolidation of Soviet relations"
+NOTE_WORDS = "direct contact with the governments of western countries"
+END_OF_P5 = "began to come to the surface."
+START_OF_P6 = "The background of the Soviet rapprochement"
+OUTER = "the quest for military collaboration"
+CROSSING = "military collaboration, arising out of the prohibition"
+INNER = "collaboration"
+
+
+@pytest.fixture
+def reader(session):
+    return make_user(session, EMAIL, NAME)
+
+
+@pytest.fixture
+def reading(page, reader):
+    """The reading page, signed in as the reader."""
+    sign_in(page, EMAIL)
+    page.goto(READ_PATH)
+    expect(page.locator(".keyboard-mode")).to_be_visible()  # annotate.js has run
+    return page
+
+
+def _para_text(page, number: int) -> str:
+    return page.locator(f"#p{number} p.para").text_content()
+
+
+def _page_text(page) -> str:
+    return page.evaluate("[...document.querySelectorAll('p.para')].map(p => p.textContent)")
+
+
+def _marks(page, number: int) -> list[tuple[str, set[int]]]:
+    """Each highlighted run of ¶``number``: its text and the annotations covering it."""
+    return [
+        (text, {int(i) for i in ids.split()})
+        for text, ids in page.locator(f"#p{number} mark.hl").evaluate_all(
+            "marks => marks.map(m => [m.textContent, m.dataset.annotations])"
+        )
+    ]
+
+
+def _marked_text(page, number: int, annotation_id: int) -> str:
+    """The words of ¶``number`` that annotation ``annotation_id`` covers, joined."""
+    return "".join(text for text, ids in _marks(page, number) if annotation_id in ids)
+
+
+def _mark_ids(page) -> set[int]:
+    ids = page.locator("mark.hl").evaluate_all("ms => ms.map(m => m.dataset.annotations)")
+    return {int(i) for s in ids for i in s.split()}
+
+
+def _note_id(note) -> int:
+    return int(note.get_attribute("data-annotation"))
+
+
+def _focused_id(page) -> str:
+    return page.evaluate("document.activeElement.id")
+
+
+def _highlight_with_toolbar(page, paragraph: int, words: str, color: str) -> int:
+    """Drag over ``words``, choose ``color``: the id of the one new highlight."""
+    before = _mark_ids(page)
+    drag_select(page, paragraph, words)
+    assert page.evaluate("getSelection().toString()") == words
+    toolbar = page.locator(".annotate-toolbar")
+    expect(toolbar).to_be_visible()
+    toolbar.locator(f"button[data-color={color}]").click()
+    expect(toolbar).to_be_hidden()
+    page.wait_for_function(
+        "n => new Set([...document.querySelectorAll('mark.hl')]"
+        ".flatMap(m => m.dataset.annotations.split(' '))).size === n",
+        arg=len(before) + 1,
+    )
+    (new,) = _mark_ids(page) - before
+    return new
+
+
+# ---- 1. mouse ----
+
+
+def test_mouse_selection_highlights_and_annotates_exactly_the_words(reading):
+    page = reading
+    original = _para_text(page, 4)
+
+    # Drag over words, pick a colour: a green mark with exactly those words.
+    highlight = _highlight_with_toolbar(page, 4, HIGHLIGHT_WORDS, "green")
+    mark = page.locator(f"#p4 mark.hl-green[data-annotations='{highlight}']")
+    expect(mark).to_have_count(1)
+    assert mark.text_content() == HIGHLIGHT_WORDS
+    assert _para_text(page, 4) == original
+    expect(page.locator(f"#p4 .margin #a{highlight}")).to_contain_text("Green")
+
+    # Other words, Annotate: a Markdown note with tags, saved, rendered, focused.
+    editor = open_note_editor(page, 4, NOTE_WORDS)
+    expect(editor.locator(".note-quote")).to_have_text(NOTE_WORDS)
+    page.keyboard.type("**bold** and _it_")
+    editor.get_by_label("Tags").fill("diplomacy trade")
+    editor.get_by_role("button", name="Save note").click()
+    expect(editor).to_have_count(0)
+    note = page.locator("#p4 .margin article.note").filter(has=page.locator(".note-body strong"))
+    expect(note).to_be_visible()
+    expect(note).to_be_focused()
+    note_id = _note_id(note)
+    expect(note.locator(".note-body strong")).to_have_text("bold")
+    expect(note.locator(".note-body em")).to_have_text("it")
+    expect(note.locator(".note-body")).not_to_contain_text("**")
+    expect(note.get_by_role("list", name="Tags").get_by_role("listitem")).to_have_text(
+        ["#diplomacy", "#trade"]
+    )
+    assert _marked_text(page, 4, note_id) == NOTE_WORDS
+
+    # Reload: both are stored, on exactly the words selected.
+    page.reload()
+    assert _marked_text(page, 4, highlight) == HIGHLIGHT_WORDS
+    assert _marked_text(page, 4, note_id) == NOTE_WORDS
+    expect(page.locator(f"#a{note_id} .note-body strong")).to_have_text("bold")
+    expect(page.locator(f"#a{note_id} .note-body em")).to_have_text("it")
+    assert _para_text(page, 4) == original
+
+
+# ---- 2. across paragraphs ----
+
+
+def test_selection_across_two_paragraphs_marks_both_and_notes_once(reading):
+    page = reading
+    before = _page_text(page)
+    editor = open_note_editor(page, 5, END_OF_P5, 6, START_OF_P6)
+    expect(editor.locator(".note-quote")).to_have_text(f"{END_OF_P5}\n\n{START_OF_P6}")
+    page.keyboard.type("From Britain to Germany.")
+    editor.get_by_role("button", name="Save note").click()
+
+    note = page.locator("#p5 .margin article.note")
+    expect(note).to_have_count(1)
+    expect(note).to_be_focused()
+    expect(note.locator(".note-body")).to_have_text("From Britain to Germany.")
+    note_id = _note_id(note)
+    expect(page.locator("#p6 .margin article.note")).to_have_count(0)
+    assert _marked_text(page, 5, note_id) == END_OF_P5
+    assert _marked_text(page, 6, note_id) == START_OF_P6
+    assert _page_text(page) == before
+
+    page.reload()
+    assert _marked_text(page, 5, note_id) == END_OF_P5
+    assert _marked_text(page, 6, note_id) == START_OF_P6
+    expect(page.locator("article.note")).to_have_count(1)
+
+
+# ---- 3. keyboard only ----
+
+
+def _tab_until(page, predicate: str, limit: int = 80) -> None:
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"(() => {{ const e = document.activeElement; return {predicate}; }})()"):
+            return
+    pytest.fail(f"no Tab stop matched {predicate}")
+
+
+def _selected(page) -> str:
+    return page.evaluate("getSelection().toString()")
+
+
+def test_keyboard_only_note_and_highlight_never_change_the_text(reading):
+    page = reading
+    original = _page_text(page)
+
+    _tab_until(page, "e.classList.contains('keyboard-mode')")
+    page.keyboard.press("Enter")
+    expect(page.locator(".keyboard-mode")).to_have_attribute("aria-pressed", "true")
+    _tab_until(page, "e.matches('#p4 p.para')")
+    expect(page.locator("#p4 p.para")).to_have_attribute("contenteditable", "true")
+
+    # "The strengthening": move past "The ", extend over "strengthening", N for a note.
+    page.keyboard.press("Home")
+    for _ in range(4):
+        page.keyboard.press("ArrowRight")
+    for _ in range(len("strengthening")):
+        page.keyboard.press("Shift+ArrowRight")
+    assert _selected(page) == "strengthening"
+    expect(page.locator(".annotate-toolbar")).to_be_visible()
+    page.keyboard.press("n")
+    editor = page.locator("#p4 .note-editor")
+    expect(editor.locator("textarea")).to_be_focused()
+    expect(editor.locator(".note-quote")).to_have_text("strengthening")
+    page.keyboard.type("Typed without a mouse.")
+    page.keyboard.press("Control+Enter")
+    note = page.locator("#p4 article.note")
+    expect(note).to_have_count(1)
+    expect(note).to_be_focused()
+    expect(note.locator(".note-body")).to_have_text("Typed without a mouse.")
+    note_id = _note_id(note)
+    assert _marked_text(page, 4, note_id) == "strengthening"
+
+    # Back into the paragraph, still in keyboard mode after the refresh; H highlights.
+    page.keyboard.press("Shift+Tab")
+    expect(page.locator("#p4 p.para")).to_be_focused()
+    expect(page.locator("#p4 p.para")).to_have_attribute("contenteditable", "true")
+    page.keyboard.press("Home")
+    for _ in range(len("The strengthening of party and Soviet ")):
+        page.keyboard.press("ArrowRight")
+    for _ in range(len("organization")):
+        page.keyboard.press("Shift+ArrowRight")
+    assert _selected(page) == "organization"
+    page.keyboard.press("h")
+    highlight = page.locator("#p4 mark.hl-yellow").filter(has_text="organization")
+    expect(highlight).to_have_count(1)
+    highlight_id = int(highlight.get_attribute("data-annotations"))
+    assert _marked_text(page, 4, highlight_id) == "organization"
+    expect(page.locator("#p4 article.note")).to_have_count(2)
+
+    # Typing, deleting, pasting or breaking lines never changes the words.
+    page.locator("#p4 p.para").focus()
+    page.keyboard.press("Home")
+    page.keyboard.type("xyz qwerty")
+    for key in ("Backspace", "Delete", "Enter", "Shift+Enter", "Control+x", "Control+v"):
+        page.keyboard.press(key)
+    for _ in range(3):
+        page.keyboard.press("Shift+ArrowRight")
+    assert _selected(page)
+    page.keyboard.type("q")  # would replace the selected letters in an ordinary editor
+    page.keyboard.press("Backspace")
+    assert _page_text(page) == original
+    page.reload()
+    assert _page_text(page) == original
+    assert _marked_text(page, 4, note_id) == "strengthening"
+    assert _marked_text(page, 4, highlight_id) == "organization"
+
+
+# ---- 4. overlapping and nested ----
+
+
+def test_overlapping_and_nested_highlights_split_into_segments(reading):
+    page = reading
+    original = _para_text(page, 7)
+    outer = _highlight_with_toolbar(page, 7, OUTER, "yellow")
+    crossing = _highlight_with_toolbar(page, 7, CROSSING, "blue")
+    inner = _highlight_with_toolbar(page, 7, INNER, "pink")
+
+    assert _para_text(page, 7) == original
+    assert _marks(page, 7) == [
+        ("the quest for ", {outer}),
+        ("military ", {outer, crossing}),
+        ("collaboration", {outer, crossing, inner}),
+        (", arising out of the prohibition", {crossing}),
+    ]
+    classes = page.locator("#p7 mark.hl").evaluate_all("ms => ms.map(m => m.className)")
+    assert classes == [
+        "hl hl-yellow",
+        "hl hl-blue hl-overlap",
+        "hl hl-pink hl-overlap",
+        "hl hl-blue",
+    ]
+    for annotation_id, words in ((outer, OUTER), (crossing, CROSSING), (inner, INNER)):
+        assert _marked_text(page, 7, annotation_id) == words
+
+    # Clicking a highlight focuses its note (the innermost one where they overlap) and marks it.
+    for segment, expected in (
+        ("the quest for ", outer),
+        (", arising out of the prohibition", crossing),
+        ("collaboration", inner),
+    ):
+        page.locator("#p7 mark.hl").filter(has_text=re.compile(f"^{re.escape(segment)}$")).click()
+        assert _focused_id(page) == f"a{expected}"
+        expect(page.locator(f"#a{expected}")).to_have_class(re.compile(r"\bis-active\b"))
+        active = page.locator("#p7 mark.hl.is-active").evaluate_all(
+            "ms => ms.map(m => m.dataset.annotations)"
+        )
+        covering = [" ".join(str(i) for i in sorted(ids)) for _, ids in _marks(page, 7)]
+        assert len(active) == sum(str(expected) in ids.split() for ids in covering)
+        assert all(str(expected) in ids.split() for ids in active)
+
+    # A note's quote links to the start of its highlight.
+    for annotation_id, first_segment in ((outer, "the quest for "), (crossing, "military ")):
+        page.locator(f"#a{annotation_id} .quote-link").click()
+        target = page.locator(":target")
+        expect(target).to_have_attribute("id", f"m{annotation_id}")
+        assert target.text_content() == first_segment
+        assert str(annotation_id) in target.get_attribute("data-annotations").split()
+    page.locator(f"#a{inner} .quote-link").click()
+    expect(page.locator(":target")).to_have_attribute("id", f"m{inner}")
+    assert _para_text(page, 7) == original
+
+
+# ---- 5. deep link ----
+
+
+def test_deep_link_to_a_note_scrolls_to_it_and_marks_it(page, reader, session, seeded):
+    note = make_annotation(session, reader, seeded, "No amount of ingenuity", body="Rapallo.")
+    other = make_annotation(session, reader, seeded, "consolidation", body="Not this one.")
+    sign_in(page, EMAIL)
+    page.goto(f"{READ_PATH}#a{note.id}")
+    card = page.locator(f"#a{note.id}")
+    expect(card).to_be_in_viewport()
+    expect(card).to_have_class(re.compile(r"\bis-active\b"))
+    marks = page.locator(f"mark.hl[data-annotations~='{note.id}']")
+    expect(marks).to_have_count(1)
+    expect(marks).to_have_class(re.compile(r"\bis-active\b"))
+    assert marks.text_content() == "No amount of ingenuity"
+    expect(page.locator(".is-active")).to_have_count(2)  # nothing else
+    expect(page.locator(f"#a{other.id}")).not_to_have_class(re.compile(r"\bis-active\b"))
+    page.evaluate("document.fonts.ready")
+    wait_for_scroll_to_settle(page)
+    expect(card).to_be_in_viewport()
+
+
+# ---- 6. without JavaScript ----
+
+
+def _delete_and_undo(page, note_id: int, paragraph: int) -> None:
+    page.locator(f"#a{note_id}").get_by_role("button", name="Delete").click()
+    flashes = page.get_by_role("status").filter(has=page.locator(".flash-undo"))
+    expect(flashes).to_contain_text("Note deleted.")
+    expect(page.locator(f"#a{note_id}")).to_have_count(0)
+    expect(page.locator(f"#p{paragraph} mark.hl")).to_have_count(0)
+    flashes.get_by_role("button", name="Undo").click()
+    expect(page.locator(".flash-success")).to_contain_text("Note restored.")
+    expect(page.locator(f"#a{note_id}")).to_be_visible()
+
+
+def test_without_javascript_notes_are_written_edited_deleted_and_restored(new_page, reader):
+    page = new_page(java_script_enabled=False)
+    sign_in(page, EMAIL)
+    page.goto(READ_PATH)
+    row = page.locator("#p5")
+    row.get_by_text("Note on ¶5").click()
+    row.get_by_label("Your note on paragraph 5").fill("First *thoughts*.")
+    row.get_by_label("Tags").fill("britain")
+    row.get_by_role("button", name="Save note").click()
+
+    note = row.locator("article.note")
+    expect(note).to_have_count(1)
+    expect(note.locator(".note-body em")).to_have_text("thoughts")
+    expect(note.get_by_role("listitem")).to_have_text(["#britain"])
+    note_id = _note_id(note)
+    assert page.url.endswith(f"#a{note_id}")
+    expect(row.locator("mark.hl")).to_have_count(1)  # the whole paragraph, as a note's span
+    assert row.locator("mark.hl").text_content() == _para_text(page, 5)
+
+    note.get_by_role("link", name="Edit").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Edit note")
+    page.get_by_label("Note").fill("Second **thoughts**.")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".flash-success")).to_contain_text("Note saved.")
+    note = page.locator(f"#a{note_id}")
+    expect(note.locator(".note-body strong")).to_have_text("thoughts")
+    expect(note.locator(".note-body")).to_have_text("Second thoughts.")
+    note.get_by_role("link", name="edited").click()
+    versions = page.get_by_role("main").get_by_role("listitem")
+    expect(versions.filter(has_text="Current version").locator("strong")).to_have_text("thoughts")
+    expect(versions.filter(has_text="Version 1").locator("em")).to_have_text("thoughts")
+    page.goto(READ_PATH)
+
+    _delete_and_undo(page, note_id, 5)
+    expect(page.locator(f"#a{note_id} .note-body")).to_have_text("Second thoughts.")
+
+
+# ---- 7. delete and undo with JavaScript ----
+
+
+def test_delete_then_undo_from_the_page(reading):
+    page = reading
+    editor = open_note_editor(page, 8, "No amount of ingenuity")
+    page.keyboard.type("Soon to go.")
+    editor.get_by_role("button", name="Save note").click()
+    note = page.locator("#p8 article.note")
+    expect(note).to_be_focused()
+    note_id = _note_id(note)
+
+    _delete_and_undo(page, note_id, 8)
+    expect(page.locator(f"#a{note_id} .note-body")).to_have_text("Soon to go.")
+    assert _marked_text(page, 8, note_id) == "No amount of ingenuity"
+    page.reload()
+    assert _marked_text(page, 8, note_id) == "No amount of ingenuity"
+
+
+# ---- 8. accessibility ----
+
+
+def _assert_no_violations(page) -> None:
+    page.evaluate("document.fonts.ready")
+    results = AXE.run(page)
+    assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_annotated_page_editor_and_notebook_have_no_violations(
+    new_page, reader, session, seeded, scheme
+):
+    from app.services import discussion, groups
+    from app.services.access import viewer_for
+
+    other = make_user(session, "tom@example.org", "Tom Other")
+    group = groups.create(session, viewer_for(session, reader), "Carr seminar")
+    session.commit()
+    groups.join(session, viewer_for(session, other), group.invite_code)
+    session.commit()
+    make_annotation(session, reader, seeded, HIGHLIGHT_WORDS, color=HighlightColor.GREEN)
+    for words, color in ((OUTER, "yellow"), (CROSSING, "blue"), (INNER, "pink")):
+        color = HighlightColor(color)
+        make_annotation(session, reader, seeded, words, color=color)
+    tagged = make_annotation(
+        session,
+        reader,
+        seeded,
+        START_OF_P6,
+        body="Economic *and* political.",
+        tags=("britain", "germany"),
+        color=HighlightColor.PURPLE,
+        group=group,
+    )
+    first = discussion.reply(session, viewer_for(session, other), tagged.id, "Is it, though?")
+    session.commit()
+    discussion.reply(session, viewer_for(session, reader), first.id, "Read ¶7.")
+    session.commit()
+
+    page = new_page(viewport={"width": 1280, "height": 900}, color_scheme=scheme)
+    sign_in(page, EMAIL)
+    page.goto(READ_PATH)
+    expect(page.locator(f"#a{tagged.id} .thread .reply")).to_have_count(2)
+    expect(page.locator("#p7 mark.hl-overlap")).to_have_count(2)
+    open_note_editor(page, 9, "The deadlock in negotiations")
+    _assert_no_violations(page)
+
+    page.goto("/notes")
+    expect(page.locator("article.note")).to_have_count(5)  # replies stay in their threads
+    _assert_no_violations(page)
+
+
+# ---- 9. nothing in a note runs ----
+
+
+def test_a_note_cannot_run_script(reading):
+    page = reading
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    body = (
+        "<img src=x onerror=alert(1)> [x](javascript:alert(2)) "
+        '<a href="javascript:alert(3)" onclick="alert(4)">y</a> '
+        "<script>alert(5)</script> [z](  JaVaScRiPt:alert(6)) <javascript:alert(7)> "
+        "[a safe link](#p4)"
+    )
+    editor = open_note_editor(page, 9, "The deadlock in negotiations")
+    editor.locator("textarea").fill(body)
+    editor.get_by_role("button", name="Save note").click()
+    note = page.locator("#p9 article.note")
+    expect(note).to_be_focused()
+
+    def check() -> None:
+        card = page.locator("#p9 article.note")
+        expect(card).to_have_count(1)
+        assert card.locator("img, script, iframe, object, embed, svg").count() == 0
+        active = card.locator(".note-body").evaluate(
+            "b => [...b.querySelectorAll('*')].flatMap(e => [...e.attributes])"
+            ".filter(a => a.name.startsWith('on') || /^\\s*javascript:/i.test(a.value))"
+            ".map(a => a.name + '=' + a.value)"
+        )
+        assert active == []
+        links = card.locator(".note-body a")
+        expect(links).to_have_count(1)  # only the safe one became a link
+        for link in links.all():
+            link.click()  # a javascript: link would run now
+        assert dialogs == []
+
+    check()
+    page.reload()
+    check()
+    page.goto("/notes")
+    expect(page.locator("article.note")).to_have_count(1)
+    assert page.locator("article.note img, article.note script").count() == 0
+    assert dialogs == []
+
+
+# ---- markup bugs found by these tests (outside static/: left to the template's owners) ----
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="templates/library/read.html gives a mark id=m<id> at the annotation's start and "
+    "again at the first segment of every later paragraph it covers: duplicate ids",
+)
+def test_a_passage_across_paragraphs_has_one_anchor(page, reader, session, seeded):
+    content = seeded.current_revision.content
+    start = content.index(END_OF_P5)
+    end = content.index(START_OF_P6) + len(START_OF_P6)
+    note = make_annotation(session, reader, seeded, content[start:end], body="Spans two.")
+    sign_in(page, EMAIL)
+    page.goto(READ_PATH)
+    expect(page.locator(f"mark.hl[data-annotations~='{note.id}']")).to_have_count(2)
+    duplicates = page.evaluate(
+        "() => { const ids = [...document.querySelectorAll('[id]')].map(e => e.id);"
+        " return ids.filter((id, i) => ids.indexOf(id) !== i); }"
+    )
+    assert duplicates == []
+    assert page.locator(f"[id='m{note.id}']").text_content() == END_OF_P5
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="templates/library/read.html sets id=m<id> only for a segment's top annotation, so "
+    "a highlight that starts where a shorter one starts has no anchor: its quote link is dead",
+)
+def test_quote_link_of_a_highlight_sharing_its_start_with_a_shorter_one(
+    page, reader, session, seeded
+):
+    short = make_annotation(session, reader, seeded, "the quest for", color=HighlightColor.PINK)
+    longer = make_annotation(session, reader, seeded, OUTER, color=HighlightColor.BLUE)
+    sign_in(page, EMAIL)
+    page.goto(READ_PATH)
+    page.locator(f"#a{short.id} .quote-link").click()
+    expect(page.locator(":target")).to_have_attribute("id", f"m{short.id}")
+    page.locator(f"#a{longer.id} .quote-link").click()
+    expect(page.locator(":target")).to_have_attribute("id", f"m{longer.id}", timeout=2000)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="templates/base.html puts the Undo <form> inside <p class='flash'>; a <form> start "
+    "tag closes an open <p>, so the button lands outside the message (and an empty <p> follows)",
+)
+def test_undo_button_is_part_of_its_flash_message(page, reader, session, seeded):
+    note = make_annotation(session, reader, seeded, "No amount of ingenuity", body="Gone.")
+    sign_in(page, EMAIL)
+    page.goto(READ_PATH)
+    page.locator(f"#a{note.id}").get_by_role("button", name="Delete").click()
+    flash = page.locator(".flash-undo")
+    expect(flash).to_contain_text("Note deleted.")
+    expect(flash.get_by_role("button", name="Undo")).to_be_visible(timeout=2000)

@@ -1,0 +1,376 @@
+"""Seminars in real browsers: an instructor and two students, each in a browser context of their
+own, reading the Carr text together. What one does reaches the others' open pages live (the page
+polls its text's change log every 2.5 s), without a reload and without moving anyone's place."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
+
+from tests.browser.conftest import READ_PATH, drag_select, open_note_editor, sign_in
+from tests.factories import make_user
+
+pytestmark = pytest.mark.browser
+
+LIVE_MS = 5_000  # a live change shows within two polls
+PROMPT = "Where does Carr see economics give way to politics? Mark the turning points."
+GROUP = "Carr seminar"
+WORDS = "rightly hailed as a break-through"  # in ¶5
+DESKTOP = {"viewport": {"width": 1280, "height": 900}, "color_scheme": "light"}
+AXE = Axe()
+
+
+@dataclass
+class Seminar:
+    group_id: int
+    teacher: object  # the instructor's page
+    a: object  # student A's page
+    b: object  # student B's page
+
+    @property
+    def audience(self) -> str:
+        return f"group-{self.group_id}"
+
+
+def _open_reading(page, group_id: int) -> None:
+    page.goto(READ_PATH)
+    expect(page.locator("#lens")).to_have_value(f"group-{group_id}")
+    # Live updates are running and no reload will go unnoticed: a reload clears this.
+    page.evaluate("window.__sameDocument = true")
+
+
+def _same_document(page) -> bool:
+    return page.evaluate("window.__sameDocument === true")
+
+
+@pytest.fixture
+def seminar(new_page, session) -> Seminar:
+    """Through the pages: the instructor starts a group, puts the text on its reading list with a
+    prompt; both students join by the invite link; everyone has the reading page open."""
+    make_user(session, "ida@example.org", "Ida Instructor")
+    make_user(session, "ann@example.org", "Ann Student")
+    make_user(session, "ben@example.org", "Ben Student")
+    teacher, a, b = (new_page(**DESKTOP) for _ in range(3))
+
+    sign_in(teacher, "ida@example.org")
+    teacher.goto("/groups")
+    teacher.locator("#name").fill(GROUP)
+    teacher.get_by_role("button", name="Create group").click()
+    expect(teacher.get_by_role("heading", level=1)).to_have_text(GROUP)
+    group_id = int(re.search(r"/groups/(\d+)", teacher.url).group(1))
+    teacher.locator("#text").select_option("carr-rapprochement")
+    teacher.locator("#prompt").fill(PROMPT)
+    teacher.get_by_role("button", name="Add to the reading list").click()
+    expect(teacher.locator(".flash-success")).to_contain_text("Reading list updated.")
+    invite = teacher.locator("#invite-link").input_value()
+
+    for page, email in ((a, "ann@example.org"), (b, "ben@example.org")):
+        sign_in(page, email)
+        page.goto(invite)
+        page.get_by_role("button", name="Join the group").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(GROUP)
+        expect(page.locator(".flash-success")).to_contain_text(f"Welcome to {GROUP}.")
+
+    for page in (teacher, a, b):
+        _open_reading(page, group_id)
+    return Seminar(group_id, teacher, a, b)
+
+
+def _post_note(page, paragraph: int, words: str, body: str, audience: str) -> int:
+    """Select ``words``, write ``body`` for ``audience`` in the editor; the new note's id."""
+    editor = open_note_editor(page, paragraph, words)
+    page.keyboard.type(body)
+    editor.get_by_label("Who sees this").select_option(audience)
+    with page.expect_response(
+        lambda r: r.url.endswith("/api/v1/annotations") and r.request.method == "POST"
+    ) as created:
+        editor.get_by_role("button", name="Save note").click()
+    assert created.value.status == 201
+    expect(editor).to_have_count(0)
+    return int(created.value.json()["id"].rsplit("/", 1)[1])
+
+
+def _place(page, paragraph: int) -> dict:
+    return page.evaluate(
+        "n => ({y: scrollY, top: document.getElementById('p' + n).getBoundingClientRect().top})",
+        paragraph,
+    )
+
+
+def _scroll_to(page, paragraph: int) -> dict:
+    page.evaluate(
+        "n => document.getElementById('p' + n)"
+        ".scrollIntoView({block: 'start', behavior: 'instant'})",
+        paragraph,
+    )
+    return _place(page, paragraph)
+
+
+def _assert_place_kept(page, paragraph: int, before: dict) -> None:
+    after = _place(page, paragraph)
+    assert abs(after["y"] - before["y"]) <= 3, (before, after)
+    assert abs(after["top"] - before["top"]) <= 3, (before, after)
+
+
+# ---- 10. a note, a reply and moderation, live ----
+
+
+def test_a_seminar_annotates_replies_and_moderates_live(seminar):
+    s = seminar
+    for page in (s.a, s.b):
+        prompt = page.get_by_role("complementary", name=f"Reading for {GROUP}")
+        expect(prompt.locator(".assignment-prompt")).to_have_text(PROMPT)
+        first = page.locator(".para-row").first.bounding_box()
+        assert prompt.bounding_box()["y"] + prompt.bounding_box()["height"] <= first["y"]
+
+    # B reads further down; A annotates ¶5 for the group, above B's window.
+    before = _scroll_to(s.b, 8)
+    note_id = _post_note(s.a, 5, WORDS, "A *turning point*.", s.audience)
+    expect(s.a.locator(f"#a{note_id}")).to_be_focused()
+
+    note_for_b = s.b.locator(f"#p5 #a{note_id}")
+    expect(note_for_b.locator(".note-body em")).to_have_text("turning point", timeout=LIVE_MS)
+    expect(s.b.locator(f"#p5 mark.hl[data-annotations~='{note_id}']")).to_have_text(WORDS)
+    assert _same_document(s.b)
+    _assert_place_kept(s.b, 8, before)
+
+    # B replies (a plain form); A sees the reply arrive in the thread under the note.
+    note_for_b.locator("details.reply-toggle > summary", has_text="Reply").click()
+    note_for_b.get_by_label("Your reply").fill("Or a *tactical* pause?")
+    note_for_b.get_by_role("button", name="Post reply").click()
+    expect(s.b.locator(f"#a{note_id} .thread .reply")).to_contain_text("Or a tactical pause?")
+    reply = s.a.locator(f"#a{note_id} .thread .reply")
+    expect(reply).to_contain_text("Or a tactical pause?", timeout=LIVE_MS)
+    expect(reply.locator("em")).to_have_text("tactical")
+    expect(reply).to_contain_text("Ben Student")
+    assert _same_document(s.a)
+
+    # The instructor hides A's note: within seconds both students' pages say so. B no longer
+    # reads the words; A, the author, still does, with the notice.
+    _open_reading(s.b, s.group_id)
+    _open_reading(s.a, s.group_id)
+    s.teacher.reload()
+    own_actions = s.teacher.locator(f"#a{note_id} > .note-actions")  # not the reply's
+    own_actions.get_by_role("button", name="Hide").click()
+    expect(s.teacher.locator(".flash-success")).to_contain_text("Hidden from members.")
+    expect(own_actions.get_by_role("button", name="Unhide")).to_be_visible()
+
+    hidden_for_b = s.b.locator(f"#a{note_id}")
+    expect(hidden_for_b.locator("> .hidden-note")).to_have_text(
+        "Hidden by an instructor.", timeout=LIVE_MS
+    )
+    expect(hidden_for_b.locator("> .note-body")).to_have_count(0)
+    expect(hidden_for_b).not_to_contain_text("turning point")
+    hidden_for_a = s.a.locator(f"#a{note_id}")
+    expect(hidden_for_a.locator("> .hidden-note")).to_contain_text(
+        "Hidden by an instructor", timeout=LIVE_MS
+    )
+    expect(hidden_for_a.locator("> .note-body em")).to_have_text("turning point")
+    assert _same_document(s.a) and _same_document(s.b)
+
+
+def test_a_note_that_lengthens_the_page_above_the_reader_does_not_move_what_they_read(seminar):
+    s = seminar
+    # ¶1 is one short line: a note beside it makes its row taller, above B's window. Chromium
+    # would keep B's place by itself (CSS scroll anchoring); Safari has none, so it is off here
+    # and the page must keep the place itself.
+    s.b.evaluate(
+        "for (const e of [document.documentElement, document.body]) e.style.overflowAnchor = 'none'"
+    )
+    before = _scroll_to(s.b, 8)
+    height = s.b.locator("#p1").bounding_box()["height"]
+    note_id = _post_note(s.a, 1, "Rolls Royce", "Whose car?", s.audience)
+    expect(s.b.locator(f"#p1 #a{note_id} .note-body")).to_have_text("Whose car?", timeout=LIVE_MS)
+    grown = s.b.locator("#p1").bounding_box()["height"] - height
+    assert grown > 50, "the note should lengthen the page above B"
+    after = _place(s.b, 8)
+    assert abs(after["top"] - before["top"]) <= 3, (before, after)  # ¶8 stays where it was
+    assert abs(after["y"] - before["y"] - grown) <= 3, (before, after, grown)
+    assert _same_document(s.b)
+
+
+# ---- 11. reactions ----
+
+
+def test_reactions_are_counted_and_reach_the_author_live(seminar):
+    s = seminar
+    note_id = _post_note(s.a, 5, WORDS, "Agree?", s.audience)
+    note_for_b = s.b.locator(f"#a{note_id}")
+    expect(note_for_b).to_be_visible(timeout=LIVE_MS)
+
+    for kind, label in (("agree", "Agree"), ("question", "Question")):
+        button = s.b.locator(f"#a{note_id} button.reaction-{kind}")
+        expect(button).to_have_attribute("aria-pressed", "false")
+        expect(button.locator(".count")).to_have_text("0")
+        s.b.locator(f"#a{note_id}").get_by_role("button", name=re.compile(f"^{label}")).click()
+        button = s.b.locator(f"#a{note_id} button.reaction-{kind}")
+        expect(button).to_have_attribute("aria-pressed", "true")
+        expect(button.locator(".count")).to_have_text("1")
+
+    for kind in ("agree", "question"):
+        counted = s.a.locator(f"#a{note_id} button.reaction-{kind}")
+        expect(counted.locator(".count")).to_have_text("1", timeout=LIVE_MS)
+        expect(counted).to_have_attribute("aria-pressed", "false")  # B's, not A's
+    assert _same_document(s.a)
+
+
+# ---- 12. a dropped connection misses nothing ----
+
+
+def test_live_updates_resume_after_a_dropped_connection(seminar, page_watch):
+    s = seminar
+    page_watch.allow_console_error(r"ERR_FAILED")  # the polls aborted on purpose
+    aborted: list[str] = []
+
+    def drop(route):
+        aborted.append(route.request.url)
+        route.abort()
+
+    pattern = re.compile(r"/api/v1/texts/[^/]+/events")
+    s.b.route(pattern, drop)
+    started = time.monotonic()
+    note_id = _post_note(
+        s.a, 6, "The background of the Soviet rapprochement", "Offline?", s.audience
+    )
+    deadline = started + 6
+    while time.monotonic() < deadline or not aborted:
+        assert time.monotonic() < started + 15, "B's page never polled while cut off"
+        s.b.wait_for_timeout(200)
+    s.b.unroute(pattern, drop)
+    expect(s.b.locator(f"#a{note_id}")).to_have_count(0)  # nothing came through meanwhile
+
+    # Polls back off while failing (at most 10 s after two failures); the next one catches up.
+    expect(s.b.locator(f"#p6 #a{note_id} .note-body")).to_have_text("Offline?", timeout=15_000)
+    expect(s.b.locator(f"#p6 mark.hl[data-annotations~='{note_id}']")).to_have_text(
+        "The background of the Soviet rapprochement"
+    )
+    assert _same_document(s.b)
+
+
+# ---- 13. a private note never reaches anyone else ----
+
+
+def test_a_private_note_never_reaches_another_member(seminar):
+    s = seminar
+    feed: list = []
+    s.b.on("response", lambda r: feed.append(r) if "/events" in r.url else None)
+
+    private_id = _post_note(
+        s.a, 7, "the quest for military collaboration", "Mine alone.", "private"
+    )
+    shared_id = _post_note(s.a, 8, "No amount of ingenuity", "For all of us.", s.audience)
+
+    # The shared note arrives, so B's page has polled past both.
+    expect(s.b.locator(f"#a{shared_id} .note-body")).to_have_text("For all of us.", timeout=LIVE_MS)
+    # One more poll cycle, in case the private one were merely late.
+    polls = len(feed)
+    deadline = time.monotonic() + 6
+    while len(feed) <= polls:
+        assert time.monotonic() < deadline, "B's page stopped polling"
+        s.b.wait_for_timeout(200)
+    s.b.wait_for_timeout(300)  # the refresh such a poll would start
+    expect(s.b.locator(f"#a{private_id}")).to_have_count(0)
+    expect(s.b.locator(f"mark.hl[data-annotations~='{private_id}']")).to_have_count(0)
+    expect(s.b.locator("body")).not_to_contain_text("Mine alone.")
+    told = [e["annotation"] for r in feed if r.ok for e in r.json()["events"]]
+    assert shared_id in told
+    assert private_id not in told
+
+    # B's lenses cannot show it either.
+    s.b.goto(f"{READ_PATH}?lens=public")
+    expect(s.b.locator("body")).not_to_contain_text("Mine alone.")
+    # A still has it, under "My notes".
+    s.a.locator("#lens").select_option("mine")
+    s.a.get_by_role("button", name="Show").click()
+    expect(s.a.locator(f"#a{private_id} .note-body")).to_have_text("Mine alone.")
+
+    # B's page with the group's notes has no accessibility violations.
+    _open_reading(s.b, s.group_id)
+    expect(s.b.locator(f"#a{shared_id}")).to_be_visible()
+    s.b.evaluate("document.fonts.ready")
+    results = AXE.run(s.b)
+    assert results.violations_count == 0, results.generate_report()
+
+
+# ---- a live update leaves a reader's selection alone ----
+
+
+def test_a_live_update_keeps_the_words_a_reader_is_selecting(seminar):
+    s = seminar
+    drag_select(s.a, 4, "consolidation of Soviet relations")
+    toolbar = s.a.locator(".annotate-toolbar")
+    expect(toolbar).to_be_visible()
+
+    # Meanwhile B writes for the group; A's page takes it in while A's words are still selected.
+    note_id = _post_note(
+        s.b, 6, "The background of the Soviet rapprochement", "Mid-way.", s.audience
+    )
+    expect(s.a.locator(f"#a{note_id} .note-body")).to_have_text("Mid-way.", timeout=LIVE_MS)
+    assert s.a.evaluate("getSelection().toString()") == "consolidation of Soviet relations"
+    s.a.wait_for_timeout(500)  # the toolbar re-checks the selection 400 ms after a change
+    expect(toolbar).to_be_visible()
+    toolbar.locator("button[data-action=annotate]").click()
+    editor = s.a.locator("#p4 .note-editor")
+    expect(editor.locator(".note-quote")).to_have_text("consolidation of Soviet relations")
+    s.a.keyboard.type("Still selected.")
+    editor.get_by_label("Who sees this").select_option(s.audience)
+    editor.get_by_role("button", name="Save note").click()
+    note = s.a.locator("#p4 article.note")
+    expect(note).to_be_focused()
+    mark = s.a.locator(f"#p4 mark.hl[data-annotations~='{note.get_attribute('data-annotation')}']")
+    assert mark.text_content() == "consolidation of Soviet relations"
+    # B's note was swapped in around the selection, not lost.
+    expect(s.a.locator(f"#a{note_id} .note-body")).to_have_text("Mid-way.")
+
+    # A paragraph left alone for a selection is brought up to date once the selection ends.
+    told: list[int] = []
+
+    def listen(response) -> None:
+        if "/events" in response.url and response.ok:
+            told.extend(e["annotation"] for e in response.json()["events"])
+
+    s.a.on("response", listen)
+    drag_select(s.a, 6, "was economic: desire to facilitate")
+    second = _post_note(s.b, 6, "mutually profitable trade", "While you select.", s.audience)
+    deadline = time.monotonic() + LIVE_MS / 1000
+    while second not in told:
+        assert time.monotonic() < deadline, "A's page was not told of B's second note"
+        s.a.wait_for_timeout(100)
+    s.a.wait_for_timeout(500)  # the refresh that poll started
+    assert s.a.evaluate("getSelection().toString()") == "was economic: desire to facilitate"
+    expect(s.a.locator(f"#a{second}")).to_have_count(0)
+    s.a.get_by_role("heading", level=1).click()  # the selection ends
+    expect(s.a.locator(f"#p6 #a{second} .note-body")).to_have_text("While you select.")
+
+
+# ---- found by these tests; the lens is the server's (app/services/texts.py) ----
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a group's lens (the default on a text its group reads) shows only group notes, so a "
+    "highlight made there with the toolbar, which goes to the reader's last audience ('Only me' "
+    "for a new member), vanishes from the page the reader made it on",
+)
+def test_a_highlight_made_in_a_group_lens_shows_where_it_was_made(page, session, seeded):
+    from app.services import groups
+    from app.services.access import viewer_for
+
+    student = make_user(session, "ann@example.org", "Ann Student")
+    group = groups.create(session, viewer_for(session, student), GROUP)
+    session.commit()
+    groups.add_reading(session, viewer_for(session, student), group.id, seeded.slug, None, PROMPT)
+    session.commit()
+    sign_in(page, "ann@example.org")
+    _open_reading(page, group.id)
+    drag_select(page, 4, "consolidation of Soviet relations")
+    page.locator(".annotate-toolbar button[data-color=green]").click()
+    expect(page.locator(".annotate-toolbar")).to_be_hidden()
+    expect(page.locator("#p4 mark.hl-green")).to_have_text(
+        "consolidation of Soviet relations", timeout=3000
+    )
