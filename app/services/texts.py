@@ -176,7 +176,13 @@ class Lens:
             return Annotation.user_id == viewer.id
         if self.kind == "public":
             return Annotation.visibility == Visibility.PUBLIC
-        return (Annotation.visibility == Visibility.GROUP) & (Annotation.group_id == self.group_id)
+        in_group = (Annotation.visibility == Visibility.GROUP) & (
+            Annotation.group_id == self.group_id
+        )
+        # My own private notes show in a group's lens too: a highlight made while reading with
+        # the seminar must not vanish from under the reader.
+        mine = (Annotation.user_id == viewer.id) & (Annotation.visibility == Visibility.PRIVATE)
+        return in_group | mine
 
 
 @dataclass(frozen=True)

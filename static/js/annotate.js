@@ -225,7 +225,7 @@ reading.addEventListener("click", (event) => {
   if (keyboardMode) return;
   const mark = event.target.closest("mark.hl");
   if (mark && document.getSelection().isCollapsed) {
-    const id = mark.dataset.annotations.split(" ").pop();
+    const id = mark.dataset.top; // the innermost highlight, whose colour shows
     activate(id);
     document.getElementById(`a${id}`)?.focus();
     return;

@@ -501,11 +501,6 @@ def test_a_note_cannot_run_script(reading):
 # ---- markup bugs found by these tests (outside static/: left to the template's owners) ----
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="templates/library/read.html gives a mark id=m<id> at the annotation's start and "
-    "again at the first segment of every later paragraph it covers: duplicate ids",
-)
 def test_a_passage_across_paragraphs_has_one_anchor(page, reader, session, seeded):
     content = seeded.current_revision.content
     start = content.index(END_OF_P5)
@@ -522,11 +517,6 @@ def test_a_passage_across_paragraphs_has_one_anchor(page, reader, session, seede
     assert page.locator(f"[id='m{note.id}']").text_content() == END_OF_P5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="templates/library/read.html sets id=m<id> only for a segment's top annotation, so "
-    "a highlight that starts where a shorter one starts has no anchor: its quote link is dead",
-)
 def test_quote_link_of_a_highlight_sharing_its_start_with_a_shorter_one(
     page, reader, session, seeded
 ):
@@ -540,11 +530,6 @@ def test_quote_link_of_a_highlight_sharing_its_start_with_a_shorter_one(
     expect(page.locator(":target")).to_have_attribute("id", f"m{longer.id}", timeout=2000)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="templates/base.html puts the Undo <form> inside <p class='flash'>; a <form> start "
-    "tag closes an open <p>, so the button lands outside the message (and an empty <p> follows)",
-)
 def test_undo_button_is_part_of_its_flash_message(page, reader, session, seeded):
     note = make_annotation(session, reader, seeded, "No amount of ingenuity", body="Gone.")
     sign_in(page, EMAIL)

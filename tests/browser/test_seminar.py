@@ -351,12 +351,6 @@ def test_a_live_update_keeps_the_words_a_reader_is_selecting(seminar):
 # ---- found by these tests; the lens is the server's (app/services/texts.py) ----
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a group's lens (the default on a text its group reads) shows only group notes, so a "
-    "highlight made there with the toolbar, which goes to the reader's last audience ('Only me' "
-    "for a new member), vanishes from the page the reader made it on",
-)
 def test_a_highlight_made_in_a_group_lens_shows_where_it_was_made(page, session, seeded):
     from app.services import groups
     from app.services.access import viewer_for
