@@ -210,6 +210,22 @@ def check_audience(viewer: Viewer, visibility: Visibility, group_id: int | None)
         raise AnnotationError("Only group annotations name a group.")
 
 
+def new_annotation(viewer: Viewer, body: str = "", **fields) -> Annotation:
+    """An annotation by the viewer, its Markdown rendered once, created and updated now.
+
+    ``updated_at`` starts equal to ``created_at``: only an edit moves it (see is_edited).
+    """
+    now = utcnow()
+    return Annotation(
+        created_at=now,
+        updated_at=now,
+        user_id=viewer.id,
+        body_source=body,
+        body_html=markdown.render(body) if body.strip() else "",
+        **fields,
+    )
+
+
 def create(session: Session, viewer: Viewer, draft: Draft) -> Annotation:
     if viewer.user is None:
         raise AnnotationError("Sign in to annotate.", 401)
@@ -221,19 +237,15 @@ def create(session: Session, viewer: Viewer, draft: Draft) -> Annotation:
     begin_write(session)
     text = text_for(session, draft.text_slug)
     revision = text.current_revision
-    now = utcnow()
-    annotation = Annotation(
-        created_at=now,
-        updated_at=now,
-        user_id=viewer.id,
+    annotation = new_annotation(
+        viewer,
+        body,
         text_id=text.id,
         visibility=draft.visibility,
         group_id=draft.group_id,
         revision_id=revision.id,
         motivation=draft.motivation,
         color=draft.color,
-        body_source=body,
-        body_html=markdown.render(body) if body.strip() else "",
         tags=[AnnotationTag(name=t) for t in tags],
     )
     if draft.target is not None:

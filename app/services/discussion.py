@@ -18,13 +18,14 @@ from app.models import (
     Visibility,
 )
 from app.models.base import utcnow
-from app.services import live, markdown, notifications
+from app.services import live, notifications
 from app.services.access import Action, Viewer, can, visible_to
 from app.services.annotations import (
     AnnotationError,
     NotFound,
     check_body,
     get_for,
+    new_annotation,
     text_for,
 )
 
@@ -39,11 +40,9 @@ def reply(session: Session, viewer: Viewer, parent_id: int, body: str) -> Annota
         raise AnnotationError("A reply needs some words.")
     parent = get_for(session, viewer, parent_id, Action.REPLY)
     root = parent if parent.root_id is None else session.get(Annotation, parent.root_id)
-    now = utcnow()
-    answer = Annotation(
-        created_at=now,
-        updated_at=now,
-        user_id=viewer.id,
+    answer = new_annotation(
+        viewer,
+        body,
         text_id=root.text_id,
         revision_id=root.revision_id,
         motivation=Motivation.REPLYING,
@@ -51,8 +50,6 @@ def reply(session: Session, viewer: Viewer, parent_id: int, body: str) -> Annota
         group_id=root.group_id,
         parent_id=parent.id,
         root_id=root.id,
-        body_source=body,
-        body_html=markdown.render(body),
     )
     session.add(answer)
     session.flush()
@@ -83,11 +80,8 @@ def discussion_thread(
         )
     )
     if thread is None:
-        now = utcnow()
-        thread = Annotation(
-            created_at=now,
-            updated_at=now,
-            user_id=viewer.id,
+        thread = new_annotation(
+            viewer,
             text_id=text.id,
             revision_id=text.current_revision_id,
             motivation=Motivation.COMMENTING,
