@@ -4,6 +4,7 @@
     python3 dev.py serve   install, migrate, load seeds/, serve at http://127.0.0.1:5000
     python3 dev.py test    install test tools, lint, run the whole suite (pytest args pass on)
     python3 dev.py lint    ruff check and format check only
+    python3 dev.py bench   load benchmark against a hello-world baseline (bench/README.md)
 
 Each command first makes ./.venv and installs the requirements into it (again only when a
 requirements file changed), so a fresh clone needs no other step.
@@ -90,7 +91,29 @@ def test(extra: list[str]) -> None:
     run(BIN / "python", "-m", "pytest", *extra)
 
 
-COMMANDS = {"serve": serve, "test": test, "lint": lint}
+def ensure_wrk() -> None:
+    """The load generator; without it (and without root) bench/run.py uses a Python client."""
+    if shutil.which("wrk"):
+        return
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        try:
+            run("apt-get", "update", "-qq", env=env)
+            run("apt-get", "install", "-y", "-qq", "wrk", env=env)
+        except subprocess.CalledProcessError:
+            print("note: could not install wrk; using the slower Python load client", flush=True)
+    else:
+        print("note: wrk is missing (sudo apt-get install wrk); using a Python client", flush=True)
+
+
+def bench(extra: list[str]) -> None:
+    ensure_venv("requirements-dev.txt")
+    ensure_chromium()
+    ensure_wrk()
+    run(BIN / "python", "-m", "bench.run", *extra)
+
+
+COMMANDS = {"serve": serve, "test": test, "lint": lint, "bench": bench}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:

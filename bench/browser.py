@@ -1,0 +1,103 @@
+"""Headless Chromium loading a page: when is everything painted, how long is the longest task.
+
+Run by bench/run.py in a process of its own, so that a page which hangs the browser's main thread
+can be stopped from outside at once (a blocked page does not honour Playwright's timeouts):
+
+    .venv/bin/python -m bench.browser BASE_URL PATH SESSION_COOKIE RUNS
+
+Prints one JSON object per line: ``{"start": n}`` when load n begins, ``{"alive": ms}`` each time
+the page answers (its main thread is free), ``{"load": {...}}`` with a load's figures. The
+browser is Debian's /usr/bin/chromium, never one Playwright downloads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # as root Chromium's sandbox cannot start
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+# Runs before the page's own scripts: records long tasks, and the moment everything is painted:
+# the whole document parsed (every <mark> and note is in the DOM), the fonts ready, then the
+# frame after next has begun, so the frame showing them has been produced.
+PROBE = """
+window.__bench = { longtasks: [] };
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) window.__bench.longtasks.push(e.duration);
+}).observe({ type: "longtask", buffered: true });
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) window.__bench[e.name] = e.startTime;
+}).observe({ type: "paint", buffered: true });
+document.addEventListener("DOMContentLoaded", () => {
+  const b = window.__bench;
+  b.dcl = performance.now();
+  b.marks = document.querySelectorAll("mark").length;
+  b.notes = document.querySelectorAll("article.note").length;
+  document.fonts.ready.then(() =>
+    requestAnimationFrame(() => requestAnimationFrame(() => { b.painted = performance.now(); }))
+  );
+});
+"""
+
+# Answers at once whenever the main thread is free: the page's clock, and whether it painted.
+HEARTBEAT = "() => [performance.now(), (window.__bench || {}).painted ?? null]"
+
+COLLECT = """() => {
+  const b = window.__bench;
+  const nav = performance.getEntriesByType("navigation")[0];
+  const resources = performance.getEntriesByType("resource").map((r) => [
+    new URL(r.name).pathname, r.initiatorType, r.decodedBodySize,
+  ]);
+  return {
+    painted: b.painted, dcl: b.dcl, fcp: b["first-contentful-paint"] ?? null,
+    marks: b.marks, notes: b.notes,
+    longest_task: b.longtasks.length ? Math.max(...b.longtasks) : 0,
+    long_tasks: b.longtasks.length, long_task_total: b.longtasks.reduce((a, c) => a + c, 0),
+    response_start: nav.responseStart, response_end: nav.responseEnd,
+    load: nav.loadEventEnd, html_bytes: nav.decodedBodySize, resources,
+  };
+}"""
+
+
+def say(**message) -> None:
+    print(json.dumps(message), flush=True)
+
+
+def main() -> None:
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
+
+    base, path, cookie, runs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        for n in range(runs):
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            context.add_cookies([{"name": "session", "value": cookie, "url": base}])
+            page = context.new_page()
+            page.add_init_script(PROBE)
+            say(start=n)
+            page.goto(base + path, wait_until="commit", timeout=0)
+            painted = None
+            while painted is None:
+                with contextlib.suppress(PlaywrightError):  # between documents, or busy
+                    now, painted = page.wait_for_function(HEARTBEAT, timeout=500).json_value()
+                    say(alive=now)
+                page.wait_for_timeout(100)
+            page.wait_for_timeout(1000)  # the long tasks of scripts that run after the paint
+            say(load=page.wait_for_function(COLLECT, timeout=0).json_value())
+            context.close()
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()
