@@ -61,10 +61,10 @@ CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 # size; the big/small comparison then uses the in-process render time instead.
 MIN_REQUESTS_FOR_RATIO = 100
 WORKERS_WHY = (
-    "two per core, as README's production command (-w 4 on this 2-core machine) and gunicorn's "
-    "guidance have it: sync workers are CPU-bound on reads, but a create waits for SQLite's "
-    "write lock, and a second worker per core keeps the core busy meanwhile (-w 2 gives hello "
-    "world up to a third more and creates up to a third less here; see bench/README.md)"
+    "two per core, as in README's production command (-w 4 on a 2-core machine) and the "
+    "integration tests: sync workers are CPU-bound on reads, but a create waits for SQLite's "
+    "write lock, and a second worker per core keeps the core busy meanwhile; -w 2 measured "
+    "the same ratios within this machine's noise (bench/README.md)"
 )
 
 # The issue's targets.
