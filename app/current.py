@@ -9,5 +9,6 @@ from app.services.access import Viewer, viewer_for
 
 def viewer() -> Viewer:
     if "viewer" not in g:
-        g.viewer = viewer_for(db.session, current_user)
+        # The user itself, not the request-local proxy: access checks run thousands of times.
+        g.viewer = viewer_for(db.session, current_user._get_current_object())
     return g.viewer

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, func, select, update
@@ -249,11 +250,10 @@ def conversation(session: Session, viewer: Viewer, roots: list[Annotation]) -> C
                 nodes.append(node)
         return nodes
 
+    live_replies = Counter(r.root_id for r in replies if r.deleted_at is None)
     for root in roots:
         result.threads[root.id] = build(root.id, 1)
-        result.reply_counts[root.id] = sum(
-            1 for r in replies if r.root_id == root.id and r.deleted_at is None
-        )
+        result.reply_counts[root.id] = live_replies[root.id]
     return result
 
 
