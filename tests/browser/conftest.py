@@ -287,8 +287,18 @@ def open_note_editor(page, paragraph: int, phrase: str, end_paragraph=None, end_
     """Drag over the words, press Annotate: the note editor in ¶``paragraph``'s margin."""
     from playwright.sync_api import expect
 
-    drag_select(page, paragraph, phrase, end_paragraph, end_phrase)
-    page.locator(".annotate-toolbar button[data-action=annotate]").click()
+    annotate = page.locator(".annotate-toolbar button[data-action=annotate]")
+    # A live update landing between measuring the words and dragging may scroll the page (it
+    # keeps the reader's place): the drag then misses, as a person's would; they drag again.
+    for attempt in range(3):
+        drag_select(page, paragraph, phrase, end_paragraph, end_phrase)
+        try:
+            expect(annotate).to_be_visible(timeout=3000)
+            break
+        except AssertionError:
+            if attempt == 2:
+                raise
+    annotate.click()
     editor = page.locator(f"#p{paragraph} .margin .note-editor")
     expect(editor).to_be_visible()
     expect(editor.locator("textarea")).to_be_focused()
