@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app.config import build_config, load_secret_key
 from app.database import configure_engine
 from app.extensions import csrf, db, login_manager, migrate
+from app.services.render_cache import RenderCache
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -35,6 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
+    app.extensions["render_cache"] = RenderCache(app.config["RENDER_CACHE_MB"] * 1024 * 1024)
 
     from app import cli, errors, security
     from app.api import bp as api_bp

@@ -1,10 +1,11 @@
 """The acting viewer of the current request, loaded once and shared by views and API."""
 
-from flask import g
+from flask import current_app, g
 from flask_login import current_user
 
 from app.extensions import db
 from app.services.access import Viewer, viewer_for
+from app.services.render_cache import RenderCache
 
 
 def viewer() -> Viewer:
@@ -12,3 +13,8 @@ def viewer() -> Viewer:
         # The user itself, not the request-local proxy: access checks run thousands of times.
         g.viewer = viewer_for(db.session, current_user._get_current_object())
     return g.viewer
+
+
+def render_cache() -> RenderCache:
+    """This worker's cache of rendered pages (see app/services/render_cache.py)."""
+    return current_app.extensions["render_cache"]

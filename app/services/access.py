@@ -55,6 +55,12 @@ class Viewer:
     def is_admin(self) -> bool:
         return bool(self.user and self.user.is_admin)
 
+    @property
+    def cache_key(self) -> tuple:
+        """Everything the policy's answers for this viewer depend on: part of a render's key."""
+        roles = tuple(sorted((gid, role.value) for gid, role in self.roles.items()))
+        return (self.id, self.is_admin, roles)
+
     def is_member(self, group_id: int | None) -> bool:
         return group_id is not None and group_id in self.roles
 
