@@ -74,7 +74,7 @@ def build_config(instance_path: str) -> dict:
         "LOGIN_WINDOW_MINUTES": _int("SCHOLIA_LOGIN_WINDOW_MINUTES", 15),
         "LOGIN_FAILURES_PER_ACCOUNT": _int("SCHOLIA_LOGIN_FAILURES_PER_ACCOUNT", 5),
         "LOGIN_FAILURES_PER_ADDRESS": _int("SCHOLIA_LOGIN_FAILURES_PER_ADDRESS", 20),
-        # Rendered reading pages and API pages kept per worker process (app/services/render_cache.py).
+        # Rendered pages kept per worker process, in MB (app/services/render_cache.py).
         "RENDER_CACHE_MB": _int("SCHOLIA_RENDER_CACHE_MB", 64),
         "SEEDS_DIR": os.environ.get("SCHOLIA_SEEDS_DIR")
         or str(Path(__file__).resolve().parent.parent / "seeds"),

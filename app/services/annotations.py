@@ -412,12 +412,15 @@ def notebook(session: Session, viewer: Viewer, filters: NotebookFilter) -> list[
     return list(session.scalars(query).unique())
 
 
-def tag_suggestions(session: Session, viewer: Viewer) -> list[str]:
-    """Tags on annotations the reader can see, most used first, to suggest in the editor."""
+def tag_suggestions(session: Session, viewer: Viewer, text_id: int | None = None) -> list[str]:
+    """Tags on annotations the reader can see (on one text), most used first, for the editor."""
+    query = select(AnnotationTag.name, func.count()).join(
+        Annotation, Annotation.id == AnnotationTag.annotation_id
+    )
+    if text_id is not None:
+        query = query.where(Annotation.text_id == text_id)
     rows = session.execute(
-        select(AnnotationTag.name, func.count())
-        .join(Annotation, Annotation.id == AnnotationTag.annotation_id)
-        .where(visible_to(viewer))
+        query.where(visible_to(viewer))
         .group_by(AnnotationTag.name)
         .order_by(func.count().desc(), AnnotationTag.name)
         .limit(200)

@@ -257,6 +257,17 @@ def conversation(session: Session, viewer: Viewer, roots: list[Annotation]) -> C
     return result
 
 
+def thread_of(
+    session: Session, viewer: Viewer, annotation_id: int
+) -> tuple[Annotation, Conversation]:
+    """The whole thread an annotation belongs to (it may be a reply), for the note's own page."""
+    annotation = get_for(session, viewer, annotation_id, Action.VIEW)
+    root = annotation
+    if annotation.root_id is not None:
+        root = get_for(session, viewer, annotation.root_id, Action.VIEW)
+    return root, conversation(session, viewer, [root])
+
+
 def flatten(nodes: list[ThreadNode]) -> list[ThreadNode]:
     """Depth-first order, for templates that indent by ``depth``."""
     out: list[ThreadNode] = []

@@ -13,7 +13,7 @@ import itertools
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.models import (
     Annotation,
@@ -57,6 +57,7 @@ class ParagraphView:
     segments: list[Segment] = field(default_factory=list)
     notes: list[Annotation] = field(default_factory=list)  # shown annotations that start here
     count: int = 0  # annotations starting here in the lens, whatever the filters hide
+    more: int = 0  # of those that pass the filters, how many the margin leaves out
     discussion: Annotation | None = None  # the lens group's "Discuss ¶N" thread
 
     @property
@@ -247,21 +248,39 @@ def default_lens(viewer: Viewer, reading_groups: list[int]) -> Lens:
     return Lens("mine") if viewer.user is not None else Lens("public")
 
 
-def reading_view(
-    session: Session,
-    slug: str,
-    viewer: Viewer = ANONYMOUS,
-    lens: Lens | None = None,
-    filters: Filters | None = None,
-) -> ReadingView | None:
-    """The page's whole content in a fixed number of queries, however many annotations."""
-    filters = filters or Filters()
-    text = session.scalar(
-        select(Text)
-        .where(Text.slug == slug)
-        .options(joinedload(Text.current_revision).selectinload(TextRevision.paragraphs))
-    )
-    if text is None or text.current_revision is None:
+@dataclass(frozen=True)
+class ReadingContext:
+    """What a reading page needs before its annotations: cheap, read on every request.
+
+    ``cursor`` is the text's change-log position; with the lens, the viewer and the filters it
+    names the rendered page exactly (see ``page_key``), so a cached render can stand in for it.
+    """
+
+    text: Text
+    lens: Lens
+    lens_options: list[tuple[str, str]]
+    group_names: dict[int, str]
+    assignments: list[ReadingAssignment]
+    cursor: int
+
+    def page_key(self, viewer: Viewer, *extra) -> tuple:
+        return (
+            "reading",
+            self.text.id,
+            self.text.current_revision_id,
+            self.lens.key,
+            self.cursor,
+            viewer.cache_key,
+            tuple(sorted(self.group_names.items())),
+            *extra,
+        )
+
+
+def reading_context(
+    session: Session, slug: str, viewer: Viewer = ANONYMOUS, lens: Lens | None = None
+) -> ReadingContext | None:
+    text = session.scalar(select(Text).where(Text.slug == slug))
+    if text is None or text.current_revision_id is None:
         return None
     assignments = groups.assignments_for_text(session, viewer, text.id)
     group_names = groups.names(session, viewer)
@@ -272,19 +291,49 @@ def reading_view(
     # The cursor is read before the annotations: a change made in between is then both on the
     # page and in the feed (a harmless repeat), never in neither.
     cursor = live.latest_id(session, text.id)
-    revision = text.current_revision
+    options = lens_options(viewer, group_names)
+    return ReadingContext(text, lens, options, group_names, assignments, cursor)
+
+
+def reading_view(
+    session: Session,
+    slug: str,
+    viewer: Viewer = ANONYMOUS,
+    lens: Lens | None = None,
+    filters: Filters | None = None,
+    *,
+    context: ReadingContext | None = None,
+    margin_limit: int | None = None,
+    expand: frozenset[int] = frozenset(),
+) -> ReadingView | None:
+    """The page's whole content in a fixed number of queries, however many annotations.
+
+    With ``margin_limit``, each paragraph's margin lists that many notes (in the sort order)
+    and counts the rest, except the paragraphs numbered in ``expand``: every highlight is in
+    the text all the same.
+    """
+    filters = filters or Filters()
+    context = context or reading_context(session, slug, viewer, lens)
+    if context is None:
+        return None
+    text, lens = context.text, context.lens
+    revision = session.scalar(
+        select(TextRevision)
+        .where(TextRevision.id == text.current_revision_id)
+        .options(selectinload(TextRevision.paragraphs))
+    )
     spans = revision.spans()
     views = [ParagraphView(s) for s in spans]
     view = ReadingView(
         text,
         revision,
         views,
-        cursor=cursor,
+        cursor=context.cursor,
         lens=lens,
         filters=filters,
-        lens_options=lens_options(viewer, group_names),
-        group_names=group_names,
-        assignments=assignments,
+        lens_options=context.lens_options,
+        group_names=context.group_names,
+        assignments=context.assignments,
     )
     roots = list(
         session.scalars(
@@ -326,7 +375,12 @@ def reading_view(
             view.orphans.append(annotation)
             continue
         first = paragraph_index(annotation)
-        views[first].notes.append(annotation)
+        margin = views[first]
+        limited = margin_limit is not None and margin.paragraph.number not in expand
+        if limited and len(margin.notes) >= margin_limit:
+            margin.more += 1
+        else:
+            margin.notes.append(annotation)
         index = first
         while index < len(spans) and spans[index].start < annotation.end:
             if spans[index].end > annotation.start:

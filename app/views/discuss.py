@@ -51,10 +51,10 @@ def paragraph(slug: str, group_id: int, number: int):
 def react(annotation_id: int):
     """Agree, or mark as a question (again to take it back)."""
     try:
-        kind = ReactionKind(request.form.get("kind", ""))
+        kind = ReactionKind(request.values.get("kind", ""))
     except ValueError:
         abort(400, description="Reactions are 'agree' or 'question'.")
-    on = request.form.get("on", "1") != "0"
+    on = request.values.get("on", "1") != "0"
     try:
         annotation = discussion.react(db.session, viewer(), annotation_id, kind, on)
     except AnnotationError as error:
@@ -77,7 +77,7 @@ def flag(annotation_id: int):
 @login_required
 def hide(annotation_id: int):
     """Hide an annotation from members (moderators and the author still read it), or unhide."""
-    hidden = request.form.get("hidden", "1") != "0"
+    hidden = request.values.get("hidden", "1") != "0"
     try:
         annotation = discussion.set_hidden(db.session, viewer(), annotation_id, hidden)
     except AnnotationError as error:

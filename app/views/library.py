@@ -1,6 +1,7 @@
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, Response, abort, render_template, request, session, url_for
+from flask_wtf.csrf import generate_csrf
 
-from app.current import viewer
+from app.current import render_cache, viewer
 from app.extensions import db
 from app.models import HighlightColor
 from app.services import annotations, discussion, texts
@@ -38,21 +39,75 @@ def _filters() -> texts.Filters:
     )
 
 
+MARGIN_NOTES = 10  # notes per paragraph in the margin; "Show N more" opens the rest
+BODY_SLOT = "\x00reading-body\x00"  # where the cached part goes; no template writes a NUL
+
+
+def _expand() -> frozenset[int]:
+    """Paragraphs whose margins list every note (``?expand=3&expand=5``)."""
+    raw = request.args.getlist("expand")
+    if not all(n.isdigit() and len(n) < 6 for n in raw):
+        abort(400, description="expand takes paragraph numbers.")
+    return frozenset(int(n) for n in raw)
+
+
+def _expand_url(number: int) -> str:
+    args = request.args.to_dict(flat=False)
+    args["expand"] = sorted({*args.get("expand", []), str(number)}, key=int)
+    return url_for("library.read", **request.view_args, **args, _anchor=f"p{number}")
+
+
 @bp.get("/texts/<slug>")
 def read(slug: str):
-    """A text, paragraph by paragraph, with the notes of one lens in the margin."""
+    """A text, paragraph by paragraph, with the notes of one lens in the margin.
+
+    The highlights and margins (``library/_reading_body.html``) are rendered once per cache key:
+    the text's change-log cursor, lens, filters, viewer and session (its forms carry the
+    session's CSRF token). Each request renders only the page around them and sends the cached
+    bytes as they are.
+    """
     acting = viewer()
-    lens = texts.Lens.parse(request.args.get("lens"))
-    view = texts.reading_view(db.session, slug, acting, lens, _filters())
-    if view is None:
-        abort(404, description="There is no text at this address.")
-    signed_in = acting.user is not None
-    return render_template(
-        "library/read.html",
-        view=view,
-        tag_suggestions=annotations.tag_suggestions(db.session, acting) if signed_in else [],
-        kinds=list(texts.Kind),
-        sorts=list(texts.Sort),
-        colors=list(HighlightColor),
-        flatten=discussion.flatten,
+    context = texts.reading_context(
+        db.session, slug, acting, texts.Lens.parse(request.args.get("lens"))
     )
+    if context is None:
+        abort(404, description="There is no text at this address.")
+    filters, expand = _filters(), _expand()
+    generate_csrf()  # the session's CSRF secret exists before it goes into the key
+    signed_in = acting.user is not None
+    key = context.page_key(
+        acting,
+        filters,
+        expand,
+        session.get("csrf_token"),
+        acting.user.last_audience if signed_in else None,
+    )
+
+    def render_body() -> bytes:
+        view = texts.reading_view(
+            db.session,
+            slug,
+            acting,
+            filters=filters,
+            context=context,
+            margin_limit=MARGIN_NOTES,
+            expand=expand,
+        )
+        tags = annotations.tag_suggestions(db.session, acting, context.text.id) if signed_in else []
+        return render_template(
+            "library/_reading_body.html",
+            view=view,
+            tag_suggestions=tags,
+            kinds=list(texts.Kind),
+            sorts=list(texts.Sort),
+            colors=list(HighlightColor),
+            flatten=discussion.flatten,
+            expand_url=_expand_url,
+        ).encode()
+
+    body = render_cache().get_or_make(key, render_body, len)
+    page = render_template("library/read.html", view=context, body=BODY_SLOT)
+    head, tail = (part.encode() for part in page.split(BODY_SLOT))
+    response = Response([head, body, tail], mimetype="text/html")
+    response.content_length = len(head) + len(body) + len(tail)
+    return response

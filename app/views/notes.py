@@ -6,7 +6,7 @@ from flask_login import login_required
 from app.current import viewer
 from app.extensions import db
 from app.models import HighlightColor, Motivation
-from app.services import annotations
+from app.services import annotations, discussion, groups
 from app.services.annotations import AnnotationError, Changes, Draft, NotebookFilter, SpanTarget
 
 bp = Blueprint("notes", __name__)
@@ -97,7 +97,7 @@ def delete(annotation_id: int):
     flash("Note deleted.", "undo")
     return redirect(
         url_for("library.read", slug=annotation.text.slug, undo=annotation.id)
-        if request.form.get("from") != "notebook"
+        if request.values.get("from") != "notebook"
         else url_for("notes.notebook", undo=annotation.id)
     )
 
@@ -113,6 +113,22 @@ def restore(annotation_id: int):
     db.session.commit()
     flash("Note restored.", "success")
     return redirect(back_to(annotation))
+
+
+@bp.get("/notes/<int:annotation_id>")
+def show(annotation_id: int):
+    """One thread on a page of its own, every form open: where the margin's links lead."""
+    try:
+        root, conversation = discussion.thread_of(db.session, viewer(), annotation_id)
+    except AnnotationError as error:
+        return fail(error)
+    return render_template(
+        "notes/show.html",
+        root=root,
+        conv=conversation,
+        group_names=groups.names(db.session, viewer()),
+        flatten=discussion.flatten,
+    )
 
 
 @bp.get("/notes/<int:annotation_id>/history")

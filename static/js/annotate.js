@@ -2,6 +2,7 @@
 // Everything else (showing highlights and notes, editing, deleting) is plain HTML from the
 // server; after a change this module fetches the page again and swaps in the changed parts.
 import { api } from "./api.js";
+import { showNote } from "./margin.js";
 import { onRefresh, refresh } from "./page.js";
 import { pageContent, rangeToOffsets, selectors } from "./selection.js";
 
@@ -226,8 +227,10 @@ reading.addEventListener("click", (event) => {
   const mark = event.target.closest("mark.hl");
   if (mark && document.getSelection().isCollapsed) {
     const id = mark.dataset.top; // the innermost highlight, whose colour shows
-    activate(id);
-    document.getElementById(`a${id}`)?.focus();
+    showNote(id).then((note) => {
+      activate(id);
+      note?.focus();
+    });
     return;
   }
   const note = event.target.closest(".note");
@@ -282,7 +285,7 @@ function activate(id) {
 
 function activateFromHash() {
   const match = /^#a(\d+)$/.exec(location.hash);
-  if (match) activate(match[1]);
+  if (match) showNote(match[1]).then(() => activate(match[1]));
 }
 window.addEventListener("hashchange", activateFromHash);
 activateFromHash();

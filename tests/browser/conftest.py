@@ -235,7 +235,7 @@ def sign_in(page, email: str, password: str | None = None) -> None:
 # and the last character of ``endPhrase`` (in ``endPara``): where a reader presses and releases
 # the mouse button to select exactly those words. Text nodes are walked, so words already split
 # by <mark>s are found too. The start paragraph is scrolled to the middle of the window first.
-_PHRASE_POINTS = """([startPara, startPhrase, endPara, endPhrase]) => {
+_PHRASE_POINTS = """async ([startPara, startPhrase, endPara, endPhrase]) => {
   const para = (n) => document.querySelector(`#p${n} p.para`);
   function charRect(p, phrase, last) {
     const index = p.textContent.indexOf(phrase);
@@ -255,7 +255,14 @@ _PHRASE_POINTS = """([startPara, startPhrase, endPara, endPhrase]) => {
     }
     throw new Error("ran out of text");
   }
-  para(startPara).scrollIntoView({ block: "center", behavior: "instant" });
+  // Paragraphs off screen are laid out when they come into view (content-visibility): let the
+  // page settle at its real size, as a reader's eye would, before measuring where words are.
+  const frame = () => new Promise((resolve) => requestAnimationFrame(() => resolve()));
+  for (let i = 0; i < 2; i++) {
+    para(startPara).scrollIntoView({ block: "center", behavior: "instant" });
+    await frame();
+    await frame();
+  }
   const first = charRect(para(startPara), startPhrase, false);
   const last = charRect(para(endPara), endPhrase, true);
   return {

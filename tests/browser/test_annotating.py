@@ -116,6 +116,9 @@ def test_mouse_selection_highlights_and_annotates_exactly_the_words(reading):
     expect(mark).to_have_count(1)
     assert mark.text_content() == HIGHLIGHT_WORDS
     assert _para_text(page, 4) == original
+    # Screen readers hear where it starts and ends (CSS generated content's alternative text).
+    spoken = page.locator("#p4 p.para").aria_snapshot()
+    assert f'mark: "[highlight, green: {HIGHLIGHT_WORDS} ]"' in spoken
     expect(page.locator(f"#p4 .margin #a{highlight}")).to_contain_text("Green")
 
     # Other words, Annotate: a Markdown note with tags, saved, rendered, focused.

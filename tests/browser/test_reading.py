@@ -124,3 +124,41 @@ def test_unknown_text_explains_itself(page, page_watch):
     expect(page.get_by_role("main")).to_contain_text("There is no text at this address.")
     page.get_by_role("link", name="Back to the library").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Library")
+
+
+# ---- a margin fuller than the paragraph beside it ----
+
+
+def test_a_full_margin_opens_in_place_and_a_link_finds_a_note_it_left_out(page, session, seeded):
+    from app.models import Visibility
+    from app.views.library import MARGIN_NOTES
+    from tests.factories import make_annotation, make_user
+
+    writer = make_user(session, "writer@example.org", "Writer")
+    content = seeded.current_revision.content
+    body = seeded.current_revision.paragraphs[3].body
+    words = list(dict.fromkeys(w for w in body.split() if content.count(w) == 1))[
+        : MARGIN_NOTES + 2
+    ]
+    notes = [
+        make_annotation(
+            session, writer, seeded, word, body=f"On {word}.", visibility=Visibility.PUBLIC
+        )
+        for word in words
+    ]
+    last = max(notes, key=lambda a: (a.start, a.id))  # the margin lists by position: left out
+
+    page.goto(READ_PATH)  # anonymous: the public lens
+    margin = page.locator("#p4 .margin")
+    expect(margin.locator("article.note")).to_have_count(MARGIN_NOTES)
+    expect(page.locator(f"#a{last.id}")).to_have_count(0)
+    page.evaluate("window.__samePage = true")
+    margin.get_by_role("link", name="Show 2 more notes on ¶4").click()
+    expect(margin.locator("article.note")).to_have_count(MARGIN_NOTES + 2)
+    expect(page.locator(f"#a{last.id} .note-body")).to_have_text(f"On {last.exact}.")
+    assert page.evaluate("window.__samePage === true"), "expanded in place, not reloaded"
+    assert "expand=4" in page.url  # a reload keeps it open
+
+    # A link to the left-out note opens the list and brings the note into view.
+    page.goto(f"{READ_PATH}#a{last.id}")
+    expect(page.locator(f"#a{last.id}")).to_be_in_viewport()

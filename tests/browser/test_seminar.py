@@ -140,7 +140,7 @@ def test_a_seminar_annotates_replies_and_moderates_live(seminar):
     _assert_place_kept(s.b, 8, before)
 
     # B replies (a plain form); A sees the reply arrive in the thread under the note.
-    note_for_b.locator("details.reply-toggle > summary", has_text="Reply").click()
+    note_for_b.locator("> a.reply-link").click()  # the form opens in place
     note_for_b.get_by_label("Your reply").fill("Or a *tactical* pause?")
     note_for_b.get_by_role("button", name="Post reply").click()
     expect(s.b.locator(f"#a{note_id} .thread .reply")).to_contain_text("Or a tactical pause?")

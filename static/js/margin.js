@@ -1,0 +1,79 @@
+// The margin: "Show N more notes" opens a paragraph's whole list in place, and the Reply, Flag
+// and "Who sees this" links open their form in place. Without JavaScript the same links lead to
+// the page with that list (?expand=N) or to the note's own page with the form.
+import { refresh } from "./page.js";
+
+const reading = document.querySelector(".reading");
+
+/** List every note of paragraph ``number``: the page's address keeps it, so refreshes do too. */
+export async function expandParagraph(number) {
+  const url = new URL(location.href);
+  if (!url.searchParams.getAll("expand").includes(String(number))) url.searchParams.append("expand", number);
+  history.replaceState(history.state, "", url);
+  await refresh();
+}
+
+/** An annotation's note, brought into the margin first if the margin left it out. */
+export async function showNote(id) {
+  const note = document.getElementById(`a${id}`);
+  if (note) return note;
+  const mark = [...document.querySelectorAll("mark.hl")].find((m) => m.dataset.annotations.split(" ").includes(String(id)));
+  const number = mark?.closest(".para-row")?.dataset.paragraph;
+  if (!number || !document.querySelector(`#p${number} .more-notes-link`)) return null;
+  await expandParagraph(number);
+  return document.getElementById(`a${id}`);
+}
+
+// ---- one form at a time, cloned from the page's <template>s ----
+let made = 0;
+
+function openInlineForm(link) {
+  const open = document.getElementById(link.getAttribute("aria-controls") ?? "");
+  if (open) {
+    open.remove();
+    link.setAttribute("aria-expanded", "false");
+    return;
+  }
+  const template = document.getElementById(`${link.dataset.form}-form-template`);
+  if (!template) return;
+  const form = template.content.firstElementChild.cloneNode(true);
+  const id = `inline-${link.dataset.form}-${++made}`;
+  form.id = id;
+  form.action = template.dataset.action.replace("/0/", `/${link.dataset.annotation}/`);
+  for (const label of form.querySelectorAll("label[data-for]")) {
+    const field = form.elements[label.dataset.for];
+    field.id = `${id}-${label.dataset.for}`;
+    label.htmlFor = field.id;
+  }
+  const audience = form.querySelector("select.audience-select");
+  if (audience) {
+    form.querySelector(`label[for="${audience.id}"]`).htmlFor = `${id}-audience`;
+    audience.id = `${id}-audience`;
+    audience.value = link.dataset.audience;
+    const replies = Number(link.dataset.replies || 0);
+    if (replies) form.querySelector(".replies-included").textContent = `, its ${replies} ${replies === 1 ? "reply" : "replies"} included`;
+  }
+  form.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    openInlineForm(link);
+    link.focus();
+  });
+  (link.closest(".note-actions") ?? link).after(form);
+  link.setAttribute("aria-controls", id);
+  link.setAttribute("aria-expanded", "true");
+  form.querySelector("textarea, input[type=text], select")?.focus();
+}
+
+reading.addEventListener("click", (event) => {
+  const link = event.target.closest("a.inline-form-link, a.more-notes-link");
+  if (!link || event.ctrlKey || event.metaKey || event.shiftKey) return;
+  event.preventDefault();
+  if (link.classList.contains("more-notes-link")) expandParagraph(link.dataset.paragraph);
+  else openInlineForm(link);
+});
+
+// A link to a note the margin left out (#a123) opens its paragraph's list, then the note.
+const linked = /^#a(\d+)$/.exec(location.hash);
+if (linked && !document.getElementById(`a${linked[1]}`)) {
+  showNote(linked[1]).then((note) => note?.scrollIntoView());
+}

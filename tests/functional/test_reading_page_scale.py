@@ -1,0 +1,203 @@
+"""The reading page at seminar scale: a bounded margin, one-click buttons through one shared
+form, each thread on a page of its own, and the cached render that never goes stale."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from app.models import Reaction, ReactionKind, Visibility
+from app.views.library import MARGIN_NOTES
+from tests import factories
+from tests.conftest import recorded_queries
+from tests.functional.test_groups import PAGE, Browser, fresh, make_group, sign_in
+
+
+@pytest.fixture
+def seminar(app, session, seeded):
+    """Ida teaches Ann and Ben; Cy reads alone."""
+    ida, ann, ben = (
+        sign_in(app, session, n) for n in ("Ida Teacher", "Ann Student", "Ben Student")
+    )
+    cy = sign_in(app, session, "Cy Outsider")
+    group = make_group(session, ida.user, ann.user, ben.user)
+    return ida, ann, ben, cy, group
+
+
+def _note(session, browser: Browser, text, word: str, body: str, group=None, occurrence=0):
+    return factories.make_annotation(
+        session,
+        browser.user,
+        text,
+        word,
+        body=body,
+        group=group,
+        visibility=Visibility.GROUP if group else Visibility.PRIVATE,
+        occurrence=occurrence,
+    )
+
+
+def _margin(html: str, number: int) -> str:
+    start = html.index(f'id="p{number}"')
+    end = html.find('<div class="para-row', start + 1)
+    return html[start : end if end > 0 else len(html)]
+
+
+def _group_notes_on_p1(session, seminar, text, count: int) -> list:
+    _, ann, _, _, group = seminar
+    words = text.current_revision.paragraphs[0].body.split()
+    return [
+        _note(session, ann, text, words[n % len(words)], f"note {n}", group) for n in range(count)
+    ]
+
+
+def test_the_margin_lists_the_first_notes_and_links_to_the_rest(session, seminar, seeded):
+    _, _, ben, _, group = seminar
+    notes = _group_notes_on_p1(session, seminar, seeded, MARGIN_NOTES + 3)
+    ids = [a.id for a in sorted(notes, key=lambda a: (a.start, a.id))]
+    lens = f"{PAGE}?lens=group-{group.id}"
+    html = ben.html(lens)
+    margin = _margin(html, 1)
+    shown = [int(n) for n in re.findall(r'<article class="note[^"]*"\s+id="a(\d+)"', margin)]
+    assert shown == ids[:MARGIN_NOTES]  # position order, then id
+    assert f"{MARGIN_NOTES + 3} notes, {MARGIN_NOTES} shown" in margin
+    link = re.search(r'<a class="more-notes-link" href="([^"]+)"[^>]*>([^<]+)</a>', margin)
+    assert link.group(2) == "Show 3 more notes on ¶1"
+    # Every highlight is in the text all the same.
+    marked = {int(i) for m in re.findall(r'data-annotations="([^"]+)"', margin) for i in m.split()}
+    assert marked == set(ids)
+
+    expanded = ben.html(link.group(1).replace("&amp;", "&"))
+    everything = re.findall(r'<article class="note[^"]*"\s+id="a(\d+)"', _margin(expanded, 1))
+    assert sorted(int(n) for n in everything) == sorted(ids)
+    assert "more-notes-link" not in _margin(expanded, 1)
+
+
+@pytest.mark.parametrize("bad", ["x", "-1", "1e3", "9999999"])
+def test_expand_takes_only_paragraph_numbers(session, seminar, bad):
+    _, ann, *_ = seminar
+    response = ann.get(f"{PAGE}?expand={bad}")
+    assert response.status_code == 400
+    assert "expand takes paragraph numbers" in response.get_data(as_text=True)
+
+
+def test_no_form_per_note_in_the_margin(session, seminar, seeded):
+    """Thousands of notes must not mean thousands of forms: one-click buttons share one form."""
+    _, ann, ben, _, group = seminar
+    note = _note(session, ann, seeded, "Krasin", "A trader.", group)
+    html = ben.html(f"{PAGE}?lens=group-{group.id}")
+    card = html[
+        html.index(f'id="a{note.id}"') : html.index("</article>", html.index(f'id="a{note.id}"'))
+    ]
+    assert "<form" not in card
+    assert f'formaction="/notes/{note.id}/react?kind=agree&amp;on=1"' in card
+    assert 'form="post-actions"' in card
+    assert f'href="/notes/{note.id}#reply-{note.id}"' in card
+    assert f'href="/notes/{note.id}#flag-{note.id}"' in card
+    assert len(re.findall(r'<form id="post-actions"', html)) == 1
+
+    # The shared form posts the button's own address (its query names the reaction).
+    token = ben.token
+    response = ben.client.post(
+        f"/notes/{note.id}/react?kind=agree&on=1", data={"csrf_token": token}
+    )
+    assert response.status_code == 302
+    assert fresh(session).scalars(select(Reaction.kind)).all() == [ReactionKind.AGREE]
+    # Without the token the same button is refused.
+    assert ben.client.post(f"/notes/{note.id}/react?kind=agree&on=0").status_code == 400
+
+
+def test_a_thread_has_a_page_with_every_form(session, seminar, seeded):
+    ida, ann, ben, cy, group = seminar
+    note = _note(session, ann, seeded, "Krasin", "A trader.", group)
+    answer = ben.post(f"/notes/{note.id}/reply", body="A diplomat too.")
+    assert answer.status_code == 302
+    reply_id = int(answer.headers["Location"].rsplit("#a", 1)[1])
+
+    page = ben.html(f"/notes/{note.id}")
+    assert "A trader." in page and "A diplomat too." in page
+    assert f'action="/notes/{note.id}/reply"' in page
+    assert f'id="reply-{note.id}"' in page and f'id="flag-{note.id}"' in page
+    assert f'href="/texts/carr-rapprochement#a{note.id}"' in page
+    # A reply's address shows its whole thread.
+    assert "A trader." in ben.html(f"/notes/{reply_id}")
+    # The author can move the thread to another audience from here.
+    assert f'id="audience-{note.id}"' in ann.html(f"/notes/{note.id}")
+    # Nobody else learns that the thread exists.
+    assert cy.get(f"/notes/{note.id}").status_code == 404
+    assert Browser(ida.app).get(f"/notes/{note.id}").status_code == 404
+    assert ann.get("/notes/999999").status_code == 404
+
+
+def test_the_cached_page_follows_every_change(session, seminar, seeded):
+    ida, ann, ben, _, group = seminar
+    lens = f"{PAGE}?lens=group-{group.id}"
+    note = _note(session, ann, seeded, "Krasin", "First thought.", group)
+    assert "First thought." in ben.html(lens)
+    assert "First thought." in ben.html(lens)  # from the cache
+
+    # A reply, an edit, a hide: each moves the text's change log, so the next page shows it.
+    ann.post(f"/notes/{note.id}/reply", body="Second thought.")
+    assert "Second thought." in ben.html(lens)
+    ann.post(f"/notes/{note.id}/edit", body="Revised thought.", tags="", color="")
+    assert "Revised thought." in ben.html(lens)
+    ida.post(f"/notes/{note.id}/hide", hidden="1")
+    page = ben.html(lens)
+    assert "Revised thought." not in page and "Hidden by an instructor." in page
+    # The author still reads it: the cache is per viewer.
+    assert "Revised thought." in ann.html(lens)
+
+
+def test_the_cached_page_is_never_shown_to_someone_the_policy_denies(session, seminar, seeded):
+    _, ann, ben, cy, group = seminar
+    lens = f"{PAGE}?lens=group-{group.id}"
+    _note(session, ann, seeded, "Krasin", "For the seminar.", group)
+    _note(session, ann, seeded, "Litvinov", "For me alone.")
+    assert "For the seminar." in ann.html(lens) and "For me alone." in ann.html(lens)
+    assert "For me alone." not in ben.html(lens)
+    outsider = cy.html(lens)  # not a member: the lens falls back to Cy's own notes
+    assert "For the seminar." not in outsider and "For me alone." not in outsider
+    assert "For the seminar." not in Browser(ann.app).html(lens)
+
+    # Leaving the group changes what the same reader may see, with nothing else changed.
+    assert "For the seminar." in ben.html(lens)
+    ben.post(f"/groups/{group.id}/leave")
+    assert "For the seminar." not in ben.html(lens)
+
+
+def test_a_cached_page_runs_a_few_queries_whatever_the_annotations(
+    app, engine, session, seminar, seeded
+):
+    ben, group = seminar[2], seminar[4]
+    lens = f"{PAGE}?lens=group-{group.id}"
+
+    def queries(cold: bool) -> int:
+        if cold:
+            app.extensions["render_cache"].clear()
+        with recorded_queries(engine) as statements:
+            assert ben.get(lens).status_code == 200
+        return len(statements)
+
+    _group_notes_on_p1(session, seminar, seeded, 2)
+    ben.get("/")  # signed in before counting
+    few_cold, few_warm = queries(cold=True), queries(cold=False)
+    _group_notes_on_p1(session, seminar, seeded, 40)
+    many_cold, many_warm = queries(cold=True), queries(cold=False)
+    assert few_cold == many_cold  # rendering: a fixed number of queries
+    assert few_warm == many_warm < few_cold  # served from the cache: fewer still
+    assert many_warm <= 8, many_warm
+
+
+def test_the_page_around_the_cached_part_is_fresh(session, seminar, seeded):
+    """The header, the inbox count and the CSRF token are rendered on every request."""
+    _, ann, ben, _, group = seminar
+    lens = f"{PAGE}?lens=group-{group.id}"
+    first = ben.html(lens)
+    note = _note(session, ann, seeded, "Krasin", "Hello @Ben Student", group)
+    assert note.id
+    second = ben.html(lens)
+    assert 'class="badge">1<' in second and 'class="badge"' not in first
+    token = re.search(r'<meta name="csrf-token" content="([^"]+)">', second).group(1)
+    assert f'name="csrf_token" value="{token}"' in second  # the shared form's, this request's
