@@ -62,14 +62,10 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _template_helpers() -> dict:
     """What every template may ask: the access policy for the current viewer, the inbox count."""
-    from app.current import viewer
-    from app.services import notifications
+    from app.current import unread_count, viewer
     from app.services.access import Action, can
 
     def may(action: str, annotation) -> bool:
         return can(viewer(), Action(action), annotation)
 
-    def unread() -> int:
-        return notifications.unread_count(db.session, viewer())
-
-    return {"may": may, "unread_count": unread, "viewer": viewer}
+    return {"may": may, "unread_count": unread_count, "viewer": viewer}

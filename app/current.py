@@ -4,6 +4,7 @@ from flask import current_app, g
 from flask_login import current_user
 
 from app.extensions import db
+from app.services import notifications
 from app.services.access import Viewer, viewer_for
 from app.services.render_cache import RenderCache
 
@@ -13,6 +14,13 @@ def viewer() -> Viewer:
         # The user itself, not the request-local proxy: access checks run thousands of times.
         g.viewer = viewer_for(db.session, current_user._get_current_object())
     return g.viewer
+
+
+def unread_count() -> int:
+    """The viewer's unread inbox entries, counted once per request (the nav shows it)."""
+    if "unread_count" not in g:
+        g.unread_count = notifications.unread_count(db.session, viewer())
+    return g.unread_count
 
 
 def render_cache() -> RenderCache:

@@ -39,6 +39,8 @@ local read_headers = {}
 local write_headers = {}
 
 function init(args)
+  -- As a browser asks: gzip is taken where the server offers it (the reading page does).
+  read_headers["Accept-Encoding"] = "gzip"
   -- Threads start at different bodies: two threads never post the same span at once.
   counter = (thread_id or 0) * 1000
   if cookie ~= "" then

@@ -269,6 +269,7 @@ def request_for(workload: Workload, session: Session | None, bodies: list[str], 
         )
         body = bodies[(n // workload.write_every) % len(bodies)]
         return "POST", "/api/v1/annotations", headers, body.encode()
+    headers["Accept-Encoding"] = "gzip"  # as a browser asks
     return "GET", workload.read_path, headers, None
 
 
@@ -545,9 +546,10 @@ def page_weight(base: str, session: Session, path: str) -> dict:
     if status != 200:
         raise RuntimeError(f"GET {path} answered {status}")
     text = html.decode()
+    status, gzipped, _ = fetch(base, "GET", path, {**headers, "Accept-Encoding": "gzip"})
     css = re.findall(r'<link rel="stylesheet" href="([^"]+)"', text)
     scripts = re.findall(r'<script[^>]*\bsrc="([^"]+)"', text)
-    weight = {"html": len(html), "css": 0, "js": 0, "files": {}}
+    weight = {"html": len(html), "html_gzip": len(gzipped), "css": 0, "js": 0, "files": {}}
     seen: set[str] = set()
     queue = [("css", u) for u in css] + [("js", u) for u in scripts]
     while queue:
@@ -626,7 +628,14 @@ def browser_paint(base: str, session: Session, path: str, runs: int, budget: flo
         child.wait()
     summary = {
         key: statistics.median(m[key] for m in loads if m.get(key) is not None)
-        for key in ("painted", "dcl", "response_start", "response_end", "longest_task")
+        for key in (
+            "painted",
+            "dcl",
+            "response_start",
+            "response_end",
+            "longest_task",
+            "longest_scroll_task",
+        )
     }
     summary.update(
         budget_s=budget,
@@ -776,6 +785,9 @@ def main(argv: list[str] | None = None) -> int:
                 report["browser"] = {"skipped": "--no-browser"}
             else:
                 print("headless Chromium: the reading page ...", flush=True)
+                # As for wrk: every worker has rendered the page once before it is timed.
+                reading = loads["reading"]
+                warm_up(server, reading, session, ctx.bodies, args.warmup)
                 report["browser"] = browser_paint(
                     server.base,
                     session,
@@ -854,9 +866,11 @@ def summarise(
             f"painted at {browser['painted']:,.0f} ms, "
             f"longest task {browser['longest_task']:,.0f} ms"
         )
+        value += f", {browser['longest_scroll_task']:,.0f} ms while scrolling"
         holds = (
             browser["painted"] <= TARGETS["painted_ms"]
-            and browser["longest_task"] <= TARGETS["longest_task_ms"]
+            and max(browser["longest_task"], browser["longest_scroll_task"])
+            <= TARGETS["longest_task_ms"]
         )
     elif "budget_s" in browser:
         value = (
@@ -946,14 +960,17 @@ def print_report(report: dict, results: list[LoadResult]) -> None:
     for db_name, figures in report["in_process"].items():
         for path, f in figures.items():
             print(
-                f"{db_name:<5} {path}: {f['queries']} SQL statements ({f['sql_ms']:,.0f} ms), "
-                f"{f['total_ms']:,.0f} ms in-process, {f['bytes']:,} bytes"
+                f"{db_name:<5} {path}: rendered with {f['queries']} SQL statements "
+                f"({f['sql_ms']:,.0f} ms), {f['total_ms']:,.0f} ms in-process; from the render "
+                f"cache {f['cached_queries']} statements, {f['cached_ms']:,.1f} ms; "
+                f"{f['bytes']:,} bytes"
             )
     weight = report.get("page_weight")
     if weight:
         print(
             f"page weight: HTML {weight['html']:,} + CSS {weight['css']:,} + JS {weight['js']:,} "
-            f"= {weight['total']:,} bytes (uncompressed)"
+            f"= {weight['total']:,} bytes uncompressed; the HTML is sent gzipped to browsers "
+            f"that take it: {weight.get('html_gzip', 0):,} bytes"
         )
     browser = report.get("browser", {})
     if browser.get("painted") is not None:
@@ -962,7 +979,8 @@ def print_report(report: dict, results: list[LoadResult]) -> None:
             f"{browser['response_start']:,.0f} ms, last byte {browser['response_end']:,.0f} ms, "
             f"document parsed {browser['dcl']:,.0f} ms; all {browser['marks']:,} marks and "
             f"{browser['notes']:,} notes painted at {browser['painted']:,.0f} ms; longest "
-            f"main-thread task {browser['longest_task']:,.0f} ms"
+            f"main-thread task {browser['longest_task']:,.0f} ms, "
+            f"{browser['longest_scroll_task']:,.0f} ms while scrolling to the end"
         )
         runs = [
             f"painted {r['painted']:,.0f} ms, longest task {r['longest_task']:,.0f} ms"

@@ -26,23 +26,33 @@ class RenderCache:
         self._size = 0
         self._lock = threading.Lock()  # gunicorn may run threaded workers
 
-    def get_or_make(self, key: Hashable, make: Callable[[], V], size: Callable[[V], int]) -> V:
+    def get(self, key: Hashable):
+        """The value stored under ``key``, or None."""
         with self._lock:
             entry = self._entries.get(key)
-            if entry is not None:
-                self._entries.move_to_end(key)
-                return entry[0]  # type: ignore[return-value]
-        value = make()  # outside the lock: two threads may both render, both get a right answer
-        cost = size(value)
+            if entry is None:
+                return None
+            self._entries.move_to_end(key)
+            return entry[0]
+
+    def put(self, key: Hashable, value: object, cost: int) -> None:
         if cost > self.max_bytes:
-            return value
+            return
         with self._lock:
-            if key not in self._entries:
-                self._entries[key] = (value, cost)
-                self._size += cost
+            if key in self._entries:
+                return
+            self._entries[key] = (value, cost)
+            self._size += cost
             while self._size > self.max_bytes:
                 _, (_, evicted) = self._entries.popitem(last=False)
                 self._size -= evicted
+
+    def get_or_make(self, key: Hashable, make: Callable[[], V], size: Callable[[V], int]) -> V:
+        value = self.get(key)
+        if value is None:
+            # Outside the lock: two threads may both render; both get a right answer.
+            value = make()
+            self.put(key, value, size(value))
         return value
 
     def clear(self) -> None:

@@ -1,7 +1,12 @@
+from __future__ import annotations
+
+import gzip
+from dataclasses import dataclass
+
 from flask import Blueprint, Response, abort, render_template, request, session, url_for
 from flask_wtf.csrf import generate_csrf
 
-from app.current import render_cache, viewer
+from app.current import render_cache, unread_count, viewer
 from app.extensions import db
 from app.models import HighlightColor
 from app.services import annotations, discussion, texts
@@ -57,14 +62,39 @@ def _expand_url(number: int) -> str:
     return url_for("library.read", **request.view_args, **args, _anchor=f"p{number}")
 
 
+@dataclass(frozen=True)
+class CachedPage:
+    """A whole reading page as sent: as it is, and gzipped for browsers that take that."""
+
+    html: bytes
+    gzipped: bytes
+
+    @classmethod
+    def of(cls, html: bytes) -> CachedPage:
+        return cls(html, gzip.compress(html, compresslevel=6))
+
+    @property
+    def size(self) -> int:
+        return len(self.html) + len(self.gzipped)
+
+    def response(self) -> Response:
+        compressed = bool(request.accept_encodings["gzip"])
+        response = Response(self.gzipped if compressed else self.html, mimetype="text/html")
+        if compressed:
+            response.content_encoding = "gzip"
+        response.vary.add("Accept-Encoding")
+        return response
+
+
 @bp.get("/texts/<slug>")
 def read(slug: str):
     """A text, paragraph by paragraph, with the notes of one lens in the margin.
 
-    The highlights and margins (``library/_reading_body.html``) are rendered once per cache key:
-    the text's change-log cursor, lens, filters, viewer and session (its forms carry the
-    session's CSRF token). Each request renders only the page around them and sends the cached
-    bytes as they are.
+    Rendered once per cache key and then sent as it is: the highlights and margins
+    (``library/_reading_body.html``) are keyed on the text's change-log cursor, lens, filters,
+    viewer and session (its forms carry the session's CSRF token); the whole page besides on
+    what the page around them shows (inbox count, reading assignments, name). A page with a
+    flash message is rendered around the cached highlights and margins, and not kept.
     """
     acting = viewer()
     context = texts.reading_context(
@@ -74,14 +104,21 @@ def read(slug: str):
         abort(404, description="There is no text at this address.")
     filters, expand = _filters(), _expand()
     generate_csrf()  # the session's CSRF secret exists before it goes into the key
-    signed_in = acting.user is not None
-    key = context.page_key(
-        acting,
-        filters,
-        expand,
-        session.get("csrf_token"),
-        acting.user.last_audience if signed_in else None,
+    user = acting.user
+    body_key = context.page_key(
+        acting, filters, expand, session.get("csrf_token"), user and user.last_audience
     )
+    page_key = (
+        *body_key,
+        user and user.display_name,
+        unread_count(),
+        tuple((a.id, a.group.name, a.due_on, a.prompt) for a in context.assignments),
+    )
+    cache = render_cache()
+    flashes = bool(session.get("_flashes"))
+    cached = None if flashes else cache.get(page_key)
+    if cached is not None:
+        return cached.response()
 
     def render_body() -> bytes:
         view = texts.reading_view(
@@ -93,7 +130,7 @@ def read(slug: str):
             margin_limit=MARGIN_NOTES,
             expand=expand,
         )
-        tags = annotations.tag_suggestions(db.session, acting, context.text.id) if signed_in else []
+        tags = annotations.tag_suggestions(db.session, acting, context.text.id) if user else []
         return render_template(
             "library/_reading_body.html",
             view=view,
@@ -105,9 +142,9 @@ def read(slug: str):
             expand_url=_expand_url,
         ).encode()
 
-    body = render_cache().get_or_make(key, render_body, len)
-    page = render_template("library/read.html", view=context, body=BODY_SLOT)
-    head, tail = (part.encode() for part in page.split(BODY_SLOT))
-    response = Response([head, body, tail], mimetype="text/html")
-    response.content_length = len(head) + len(body) + len(tail)
-    return response
+    body = cache.get_or_make(body_key, render_body, len)
+    head, tail = render_template("library/read.html", view=context, body=BODY_SLOT).split(BODY_SLOT)
+    page = CachedPage.of(head.encode() + body + tail.encode())
+    if not flashes:
+        cache.put(page_key, page, page.size)
+    return page.response()

@@ -3,6 +3,7 @@ form, each thread on a page of its own, and the cached render that never goes st
 
 from __future__ import annotations
 
+import gzip
 import re
 
 import pytest
@@ -201,3 +202,28 @@ def test_the_page_around_the_cached_part_is_fresh(session, seminar, seeded):
     assert 'class="badge">1<' in second and 'class="badge"' not in first
     token = re.search(r'<meta name="csrf-token" content="([^"]+)">', second).group(1)
     assert f'name="csrf_token" value="{token}"' in second  # the shared form's, this request's
+
+
+def test_browsers_that_take_gzip_get_the_same_page_gzipped(session, seminar, seeded):
+    _, ann, _, _, group = seminar
+    _note(session, ann, seeded, "Krasin", "Compressed.", group)
+    lens = f"{PAGE}?lens=group-{group.id}"
+    plain = ann.get(lens)
+    packed = ann.get(lens, headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert plain.headers.get("Content-Encoding") is None
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in packed.headers["Vary"]
+    assert len(packed.data) < len(plain.data) / 3
+    assert gzip.decompress(packed.data) == plain.data
+
+
+def test_a_flash_message_shows_once_and_is_never_cached(session, seminar, seeded):
+    _, ann, _, _, group = seminar
+    note = _note(session, ann, seeded, "Krasin", "Soon gone.", group)
+    lens = f"{PAGE}?lens=group-{group.id}"
+    ann.html(lens)  # cached without a message
+    response = ann.post(f"/notes/{note.id}/delete?from=read")
+    page = ann.html(response.headers["Location"])
+    assert "Note deleted." in page and "Undo" in page
+    again = ann.html(response.headers["Location"])
+    assert "Note deleted." not in again
