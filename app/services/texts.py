@@ -12,11 +12,12 @@ import enum
 import itertools
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.models import (
     Annotation,
+    Event,
     HighlightColor,
     Motivation,
     Paragraph,
@@ -26,7 +27,7 @@ from app.models import (
     Visibility,
 )
 from app.models.text import ParagraphRole, ParagraphSpan
-from app.services import discussion, groups, live
+from app.services import discussion, groups
 from app.services.access import ANONYMOUS, Viewer, visible_to
 from app.services.annotations import normalise_tag
 
@@ -276,21 +277,28 @@ class ReadingContext:
         )
 
 
+# Built once: on every reading page, where building it costs as much as running it.
+_TEXT_AND_CURSOR = select(
+    Text,
+    select(func.coalesce(func.max(Event.id), 0)).where(Event.text_id == Text.id).scalar_subquery(),
+).where(Text.slug == bindparam("slug"))
+
+
 def reading_context(
     session: Session, slug: str, viewer: Viewer = ANONYMOUS, lens: Lens | None = None
 ) -> ReadingContext | None:
-    text = session.scalar(select(Text).where(Text.slug == slug))
-    if text is None or text.current_revision_id is None:
+    # The cursor is read with the text, before the annotations: a change made in between is
+    # then both on the page and in the feed (a harmless repeat), never in neither.
+    found = session.execute(_TEXT_AND_CURSOR, {"slug": slug}).first()
+    if found is None or found.Text.current_revision_id is None:
         return None
+    text, cursor = found
     assignments = groups.assignments_for_text(session, viewer, text.id)
     group_names = groups.names(session, viewer)
     if lens is None or (lens.kind == "group" and lens.group_id not in group_names):
         lens = default_lens(viewer, [a.group_id for a in assignments])
     if lens.kind == "mine" and viewer.user is None:
         lens = Lens("public")
-    # The cursor is read before the annotations: a change made in between is then both on the
-    # page and in the feed (a harmless repeat), never in neither.
-    cursor = live.latest_id(session, text.id)
     options = lens_options(viewer, group_names)
     return ReadingContext(text, lens, options, group_names, assignments, cursor)
 
