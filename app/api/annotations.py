@@ -4,18 +4,22 @@ from app.api import bp, require_user
 from app.api.webannotation import (
     GROUP_KEY,
     VISIBILITY_KEY,
+    Urls,
     annotation_url,
+    listing,
     parse_audience,
     parse_bodies,
     parse_changes,
     parse_new,
+    parse_paging,
     reply_target,
     serialise,
 )
-from app.current import viewer
+from app.cached import CachedBody
+from app.current import render_cache, viewer
 from app.extensions import db
-from app.models import Annotation, ReactionKind
-from app.services import annotations, discussion
+from app.models import Annotation, ReactionKind, TextRevision
+from app.services import annotation_pages, annotations, discussion
 from app.services.access import Action, can
 from app.services.annotations import AnnotationError
 
@@ -36,22 +40,36 @@ def _json(annotation: Annotation, status: int = 200):
 
 @bp.get("/annotations")
 def annotation_list():
-    """Annotations on one text (?text=<slug>) that the caller may see, in reading order."""
+    """Annotations on one text (?text=<slug>) that the caller may see, in reading order, paged.
+
+    Without ``page`` the AnnotationCollection with its first page's items, with ``?page=N`` that
+    AnnotationPage (see ``webannotation.listing``). The JSON (and its gzip) is kept in this
+    worker's render cache under everything it is made from: the text and its revision, the
+    text's change-log cursor (every change to its annotations moves it), the viewer's identity
+    and group roles, the page asked for and the URL root the IRIs are built on.
+    """
     slug = request.args.get("text", "").strip()
     if not slug:
         raise AnnotationError("Say which text: ?text=<slug>.", 400)
+    paging = parse_paging(request.args)
     acting = viewer()
-    text, found = annotations.for_text_slug(db.session, acting, slug)
-    spans = text.current_revision.spans()
-    items = [serialise(a, spans, can(acting, Action.READ_HIDDEN, a)) for a in found]
-    return jsonify(
-        {
-            "@context": "http://www.w3.org/ns/anno.jsonld",
-            "type": "AnnotationCollection",
-            "total": len(items),
-            "items": items,
-        }
-    )
+    state = annotation_pages.text_state(db.session, slug)  # with the cursor, before any annotation
+    key = ("api.annotation_list", state, acting.cache_key, paging, request.url_root)
+
+    def make() -> CachedBody:
+        total, found = annotation_pages.page_for_text(
+            db.session, acting, state.id, paging.offset, paging.limit
+        )
+        urls = Urls()
+        spans = db.session.get(TextRevision, state.revision_id).spans() if found else []
+        items = [
+            serialise(a, spans, can(acting, Action.READ_HIDDEN, a), urls, context=False)
+            for a in found
+        ]
+        response = jsonify(listing(urls, state.slug, paging, total, items))
+        return CachedBody.of(response.get_data(), response.mimetype)
+
+    return render_cache().get_or_make(key, make, lambda cached: cached.size).response()
 
 
 @bp.post("/annotations")

@@ -9,8 +9,10 @@ Scholia's own fields travel as extension properties in the ``scholia:`` namespac
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from flask import url_for
 
@@ -190,18 +192,38 @@ def parse_changes(payload: Any, replace: bool) -> Changes:
     return changes
 
 
-def text_url(slug: str) -> str:
-    return url_for("library.read", slug=slug, _external=True)
-
-
 def annotation_url(annotation_id: int) -> str:
     return url_for("api.annotation", annotation_id=annotation_id, _external=True)
 
 
-def _target(annotation: Annotation) -> Any:
+class Urls:
+    """The absolute URLs that annotations name, built once per request.
+
+    ``url_for`` is slow next to string formatting, and a page of annotations names several
+    URLs per item. Everything here depends only on the request's root URL
+    (``request.url_root``: scheme, host and script root) and the routes.
+    """
+
+    def __init__(self) -> None:
+        # The collection's URL; an annotation's IRI is this + "/<id>" (see annotation_url).
+        self.annotations = url_for("api.annotation_list", _external=True)
+        self.context = [ANNO_CONTEXT, {"scholia": url_for("api.namespace", _external=True) + "#"}]
+        self._texts: dict[str, str] = {}
+
+    def annotation(self, annotation_id: int) -> str:
+        return f"{self.annotations}/{annotation_id}"
+
+    def text(self, slug: str) -> str:
+        url = self._texts.get(slug)
+        if url is None:
+            url = self._texts[slug] = url_for("library.read", slug=slug, _external=True)
+        return url
+
+
+def _target(annotation: Annotation, urls: Urls) -> Any:
     if annotation.is_reply:  # W3C: a reply's target is the annotation it answers
-        return annotation_url(annotation.parent_id)
-    target: dict[str, Any] = {"source": text_url(annotation.text.slug)}
+        return urls.annotation(annotation.parent_id)
+    target: dict[str, Any] = {"source": urls.text(annotation.text.slug)}
     if annotation.exact is not None:
         selectors: list[dict] = [
             {
@@ -220,12 +242,19 @@ def _target(annotation: Annotation) -> Any:
 
 
 def serialise(
-    annotation: Annotation, spans: list[ParagraphSpan] | None = None, readable: bool = True
+    annotation: Annotation,
+    spans: list[ParagraphSpan] | None = None,
+    readable: bool = True,
+    urls: Urls | None = None,
+    context: bool = True,
 ) -> dict:
     """The annotation as W3C JSON-LD; ``spans`` (the text's paragraphs) add scholia:paragraph.
 
     ``readable`` is False for a hidden annotation the caller may not read: its words stay out.
+    ``urls`` are the request's, made once for many items; ``context=False`` leaves out the
+    ``@context`` of an item inside a collection or page, which carries it once for them all.
     """
+    urls = urls or Urls()
     bodies = []
     if annotation.body_source and readable:
         bodies.append(
@@ -239,22 +268,21 @@ def serialise(
     for tag in annotation.tag_names if readable else []:
         bodies.append({"type": "TextualBody", "purpose": "tagging", "value": tag})
     data: dict[str, Any] = {
-        "@context": [ANNO_CONTEXT, {"scholia": url_for("api.namespace", _external=True) + "#"}],
-        "id": annotation_url(annotation.id),
+        "id": urls.annotation(annotation.id),
         "type": "Annotation",
         "motivation": annotation.motivation.value,
         "created": annotation.created_at.isoformat(),
         "modified": annotation.updated_at.isoformat(),
         "creator": {"type": "Person", "name": annotation.user.display_name},
         "body": bodies,
-        "target": _target(annotation),
+        "target": _target(annotation, urls),
         VISIBILITY_KEY: annotation.visibility.value,
         "scholia:orphan": annotation.is_orphan,
     }
     if annotation.group_id is not None:
         data[GROUP_KEY] = annotation.group_id
     if annotation.is_reply:
-        data["scholia:root"] = annotation_url(annotation.root_id)
+        data["scholia:root"] = urls.annotation(annotation.root_id)
     if annotation.is_hidden:
         data["scholia:hidden"] = True
     if annotation.is_discussion:
@@ -265,4 +293,85 @@ def serialise(
         data["scholia:paragraph"] = next(
             (s.paragraph.number for s in spans if s.start <= annotation.start <= s.end), None
         )
+    return {"@context": urls.context, **data} if context else data
+
+
+# ---- paged collections (W3C Web Annotation Protocol, section 4) ------------------------------
+
+PAGE_SIZE = 200
+MAX_PAGE_SIZE = 1000
+
+
+@dataclass(frozen=True)
+class Paging:
+    """What a listing asked for: one page (None: the collection itself) of ``limit`` items."""
+
+    page: int | None = None
+    limit: int = PAGE_SIZE
+
+    @property
+    def offset(self) -> int:
+        return (self.page or 0) * self.limit
+
+
+def _whole_number(args: Mapping[str, str], name: str, meaning: str) -> int | None:
+    raw = args.get(name) or None  # "?page=" counts as not given
+    if raw is None:
+        return None
+    if not (raw.isascii() and raw.isdigit()):
+        _fail(f"{name} must be a whole number ({meaning}), not {raw[:40]!r}.")
+    # Beyond any real page anyway; keeps huge numbers cheap and inside SQL's integers.
+    return int(raw) if len(raw) <= 9 else 10**9
+
+
+def parse_paging(args: Mapping[str, str]) -> Paging:
+    """``?page=N`` (from 0) and ``?limit=N`` (items per page, at most MAX_PAGE_SIZE)."""
+    page = _whole_number(args, "page", "0 is the first page")
+    limit = _whole_number(args, "limit", f"items per page, 1 to {MAX_PAGE_SIZE}")
+    if limit == 0:
+        _fail(f"limit must be at least 1 (items per page, 1 to {MAX_PAGE_SIZE}).")
+    return Paging(page, PAGE_SIZE if limit is None else min(limit, MAX_PAGE_SIZE))
+
+
+def listing(urls: Urls, slug: str, paging: Paging, total: int, items: list[dict]) -> dict:
+    """The AnnotationCollection of a text (with its first page's items), or one AnnotationPage.
+
+    The collection keeps ``items`` at its top level, as before paging: clients that read only
+    ``items`` get the first page, and ``total``, ``first``, ``next`` and ``last`` say how to
+    read on. ``?page=N`` answers a plain W3C AnnotationPage with ``partOf``, ``startIndex``,
+    ``prev`` and ``next``.
+    """
+    collection = f"{urls.annotations}?text={quote(slug)}"
+    if paging.limit != PAGE_SIZE:
+        collection += f"&limit={paging.limit}"
+    last = max(0, -(-total // paging.limit) - 1)
+    page = paging.page or 0
+    if page > last:
+        _fail(f"There is no page {page}: pages run from 0 to {last} ({total} annotations).", 404)
+
+    def page_url(number: int) -> str:
+        return f"{collection}&page={number}"
+
+    data: dict[str, Any] = {"@context": urls.context}
+    if paging.page is None:
+        data.update(
+            id=collection,
+            type="AnnotationCollection",
+            total=total,
+            first=page_url(0),
+            last=page_url(last),
+            startIndex=0,
+        )
+    else:
+        data.update(
+            id=page_url(page),
+            type="AnnotationPage",
+            partOf={"id": collection, "total": total},
+            startIndex=paging.offset,
+        )
+        if page > 0:
+            data["prev"] = page_url(page - 1)
+    if page < last:
+        data["next"] = page_url(page + 1)
+    data["items"] = items
     return data

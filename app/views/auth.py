@@ -12,6 +12,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import bindparam, select
 
 from app.extensions import db, login_manager
 from app.forms import LoginForm, RegisterForm
@@ -21,9 +22,15 @@ from app.services import accounts
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
+# Built once: ``session.get`` builds and keys its statement anew on every signed-in request.
+_USER = select(User).where(User.id == bindparam("user_id"))
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    user = None
+    if user_id.isascii() and user_id.isdigit():
+        user = db.session.execute(_USER, {"user_id": int(user_id)}).scalar_one_or_none()
     # A disabled account's open sessions end on their next request.
     return user if user is not None and user.is_active else None
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import gzip
+
 import pytest
 from sqlalchemy import func, select
 
 from app.models import Annotation
+from app.services.access import viewer_for
 from tests import factories
 from tests.conftest import csrf_token, recorded_queries
 
@@ -299,3 +302,132 @@ def test_listing_query_count_does_not_grow_with_annotations(
     for word in ("Krasin", "Arcos", "Rapallo", "Genoa", "Reichswehr"):
         post(client, annotation_json(content, quote=word, body=word, tags=["x", word]), token)
     assert count() == (few, 6)
+
+
+# ---- the paged listing -------------------------------------------------------------------------
+
+LIST = "/api/v1/annotations?text=carr-rapprochement"
+WORDS = ("Litvinov", "Krasin", "Arcos", "Rapallo", "Genoa")
+
+
+@pytest.fixture
+def five_notes(session, reader, seeded) -> list[int]:
+    """Five notes by the reader, returned in reading order."""
+    made = [
+        factories.make_annotation(session, reader, seeded, word, body=f"on {word}")
+        for word in WORDS
+    ]
+    return [a.id for a in sorted(made, key=lambda a: a.start)]
+
+
+def ids(items: list[dict]) -> list[int]:
+    return [int(item["id"].rsplit("/", 1)[1]) for item in items]
+
+
+def test_listing_is_paged_and_following_next_reads_every_annotation_once(client, five_notes):
+    whole = client.get(LIST).get_json()
+    assert whole["type"] == "AnnotationCollection" and whole["total"] == 5
+    assert ids(whole["items"]) == five_notes and "next" not in whole
+
+    collection = client.get(LIST + "&limit=2").get_json()
+    base = "http://localhost" + LIST + "&limit=2"
+    assert collection["id"] == base and collection["total"] == 5
+    assert collection["first"] == base + "&page=0" and collection["last"] == base + "&page=2"
+    assert collection["next"] == base + "&page=1" and ids(collection["items"]) == five_notes[:2]
+    namespace = {"scholia": "http://localhost/api/v1/ns#"}
+    assert collection["@context"] == ["http://www.w3.org/ns/anno.jsonld", namespace]
+
+    pages, url = [], collection["first"]
+    while url:
+        page = client.get(url.removeprefix("http://localhost")).get_json()
+        assert page["type"] == "AnnotationPage" and page["id"] == url
+        assert page["partOf"] == {"id": base, "total": 5}
+        assert page["startIndex"] == 2 * len(pages)
+        assert page.get("prev") == (pages[-1]["id"] if pages else None)
+        pages.append(page)
+        url = page.get("next")
+    assert [len(p["items"]) for p in pages] == [2, 2, 1]
+    assert [i for p in pages for i in ids(p["items"])] == five_notes
+
+    # An item in a page is the annotation as GET /annotations/<id> gives it, minus the
+    # @context that the page carries once for all of them.
+    single = client.get(f"/api/v1/annotations/{five_notes[0]}").get_json()
+    del single["@context"]
+    assert pages[0]["items"][0] == single
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "message"),
+    [
+        ("&page=-1", 400, "page must be a whole number"),
+        ("&page=one", 400, "page must be a whole number"),
+        ("&page=1.5", 400, "page must be a whole number"),
+        ("&page=%D9%A3", 400, "page must be a whole number"),  # an Arabic-Indic three
+        ("&limit=0", 400, "limit must be at least 1"),
+        ("&limit=ten", 400, "limit must be a whole number"),
+        ("&page=3&limit=2", 404, "There is no page 3: pages run from 0 to 2"),
+        ("&page=" + "9" * 60, 404, "There is no page"),
+    ],
+)
+def test_bad_page_parameters_get_a_clear_json_error(client, five_notes, query, status, message):
+    response = client.get(LIST + query)
+    assert response.status_code == status
+    assert response.is_json and message in response.get_json()["message"]
+
+
+def test_listing_is_gzipped_for_clients_that_take_it(client, five_notes):
+    plain = client.get(LIST)
+    packed = client.get(LIST, headers={"Accept-Encoding": "gzip"})
+    assert plain.content_encoding is None and packed.content_encoding == "gzip"
+    assert "Accept-Encoding" in packed.vary and packed.mimetype == plain.mimetype
+    assert gzip.decompress(packed.get_data()) == plain.get_data()
+
+
+def test_limit_is_capped_and_nothing_visible_is_one_empty_page(app, client, five_notes):
+    capped = client.get(LIST + "&limit=99999999999999").get_json()
+    assert capped["id"].endswith("&limit=1000") and len(capped["items"]) == 5
+    assert client.get(LIST + "&page=").get_json()["type"] == "AnnotationCollection"
+    empty = app.test_client().get(LIST + "&page=0").get_json()  # private notes: none for them
+    assert empty["items"] == [] and empty["partOf"]["total"] == 0 and "next" not in empty
+    assert app.test_client().get(LIST + "&page=1").status_code == 404
+
+
+def test_a_cached_page_follows_the_viewer_and_the_change_log(app, engine, session, seeded):
+    """Pages are cached per worker; membership, identity and every change still count."""
+    from app.models import Visibility
+    from app.services import annotation_pages, groups, live
+    from tests.functional.test_groups import fresh, make_group, sign_in
+
+    ada, bea = sign_in(app, session, "Ada Lovelace"), sign_in(app, session, "Bea")
+    outsider, anonymous = sign_in(app, session, "Cy"), app.test_client()
+    group = make_group(session, ada.user, bea.user)
+    first = factories.make_annotation(session, ada.user, seeded, "Krasin", body="x", group=group)
+
+    def listed(who) -> list[int]:
+        response = who.get(LIST)
+        assert response.status_code == 200 and response.mimetype == "application/json"
+        return ids(response.get_json()["items"])
+
+    assert listed(bea) == [first.id]
+    with recorded_queries(engine) as statements:
+        assert listed(bea) == [first.id]  # from the cache: no annotation is read again
+    assert not [s for s in statements if "FROM annotation" in s]
+    assert listed(outsider) == listed(anonymous) == []
+
+    cursor = live.latest_id(fresh(session), seeded.id)
+    groups.leave(session, viewer_for(session, bea.user), group.id)
+    session.commit()
+    assert live.latest_id(session, seeded.id) == cursor  # leaving writes no event ...
+    assert listed(bea) == []  # ... but Bea is now another viewer, with another key
+
+    assert listed(ada) == [first.id]
+    second = factories.make_annotation(session, ada.user, seeded, "Arcos", body="y", group=group)
+    assert live.latest_id(session, seeded.id) > cursor
+    assert sorted(listed(ada)) == sorted([first.id, second.id])  # the new cursor: a new page
+    # The listing reads the cursor with the text, in one query: the same cursor as the feed's.
+    state = annotation_pages.text_state(fresh(session), seeded.slug)
+    assert state.cursor == live.latest_id(session, seeded.id) > cursor
+    public = factories.make_annotation(
+        session, ada.user, seeded, "Genoa", body="z", visibility=Visibility.PUBLIC
+    )
+    assert listed(anonymous) == listed(outsider) == listed(bea) == [public.id]

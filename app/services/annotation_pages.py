@@ -1,0 +1,77 @@
+"""A text's annotations a page at a time, for the API's paged, cached collection.
+
+The whole list (``annotations.for_text``) serves the reading page; a client of the API reads it
+in pages of a few hundred instead, so no answer grows with the text's popularity. A page is
+made once and then served from the render cache until the text changes; ``text_state`` is what
+a cached answer costs: one small, prebuilt query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session, joinedload
+
+from app.models import Annotation, Event, Text
+from app.services.access import Viewer, visible_to
+from app.services.annotations import AnnotationError
+
+# Reading order: anchored annotations by position, then notes on the whole text and orphans.
+READING_ORDER = (Annotation.start.is_(None), Annotation.start, Annotation.id)
+
+
+@dataclass(frozen=True)
+class TextState:
+    """A text and where its change log stands: everything its pages are made from but viewer."""
+
+    id: int
+    slug: str
+    revision_id: int
+    cursor: int  # live.latest_id: every change to the text's annotations moves it
+
+
+# Built once: SQLAlchemy then skips building and keying the statement on every request.
+_STATE = select(
+    Text.id,
+    Text.slug,
+    Text.current_revision_id,
+    # The same cursor as live.latest_id (tests/functional/test_annotations_api.py checks that).
+    select(func.coalesce(func.max(Event.id), 0)).where(Event.text_id == Text.id).scalar_subquery(),
+).where(Text.slug == bindparam("slug"), Text.current_revision_id.is_not(None))
+
+
+def text_state(session: Session, slug: str) -> TextState:
+    """The text named ``slug`` and its change-log cursor, read together in one query.
+
+    Read before any annotation: a change that lands in between can then only put a newer page
+    under the older cursor, never an older page under the newer one.
+    """
+    # Core rows, no ORM entities: through the connection, skipping the ORM's execution layer.
+    row = session.connection().execute(_STATE, {"slug": slug}).one_or_none()
+    if row is None:
+        raise AnnotationError(f"There is no text '{slug}'.", 404)
+    return TextState(*row)
+
+
+def page_for_text(
+    session: Session, viewer: Viewer, text_id: int, offset: int, limit: int
+) -> tuple[int, list[Annotation]]:
+    """How many annotations on the text the viewer may see, and ``limit`` of them from ``offset``.
+
+    Two queries (and one for the tags of the page's items), whatever the page; a page past the
+    end costs only the count.
+    """
+    visible = (Annotation.text_id == text_id, visible_to(viewer))
+    total = session.scalar(select(func.count()).select_from(Annotation).where(*visible))
+    if offset >= total:
+        return total, []
+    found = session.scalars(
+        select(Annotation)
+        .where(*visible)
+        .options(joinedload(Annotation.user))
+        .order_by(*READING_ORDER)
+        .offset(offset)
+        .limit(limit)
+    )
+    return total, list(found)
