@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from app.database import begin_write
@@ -227,25 +227,28 @@ def remove_reading(session: Session, viewer: Viewer, group_id: int, assignment_i
     session.flush()
 
 
+# Built once: both run on every reading page, where building them costs as much as running them.
+_ASSIGNMENTS = (
+    select(ReadingAssignment)
+    .where(
+        ReadingAssignment.text_id == bindparam("text_id"),
+        ReadingAssignment.group_id.in_(bindparam("group_ids", expanding=True)),
+    )
+    .options(joinedload(ReadingAssignment.group))
+)
+_NAMES = select(Group.id, Group.name).where(Group.id.in_(bindparam("group_ids", expanding=True)))
+
+
 def assignments_for_text(session: Session, viewer: Viewer, text_id: int) -> list[ReadingAssignment]:
     """The viewer's groups that read this text, with their due dates and prompts."""
     if not viewer.roles:
         return []
-    return list(
-        session.scalars(
-            select(ReadingAssignment)
-            .where(
-                ReadingAssignment.text_id == text_id,
-                ReadingAssignment.group_id.in_(viewer.roles.keys()),
-            )
-            .options(joinedload(ReadingAssignment.group))
-        )
-    )
+    found = session.scalars(_ASSIGNMENTS, {"text_id": text_id, "group_ids": list(viewer.roles)})
+    return list(found)
 
 
 def names(session: Session, viewer: Viewer) -> dict[int, str]:
     """The viewer's groups by id, for lens menus and visibility choices."""
     if not viewer.roles:
         return {}
-    rows = session.execute(select(Group.id, Group.name).where(Group.id.in_(viewer.roles.keys())))
-    return dict(rows.all())
+    return dict(session.execute(_NAMES, {"group_ids": list(viewer.roles)}).all())
