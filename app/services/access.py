@@ -21,7 +21,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from app.models import Annotation, Membership, Role, User, Visibility
@@ -76,10 +76,14 @@ def viewer_for(session: Session, user) -> Viewer:
     """Load the viewer's memberships once per request; the policy then needs no queries."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return ANONYMOUS
-    rows = session.execute(
-        select(Membership.group_id, Membership.role).where(Membership.user_id == user.id)
-    )
+    rows = session.execute(_ROLES, {"user_id": user.id})
     return Viewer(user, {group_id: role for group_id, role in rows})
+
+
+# Built once: on every signed-in request, where making it costs as much as running it.
+_ROLES = select(Membership.group_id, Membership.role).where(
+    Membership.user_id == bindparam("user_id")
+)
 
 
 def _may_see(viewer: Viewer, annotation: Annotation) -> bool:
@@ -135,18 +139,34 @@ def can(viewer: Viewer, action: Action, annotation: Annotation) -> bool:
     return False
 
 
+# The rule as SQL, in one form per kind of viewer, with the viewer as parameters: statements
+# run on every request are built once around these (see ``visibility_rule``).
+_ALIVE = Annotation.deleted_at.is_(None)
+_PUBLIC = Annotation.visibility == Visibility.PUBLIC
+_MINE = Annotation.user_id == bindparam("visible_viewer_id")
+_GROUP = Annotation.visibility == Visibility.GROUP
+VISIBLE_RULES: dict[str, ColumnElement[bool]] = {
+    "anonymous": _ALIVE & _PUBLIC,
+    "member": _ALIVE
+    & or_(
+        _PUBLIC,
+        _MINE,
+        _GROUP & Annotation.group_id.in_(bindparam("visible_groups", expanding=True)),
+    ),
+    "admin": _ALIVE & or_(_PUBLIC, _MINE, _GROUP),
+}
+
+
+def visibility_rule(viewer: Viewer) -> tuple[str, dict]:
+    """Which of ``VISIBLE_RULES`` is the viewer's, and its parameters."""
+    if viewer.user is None:
+        return "anonymous", {}
+    if viewer.is_admin:
+        return "admin", {"visible_viewer_id": viewer.id}
+    return "member", {"visible_viewer_id": viewer.id, "visible_groups": sorted(viewer.roles)}
+
+
 def visible_to(viewer: Viewer) -> ColumnElement[bool]:
     """The WHERE clause of every listing: exactly what ``can(viewer, VIEW, ·)`` allows, as SQL."""
-    alive = Annotation.deleted_at.is_(None)
-    public = Annotation.visibility == Visibility.PUBLIC
-    if viewer.user is None:
-        return alive & public
-    shared = [public, Annotation.user_id == viewer.id]
-    if viewer.is_admin:
-        shared.append(Annotation.visibility == Visibility.GROUP)
-    elif viewer.roles:
-        shared.append(
-            (Annotation.visibility == Visibility.GROUP)
-            & Annotation.group_id.in_(sorted(viewer.roles))
-        )
-    return alive & or_(*shared)
+    kind, params = visibility_rule(viewer)
+    return VISIBLE_RULES[kind].params(params)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from app.database import begin_write
 from app.models import Annotation, Membership, Notification, NotificationKind, User, Visibility
 from app.models.base import utcnow
-from app.services.access import Viewer, visible_to
+from app.services.access import VISIBLE_RULES, Viewer, visibility_rule, visible_to
 
 
 def _mentioned(session: Session, annotation: Annotation) -> list[int]:
@@ -55,18 +55,20 @@ def notify(session: Session, annotation: Annotation, parent: Annotation | None =
             notified.add(user_id)
 
 
+# Built once per kind of viewer: the count is in the header of every page.
+_UNREAD = {
+    kind: select(func.count(Notification.id))
+    .join(Annotation, Annotation.id == Notification.annotation_id)
+    .where(Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None), rule)
+    for kind, rule in VISIBLE_RULES.items()
+}
+
+
 def unread_count(session: Session, viewer: Viewer) -> int:
     if viewer.user is None:
         return 0
-    return session.scalar(
-        select(func.count(Notification.id))
-        .join(Annotation, Annotation.id == Notification.annotation_id)
-        .where(
-            Notification.user_id == viewer.id,
-            Notification.read_at.is_(None),
-            visible_to(viewer),
-        )
-    )
+    kind, params = visibility_rule(viewer)
+    return session.scalar(_UNREAD[kind], {"user_id": viewer.id, **params})
 
 
 def inbox(session: Session, viewer: Viewer, limit: int = 100) -> list[Notification]:
