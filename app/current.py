@@ -11,8 +11,12 @@ from app.services.render_cache import RenderCache
 
 def viewer() -> Viewer:
     if "viewer" not in g:
-        # The user itself, not the request-local proxy: access checks run thousands of times.
-        g.viewer = viewer_for(db.session, current_user._get_current_object())
+        # Loading the session's user loads the viewer too (views/auth.py: load_user); without
+        # one, this is the anonymous viewer. The user itself, not the request-local proxy:
+        # access checks run thousands of times.
+        user = current_user._get_current_object()
+        if "viewer" not in g:
+            g.viewer = viewer_for(db.session, user)
     return g.viewer
 
 

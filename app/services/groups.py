@@ -249,6 +249,8 @@ def assignments_for_text(session: Session, viewer: Viewer, text_id: int) -> list
 
 def names(session: Session, viewer: Viewer) -> dict[int, str]:
     """The viewer's groups by id, for lens menus and visibility choices."""
+    if viewer.group_names is not None:
+        return viewer.group_names
     if not viewer.roles:
         return {}
     return dict(session.execute(_NAMES, {"group_ids": list(viewer.roles)}).all())

@@ -5,6 +5,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -12,27 +13,24 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import bindparam, select
 
 from app.extensions import db, login_manager
 from app.forms import LoginForm, RegisterForm
 from app.models import User
 from app.services import accounts
+from app.services.access import load_viewer
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
-# Built once: ``session.get`` builds and keys its statement anew on every signed-in request.
-_USER = select(User).where(User.id == bindparam("user_id"))
-
-
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    user = None
-    if user_id.isascii() and user_id.isdigit():
-        user = db.session.execute(_USER, {"user_id": int(user_id)}).scalar_one_or_none()
-    # A disabled account's open sessions end on their next request.
-    return user if user is not None and user.is_active else None
+    """The session's user, loaded with their groups: the request's viewer (app.current)."""
+    if not (user_id.isascii() and user_id.isdigit()):
+        return None
+    # A disabled account's open sessions end on their next request (load_viewer says nobody).
+    g.viewer = load_viewer(db.session, int(user_id))
+    return g.viewer.user
 
 
 def _safe_next(target: str | None) -> str:
@@ -61,6 +59,7 @@ def _start_session(user: User) -> None:
     """A fresh session on sign-in: nothing from before survives it."""
     session.clear()
     login_user(user)
+    g.pop("viewer", None)
     session.permanent = True
 
 
@@ -128,6 +127,7 @@ def login():
 def logout():
     """Sign out (a POST with a CSRF token, so another site cannot sign you out)."""
     logout_user()
+    g.pop("viewer", None)
     session.clear()
     flash("You are signed out.", "info")
     return redirect(url_for("library.index"))

@@ -188,7 +188,7 @@ def test_a_cached_page_runs_a_few_queries_whatever_the_annotations(
     many_cold, many_warm = queries(cold=True), queries(cold=False)
     assert few_cold == many_cold  # rendering: a fixed number of queries
     assert few_warm == many_warm < few_cold  # served from the cache: fewer still
-    assert many_warm <= 8, many_warm
+    assert many_warm <= 5, many_warm  # the viewer with their groups, text, assignments, inbox
 
 
 def test_the_page_around_the_cached_part_is_fresh(session, seminar, seeded):
