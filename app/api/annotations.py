@@ -33,7 +33,8 @@ def _json_payload():
 
 def _json(annotation: Annotation, status: int = 200):
     readable = can(viewer(), Action.READ_HIDDEN, annotation)
-    response = jsonify(serialise(annotation, annotation.revision.spans(), readable))
+    spans = annotations.paragraph_spans(db.session, annotation)
+    response = jsonify(serialise(annotation, spans, readable))
     response.status_code = status
     return response
 

@@ -6,11 +6,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
-from app.database import begin_write
+from app.database import begin_write, insert_loaded
 from app.models import (
     Annotation,
     AnnotationTag,
@@ -24,7 +25,8 @@ from app.models import (
     Visibility,
 )
 from app.models.base import utcnow
-from app.services import anchoring, live, markdown, notifications
+from app.models.text import ParagraphSpan
+from app.services import anchoring, live, markdown, notifications, revision_cache
 from app.services.access import Action, Viewer, can, visible_to
 
 MAX_BODY_CHARS = 20_000
@@ -175,10 +177,15 @@ def _set_span(annotation: Annotation, content: str, start: int, end: int) -> Non
     annotation.start, annotation.end = start, end
 
 
+# Built once: making the joinedload option anew costs more than running the query.
+_TEXT_BY_SLUG = (
+    select(Text).where(Text.slug == bindparam("slug")).options(joinedload(Text.current_revision))
+)
+_CURRENT_REVISION = select(Text.current_revision_id).where(Text.id == bindparam("text_id"))
+
+
 def text_for(session: Session, slug: str) -> Text:
-    text = session.scalar(
-        select(Text).where(Text.slug == slug).options(joinedload(Text.current_revision))
-    )
+    text = session.scalar(_TEXT_BY_SLUG, {"slug": slug})
     if text is None or text.current_revision is None:
         raise AnnotationError(f"There is no text '{slug}'.", 404)
     return text
@@ -227,6 +234,14 @@ def new_annotation(viewer: Viewer, body: str = "", **fields) -> Annotation:
 
 
 def create(session: Session, viewer: Viewer, draft: Draft) -> Annotation:
+    """Store a new annotation, with its tags and its event, in one short write transaction.
+
+    On SQLite every worker's writes queue for one lock, so only what must see the latest rows
+    happens under it. Before: finding the text, anchoring the span on its current revision,
+    rendering the Markdown (in the request's read transaction). Under the lock: a check that
+    the text was not revised meanwhile (else the span is found again on the new revision), and
+    plain INSERTs (see ``insert_loaded``).
+    """
     if viewer.user is None:
         raise AnnotationError("Sign in to annotate.", 401)
     check_audience(viewer, draft.visibility, draft.group_id)
@@ -234,30 +249,61 @@ def create(session: Session, viewer: Viewer, draft: Draft) -> Annotation:
     tags = normalise_tags(draft.tags)
     if draft.motivation is Motivation.COMMENTING and not body.strip() and draft.target is None:
         raise AnnotationError("A note on the whole text needs some words.")
-    begin_write(session)
     text = text_for(session, draft.text_slug)
+    annotation = _new_on_text(session, viewer, draft, body, text)
+    # The caller answers with the annotation as written: the commit need not expire it.
+    begin_write(session, keep=[viewer.user, text, text.current_revision], expire_on_commit=False)
+    current = session.connection().scalar(_CURRENT_REVISION, {"text_id": text.id})
+    if current != annotation.revision_id:
+        # Revised (or deleted) since it was read: anchor again on what is current now.
+        session.expire(text)
+        text = text_for(session, draft.text_slug)
+        annotation = _new_on_text(session, viewer, draft, body, text)
+    annotation.created_at = annotation.updated_at = utcnow()
+    insert_loaded(session, annotation)
+    rows = [
+        insert_loaded(session, AnnotationTag(annotation_id=annotation.id, name=t)) for t in tags
+    ]
+    set_committed_value(annotation, "tags", sorted(rows, key=lambda tag: tag.name))
+    audience = audience_key(draft.visibility, draft.group_id)
+    if viewer.user.last_audience != audience:  # else there would be a flush to find no change
+        viewer.user.last_audience = audience
+    live.record(session, annotation, EventKind.CREATED)
+    notifications.notify(session, annotation)
+    return annotation
+
+
+def _new_on_text(
+    session: Session, viewer: Viewer, draft: Draft, body: str, text: Text
+) -> Annotation:
+    """The annotation ``draft`` describes, anchored on the text's current revision, unsaved."""
     revision = text.current_revision
     annotation = new_annotation(
         viewer,
         body,
+        # Objects as well as ids: the answer reads them, and the session holds them only weakly.
+        text=text,
         text_id=text.id,
+        revision=revision,
+        revision_id=revision.id,
         visibility=draft.visibility,
         group_id=draft.group_id,
-        revision_id=revision.id,
         motivation=draft.motivation,
         color=draft.color,
-        tags=[AnnotationTag(name=t) for t in tags],
     )
     if draft.target is not None:
-        content = revision.content
+        content = revision_cache.layout(session, revision).content
         start, end = resolve_span(content, draft.target)
         _set_span(annotation, content, start, end)
-    session.add(annotation)
-    viewer.user.last_audience = audience_key(draft.visibility, draft.group_id)
-    session.flush()
-    live.record(session, annotation, EventKind.CREATED)
-    notifications.notify(session, annotation)
     return annotation
+
+
+def paragraph_spans(session: Session, annotation: Annotation) -> list[ParagraphSpan]:
+    """The paragraphs of the revision the annotation is anchored to, with their offsets.
+
+    From this process's cache of immutable revisions (see revision_cache): read, never change.
+    """
+    return revision_cache.layout(session, annotation.revision).spans
 
 
 def get_visible(session: Session, viewer: Viewer, annotation_id: int) -> Annotation:
@@ -536,7 +582,7 @@ def once(
         )
         return session.get(Annotation, found) if found is not None else None
 
-    begin_write(session)
+    begin_write(session, keep=[viewer.user])
     if (annotation := earlier()) is not None:
         return annotation, False
     try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from app.models import Annotation, Event, EventKind, Visibility
@@ -26,18 +26,26 @@ def record(
     kind: EventKind,
     audience: tuple[Visibility, int | None] | None = None,
 ) -> None:
-    """Log a change; ``audience`` overrides who could see it (e.g. before a visibility change)."""
+    """Log a change; ``audience`` overrides who could see it (e.g. before a visibility change).
+
+    The row is inserted at once, with one plain INSERT (no unit of work: it is on every write
+    path, under the write lock), so the annotation must have its id (be flushed) already.
+    """
     visibility, group_id = audience or (annotation.visibility, annotation.group_id)
-    session.add(
-        Event(
-            text_id=annotation.text_id,
-            annotation_id=annotation.id,
-            kind=kind,
-            author_id=annotation.user_id,
-            visibility=visibility,
-            group_id=group_id,
-        )
+    session.connection().execute(
+        _INSERT,
+        {
+            "text_id": annotation.text_id,
+            "annotation_id": annotation.id,
+            "kind": kind,
+            "author_id": annotation.user_id,
+            "visibility": visibility,
+            "group_id": group_id,
+        },
     )
+
+
+_INSERT = insert(Event.__table__)
 
 
 @dataclass(frozen=True)

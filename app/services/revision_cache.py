@@ -1,0 +1,89 @@
+"""Each text revision's content and paragraph offsets, built once per worker process.
+
+A revision's paragraphs never change once stored (a re-import with other words adds a new
+revision), so the canonical content and the offsets of its paragraphs, which every new
+annotation is checked against and every single-annotation answer places in a paragraph, need
+not be rebuilt from the paragraph rows on each request.
+
+Entries are keyed on the revision's id *and* its content hash (SHA-256 of its title, author,
+citation and paragraphs): an id can come back (SQLite hands out the highest rowid again after
+that row is deleted, as when a text is deleted and another imported), a hash cannot name other
+words. Like the render cache, nothing depends on an entry being present: a cold cache costs one
+query, and nothing is shared between workers or app servers.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Paragraph, TextRevision
+from app.models.text import PARAGRAPH_SEPARATOR, ParagraphSpan
+
+# Characters of content kept per process (the Carr excerpt is 20,000): a few hundred texts.
+MAX_CHARS = 8_000_000
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What ``TextRevision.content`` and ``.spans()`` give, from a cache.
+
+    The spans' paragraphs are detached copies (id, number, role and body), belonging to no
+    session: read them, never change or add them.
+    """
+
+    content: str
+    spans: list[ParagraphSpan]
+
+
+_entries: OrderedDict[tuple[int, str], Layout] = OrderedDict()
+_chars = 0
+_lock = threading.Lock()  # gunicorn may run threaded workers
+
+
+def layout(session: Session, revision: TextRevision) -> Layout:
+    """The revision's content and paragraph spans: from this process's cache, or one query."""
+    global _chars
+    key = (revision.id, revision.content_hash)
+    with _lock:
+        found = _entries.get(key)
+        if found is not None:
+            _entries.move_to_end(key)
+            return found
+    made = _build(session, revision.id)
+    with _lock:
+        if key not in _entries:
+            _entries[key] = made
+            _chars += len(made.content)
+        while _chars > MAX_CHARS and len(_entries) > 1:
+            _, evicted = _entries.popitem(last=False)
+            _chars -= len(evicted.content)
+    return made
+
+
+def _build(session: Session, revision_id: int) -> Layout:
+    rows = session.execute(
+        select(Paragraph.id, Paragraph.number, Paragraph.role, Paragraph.body)
+        .where(Paragraph.revision_id == revision_id)
+        .order_by(Paragraph.number)
+    ).all()
+    spans, start = [], 0
+    for paragraph_id, number, role, body in rows:
+        copy = Paragraph(
+            id=paragraph_id, revision_id=revision_id, number=number, role=role, body=body
+        )
+        end = start + len(body)
+        spans.append(ParagraphSpan(copy, start, end))
+        start = end + len(PARAGRAPH_SEPARATOR)
+    return Layout(PARAGRAPH_SEPARATOR.join(body for *_, body in rows), spans)
+
+
+def clear() -> None:
+    global _chars
+    with _lock:
+        _entries.clear()
+        _chars = 0
