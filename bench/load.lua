@@ -1,6 +1,7 @@
 -- wrk script for `python3 dev.py bench` (bench/run.py sets everything through the environment).
 --
 --   BENCH_COOKIE       Cookie header of a signed-in session ("" for none)
+--   BENCH_USER_AGENT   the User-Agent the session signed in with
 --   BENCH_CSRF         that session's CSRF token, sent as X-CSRFToken on writes
 --   BENCH_READ_PATH    path of the GET requests
 --   BENCH_WRITE_PATH   path of the POST requests
@@ -12,6 +13,7 @@
 
 local cookie = os.getenv("BENCH_COOKIE") or ""
 local csrf = os.getenv("BENCH_CSRF") or ""
+local user_agent = os.getenv("BENCH_USER_AGENT") or "scholia-bench"
 local read_path = os.getenv("BENCH_READ_PATH") or "/"
 local write_path = os.getenv("BENCH_WRITE_PATH") or "/"
 local bodies_file = os.getenv("BENCH_BODIES") or ""
@@ -41,6 +43,8 @@ local write_headers = {}
 function init(args)
   -- As a browser asks: gzip is taken where the server offers it (the reading page does).
   read_headers["Accept-Encoding"] = "gzip"
+  read_headers["User-Agent"] = user_agent
+  write_headers["User-Agent"] = user_agent
   -- Threads start at different bodies: two threads never post the same span at once.
   counter = (thread_id or 0) * 1000
   if cookie ~= "" then

@@ -55,6 +55,9 @@ LUA = BENCH / "load.lua"
 BIN = Path(sys.executable).parent
 CHROMIUM = Path("/usr/bin/chromium")
 STARTUP_TIMEOUT = 60.0
+# One browser: the same User-Agent signs in and sends the load (Flask-Login's session protection
+# would otherwise take each request for another browser and rewrite the session cookie).
+USER_AGENT = "scholia-bench"
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 # Below this many requests per side, a throughput ratio says more about luck than about data
@@ -237,6 +240,7 @@ def sign_in(base: str, email: str, password: str) -> Session:
     """Through the real sign-in form, as a browser does; then the CSRF token pages carry."""
     jar = CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.addheaders = [("User-Agent", USER_AGENT)]
     with opener.open(base + "/auth/login", timeout=30) as response:
         token = CSRF_FIELD.search(response.read().decode())
     if token is None:
@@ -258,7 +262,9 @@ def sign_in(base: str, email: str, password: str) -> Session:
 
 def request_for(workload: Workload, session: Session | None, bodies: list[str], n: int):
     """The n-th request of a workload, as (method, path, headers, body): the Lua script's rule."""
-    headers = {"Cookie": session.cookie} if session else {}
+    headers = {"User-Agent": USER_AGENT}
+    if session:
+        headers["Cookie"] = session.cookie
     if workload.write_every and n % workload.write_every == 0:
         headers.update(
             {
@@ -323,6 +329,7 @@ def run_wrk(
     env = dict(
         os.environ,
         BENCH_COOKIE=session.cookie if session else "",
+        BENCH_USER_AGENT=USER_AGENT,
         BENCH_CSRF=session.csrf if session else "",
         BENCH_READ_PATH=workload.read_path,
         BENCH_WRITE_PATH="/api/v1/annotations",

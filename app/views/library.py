@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-import gzip
-from dataclasses import dataclass
-
-from flask import Blueprint, Response, abort, render_template, request, session, url_for
+from flask import Blueprint, abort, render_template, request, session, url_for
 from flask_wtf.csrf import generate_csrf
 
+from app.cached import CachedBody
 from app.current import render_cache, unread_count, viewer
 from app.extensions import db
 from app.models import HighlightColor
@@ -60,30 +58,6 @@ def _expand_url(number: int) -> str:
     args = request.args.to_dict(flat=False)
     args["expand"] = sorted({*args.get("expand", []), str(number)}, key=int)
     return url_for("library.read", **request.view_args, **args, _anchor=f"p{number}")
-
-
-@dataclass(frozen=True)
-class CachedPage:
-    """A whole reading page as sent: as it is, and gzipped for browsers that take that."""
-
-    html: bytes
-    gzipped: bytes
-
-    @classmethod
-    def of(cls, html: bytes) -> CachedPage:
-        return cls(html, gzip.compress(html, compresslevel=6))
-
-    @property
-    def size(self) -> int:
-        return len(self.html) + len(self.gzipped)
-
-    def response(self) -> Response:
-        compressed = bool(request.accept_encodings["gzip"])
-        response = Response(self.gzipped if compressed else self.html, mimetype="text/html")
-        if compressed:
-            response.content_encoding = "gzip"
-        response.vary.add("Accept-Encoding")
-        return response
 
 
 @bp.get("/texts/<slug>")
@@ -144,7 +118,7 @@ def read(slug: str):
 
     body = cache.get_or_make(body_key, render_body, len)
     head, tail = render_template("library/read.html", view=context, body=BODY_SLOT).split(BODY_SLOT)
-    page = CachedPage.of(head.encode() + body + tail.encode())
+    page = CachedBody.of(head.encode() + body + tail.encode(), "text/html")
     if not flashes:
         cache.put(page_key, page, page.size)
     return page.response()
