@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
-from app.models import Annotation, Event, Text
+from app.models import Annotation, Text
+from app.services import live
 from app.services.access import Viewer, visible_to
 from app.services.annotations import AnnotationError
 
@@ -36,8 +37,7 @@ _STATE = select(
     Text.id,
     Text.slug,
     Text.current_revision_id,
-    # The same cursor as live.latest_id (tests/functional/test_annotations_api.py checks that).
-    select(func.coalesce(func.max(Event.id), 0)).where(Event.text_id == Text.id).scalar_subquery(),
+    live.cursor_of(Text.id),
 ).where(Text.slug == bindparam("slug"), Text.current_revision_id.is_not(None))
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import ScalarSelect, func, insert, select
 from sqlalchemy.orm import Session
 
 from app.models import Annotation, Event, EventKind, Visibility
@@ -55,9 +55,18 @@ class LiveEvent:
     annotation_id: int
 
 
+def cursor_of(text_id) -> ScalarSelect[int]:
+    """The change log's position on a text (0 before any change), as SQL: every reading of the
+    cursor (the live feed, cached pages' keys) uses this one expression."""
+    return (
+        select(func.coalesce(func.max(Event.id), 0))
+        .where(Event.text_id == text_id)
+        .scalar_subquery()
+    )
+
+
 def latest_id(session: Session, text_id: int) -> int:
-    query = select(func.coalesce(func.max(Event.id), 0)).where(Event.text_id == text_id)
-    return session.scalar(query)
+    return session.scalar(select(cursor_of(text_id)))
 
 
 def events_after(

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.models import (
     Annotation,
-    Event,
     HighlightColor,
     Motivation,
     Paragraph,
@@ -27,7 +26,7 @@ from app.models import (
     Visibility,
 )
 from app.models.text import ParagraphRole, ParagraphSpan
-from app.services import discussion, groups
+from app.services import discussion, groups, live
 from app.services.access import ANONYMOUS, Viewer, visible_to
 from app.services.annotations import normalise_tag
 
@@ -278,10 +277,7 @@ class ReadingContext:
 
 
 # Built once: on every reading page, where building it costs as much as running it.
-_TEXT_AND_CURSOR = select(
-    Text,
-    select(func.coalesce(func.max(Event.id), 0)).where(Event.text_id == Text.id).scalar_subquery(),
-).where(Text.slug == bindparam("slug"))
+_TEXT_AND_CURSOR = select(Text, live.cursor_of(Text.id)).where(Text.slug == bindparam("slug"))
 
 
 def reading_context(
