@@ -92,7 +92,10 @@ def _post_note(page, paragraph: int, words: str, body: str, audience: str) -> in
         editor.get_by_role("button", name="Save note").click()
     assert created.value.status == 201
     expect(editor).to_have_count(0)
-    return int(created.value.json()["id"].rsplit("/", 1)[1])
+    note_id = int(created.value.json()["id"].rsplit("/", 1)[1])
+    # The page has fetched itself again and focused the new note: nothing left to move the text.
+    expect(page.locator(f"#a{note_id}")).to_be_focused()
+    return note_id
 
 
 def _place(page, paragraph: int) -> dict:
