@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request, session, url_for
 from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 
 from app.cached import CachedBody
 from app.current import render_cache, unread_count, viewer
@@ -43,7 +44,8 @@ def _filters() -> texts.Filters:
 
 
 MARGIN_NOTES = 10  # notes per paragraph in the margin; "Show N more" opens the rest
-BODY_SLOT = "\x00reading-body\x00"  # where the cached part goes; no template writes a NUL
+# Where the cached part goes in the page around it: markup, so no escaped text can spell it.
+BODY_SLOT = Markup("<!--reading-body-->")
 
 
 def _expand() -> frozenset[int]:
@@ -117,7 +119,9 @@ def read(slug: str):
         ).encode()
 
     body = cache.get_or_make(body_key, render_body, len)
-    head, tail = render_template("library/read.html", view=context, body=BODY_SLOT).split(BODY_SLOT)
+    head, _, tail = render_template("library/read.html", view=context, body=BODY_SLOT).partition(
+        BODY_SLOT
+    )
     page = CachedBody.of(head.encode() + body + tail.encode(), "text/html")
     if not flashes:
         cache.put(page_key, page, page.size)

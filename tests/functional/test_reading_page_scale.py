@@ -227,3 +227,10 @@ def test_a_flash_message_shows_once_and_is_never_cached(session, seminar, seeded
     assert "Note deleted." in page and "Undo" in page
     again = ann.html(response.headers["Location"])
     assert "Note deleted." not in again
+
+
+def test_no_name_can_spell_where_the_cached_part_goes(app, session, seeded):
+    tricky = Browser(app, factories.make_user(session, "tricky@example.org", "<!--reading-body-->"))
+    page = tricky.html(PAGE)
+    assert "&lt;!--reading-body--&gt;" in page
+    assert page.count('<div class="para-row') == len(seeded.current_revision.paragraphs)
