@@ -677,6 +677,9 @@ def git(*args: str) -> str:
     return result.stdout.strip()
 
 
+ONLY_CHOICES = ("reading", "api_list", "create", "mix", "browser")
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python3 dev.py bench", description=__doc__.split("\n\n")[0]
@@ -697,6 +700,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--browser-budget", type=float, default=60.0, help="seconds a page load may take"
     )
     parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=ONLY_CHOICES,
+        help="measure only this part (repeatable); the targets are then not judged",
+    )
     parser.add_argument("--client", choices=["auto", "wrk", "python"], default="auto")
     parser.add_argument("--postgres", help="PostgreSQL URL (role with CREATEDB) instead of SQLite")
     parser.add_argument("--seed", type=int, default=generate.Params.seed)
@@ -743,6 +752,7 @@ def main(argv: list[str] | None = None) -> int:
         "datasets": {d.kind: {k: d.manifest[k] for k in ("key", "counts")} for d in (big, small)},
     }
     copies: list[tuple[generate.Dataset, str]] = []
+    only = set(args.only or ONLY_CHOICES)
 
     def copy(dataset: generate.Dataset, label: str) -> str:
         url = generate.working_copy(dataset, label)
@@ -751,18 +761,19 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         big_read, small_read = copy(big, "big-read"), copy(small, "small-read")
-        print("in-process (Flask test client): SQL statements and server time", flush=True)
-        report["in_process"] = in_process(
-            {
-                "viewer": viewer_id,
-                "repeat": 3,
-                "databases": {"big": big_read, "small": small_read},
-                "paths": {
-                    "big": [loads["reading"].read_path, loads["api_list"].read_path],
-                    "small": [loads["reading"].read_path],
-                },
-            }
-        )
+        if "reading" in only:
+            print("in-process (Flask test client): SQL statements and server time", flush=True)
+            report["in_process"] = in_process(
+                {
+                    "viewer": viewer_id,
+                    "repeat": 3,
+                    "databases": {"big": big_read, "small": small_read},
+                    "paths": {
+                        "big": [loads["reading"].read_path, loads["api_list"].read_path],
+                        "small": [loads["reading"].read_path],
+                    },
+                }
+            )
         # The POST bodies: valid annotations on the text as the API serves it.
         server = Server("wsgi:app", big_read, 1, "text")
         try:
@@ -775,17 +786,21 @@ def main(argv: list[str] | None = None) -> int:
 
         print("under load (each after its own hello world):", flush=True)
         reading_big, reading_small = [], []
-        for r in range(args.rounds):
+        for r in range(args.rounds if "reading" in only else 0):
             reading_big.append(measure(ctx, loads["reading"], big_read, big, f"reading-big-{r}"))
             reading_small.append(
                 measure(ctx, loads["reading"], small_read, small, f"reading-small-{r}")
             )
-        measure(ctx, loads["api_list"], big_read, big, "api-list")
+        if "api_list" in only:
+            measure(ctx, loads["api_list"], big_read, big, "api-list")
         for key in ("create", "mix"):  # each on its own copy: writes must not leak
-            measure(ctx, loads[key], copy(big, key), big, key)
+            if key in only:
+                measure(ctx, loads[key], copy(big, key), big, key)
 
         server = Server("wsgi:app", big_read, args.workers, "page")
         try:
+            if "browser" not in only:
+                args.no_browser = True
             session = sign_in(server.base, big.manifest["viewer"]["email"], generate.PASSWORD)
             report["page_weight"] = page_weight(server.base, session, loads["reading"].read_path)
             if args.no_browser:
@@ -810,7 +825,10 @@ def main(argv: list[str] | None = None) -> int:
                 generate.drop_copy(dataset, url)
 
     report["loads"] = [asdict(r) for r in ctx.results]
-    report["summary"] = summarise(ctx.results, reading_big, reading_small, report)
+    if only == set(ONLY_CHOICES):
+        report["summary"] = summarise(ctx.results, reading_big, reading_small, report)
+    else:
+        report["summary"] = {"targets": [], "only": sorted(only)}
     report["seconds"] = round(time.monotonic() - started, 1)
     out = RESULTS / f"{name}.json"
     out.write_text(json.dumps(report, indent=2, default=str) + "\n")
@@ -964,7 +982,7 @@ def print_report(report: dict, results: list[LoadResult]) -> None:
         )
 
     print("\n== One reading page")
-    for db_name, figures in report["in_process"].items():
+    for db_name, figures in report.get("in_process", {}).items():
         for path, f in figures.items():
             print(
                 f"{db_name:<5} {path}: rendered with {f['queries']} SQL statements "
