@@ -5,7 +5,6 @@ from app.api.webannotation import (
     GROUP_KEY,
     VISIBILITY_KEY,
     Urls,
-    annotation_url,
     listing,
     parse_audience,
     parse_bodies,
@@ -31,10 +30,10 @@ def _json_payload():
     return payload
 
 
-def _json(annotation: Annotation, status: int = 200):
+def _json(annotation: Annotation, status: int = 200, urls: Urls | None = None):
     readable = can(viewer(), Action.READ_HIDDEN, annotation)
     spans = annotations.paragraph_spans(db.session, annotation)
-    response = jsonify(serialise(annotation, spans, readable))
+    response = jsonify(serialise(annotation, spans, readable, urls or Urls.of_request()))
     response.status_code = status
     return response
 
@@ -93,8 +92,9 @@ def annotation_create():
     key = request.headers.get("Idempotency-Key")
     annotation, made = annotations.once(db.session, acting, key, make)
     db.session.commit()
-    response = _json(annotation, 201)
-    response.headers["Location"] = annotation_url(annotation.id)
+    urls = Urls.of_request()
+    response = _json(annotation, 201, urls)
+    response.headers["Location"] = urls.annotation(annotation.id)
     if not made:
         response.headers["Idempotent-Replayed"] = "true"
     return response

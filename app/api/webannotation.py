@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from flask import url_for
+from flask import current_app, request, url_for
 
 from app.models import Annotation, HighlightColor, Motivation, Visibility
 from app.models.text import ParagraphSpan
@@ -192,8 +192,7 @@ def parse_changes(payload: Any, replace: bool) -> Changes:
     return changes
 
 
-def annotation_url(annotation_id: int) -> str:
-    return url_for("api.annotation", annotation_id=annotation_id, _external=True)
+MAX_URL_ROOTS = 32
 
 
 class Urls:
@@ -205,10 +204,34 @@ class Urls:
     """
 
     def __init__(self) -> None:
-        # The collection's URL; an annotation's IRI is this + "/<id>" (see annotation_url).
+        # The collection's URL; an annotation's IRI is this + "/<id>" (its route, api.annotation).
         self.annotations = url_for("api.annotation_list", _external=True)
         self.context = [ANNO_CONTEXT, {"scholia": url_for("api.namespace", _external=True) + "#"}]
         self._texts: dict[str, str] = {}
+
+    @classmethod
+    def of_request(cls) -> Urls:
+        """The request's ``Urls``, made once per worker and root URL rather than per request.
+
+        What ``url_for`` answers depends on the app's routes and on the request's scheme, host
+        and script root, all of them in the WSGI environ (after ProxyFix has rewritten it):
+        the key. The host is the client's to choose, so the table is bounded.
+        """
+        environ = request.environ
+        key = (
+            environ.get("wsgi.url_scheme"),
+            environ.get("HTTP_HOST"),
+            environ.get("SERVER_NAME"),
+            environ.get("SERVER_PORT"),
+            environ.get("SCRIPT_NAME"),
+        )
+        table = current_app.extensions.setdefault("scholia.urls", {})
+        urls = table.get(key)
+        if urls is None:
+            if len(table) >= MAX_URL_ROOTS:
+                table.clear()
+            urls = table[key] = cls()
+        return urls
 
     def annotation(self, annotation_id: int) -> str:
         return f"{self.annotations}/{annotation_id}"

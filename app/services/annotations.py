@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload, make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.database import begin_write, insert_loaded
@@ -28,6 +29,8 @@ from app.models.base import utcnow
 from app.models.text import ParagraphSpan
 from app.services import anchoring, live, markdown, notifications, revision_cache
 from app.services.access import Action, Viewer, can, visible_to
+
+T = TypeVar("T")
 
 MAX_BODY_CHARS = 20_000
 MAX_QUOTE_CHARS = 20_000
@@ -191,6 +194,46 @@ def text_for(session: Session, slug: str) -> Text:
     return text
 
 
+# What a new annotation needs of its text: one Core row. Loading the ORM's Text with its
+# revision joined costs about three times as much (two entities of many columns each).
+_TEXT_REF = (
+    select(Text.id, Text.slug, TextRevision.id, TextRevision.content_hash)
+    .join(TextRevision, TextRevision.id == Text.current_revision_id)
+    .where(Text.slug == bindparam("slug"))
+)
+
+
+def _text_ref(session: Session, slug: str) -> Text:
+    """The text and its current revision, as persistent objects with only what a new
+    annotation and its answer read loaded (ids, URL name, content hash); any other attribute
+    loads on access. Objects the session holds already are used as they are."""
+    row = session.connection().execute(_TEXT_REF, {"slug": slug}).one_or_none()
+    if row is None:
+        raise AnnotationError(f"There is no text '{slug}'.", 404)
+    text_id, slug, revision_id, content_hash = row
+    revision = _persistent(
+        session, TextRevision, id=revision_id, text_id=text_id, content_hash=content_hash
+    )
+    text = _persistent(session, Text, id=text_id, slug=slug, current_revision_id=revision_id)
+    if "current_revision" not in text.__dict__:
+        set_committed_value(text, "current_revision", revision)
+    return text
+
+
+def _persistent(session: Session, cls: type[T], **values) -> T:
+    """The session's instance of the row with primary key ``values["id"]``, or a new persistent
+    one with just ``values`` loaded (``values`` must be what the row holds)."""
+    mapper = inspect(cls)
+    found = session.identity_map.get(mapper.identity_key_from_primary_key((values["id"],)))
+    if found is not None:
+        return found
+    obj = mapper.class_manager.new_instance()
+    obj.__dict__.update(values)  # as loaded: no history; the rest is marked expired below
+    make_transient_to_detached(obj)
+    session.add(obj)
+    return obj
+
+
 def parse_audience(raw: str | None) -> tuple[Visibility, int | None]:
     """ "private", "public" or "group-<id>", as forms and the editor send it."""
     if raw in (None, "", "private"):
@@ -249,7 +292,7 @@ def create(session: Session, viewer: Viewer, draft: Draft) -> Annotation:
     tags = normalise_tags(draft.tags)
     if draft.motivation is Motivation.COMMENTING and not body.strip() and draft.target is None:
         raise AnnotationError("A note on the whole text needs some words.")
-    text = text_for(session, draft.text_slug)
+    text = _text_ref(session, draft.text_slug)
     annotation = _new_on_text(session, viewer, draft, body, text)
     # The caller answers with the annotation as written: the commit need not expire it.
     begin_write(session, keep=[viewer.user, text, text.current_revision], expire_on_commit=False)
@@ -261,6 +304,11 @@ def create(session: Session, viewer: Viewer, draft: Draft) -> Annotation:
         annotation = _new_on_text(session, viewer, draft, body, text)
     annotation.created_at = annotation.updated_at = utcnow()
     insert_loaded(session, annotation)
+    # Objects as well as ids, for the answer (and the session holds them only weakly), set as
+    # loaded: given before the INSERT, adding the annotation would cascade through them all.
+    set_committed_value(annotation, "user", viewer.user)
+    set_committed_value(annotation, "text", text)
+    set_committed_value(annotation, "revision", text.current_revision)
     rows = [
         insert_loaded(session, AnnotationTag(annotation_id=annotation.id, name=t)) for t in tags
     ]
@@ -281,10 +329,8 @@ def _new_on_text(
     annotation = new_annotation(
         viewer,
         body,
-        # Objects as well as ids: the answer reads them, and the session holds them only weakly.
-        text=text,
+        # Ids only: the objects are joined on once the row is written (see ``create``).
         text_id=text.id,
-        revision=revision,
         revision_id=revision.id,
         visibility=draft.visibility,
         group_id=draft.group_id,
