@@ -27,6 +27,11 @@ def unread_count() -> int:
     return g.unread_count
 
 
+def remember_unread_count(count: int) -> None:
+    """A count read along with other things (the reading page's one statement) saves a query."""
+    g.unread_count = count
+
+
 def render_cache() -> RenderCache:
     """This worker's cache of rendered pages (see app/services/render_cache.py)."""
     return current_app.extensions["render_cache"]

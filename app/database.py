@@ -45,7 +45,9 @@ def _sqlite_on_connect(dbapi_conn: sqlite3.Connection, _record) -> None:
 
 def _sqlite_on_begin(conn) -> None:
     mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-    conn.exec_driver_sql(f"BEGIN {mode}")
+    # Straight to the driver: every request begins a transaction, and BEGIN needs none of the
+    # statement machinery (no parameters, no result).
+    conn.connection.driver_connection.execute(f"BEGIN {mode}")
 
 
 def begin_write(

@@ -23,25 +23,40 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 class SessionInterface(SecureCookieSessionInterface):
-    """Marks the session cookie Secure whenever the request itself came over HTTPS."""
+    """Marks the session cookie Secure whenever the request itself came over HTTPS, and keeps
+    its signing serializer while the keys stay the same (Flask makes one per request)."""
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return super().get_cookie_secure(app) or _is_https(request)
+
+    def get_signing_serializer(self, app: Flask):
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        cached = getattr(self, "_serializer", None)
+        if cached is None or cached[0] != keys:
+            cached = self._serializer = (keys, super().get_signing_serializer(app))
+        return cached[1]
 
 
 def _is_https(req: Request) -> bool:
     return req.scheme == "https"
 
 
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+)
+HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+
+
 def _set_headers(response):
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    if _is_https(request):
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    extra = [HSTS] if _is_https(request) else []
+    # One pass over the response's headers, not one per header: this runs on every response.
+    present = {name.lower() for name, _ in headers}
+    headers.extend(h for h in (*SECURITY_HEADERS, *extra) if h[0].lower() not in present)
     return response
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from app.database import begin_write
@@ -55,13 +55,23 @@ def notify(session: Session, annotation: Annotation, parent: Annotation | None =
             notified.add(user_id)
 
 
+def unread_query(kind: str) -> Select:
+    """How many of ``:user_id``'s notifications are unread, for a kind of ``VISIBLE_RULES``
+    (notes they may no longer see do not count)."""
+    return (
+        select(func.count(Notification.id))
+        .join(Annotation, Annotation.id == Notification.annotation_id)
+        .where(
+            Notification.user_id == bindparam("user_id"),
+            Notification.read_at.is_(None),
+            VISIBLE_RULES[kind],
+        )
+        .correlate(None)
+    )
+
+
 # Built once per kind of viewer: the count is in the header of every page.
-_UNREAD = {
-    kind: select(func.count(Notification.id))
-    .join(Annotation, Annotation.id == Notification.annotation_id)
-    .where(Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None), rule)
-    for kind, rule in VISIBLE_RULES.items()
-}
+_UNREAD = {kind: unread_query(kind) for kind in VISIBLE_RULES}
 
 
 def unread_count(session: Session, viewer: Viewer) -> int:

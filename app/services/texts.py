@@ -12,13 +12,17 @@ import enum
 import heapq
 import itertools
 from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+from typing import NamedTuple
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.models import (
     Annotation,
     HighlightColor,
+    Membership,
     Motivation,
     Paragraph,
     ReadingAssignment,
@@ -27,8 +31,8 @@ from app.models import (
     Visibility,
 )
 from app.models.text import ParagraphRole, ParagraphSpan
-from app.services import discussion, groups, live
-from app.services.access import ANONYMOUS, Viewer, visible_to
+from app.services import discussion, groups, live, notifications
+from app.services.access import ANONYMOUS, VISIBLE_RULES, Viewer, visibility_rule, visible_to
 from app.services.annotations import normalise_tag
 
 
@@ -94,7 +98,7 @@ class ReadingView:
     filters: Filters | None = None
     lens_options: list[tuple[str, str]] = field(default_factory=list)
     group_names: dict[int, str] = field(default_factory=dict)
-    assignments: list[ReadingAssignment] = field(default_factory=list)
+    assignments: list[Assignment] = field(default_factory=list)
     conversation: discussion.Conversation = field(default_factory=lambda: discussion.Conversation())
     members: list[tuple[int, str]] = field(default_factory=list)
     cursor: int = 0  # the live feed's position when the page was rendered
@@ -268,26 +272,44 @@ def default_lens(viewer: Viewer, reading_groups: list[int]) -> Lens:
     return Lens("mine") if viewer.user is not None else Lens("public")
 
 
-@dataclass(frozen=True)
+class Assignment(NamedTuple):
+    """A group's reading assignment of the text, as the page header shows it."""
+
+    id: int
+    group_id: int
+    group_name: str
+    due_on: date | None
+    prompt: str
+
+
+@dataclass
 class ReadingContext:
-    """What a reading page needs before its annotations: cheap, read on every request.
+    """What a reading page needs before its annotations: read on every request in one statement.
 
     ``cursor`` is the text's change-log position; with the lens, the viewer and the filters it
     names the rendered page exactly (see ``page_key``), so a cached render can stand in for it.
+    The text itself is loaded only when the page is rendered.
     """
 
-    text: Text
+    session: Session
+    text_id: int
+    revision_id: int
     lens: Lens
     lens_options: list[tuple[str, str]]
     group_names: dict[int, str]
-    assignments: list[ReadingAssignment]
+    assignments: list[Assignment]
     cursor: int
+    unread_count: int
+
+    @cached_property
+    def text(self) -> Text:
+        return self.session.get(Text, self.text_id)
 
     def page_key(self, viewer: Viewer, *extra) -> tuple:
         return (
             "reading",
-            self.text.id,
-            self.text.current_revision_id,
+            self.text_id,
+            self.revision_id,
             self.lens.key,
             self.cursor,
             viewer.cache_key,
@@ -296,8 +318,35 @@ class ReadingContext:
         )
 
 
-# Built once: on every reading page, where building it costs as much as running it.
-_TEXT_AND_CURSOR = select(Text, live.cursor_of(Text.id)).where(Text.slug == bindparam("slug"))
+def _reading_stamp(rule: str) -> Select:
+    """The text, its change-log cursor, the viewer's unread count and the viewer's groups'
+    assignments of the text (one row each, or one row of NULLs): everything a cached reading
+    page is keyed on, in one prebuilt statement per kind of viewer."""
+    assigned = ReadingAssignment.__table__.join(
+        Membership.__table__,
+        (Membership.group_id == ReadingAssignment.group_id)
+        & (Membership.user_id == bindparam("user_id")),
+    )
+    return (
+        select(
+            Text.id,
+            Text.current_revision_id,
+            live.cursor_of(Text.id).label("cursor"),
+            notifications.unread_query(rule).scalar_subquery().label("unread"),
+            ReadingAssignment.id.label("assignment_id"),
+            ReadingAssignment.group_id,
+            ReadingAssignment.due_on,
+            ReadingAssignment.prompt,
+        )
+        .select_from(Text.__table__)
+        .outerjoin(assigned, ReadingAssignment.text_id == Text.id)
+        .where(Text.slug == bindparam("slug"))
+        .order_by(ReadingAssignment.id)
+    )
+
+
+# Built once: on every reading page, where building them costs more than running them.
+_READING_STAMPS = {rule: _reading_stamp(rule) for rule in VISIBLE_RULES}
 
 
 def reading_context(
@@ -305,18 +354,36 @@ def reading_context(
 ) -> ReadingContext | None:
     # The cursor is read with the text, before the annotations: a change made in between is
     # then both on the page and in the feed (a harmless repeat), never in neither.
-    found = session.execute(_TEXT_AND_CURSOR, {"slug": slug}).first()
-    if found is None or found.Text.current_revision_id is None:
+    rule, params = visibility_rule(viewer)
+    rows = (
+        session.connection()
+        .execute(_READING_STAMPS[rule], {"slug": slug, "user_id": viewer.id, **params})
+        .all()
+    )
+    if not rows or rows[0].current_revision_id is None:
         return None
-    text, cursor = found
-    assignments = groups.assignments_for_text(session, viewer, text.id)
+    first = rows[0]
     group_names = groups.names(session, viewer)
+    assignments = [
+        Assignment(r.assignment_id, r.group_id, group_names[r.group_id], r.due_on, r.prompt)
+        for r in rows
+        if r.assignment_id is not None and r.group_id in group_names
+    ]
     if lens is None or (lens.kind == "group" and lens.group_id not in group_names):
         lens = default_lens(viewer, [a.group_id for a in assignments])
     if lens.kind == "mine" and viewer.user is None:
         lens = Lens("public")
-    options = lens_options(viewer, group_names)
-    return ReadingContext(text, lens, options, group_names, assignments, cursor)
+    return ReadingContext(
+        session,
+        first.id,
+        first.current_revision_id,
+        lens,
+        lens_options(viewer, group_names),
+        group_names,
+        assignments,
+        first.cursor,
+        first.unread if viewer.user is not None else 0,
+    )
 
 
 def reading_view(
@@ -343,7 +410,7 @@ def reading_view(
     text, lens = context.text, context.lens
     revision = session.scalar(
         select(TextRevision)
-        .where(TextRevision.id == text.current_revision_id)
+        .where(TextRevision.id == context.revision_id)
         .options(selectinload(TextRevision.paragraphs))
     )
     spans = revision.spans()

@@ -5,7 +5,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from app.cached import CachedBody
-from app.current import render_cache, unread_count, viewer
+from app.current import remember_unread_count, render_cache, viewer
 from app.extensions import db
 from app.models import HighlightColor
 from app.services import annotations, discussion, texts
@@ -78,8 +78,10 @@ def read(slug: str):
     )
     if context is None:
         abort(404, description="There is no text at this address.")
+    remember_unread_count(context.unread_count)
     filters, expand = _filters(), _expand()
-    generate_csrf()  # the session's CSRF secret exists before it goes into the key
+    if "csrf_token" not in session:
+        generate_csrf()  # the session's CSRF secret exists before it goes into the key
     user = acting.user
     body_key = context.page_key(
         acting, filters, expand, session.get("csrf_token"), user and user.last_audience
@@ -87,8 +89,8 @@ def read(slug: str):
     page_key = (
         *body_key,
         user and user.display_name,
-        unread_count(),
-        tuple((a.id, a.group.name, a.due_on, a.prompt) for a in context.assignments),
+        context.unread_count,
+        tuple(context.assignments),
     )
     cache = render_cache()
     flashes = bool(session.get("_flashes"))
@@ -106,7 +108,7 @@ def read(slug: str):
             margin_limit=MARGIN_NOTES,
             expand=expand,
         )
-        tags = annotations.tag_suggestions(db.session, acting, context.text.id) if user else []
+        tags = annotations.tag_suggestions(db.session, acting, context.text_id) if user else []
         return render_template(
             "library/_reading_body.html",
             view=view,
