@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, func, select, update
@@ -202,22 +202,37 @@ class Conversation:
         return self.reactions.get(annotation_id, {}).get(kind, 0)
 
 
-def conversation(session: Session, viewer: Viewer, roots: list[Annotation]) -> Conversation:
-    """Everything said around ``roots`` (already filtered by the policy), in three queries."""
+def conversation(
+    session: Session,
+    viewer: Viewer,
+    roots: list[Annotation],
+    threads_for: Collection[int] | None = None,
+) -> Conversation:
+    """Everything said around ``roots`` (already filtered by the policy) in a fixed number of
+    queries: reply and reaction counts for every root, whole threads for those in
+    ``threads_for`` (all by default). A reading page counts replies on thousands of notes but
+    shows the threads of the few in its margins."""
     result = Conversation()
     if not roots:
         return result
     root_ids = [r.id for r in roots]
-    replies = session.scalars(
-        select(Annotation)
-        .where(Annotation.root_id.in_(root_ids))
-        .options(joinedload(Annotation.user))
-        .order_by(Annotation.created_at, Annotation.id)
-    ).all()
-    # Replies pass the policy one by one too: a thread made private keeps others' replies from
-    # its author, as the API does. Deleted ones stay as candidates for "deleted" placeholders.
-    replies = [r for r in replies if r.deleted_at is not None or can(viewer, Action.VIEW, r)]
-    ids = root_ids + [r.id for r in replies]
+    # Replies pass the policy one by one, as the API does: a thread made private keeps others'
+    # replies from its author. visible_to is the same rule in SQL, and leaves deleted ones out.
+    result.reply_counts = dict.fromkeys(root_ids, 0)
+    result.reply_counts.update(
+        session.execute(
+            select(Annotation.root_id, func.count())
+            .where(Annotation.root_id.in_(root_ids), visible_to(viewer))
+            .group_by(Annotation.root_id)
+        ).all()
+    )
+    _add_reactions(session, viewer, result, root_ids)
+    shown = roots if threads_for is None else [r for r in roots if r.id in threads_for]
+    add_threads(session, viewer, result, shown)
+    return result
+
+
+def _add_reactions(session: Session, viewer: Viewer, result: Conversation, ids: list[int]) -> None:
     for annotation_id, kind, n in session.execute(
         select(Reaction.annotation_id, Reaction.kind, func.count())
         .where(Reaction.annotation_id.in_(ids))
@@ -225,14 +240,32 @@ def conversation(session: Session, viewer: Viewer, roots: list[Annotation]) -> C
     ):
         result.reactions.setdefault(annotation_id, {})[kind.value] = n
     if viewer.user is not None:
-        result.mine = {
+        result.mine.update(
             (a, k.value)
             for a, k in session.execute(
                 select(Reaction.annotation_id, Reaction.kind).where(
                     Reaction.annotation_id.in_(ids), Reaction.user_id == viewer.id
                 )
             )
-        }
+        )
+
+
+def add_threads(
+    session: Session, viewer: Viewer, result: Conversation, roots: list[Annotation]
+) -> None:
+    """The replies to ``roots`` as threads, with their reactions, into ``result``."""
+    if not roots:
+        return
+    replies = session.scalars(
+        select(Annotation)
+        .where(Annotation.root_id.in_([r.id for r in roots]))
+        .options(joinedload(Annotation.user))
+        .order_by(Annotation.created_at, Annotation.id)
+    ).all()
+    # Deleted replies stay as candidates for "deleted" placeholders.
+    replies = [r for r in replies if r.deleted_at is not None or can(viewer, Action.VIEW, r)]
+    if replies:
+        _add_reactions(session, viewer, result, [r.id for r in replies])
     by_parent: dict[int, list[Annotation]] = {}
     for r in replies:
         by_parent.setdefault(r.parent_id, []).append(r)
@@ -250,11 +283,8 @@ def conversation(session: Session, viewer: Viewer, roots: list[Annotation]) -> C
                 nodes.append(node)
         return nodes
 
-    live_replies = Counter(r.root_id for r in replies if r.deleted_at is None)
     for root in roots:
         result.threads[root.id] = build(root.id, 1)
-        result.reply_counts[root.id] = live_replies[root.id]
-    return result
 
 
 def thread_of(

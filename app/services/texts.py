@@ -438,7 +438,8 @@ def reading_view(
             .options(joinedload(Annotation.user))
         )
     )
-    view.conversation = discussion.conversation(session, viewer, roots)
+    # Counts for every note now (the sort needs them); threads below, for the notes shown.
+    view.conversation = discussion.conversation(session, viewer, roots, threads_for=())
     view.members = sorted(
         {(a.user_id, a.user.display_name) for a in roots}, key=lambda m: m[1].lower()
     )
@@ -479,6 +480,12 @@ def reading_view(
             index += 1
     for paragraph_view, covered in zip(views, covering, strict=True):
         paragraph_view.segments = segments(paragraph_view.span, covered)
+    threaded = [*view.text_notes, *view.orphans]
+    for paragraph_view in views:
+        threaded.extend(paragraph_view.notes)
+        if paragraph_view.discussion is not None:
+            threaded.append(paragraph_view.discussion)
+    discussion.add_threads(session, viewer, view.conversation, threaded)
     return view
 
 
