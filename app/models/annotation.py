@@ -125,7 +125,12 @@ class Annotation(db.Model):
 
     @property
     def tag_names(self) -> list[str]:
-        return [t.name for t in self.tags]
+        preloaded = self.__dict__.get("_preloaded_tag_names")
+        return preloaded if preloaded is not None else [t.name for t in self.tags]
+
+    def preload_tag_names(self, names: list[str]) -> None:
+        """For a listing that read every tag in one query: ``tag_names`` then loads nothing."""
+        self.__dict__["_preloaded_tag_names"] = names
 
 
 class AnnotationTag(db.Model):

@@ -17,10 +17,11 @@ from functools import cached_property
 from typing import NamedTuple
 
 from sqlalchemy import Select, bindparam, func, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload, raiseload, selectinload
 
 from app.models import (
     Annotation,
+    AnnotationTag,
     HighlightColor,
     Membership,
     Motivation,
@@ -435,9 +436,10 @@ def reading_view(
                 visible_to(viewer),
                 lens.where(viewer),
             )
-            .options(joinedload(Annotation.user))
+            .options(joinedload(Annotation.user), raiseload(Annotation.tags))
         )
     )
+    _preload_tag_names(session, text.id, roots)
     # Counts for every note now (the sort needs them); threads below, for the notes shown.
     view.conversation = discussion.conversation(session, viewer, roots, threads_for=())
     view.members = sorted(
@@ -487,6 +489,24 @@ def reading_view(
             threaded.append(paragraph_view.discussion)
     discussion.add_threads(session, viewer, view.conversation, threaded)
     return view
+
+
+_TAGS_OF_ROOTS = (
+    select(AnnotationTag.annotation_id, AnnotationTag.name)
+    .join(Annotation, Annotation.id == AnnotationTag.annotation_id)
+    .where(Annotation.text_id == bindparam("text_id"), Annotation.root_id.is_(None))
+    .order_by(AnnotationTag.annotation_id, AnnotationTag.name)
+)
+
+
+def _preload_tag_names(session: Session, text_id: int, roots: list[Annotation]) -> None:
+    """Every root's tag names in one Core query: the relationship, loaded for thousands of
+    notes, cost more than the rest of their loading together."""
+    names: dict[int, list[str]] = {}
+    for annotation_id, name in session.connection().execute(_TAGS_OF_ROOTS, {"text_id": text_id}):
+        names.setdefault(annotation_id, []).append(name)
+    for annotation in roots:
+        annotation.preload_tag_names(names.get(annotation.id, []))
 
 
 def text_by_slug(session: Session, slug: str) -> Text | None:
