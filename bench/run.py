@@ -970,11 +970,12 @@ def print_report(report: dict, results: list[LoadResult]) -> None:
         )
     hello = [r for r in results if r.key == "hello"]
     spread = sorted(r.rps for r in hello)
-    print(
-        f"hello world, measured before each: {spread[0]:,.0f} to {spread[-1]:,.0f} req/s "
-        f"(median {statistics.median(spread):,.0f}), "
-        f"p99 up to {max(r.p99_ms or 0 for r in hello):,.0f} ms"
-    )
+    if spread:  # none when --only left out every load
+        print(
+            f"hello world, measured before each: {spread[0]:,.0f} to {spread[-1]:,.0f} req/s "
+            f"(median {statistics.median(spread):,.0f}), "
+            f"p99 up to {max(r.p99_ms or 0 for r in hello):,.0f} ms"
+        )
     if any(r.requests < 5 * config["connections"] for r in results):
         print(
             "(n: requests completed in the time bound; where it is below 5 per connection, "
