@@ -23,6 +23,10 @@ def create_app(config: dict | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(build_config(app.instance_path))
     app.config.update(config or {})
+    # A pooled PostgreSQL connection can die with its server or a network blip, so it is tested
+    # on checkout; a SQLite file cannot, and the test would cost every request a query.
+    is_sqlite = app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": not is_sqlite})
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = load_secret_key(app.instance_path)
 
