@@ -21,6 +21,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from flask_login import UserMixin
 from sqlalchemy import ColumnElement, bindparam, or_, select
 from sqlalchemy.orm import Session
 
@@ -40,11 +41,26 @@ class Action(enum.StrEnum):
     SEE_FLAGS = "see_flags"
 
 
+@dataclass(frozen=True, eq=False)
+class Account(UserMixin):
+    """A signed-in user as a request reads them: a plain row, not the ORM's ``User``.
+
+    Loaded on every signed-in request (it is Flask-Login's ``current_user``), where building the
+    ORM entity cost as much as the rest of a cached page. A service that changes the account or
+    relates an object to it takes ``User`` from the session instead (``annotations.user_of``).
+    """
+
+    id: int
+    display_name: str
+    is_admin: bool
+    last_audience: str
+
+
 @dataclass(frozen=True)
 class Viewer:
     """Who is asking: the user (None when anonymous or disabled) and their group roles."""
 
-    user: User | None = None
+    user: Account | User | None = None
     roles: dict[int, Role] = field(default_factory=dict)
     # The groups' names, when loaded with the roles (``load_viewer``); else groups.names asks.
     group_names: dict[int, str] | None = field(default=None, compare=False)
@@ -87,7 +103,16 @@ _ROLES = select(Membership.group_id, Membership.role).where(
     Membership.user_id == bindparam("user_id")
 )
 _USER_AND_GROUPS = (
-    select(User, Membership.group_id, Membership.role, Group.name)
+    select(
+        User.id,
+        User.display_name,
+        User.is_admin,
+        User.is_disabled,
+        User.last_audience,
+        Membership.group_id,
+        Membership.role,
+        Group.name,
+    )
     .outerjoin(Membership, Membership.user_id == User.id)
     .outerjoin(Group, Group.id == Membership.group_id)
     .where(User.id == bindparam("user_id"))
@@ -96,12 +121,13 @@ _USER_AND_GROUPS = (
 
 def load_viewer(session: Session, user_id: int) -> Viewer:
     """The signed-in user of a request with their groups, roles and group names, in one query."""
-    rows = session.execute(_USER_AND_GROUPS, {"user_id": user_id}).all()
-    if not rows or not rows[0].User.is_active:
+    rows = session.connection().execute(_USER_AND_GROUPS, {"user_id": user_id}).all()
+    if not rows or rows[0].is_disabled:
         return ANONYMOUS
+    first = rows[0]
     groups = [row for row in rows if row.group_id is not None]
     return Viewer(
-        rows[0].User,
+        Account(first.id, first.display_name, first.is_admin, first.last_audience),
         {row.group_id: row.role for row in groups},
         {row.group_id: row.name for row in groups},
     )

@@ -23,6 +23,7 @@ from app.models import (
     Motivation,
     Text,
     TextRevision,
+    User,
     Visibility,
 )
 from app.models.base import utcnow
@@ -220,6 +221,22 @@ def _text_ref(session: Session, slug: str) -> Text:
     return text
 
 
+def user_of(session: Session, viewer: Viewer) -> User:
+    """The signed-in user as the session's ``User``, for relationships and changes to the
+    account: the request read them as a plain ``Account`` (see access.py)."""
+    account = viewer.user
+    if isinstance(account, User):
+        return account
+    return _persistent(
+        session,
+        User,
+        id=account.id,
+        display_name=account.display_name,
+        is_admin=account.is_admin,
+        last_audience=account.last_audience,
+    )
+
+
 def _persistent(session: Session, cls: type[T], **values) -> T:
     """The session's instance of the row with primary key ``values["id"]``, or a new persistent
     one with just ``values`` loaded (``values`` must be what the row holds)."""
@@ -295,7 +312,7 @@ def create(session: Session, viewer: Viewer, draft: Draft) -> Annotation:
     text = _text_ref(session, draft.text_slug)
     annotation = _new_on_text(session, viewer, draft, body, text)
     # The caller answers with the annotation as written: the commit need not expire it.
-    begin_write(session, keep=[viewer.user, text, text.current_revision], expire_on_commit=False)
+    begin_write(session, keep=[text, text.current_revision], expire_on_commit=False)
     current = session.connection().scalar(_CURRENT_REVISION, {"text_id": text.id})
     if current != annotation.revision_id:
         # Revised (or deleted) since it was read: anchor again on what is current now.
@@ -306,7 +323,8 @@ def create(session: Session, viewer: Viewer, draft: Draft) -> Annotation:
     insert_loaded(session, annotation)
     # Objects as well as ids, for the answer (and the session holds them only weakly), set as
     # loaded: given before the INSERT, adding the annotation would cascade through them all.
-    set_committed_value(annotation, "user", viewer.user)
+    user = user_of(session, viewer)
+    set_committed_value(annotation, "user", user)
     set_committed_value(annotation, "text", text)
     set_committed_value(annotation, "revision", text.current_revision)
     rows = [
@@ -314,8 +332,8 @@ def create(session: Session, viewer: Viewer, draft: Draft) -> Annotation:
     ]
     set_committed_value(annotation, "tags", sorted(rows, key=lambda tag: tag.name))
     audience = audience_key(draft.visibility, draft.group_id)
-    if viewer.user.last_audience != audience:  # else there would be a flush to find no change
-        viewer.user.last_audience = audience
+    if user.last_audience != audience:  # else there would be a flush to find no change
+        user.last_audience = audience
     live.record(session, annotation, EventKind.CREATED)
     notifications.notify(session, annotation)
     return annotation
@@ -628,7 +646,7 @@ def once(
         )
         return session.get(Annotation, found) if found is not None else None
 
-    begin_write(session, keep=[viewer.user])
+    begin_write(session)
     if (annotation := earlier()) is not None:
         return annotation, False
     try:
