@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TypeVar
 
 from sqlalchemy import bindparam, func, inspect, select, update
@@ -227,14 +227,7 @@ def user_of(session: Session, viewer: Viewer) -> User:
     account = viewer.user
     if isinstance(account, User):
         return account
-    return _persistent(
-        session,
-        User,
-        id=account.id,
-        display_name=account.display_name,
-        is_admin=account.is_admin,
-        last_audience=account.last_audience,
-    )
+    return _persistent(session, User, **asdict(account))  # its fields are columns
 
 
 def _persistent(session: Session, cls: type[T], **values) -> T:
