@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from flask import Flask, Request, request
-from flask.sessions import SecureCookieSessionInterface
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from itsdangerous import BadSignature
 
 # Everything is served from our own origin: no inline script or style, no frames, no plugins.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -22,9 +25,39 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+# A permanent session's cookie is signed again, to push its expiry on, at most this often:
+# Flask's default does it on every response, which cost a signed-in request a tenth of its time.
+SESSION_REFRESH_AFTER = timedelta(hours=1)
+
+
 class SessionInterface(SecureCookieSessionInterface):
-    """Marks the session cookie Secure whenever the request itself came over HTTPS, and keeps
-    its signing serializer while the keys stay the same (Flask makes one per request)."""
+    """Marks the session cookie Secure whenever the request itself came over HTTPS, keeps its
+    signing serializer while the keys stay the same (Flask makes one per request), and renews
+    an unchanged permanent session hourly rather than on every response."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        serializer = self.get_signing_serializer(app)
+        if serializer is None:
+            return None
+        value = request.cookies.get(self.get_cookie_name(app))
+        if not value:
+            return self.session_class()
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        try:
+            data, signed_at = serializer.loads(value, max_age=max_age, return_timestamp=True)
+        except BadSignature:
+            return self.session_class()
+        session = self.session_class(data)
+        session.signed_at = signed_at
+        return session
+
+    def should_set_cookie(self, app: Flask, session) -> bool:
+        if session.modified:
+            return True
+        if not (session.permanent and app.config["SESSION_REFRESH_EACH_REQUEST"]):
+            return False
+        signed_at = getattr(session, "signed_at", None)
+        return signed_at is None or datetime.now(UTC) - signed_at >= SESSION_REFRESH_AFTER
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return super().get_cookie_secure(app) or _is_https(request)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+
+import itsdangerous.timed
 from sqlalchemy import func, select
 
 from app.models import User
@@ -84,6 +87,35 @@ def test_session_cookie_is_secure_over_https(session, client):
     factories.make_user(session, "reader@example.org")
     page = client.get("/auth/login", base_url="https://scholia.example")
     assert "Secure" in page.headers["Set-Cookie"]
+
+
+def test_an_unchanged_session_is_renewed_hourly_not_on_every_response(
+    app, session, client, auth, monkeypatch
+):
+    """Re-signing the cookie on every response cost a tenth of a request: once an hour keeps
+    the sliding 14-day expiry without it."""
+    factories.make_user(session, "reader@example.org")
+    assert "Set-Cookie" in auth.login().headers
+    client.get("/")  # the first page after sign-in makes the session's CSRF secret: a change
+    unchanged = client.get("/")
+    assert unchanged.status_code == 200 and "Set-Cookie" not in unchanged.headers
+
+    # The same session as it would be had the cookie been signed two hours ago.
+    with client.session_transaction() as current:
+        data = dict(current)
+    serializer = app.session_interface.get_signing_serializer(app)
+    now = time.time()
+    monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: now - 2 * 3600)
+    old_cookie = serializer.dumps(data)
+    monkeypatch.undo()
+    client.set_cookie(app.config["SESSION_COOKIE_NAME"], old_cookie)
+
+    renewed = client.get("/")
+    assert "Set-Cookie" in renewed.headers
+    assert "reader@example.org" not in renewed.headers["Set-Cookie"]  # signed, not plain
+    with client.session_transaction() as after:
+        assert after["_user_id"] == data["_user_id"]  # still signed in
+    assert "Set-Cookie" not in client.get("/").headers  # and quiet again for an hour
 
 
 def test_login_starts_a_fresh_session(session, client, auth):
