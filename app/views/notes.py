@@ -28,12 +28,31 @@ def back_to(annotation) -> str:
 
 
 def fail(error: AnnotationError, slug: str | None = None):
-    """A refused form: 403/404 as such; anything else back to the page with the message."""
+    """A refused form: 403/404 as such. Words someone wrote come back to them in a form that
+    sends them again (a redirect would lose them); anything else goes back to the page with
+    the message."""
     db.session.rollback()
     if error.status in (403, 404):
         abort(error.status, description=str(error))
+    back = url_for("library.read", slug=slug) if slug else url_for("notes.notebook")
+    if request.form.get("body", "").strip():
+        kept = [
+            (name, value)
+            for name, values in request.form.lists()
+            if name not in ("csrf_token", "body", "tags")
+            for value in values
+        ]
+        page = render_template(
+            "notes/refused.html",
+            message=str(error),
+            body=request.form["body"],
+            tags=request.form.get("tags"),
+            kept=kept,
+            back=back,
+        )
+        return page, error.status
     flash(str(error), "error")
-    return redirect(url_for("library.read", slug=slug) if slug else url_for("notes.notebook"))
+    return redirect(back)
 
 
 @bp.post("/texts/<slug>/notes")

@@ -286,6 +286,18 @@ def test_replies_nest_three_deep_then_continue_flat_in_reply_to_their_author(app
     assert list(replies_shown(page)) == [first, second, third, fourth, fifth]
 
 
+def test_a_refused_reply_comes_back_with_its_words(app, seminar):
+    ada, bea, group, text = (seminar[k] for k in ("ada", "bea", "group", "text"))
+    root = api_note(ada, text, "Litvinov in Copenhagen", "Why Copenhagen?", "group", group)
+    words = "Neutral ground & a harbour. " * 800  # over the limit: refused, not lost
+    refused = bea.post(f"/notes/{root}/reply", body=words)
+    assert refused.status_code == 413
+    html = refused.get_data(as_text=True)
+    assert f'action="/notes/{root}/reply"' in html
+    assert html.count("Neutral ground &amp; a harbour.") == 800
+    assert form_reply(bea, root, "Neutral ground") > root  # sent again, shorter, it is stored
+
+
 def test_a_reply_takes_its_roots_audience_whatever_it_asks_for(app, seminar):
     ada, bea, eve, group, text = (seminar[k] for k in ("ada", "bea", "eve", "group", "text"))
     root = api_note(ada, text, "Litvinov in Copenhagen", "Why Copenhagen?", "group", group)

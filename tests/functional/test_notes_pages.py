@@ -7,7 +7,7 @@ from html import unescape
 
 import pytest
 
-from app.models import HighlightColor
+from app.models import Annotation, HighlightColor
 from tests import factories
 from tests.conftest import csrf_token, recorded_queries
 
@@ -108,6 +108,55 @@ def test_whole_text_note_and_empty_note_error(client, seeded, reader):
     html = client.get(PAGE).get_data(as_text=True)
     notes = html[html.index("Notes on the whole text") : html.index("Editor’s introduction")]
     assert "Realpolitik throughout." in notes
+
+
+def _fields(html: str) -> dict[str, str]:
+    """The refused-form page's fields as the browser would send them again."""
+    fields = {
+        unescape(name): unescape(value)
+        for name, value in re.findall(
+            r'<input type="(?:hidden|text)"[^>]* name="([^"]+)"[^>]* value="([^"]*)"', html
+        )
+    }
+    fields["body"] = unescape(re.search(r"<textarea[^>]*>(.*?)</textarea>", html, re.S).group(1))
+    return fields
+
+
+def test_a_refused_note_comes_back_with_its_words_and_can_be_sent_again(
+    client, session, seeded, reader
+):
+    span = seeded.current_revision.spans()[4]
+    long_words = "Why does Genoa <matter> so much? " * 700  # over the 20,000-character limit
+    refused = client.post(
+        f"{PAGE}/notes",
+        data={
+            "csrf_token": csrf_token(client, PAGE),
+            "start": span.start,
+            "end": span.end,
+            "body": long_words,
+            "tags": "genoa conferences",
+            "audience": "private",
+            "question": "1",
+        },
+    )
+    assert refused.status_code == 413
+    html = refused.get_data(as_text=True)
+    assert "the limit is 20,000" in html
+    assert f'action="{PAGE}/notes"' in html
+    fields = _fields(html)
+    assert fields["body"] == long_words  # every word, escaped in the page, none lost
+    assert fields["tags"] == "genoa conferences"
+    assert (fields["start"], fields["end"]) == (str(span.start), str(span.end))
+    assert fields["question"] == "1" and fields["audience"] == "private"
+    assert session.query(Annotation).count() == 0  # and nothing half-stored
+
+    fields["body"] = "Why does Genoa matter so much?"
+    sent = client.post(f"{PAGE}/notes", data=fields)
+    assert sent.status_code == 302 and re.search(r"#a\d+$", sent.headers["Location"])
+    session.rollback()  # a new snapshot: the test's session read before the app wrote
+    note = session.query(Annotation).one()
+    assert (note.start, note.end, note.body_source) == (span.start, span.end, fields["body"])
+    assert note.motivation.value == "questioning" and note.tag_names == ["conferences", "genoa"]
 
 
 def test_edit_form_keeps_history(client, session, seeded, reader):
