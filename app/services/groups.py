@@ -227,24 +227,8 @@ def remove_reading(session: Session, viewer: Viewer, group_id: int, assignment_i
     session.flush()
 
 
-# Built once: both run on every reading page, where building them costs as much as running them.
-_ASSIGNMENTS = (
-    select(ReadingAssignment)
-    .where(
-        ReadingAssignment.text_id == bindparam("text_id"),
-        ReadingAssignment.group_id.in_(bindparam("group_ids", expanding=True)),
-    )
-    .options(joinedload(ReadingAssignment.group))
-)
+# Built once: asked on signed-in pages, where building it costs as much as running it.
 _NAMES = select(Group.id, Group.name).where(Group.id.in_(bindparam("group_ids", expanding=True)))
-
-
-def assignments_for_text(session: Session, viewer: Viewer, text_id: int) -> list[ReadingAssignment]:
-    """The viewer's groups that read this text, with their due dates and prompts."""
-    if not viewer.roles:
-        return []
-    found = session.scalars(_ASSIGNMENTS, {"text_id": text_id, "group_ids": list(viewer.roles)})
-    return list(found)
 
 
 def names(session: Session, viewer: Viewer) -> dict[int, str]:
