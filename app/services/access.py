@@ -91,17 +91,13 @@ ANONYMOUS = Viewer()
 
 
 def viewer_for(session: Session, user) -> Viewer:
-    """Load the viewer's memberships once per request; the policy then needs no queries."""
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+    """The viewer for a user object (or none): as ``load_viewer`` reads them by id."""
+    if user is None or not getattr(user, "is_authenticated", False):
         return ANONYMOUS
-    rows = session.execute(_ROLES, {"user_id": user.id})
-    return Viewer(user, {group_id: role for group_id, role in rows})
+    return load_viewer(session, user.id)
 
 
-# Built once: on every signed-in request, where making them costs as much as running them.
-_ROLES = select(Membership.group_id, Membership.role).where(
-    Membership.user_id == bindparam("user_id")
-)
+# Built once: on every signed-in request, where making it costs as much as running it.
 _USER_AND_GROUPS = (
     select(
         User.id,
