@@ -48,18 +48,20 @@ MARGIN_NOTES = 10  # notes per paragraph in the margin; "Show N more" opens the 
 BODY_SLOT = Markup("<!--reading-body-->")
 
 
-def _expand() -> frozenset[int]:
-    """Paragraphs whose margins list every note (``?expand=3&expand=5``)."""
-    raw = request.args.getlist("expand")
+def _paragraphs(name: str) -> frozenset[int]:
+    """Paragraph numbers given as ``?name=3&name=5``: ``expand`` (margins listing every note),
+    ``note`` and ``discuss`` (the forms a reader without JavaScript opened)."""
+    raw = request.args.getlist(name)
     if not all(n.isdigit() and len(n) < 6 for n in raw):
-        abort(400, description="expand takes paragraph numbers.")
+        abort(400, description=f"{name} takes paragraph numbers.")
     return frozenset(int(n) for n in raw)
 
 
-def _expand_url(number: int) -> str:
+def _paragraph_url(name: str, number: int, anchor: str | None = None) -> str:
+    """This page with paragraph ``number`` added to ``?name=``, at that paragraph."""
     args = request.args.to_dict(flat=False)
-    args["expand"] = sorted({*args.get("expand", []), str(number)}, key=int)
-    return url_for("library.read", **request.view_args, **args, _anchor=f"p{number}")
+    args[name] = sorted({*args.get(name, []), str(number)}, key=int)
+    return url_for("library.read", **request.view_args, **args, _anchor=anchor or f"p{number}")
 
 
 @bp.get("/texts/<slug>")
@@ -79,12 +81,18 @@ def read(slug: str):
     if context is None:
         abort(404, description="There is no text at this address.")
     remember_unread_count(context.unread_count)
-    filters, expand = _filters(), _expand()
+    filters, expand = _filters(), _paragraphs("expand")
+    open_forms = {name: _paragraphs(name) for name in ("note", "discuss")}
     if "csrf_token" not in session:
         generate_csrf()  # the session's CSRF secret exists before it goes into the key
     user = acting.user
     body_key = context.page_key(
-        acting, filters, expand, session.get("csrf_token"), user and user.last_audience
+        acting,
+        filters,
+        expand,
+        tuple(open_forms.values()),
+        session.get("csrf_token"),
+        user and user.last_audience,
     )
     page_key = (
         *body_key,
@@ -117,7 +125,8 @@ def read(slug: str):
             sorts=list(texts.Sort),
             colors=list(HighlightColor),
             flatten=discussion.flatten,
-            expand_url=_expand_url,
+            paragraph_url=_paragraph_url,
+            open_forms=open_forms,
         ).encode()
 
     body = cache.get_or_make(body_key, render_body, len)

@@ -1,6 +1,7 @@
-// The margin: "Show N more notes" opens a paragraph's whole list in place, and the Reply, Flag
-// and "Who sees this" links open their form in place. Without JavaScript the same links lead to
-// the page with that list (?expand=N) or to the note's own page with the form.
+// The margin: "Show N more notes" opens a paragraph's whole list in place, and the Reply, Flag,
+// "Who sees this", "Note on ¶N" and "Discuss ¶N" links open their form in place. Without
+// JavaScript the same links lead to the page with that list (?expand=N) or that form (?note=N,
+// ?discuss=N), or to the note's own page with the form.
 import { refresh } from "./page.js";
 
 const reading = document.querySelector(".reading");
@@ -39,7 +40,14 @@ function openInlineForm(link) {
   const form = template.content.firstElementChild.cloneNode(true);
   const id = `inline-${link.dataset.form}-${++made}`;
   form.id = id;
-  form.action = template.dataset.action.replace("/0/", `/${link.dataset.annotation}/`);
+  const action = link.dataset.action ?? template.dataset.action?.replace("/0/", `/${link.dataset.annotation}/`);
+  if (action) form.action = action;
+  const row = link.closest(".para-row");
+  if (row) {
+    for (const number of form.querySelectorAll(".paragraph-number")) number.textContent = row.dataset.paragraph;
+    if (form.elements.start) form.elements.start.value = row.dataset.start;
+    if (form.elements.end) form.elements.end.value = row.dataset.end;
+  }
   for (const label of form.querySelectorAll("label[data-for]")) {
     const field = form.elements[label.dataset.for];
     field.id = `${id}-${label.dataset.for}`;
@@ -49,7 +57,7 @@ function openInlineForm(link) {
   if (audience) {
     form.querySelector(`label[for="${audience.id}"]`).htmlFor = `${id}-audience`;
     audience.id = `${id}-audience`;
-    audience.value = link.dataset.audience;
+    audience.value = link.dataset.audience ?? reading.dataset.audience;
     const replies = Number(link.dataset.replies || 0);
     if (replies) form.querySelector(".replies-included").textContent = `, its ${replies} ${replies === 1 ? "reply" : "replies"} included`;
   }
@@ -58,7 +66,7 @@ function openInlineForm(link) {
     openInlineForm(link);
     link.focus();
   });
-  (link.closest(".note-actions") ?? link).after(form);
+  (link.closest(".note-actions, .margin-tools") ?? link).after(form);
   link.setAttribute("aria-controls", id);
   link.setAttribute("aria-expanded", "true");
   form.querySelector("textarea, input[type=text], select")?.focus();

@@ -222,6 +222,43 @@ def test_reactions_are_counted_and_reach_the_author_live(seminar):
     assert _same_document(s.a)
 
 
+def test_paragraph_notes_and_discussions_open_their_form_in_place(seminar):
+    s = seminar
+    row = s.b.locator("#p4")
+    expect(row.locator("form")).to_have_count(0)  # links until a reader asks for a form
+
+    row.get_by_role("link", name="Discuss ¶4").click()
+    field = row.get_by_label(f"Say something about ¶4 to {GROUP}")
+    expect(field).to_be_focused()
+    assert _same_document(s.b)  # opened in place, not by loading the page
+    field.fill("Is *Rapallo* already here?")
+    row.get_by_role("button", name="Post").click()
+    discussion = s.b.locator("#p4 details.discussion")
+    expect(discussion.locator("summary")).to_have_text("Discussion of ¶4 (1)")
+    expect(discussion.locator(".reply em")).to_have_text("Rapallo")
+    expect(s.a.locator("#p4 details.discussion .reply")).to_contain_text(
+        "Is Rapallo already here?", timeout=LIVE_MS
+    )
+
+    _open_reading(s.b, s.group_id)
+    row = s.b.locator("#p5")
+    row.get_by_role("link", name="Note on ¶5").click()
+    row.get_by_label("Your note on paragraph 5").fill("The whole of ¶5.")
+    audience = row.get_by_label("Who sees this")
+    expect(audience).to_have_value("private")  # B's last choice: nothing shared yet
+    audience.select_option(s.audience)
+    row.get_by_role("button", name="Save note").click()
+    note = s.b.locator("#p5 article.note")
+    expect(note.locator(".note-body")).to_have_text("The whole of ¶5.")
+    expect(s.a.locator("#p5 article.note .note-body")).to_have_text(
+        "The whole of ¶5.", timeout=LIVE_MS
+    )
+    # Its highlight is the whole paragraph.
+    assert s.b.locator("#p5 mark.hl").all_text_contents() == [
+        s.b.locator("#p5 .para").text_content()
+    ]
+
+
 # ---- 12. a dropped connection misses nothing ----
 
 

@@ -248,19 +248,20 @@ def test_the_readers_last_audience_is_offered_again_in_the_note_forms(app, semin
 
     def selected(page: str) -> set[str]:
         forms = re.findall(
-            r'<select id="audience-(?:text|p\d+)" name="audience".*?</select>', page, re.S
+            r'<select id="audience-(?:text|note|p\d+)" name="audience".*?</select>', page, re.S
         )
-        assert len(forms) > 1  # the whole-text form and one per paragraph
+        # The whole text's form, the paragraph form's <template> and ¶4's form (opened by ?note=4).
+        assert len(forms) == 3
         return {re.search(r'<option value="([^"]+)" selected>', f).group(1) for f in forms}
 
-    assert selected(bea.html(PAGE)) == {"private"}
+    assert selected(bea.html(f"{PAGE}?note=4")) == {"private"}
     fourth = text.current_revision.spans()[3]
     bea.post(f"/texts/{SLUG}/notes", start=fourth.start, end=fourth.end, body="x", audience=key)
-    page = bea.html(PAGE)
+    page = bea.html(f"{PAGE}?note=4")
     assert selected(page) == {key}
     assert f'data-audience="{key}"' in page  # the selection editor's default too
     api_note(bea, text, "Krasin", "y", "public")
-    assert selected(bea.html(PAGE)) == {"public"}
+    assert selected(bea.html(f"{PAGE}?note=4")) == {"public"}
 
 
 # ---- threads ----------------------------------------------------------------------------------
@@ -357,7 +358,12 @@ def test_a_paragraph_discussion_starts_with_its_first_post_one_thread_per_group(
     action = f"/texts/{SLUG}/discuss/{group.id}/4"
 
     page = bea.html(lens)
-    assert "Discuss ¶4</summary>" in page and f'action="{action}"' in page
+    # A link that opens the form in place (margin.js), or without JavaScript on this page.
+    assert f'data-action="{action}"' in paragraph_row(page, 4) and "Discuss ¶4</a>" in page
+    assert f'<form method="post" action="{action}"' not in page
+    opened = paragraph_row(bea.html(f"{lens}&discuss=4"), 4)
+    assert f'<form method="post" action="{action}"' in opened
+    assert "Say something about ¶" in opened and 'id="discuss-4"' in opened
     assert "Discuss ¶4" not in bea.html(f"{PAGE}?lens=mine")  # only in a group's lens
     discussions = select(Annotation).where(Annotation.is_discussion.is_(True))
     assert fresh(session).scalars(discussions).all() == []
@@ -376,14 +382,14 @@ def test_a_paragraph_discussion_starts_with_its_first_post_one_thread_per_group(
 
     page = ada.html(lens)
     row = paragraph_row(page, 4)
-    assert "Discuss ¶4 (2)" in row
+    assert "Discussion of ¶4 (2)" in row
     assert "<strong>NEP</strong>" in row and "Trade before recognition" in row
     assert 'class="para-count"' not in row  # the thread is not counted as a note
-    assert "Discuss ¶5</summary>" in page  # other paragraphs: not started yet
+    assert "Discussion of ¶5" not in page and "Discuss ¶5</a>" in page  # not started yet
 
     # Another group's ¶4 is another thread; outsiders can neither read nor post.
     eve_page = eve.html(f"{PAGE}?lens=group-{other.id}")
-    assert "Trade before recognition" not in eve_page and "Discuss ¶4</summary>" in eve_page
+    assert "Trade before recognition" not in eve_page and "Discussion of ¶4" not in eve_page
     assert eve.post(action, body="Let me in").status_code == 404
     eve.post(f"/texts/{SLUG}/discuss/{other.id}/4", body="Ours")
     assert len(fresh(session).scalars(discussions).all()) == 2

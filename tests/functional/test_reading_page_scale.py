@@ -76,12 +76,47 @@ def test_the_margin_lists_the_first_notes_and_links_to_the_rest(session, seminar
     assert "more-notes-link" not in _margin(expanded, 1)
 
 
+@pytest.mark.parametrize("name", ["expand", "note", "discuss"])
 @pytest.mark.parametrize("bad", ["x", "-1", "1e3", "9999999"])
-def test_expand_takes_only_paragraph_numbers(session, seminar, bad):
+def test_paragraph_arguments_take_only_paragraph_numbers(session, seminar, name, bad):
     _, ann, *_ = seminar
-    response = ann.get(f"{PAGE}?expand={bad}")
+    response = ann.get(f"{PAGE}?{name}={bad}")
     assert response.status_code == 400
-    assert "expand takes paragraph numbers" in response.get_data(as_text=True)
+    assert f"{name} takes paragraph numbers" in response.get_data(as_text=True)
+
+
+def test_paragraph_forms_are_links_until_one_is_opened(session, seminar, seeded):
+    """A form per paragraph cost a busy page's browser a fifth of a second: the margin has links,
+    margin.js opens the form in place, and without JavaScript the link opens it on the page."""
+    _, ann, ben, _, group = seminar
+    lens = f"{PAGE}?lens=group-{group.id}"
+    html = ben.html(lens)
+    paragraphs = len(re.findall(r'<div class="para-row', html))
+    assert paragraphs >= 10
+    # Sign-out, the lens bar, the shared buttons' form, the whole text's note form; the rest
+    # are <template>s, inert until margin.js copies one.
+    outside = re.sub(r"<template .*?</template>", "", html, flags=re.S)
+    assert len(re.findall(r"<form ", outside)) == 4
+    margin = _margin(html, 5)
+    assert "<form" not in margin
+    link = re.search(r'<a class="inline-form-link" data-form="note"[^>]* href="([^"]+)"', margin)
+    opened = ben.html(link.group(1).replace("&amp;", "&"))
+    form = _margin(opened, 5)
+    fifth = seeded.current_revision.spans()[4]
+    assert f'<input type="hidden" name="start" value="{fifth.start}">' in form
+    assert f'<input type="hidden" name="end" value="{fifth.end}">' in form
+    assert 'id="note-p5"' in form and "Your note on paragraph 5" in form
+    assert "<form" not in _margin(opened, 4)
+    # That form stores a note on the whole paragraph, in the reader's own name.
+    sent = ben.post(
+        f"/texts/{seeded.slug}/notes",
+        body="On ¶5.",
+        start=str(fifth.start),
+        end=str(fifth.end),
+        audience=f"group-{group.id}",
+    )
+    assert sent.status_code == 302
+    assert "On ¶5." in _margin(ann.html(lens), 5)
 
 
 def test_no_form_per_note_in_the_margin(session, seminar, seeded):
