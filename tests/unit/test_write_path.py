@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 
 import pytest
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
+from app import database
 from app.database import begin_write, insert_loaded
-from app.models import Annotation, AnnotationTag, Motivation, Paragraph, TextRevision, User
+from app.models import (
+    Annotation,
+    AnnotationTag,
+    Motivation,
+    Paragraph,
+    TextRevision,
+    User,
+)
 from app.models.base import utcnow
 from app.services import annotations, importer, revision_cache
 from app.services.access import viewer_for
@@ -228,3 +238,53 @@ def test_create_leaves_the_annotation_and_its_tags_loaded_as_stored(engine, sess
         )
         rows = fresh.scalars(select(AnnotationTag).where(AnnotationTag.annotation_id == stored.id))
         assert sorted(t.id for t in rows) == sorted(t.id for t in annotation.tags)
+
+
+def _hold_write_lock(path: str, seconds: float) -> threading.Thread:
+    """Another connection takes the write lock now and lets it go after ``seconds``."""
+    other = sqlite3.connect(path, isolation_level=None, timeout=0, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+
+    def release() -> None:
+        threading.Event().wait(seconds)
+        other.execute("COMMIT")
+        other.close()
+
+    thread = threading.Thread(target=release)
+    thread.start()
+    return thread
+
+
+def _busy_timeout(session) -> int:
+    return session.connection().exec_driver_sql("PRAGMA busy_timeout").scalar()
+
+
+def test_begin_write_waits_for_the_lock_in_short_naps(session, seeded, sqlite_path, monkeypatch):
+    """Not in SQLite's busy handler, which sleeps up to 100 ms at a time while the lock is free
+    again after half a millisecond."""
+    naps: list[float] = []
+    sleep = time.sleep
+    monkeypatch.setattr(time, "sleep", lambda seconds: naps.append(seconds) or sleep(seconds))
+    session.scalar(select(User.id))  # a read transaction is open
+    holder = _hold_write_lock(sqlite_path, 0.1)
+    started = time.monotonic()
+    begin_write(session)
+    assert time.monotonic() - started >= 0.1
+    holder.join()
+    assert naps and max(naps) <= max(database.LOCK_NAPS)
+    assert not _try_to_write(sqlite_path)
+    assert _busy_timeout(session) == database.BUSY_TIMEOUT_MS  # on again for other statements
+    session.rollback()
+
+
+def test_begin_write_gives_up_with_sqlites_error_past_the_busy_timeout(
+    session, seeded, sqlite_path, monkeypatch
+):
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 100)
+    holder = _hold_write_lock(sqlite_path, 0.5)
+    with pytest.raises(sqlite3.OperationalError, match="database is locked"):
+        begin_write(session)
+    holder.join()
+    session.rollback()
+    assert _busy_timeout(session) == 100
+
