@@ -185,7 +185,6 @@ def _set_span(annotation: Annotation, content: str, start: int, end: int) -> Non
 _TEXT_BY_SLUG = (
     select(Text).where(Text.slug == bindparam("slug")).options(joinedload(Text.current_revision))
 )
-_CURRENT_REVISION = select(Text.current_revision_id).where(Text.id == bindparam("text_id"))
 
 
 def text_for(session: Session, slug: str) -> Text:
@@ -204,19 +203,49 @@ _TEXT_REF = (
 )
 
 
-def _text_ref(session: Session, slug: str) -> Text:
-    """The text and its current revision, as persistent objects with only what a new
-    annotation and its answer read loaded (ids, URL name, content hash); any other attribute
-    loads on access. Objects the session holds already are used as they are."""
+@dataclass(frozen=True)
+class TextRef:
+    """A text and its current revision, as far as a new annotation needs them."""
+
+    id: int
+    slug: str
+    revision_id: int
+    content_hash: str
+
+
+# The last TextRef read per slug, in this process: a guess that saves reading the text before
+# the write lock, and is checked under it (see ``create``). Bounded: the slug is the client's.
+_text_refs: dict[str, TextRef] = {}
+MAX_TEXT_REFS = 1024
+
+
+def _read_text_ref(session: Session, slug: str) -> TextRef:
     row = session.connection().execute(_TEXT_REF, {"slug": slug}).one_or_none()
     if row is None:
+        _text_refs.pop(slug, None)
         raise AnnotationError(f"There is no text '{slug}'.", 404)
-    text_id, slug, revision_id, content_hash = row
+    ref = TextRef(*row)
+    if _text_refs.get(slug) != ref:
+        if len(_text_refs) >= MAX_TEXT_REFS:
+            _text_refs.clear()
+        _text_refs[slug] = ref
+    return ref
+
+
+def _text_objects(session: Session, ref: TextRef) -> Text:
+    """The text and its current revision as persistent objects with only ``ref``'s fields
+    loaded (any other attribute loads on access), for the annotation's relationships. Objects
+    the session holds already are used, the text pointed at ``ref``'s revision."""
     revision = _persistent(
-        session, TextRevision, id=revision_id, text_id=text_id, content_hash=content_hash
+        session,
+        TextRevision,
+        id=ref.revision_id,
+        text_id=ref.id,
+        content_hash=ref.content_hash,
     )
-    text = _persistent(session, Text, id=text_id, slug=slug, current_revision_id=revision_id)
-    if "current_revision" not in text.__dict__:
+    text = _persistent(session, Text, id=ref.id, slug=ref.slug, current_revision_id=ref.revision_id)
+    if text.__dict__.get("current_revision") is not revision:  # new, or found and revised since
+        set_committed_value(text, "current_revision_id", ref.revision_id)
         set_committed_value(text, "current_revision", revision)
     return text
 
@@ -290,10 +319,10 @@ def create(session: Session, viewer: Viewer, draft: Draft) -> Annotation:
     """Store a new annotation, with its tags and its event, in one short write transaction.
 
     On SQLite every worker's writes queue for one lock, so only what must see the latest rows
-    happens under it. Before: finding the text, anchoring the span on its current revision,
-    rendering the Markdown (in the request's read transaction). Under the lock: a check that
-    the text was not revised meanwhile (else the span is found again on the new revision), and
-    plain INSERTs (see ``insert_loaded``).
+    happens under it. Before: anchoring the span on the text's current revision as this
+    process last saw it (read now only the first time), rendering the Markdown. Under the
+    lock: reading the text again, and if it was revised (or deleted) meanwhile, anchoring
+    again on what is current; then plain INSERTs (see ``insert_loaded``).
     """
     if viewer.user is None:
         raise AnnotationError("Sign in to annotate.", 401)
@@ -302,21 +331,20 @@ def create(session: Session, viewer: Viewer, draft: Draft) -> Annotation:
     tags = normalise_tags(draft.tags)
     if draft.motivation is Motivation.COMMENTING and not body.strip() and draft.target is None:
         raise AnnotationError("A note on the whole text needs some words.")
-    text = _text_ref(session, draft.text_slug)
-    annotation = _new_on_text(session, viewer, draft, body, text)
+    seen = _text_refs.get(draft.text_slug) or _read_text_ref(session, draft.text_slug)
+    annotation = _new_on_text(session, viewer, draft, body, seen)
+    # The objects its relationships will point to, made ready before the lock is taken.
+    user = user_of(session, viewer)
+    text = _text_objects(session, seen)
     # The caller answers with the annotation as written: the commit need not expire it.
-    begin_write(session, keep=[text, text.current_revision], expire_on_commit=False)
-    current = session.connection().scalar(_CURRENT_REVISION, {"text_id": text.id})
-    if current != annotation.revision_id:
-        # Revised (or deleted) since it was read: anchor again on what is current now.
-        session.expire(text)
-        text = text_for(session, draft.text_slug)
-        annotation = _new_on_text(session, viewer, draft, body, text)
+    begin_write(session, keep=[user, text, text.current_revision], expire_on_commit=False)
+    ref = _read_text_ref(session, draft.text_slug)
+    if ref != seen:  # revised since: anchor again on what is current now
+        text = _text_objects(session, ref)
+        annotation = _new_on_text(session, viewer, draft, body, ref)
     annotation.created_at = annotation.updated_at = utcnow()
     insert_loaded(session, annotation)
-    # Objects as well as ids, for the answer (and the session holds them only weakly), set as
-    # loaded: given before the INSERT, adding the annotation would cascade through them all.
-    user = user_of(session, viewer)
+    # Set as loaded: given before the INSERT, adding the annotation would cascade through them.
     set_committed_value(annotation, "user", user)
     set_committed_value(annotation, "text", text)
     set_committed_value(annotation, "revision", text.current_revision)
@@ -333,23 +361,22 @@ def create(session: Session, viewer: Viewer, draft: Draft) -> Annotation:
 
 
 def _new_on_text(
-    session: Session, viewer: Viewer, draft: Draft, body: str, text: Text
+    session: Session, viewer: Viewer, draft: Draft, body: str, text: TextRef
 ) -> Annotation:
     """The annotation ``draft`` describes, anchored on the text's current revision, unsaved."""
-    revision = text.current_revision
     annotation = new_annotation(
         viewer,
         body,
         # Ids only: the objects are joined on once the row is written (see ``create``).
         text_id=text.id,
-        revision_id=revision.id,
+        revision_id=text.revision_id,
         visibility=draft.visibility,
         group_id=draft.group_id,
         motivation=draft.motivation,
         color=draft.color,
     )
     if draft.target is not None:
-        content = revision_cache.layout(session, revision).content
+        content = revision_cache.layout_of(session, text.revision_id, text.content_hash).content
         start, end = resolve_span(content, draft.target)
         _set_span(annotation, content, start, end)
     return annotation

@@ -47,14 +47,19 @@ _lock = threading.Lock()  # gunicorn may run threaded workers
 
 def layout(session: Session, revision: TextRevision) -> Layout:
     """The revision's content and paragraph spans: from this process's cache, or one query."""
+    return layout_of(session, revision.id, revision.content_hash)
+
+
+def layout_of(session: Session, revision_id: int, content_hash: str) -> Layout:
+    """``layout`` of the revision with this id and content hash."""
     global _chars
-    key = (revision.id, revision.content_hash)
+    key = (revision_id, content_hash)
     with _lock:
         found = _entries.get(key)
         if found is not None:
             _entries.move_to_end(key)
             return found
-    made = _build(session, revision.id)
+    made = _build(session, revision_id)
     with _lock:
         if key not in _entries:
             _entries[key] = made

@@ -17,6 +17,7 @@ from app.models import (
     AnnotationTag,
     Motivation,
     Paragraph,
+    Text,
     TextRevision,
     User,
 )
@@ -288,3 +289,17 @@ def test_begin_write_gives_up_with_sqlites_error_past_the_busy_timeout(
     session.rollback()
     assert _busy_timeout(session) == 100
 
+
+def test_create_refuses_a_text_gone_since_this_process_last_wrote_on_it(engine, session, seeded):
+    """New annotations start from the text as this process last saw it; the write checks it."""
+    user = factories.make_user(session)
+    factories.make_annotation(session, user, seeded, "Krasin", body="first")
+    slug = seeded.slug
+    with Session(engine) as other:
+        other.execute(Text.__table__.update().where(Text.id == seeded.id).values(slug="renamed"))
+        other.commit()
+    draft = Draft(text_slug=slug, body="second")
+    with pytest.raises(annotations.AnnotationError, match="There is no text") as refused:
+        annotations.create(session, viewer_for(session, user), draft)
+    assert refused.value.status == 404
+    session.rollback()
