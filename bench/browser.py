@@ -6,7 +6,9 @@ can be stopped from outside at once (a blocked page does not honour Playwright's
     .venv/bin/python -m bench.browser BASE_URL PATH SESSION_COOKIE RUNS
 
 Prints one JSON object per line: ``{"start": n}`` when load n begins, ``{"alive": ms}`` each time
-the page answers (its main thread is free), ``{"load": {...}}`` with a load's figures. The
+the page answers (its main thread is free), ``{"load": {...}}`` with a load's figures. Loads
+alternate: as the page is (paragraphs off screen laid out when they come near), then with every
+paragraph laid out at once (``"everything": true``); RUNS of each. The
 browser is Debian's /usr/bin/chromium, never one Playwright downloads.
 """
 
@@ -47,6 +49,15 @@ document.addEventListener("DOMContentLoaded", () => {
     requestAnimationFrame(() => requestAnimationFrame(() => { b.painted = performance.now(); }))
   );
 });
+"""
+
+# The reading page lays out a paragraph when it comes near the screen (content-visibility:
+# auto). For the figure of a page laid out whole, as a browser without it would, each other
+# load overrides that before the page's own stylesheet arrives.
+LAY_OUT_EVERYTHING = """
+const everything = new CSSStyleSheet();
+everything.replaceSync(".para-row { content-visibility: visible !important; }");
+document.adoptedStyleSheets = [everything];
 """
 
 # Answers at once whenever the main thread is free: the page's clock, and whether it painted.
@@ -96,11 +107,12 @@ def main() -> None:
     base, path, cookie, runs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        for n in range(runs):
+        for n in range(2 * runs):  # on screen first, then everything, in turn
+            everything = n % 2 == 1
             context = browser.new_context(viewport={"width": 1280, "height": 900})
             context.add_cookies([{"name": "session", "value": cookie, "url": base}])
             page = context.new_page()
-            page.add_init_script(PROBE)
+            page.add_init_script(PROBE + (LAY_OUT_EVERYTHING if everything else ""))
             say(start=n)
             page.goto(base + path, wait_until="commit", timeout=0)
             painted = None
@@ -111,6 +123,7 @@ def main() -> None:
                 page.wait_for_timeout(100)
             page.wait_for_timeout(1000)  # the long tasks of scripts that run after the paint
             load = page.wait_for_function(COLLECT, timeout=0).json_value()
+            load["everything"] = everything
             load["longest_scroll_task"] = page.evaluate(SCROLL)
             say(load=load)
             context.close()

@@ -69,14 +69,25 @@ async function swap() {
       for (const details of node.querySelectorAll("details[open][id]")) {
         replacement.querySelector(`#${CSS.escape(details.id)}`)?.setAttribute("open", "");
       }
+      // A paragraph off screen is not laid out (content-visibility: auto) and stands in at the
+      // size it last had: its replacement keeps that size until it is shown.
+      if (node.matches(".para-row")) replacement.style.containIntrinsicSize = `auto ${node.getBoundingClientRect().height}px`;
       node.replaceWith(document.adoptNode(replacement));
     }
   }
   const orphans = fresh.querySelector(".orphans");
   if (orphans && !document.querySelector(".orphans")) reading.append(document.adoptNode(orphans));
   if (anchor) {
-    const now = document.getElementById(anchor.id)?.getBoundingClientRect().top ?? before;
-    window.scrollBy(0, now - before);
+    keepPlace(anchor.id, before);
+    // Paragraphs near the screen are laid out at the next frame, at their new size.
+    await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+    keepPlace(anchor.id, before);
   }
   for (const callback of listeners) callback();
+}
+
+/** Scroll so that the element ``id`` is ``top`` pixels from the top of the window again. */
+function keepPlace(id, top) {
+  const now = document.getElementById(id)?.getBoundingClientRect().top ?? top;
+  window.scrollBy(0, now - top);
 }

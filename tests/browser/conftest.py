@@ -258,10 +258,14 @@ _PHRASE_POINTS = """async ([startPara, startPhrase, endPara, endPhrase]) => {
   // Paragraphs off screen are laid out when they come into view (content-visibility): let the
   // page settle at its real size, as a reader's eye would, before measuring where words are.
   const frame = () => new Promise((resolve) => requestAnimationFrame(() => resolve()));
-  for (let i = 0; i < 2; i++) {
+  let top = null;
+  for (let i = 0; i < 20; i++) {
     para(startPara).scrollIntoView({ block: "center", behavior: "instant" });
     await frame();
     await frame();
+    const now = para(startPara).getBoundingClientRect().top;
+    if (now === top) break;
+    top = now;
   }
   const first = charRect(para(startPara), startPhrase, false);
   const last = charRect(para(endPara), endPhrase, true);
