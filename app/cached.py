@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import gzip
 from dataclasses import dataclass
+from functools import lru_cache
 
 from flask import Response, request
+from werkzeug.http import parse_accept_header
 
 
 @dataclass(frozen=True)
@@ -29,9 +31,15 @@ class CachedBody:
 
     def response(self) -> Response:
         # Headers given whole: werkzeug's per-header setters cost more than the rest of a hit.
-        if request.accept_encodings["gzip"]:
+        if _takes_gzip(request.headers.get("Accept-Encoding")):
             return Response(self.gzipped, mimetype=self.mimetype, headers=_GZIPPED)
         return Response(self.body, mimetype=self.mimetype, headers=_PLAIN)
+
+
+@lru_cache(maxsize=64)
+def _takes_gzip(accept_encoding: str | None) -> bool:
+    """``request.accept_encodings["gzip"]``, parsed once per header value: clients send a few."""
+    return bool(parse_accept_header(accept_encoding)["gzip"])
 
 
 _PLAIN = (("Vary", "Accept-Encoding"),)

@@ -46,21 +46,21 @@ def annotation_list():
     AnnotationPage (see ``webannotation.listing``). The JSON (and its gzip) is kept in this
     worker's render cache under everything it is made from: the text and its revision, the
     text's change-log cursor (every change to its annotations moves it), the viewer's identity
-    and group roles, the page asked for and the URL root the IRIs are built on.
+    and group roles, the page asked for and the collection's URL (the root the IRIs are built on).
     """
     slug = request.args.get("text", "").strip()
     if not slug:
         raise AnnotationError("Say which text: ?text=<slug>.", 400)
     paging = parse_paging(request.args)
     acting = viewer()
-    state = annotation_pages.text_state(db.session, slug)  # with the cursor, before any annotation
-    key = ("api.annotation_list", state, acting.cache_key, paging, request.url_root)
+    state = annotation_pages.text_state(db.engine, slug)  # with the cursor, before any annotation
+    urls = Urls.of_request()  # the IRIs, made from the request's root URL as the collection's is
+    key = ("api.annotation_list", state, acting.cache_key, paging, urls.annotations)
 
     def make() -> CachedBody:
         total, found = annotation_pages.page_for_text(
             db.session, acting, state.id, paging.offset, paging.limit
         )
-        urls = Urls()
         spans = db.session.get(TextRevision, state.revision_id).spans() if found else []
         items = [
             serialise(a, spans, can(acting, Action.READ_HIDDEN, a), urls, context=False)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Engine, bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
+from app.database import DriverQuery
 from app.models import Annotation, Text
 from app.services import live
 from app.services.access import Viewer, visible_to
@@ -37,21 +38,23 @@ _STATE = select(
     Text.id,
     Text.slug,
     Text.current_revision_id,
-    live.cursor_of(Text.id),
+    live.cursor_of(Text.id).label("cursor"),
 ).where(Text.slug == bindparam("slug"), Text.current_revision_id.is_not(None))
 
 
-def text_state(session: Session, slug: str) -> TextState:
+_STATE_ON_DRIVER = DriverQuery(_STATE)
+
+
+def text_state(engine: Engine, slug: str) -> TextState:
     """The text named ``slug`` and its change-log cursor, read together in one query.
 
     Read before any annotation: a change that lands in between can then only put a newer page
     under the older cursor, never an older page under the newer one.
     """
-    # Core rows, no ORM entities: through the connection, skipping the ORM's execution layer.
-    row = session.connection().execute(_STATE, {"slug": slug}).one_or_none()
-    if row is None:
+    rows = _STATE_ON_DRIVER.all(engine, {"slug": slug})
+    if not rows:
         raise AnnotationError(f"There is no text '{slug}'.", 404)
-    return TextState(*row)
+    return TextState(*rows[0])
 
 
 def page_for_text(

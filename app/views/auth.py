@@ -18,7 +18,7 @@ from app.extensions import db, login_manager
 from app.forms import LoginForm, RegisterForm
 from app.models import User
 from app.services import accounts
-from app.services.access import load_viewer
+from app.services.access import load_signed_in
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -28,8 +28,8 @@ def load_user(user_id: str) -> User | None:
     """The session's user, loaded with their groups: the request's viewer (app.current)."""
     if not (user_id.isascii() and user_id.isdigit()):
         return None
-    # A disabled account's open sessions end on their next request (load_viewer says nobody).
-    g.viewer = load_viewer(db.session, int(user_id))
+    # A disabled account's open sessions end on their next request (it reads as nobody).
+    g.viewer = load_signed_in(db.engine, int(user_id))
     return g.viewer.user
 
 

@@ -6,7 +6,8 @@ import gzip
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
 
 from app.models import Annotation
 from app.services.access import viewer_for
@@ -382,6 +383,33 @@ def test_listing_is_gzipped_for_clients_that_take_it(client, five_notes):
     assert plain.content_encoding is None and packed.content_encoding == "gzip"
     assert "Accept-Encoding" in packed.vary and packed.mimetype == plain.mimetype
     assert gzip.decompress(packed.get_data()) == plain.get_data()
+    refused = client.get(LIST, headers={"Accept-Encoding": "gzip;q=0, br"})
+    assert refused.content_encoding is None and refused.get_data() == plain.get_data()
+
+
+def test_a_cached_listing_reads_who_asks_and_the_cursor_and_nothing_else(
+    engine, client, five_notes
+):
+    """Two small reads, no database session: what every cached answer costs."""
+    asked = {"Accept-Encoding": "gzip"}
+    first = client.get(LIST, headers=asked)
+    began = []
+
+    def count(*_args):
+        began.append(1)
+
+    event.listen(Session, "after_begin", count)
+    try:
+        again = client.get(LIST, headers=asked)
+    finally:
+        event.remove(Session, "after_begin", count)
+    assert began == []
+    assert again.get_data() == first.get_data()
+    assert again.headers.get("Content-Encoding") == "gzip" and again.vary == first.vary
+    with recorded_queries(engine) as statements:
+        assert client.get(LIST, headers=asked).get_data() == first.get_data()
+    assert len(statements) == 2
+    assert re.search(r'FROM "?user"? ', statements[0]) and "\nFROM text" in statements[1]
 
 
 def test_limit_is_capped_and_nothing_visible_is_one_empty_page(app, client, five_notes):
@@ -426,7 +454,7 @@ def test_a_cached_page_follows_the_viewer_and_the_change_log(app, engine, sessio
     assert live.latest_id(session, seeded.id) > cursor
     assert sorted(listed(ada)) == sorted([first.id, second.id])  # the new cursor: a new page
     # The listing reads the cursor with the text, in one query: the same cursor as the feed's.
-    state = annotation_pages.text_state(fresh(session), seeded.slug)
+    state = annotation_pages.text_state(engine, seeded.slug)
     assert state.cursor == live.latest_id(session, seeded.id) > cursor
     public = factories.make_annotation(
         session, ada.user, seeded, "Genoa", body="z", visibility=Visibility.PUBLIC
