@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import flask
 import itsdangerous.timed
 from sqlalchemy import func, select
 
@@ -116,6 +117,50 @@ def test_an_unchanged_session_is_renewed_hourly_not_on_every_response(
     with client.session_transaction() as after:
         assert after["_user_id"] == data["_user_id"]  # still signed in
     assert "Set-Cookie" not in client.get("/").headers  # and quiet again for an hour
+
+
+def test_a_kept_cookie_is_still_checked_for_its_value_age_and_keys(
+    app, session, client, auth, monkeypatch
+):
+    """Each worker keeps the cookies it has verified, by value: a different value is verified
+    afresh, and the age and the keys still count on every request."""
+    factories.make_user(session, "reader@example.org", "Reader")
+    auth.login()
+    name = app.config["SESSION_COOKIE_NAME"]
+    cookie = client.get_cookie(name).value
+    assert _signed_in_as(client, "Reader") and _signed_in_as(client, "Reader")
+    signature = cookie.rsplit(".", 1)[1]
+    forged = cookie[: -len(signature)] + signature[::-1]
+    client.set_cookie(name, forged)
+    assert not _signed_in_as(client, "Reader")
+    client.set_cookie(name, cookie)
+    assert _signed_in_as(client, "Reader")
+
+    app.secret_key = "another key"  # rotated without the old key among the fallbacks
+    assert not _signed_in_as(client, "Reader")
+    app.config["SECRET_KEY_FALLBACKS"] = ["test-secret-key"]
+    client.set_cookie(name, cookie)
+    assert _signed_in_as(client, "Reader")
+
+    lifetime = app.permanent_session_lifetime.total_seconds()
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + lifetime + 60)
+    client.set_cookie(name, cookie)
+    assert not _signed_in_as(client, "Reader")
+
+
+def test_a_kept_cookie_opens_a_session_of_its_own_each_time(app):
+    interface = app.session_interface
+    serializer = interface.get_signing_serializer(app)
+    for data in ({"_user_id": "1"}, {"_flashes": [["info", "Saved."]]}):
+        cookie = serializer.dumps(data)
+        with app.test_request_context(headers={"Cookie": f"session={cookie}"}):
+            first = interface.open_session(app, flask.request)
+            first["planted"] = True
+            for value in first.values():
+                if isinstance(value, list):
+                    value.append(["info", "planted"])
+            assert dict(interface.open_session(app, flask.request)) == data
 
 
 def test_login_starts_a_fresh_session(session, client, auth):
