@@ -1009,7 +1009,7 @@ def print_report(report: dict, results: list[LoadResult]) -> None:
     browser = report.get("browser", {})
     if browser.get("painted") is not None:
         print(
-            f"Chromium, median of {len(browser['runs'])} loads: first byte at "
+            f"Chromium, median of {len(browser['runs']) // 2} loads each way: first byte at "
             f"{browser['response_start']:,.0f} ms, last byte {browser['response_end']:,.0f} ms, "
             f"document parsed {browser['dcl']:,.0f} ms; all {browser['marks']:,} marks and "
             f"{browser['notes']:,} notes in the page and what is on screen painted at "
