@@ -331,8 +331,14 @@ def create(session: Session, viewer: Viewer, draft: Draft) -> Annotation:
     tags = normalise_tags(draft.tags)
     if draft.motivation is Motivation.COMMENTING and not body.strip() and draft.target is None:
         raise AnnotationError("A note on the whole text needs some words.")
-    seen = _text_refs.get(draft.text_slug) or _read_text_ref(session, draft.text_slug)
-    annotation = _new_on_text(session, viewer, draft, body, seen)
+    seen = _text_refs.get(draft.text_slug)
+    try:
+        annotation = _new_on_text(session, viewer, draft, body, seen) if seen else None
+    except (AnnotationError, LookupError):
+        annotation = None  # refused on what this process last saw, perhaps a revision ago
+    if annotation is None:  # so on what the database holds now
+        seen = _read_text_ref(session, draft.text_slug)
+        annotation = _new_on_text(session, viewer, draft, body, seen)
     # The objects its relationships will point to, made ready before the lock is taken.
     user = user_of(session, viewer)
     text = _text_objects(session, seen)

@@ -51,7 +51,8 @@ def layout(session: Session, revision: TextRevision) -> Layout:
 
 
 def layout_of(session: Session, revision_id: int, content_hash: str) -> Layout:
-    """``layout`` of the revision with this id and content hash."""
+    """``layout`` of the revision with this id and content hash; LookupError if there is none
+    (nothing is kept for it)."""
     global _chars
     key = (revision_id, content_hash)
     with _lock:
@@ -76,6 +77,8 @@ def _build(session: Session, revision_id: int) -> Layout:
         .where(Paragraph.revision_id == revision_id)
         .order_by(Paragraph.number)
     ).all()
+    if not rows:  # every stored revision has paragraphs: this one is gone (or never was)
+        raise LookupError(f"no revision {revision_id}")
     spans, start = [], 0
     for paragraph_id, number, role, body in rows:
         copy = Paragraph(

@@ -303,3 +303,36 @@ def test_create_refuses_a_text_gone_since_this_process_last_wrote_on_it(engine, 
         annotations.create(session, viewer_for(session, user), draft)
     assert refused.value.status == 404
     session.rollback()
+
+
+def test_create_anchors_words_only_a_newer_revision_has(session, seeded, tmp_path, engine):
+    """What this process last saw is a guess: words it cannot find there are looked for in the
+    text as it is now (revised by another process since), not refused."""
+    user = factories.make_user(session)
+    factories.make_annotation(session, user, seeded, "Krasin", body="first")  # remembered
+    words = "Rolls-Royce motor car"
+    path = tmp_path / SEED.name
+    path.write_text(
+        SEED.read_text(encoding="utf-8").replace("Rolls Royce", words), encoding="utf-8"
+    )
+    with Session(engine) as other:
+        assert importer.import_file(other, path).status == "revised"
+        other.commit()
+        content = other.get(Text, seeded.id).current_revision.content
+    start = content.index(words)
+    draft = Draft(
+        text_slug=seeded.slug,
+        motivation=Motivation.HIGHLIGHTING,
+        target=SpanTarget(exact=words, start=start, end=start + len(words)),
+    )
+    annotation = annotations.create(session, viewer_for(session, user), draft)
+    session.commit()
+    assert (annotation.start, annotation.end) == (start, start + len(words))
+    assert annotation.revision.number == 2
+
+
+def test_revision_cache_keeps_nothing_for_a_revision_that_is_not_there(session, seeded):
+    revision_cache.clear()
+    with pytest.raises(LookupError):
+        revision_cache.layout_of(session, 999_999, seeded.current_revision.content_hash)
+    assert revision_cache._entries == {}
