@@ -319,6 +319,37 @@ def test_live_updates_resume_after_a_dropped_connection(seminar, page_watch):
     assert _same_document(s.b)
 
 
+def test_the_author_moves_a_thread_to_another_audience_in_place(seminar):
+    s = seminar
+    note_id = _post_note(s.a, 5, WORDS, "Shared, then not.", s.audience)
+    note_for_b = s.b.locator(f"#a{note_id}")
+    expect(note_for_b).to_be_visible(timeout=LIVE_MS)
+    note_for_b.locator("> a.reply-link").click()
+    note_for_b.get_by_label("Your reply").fill("Seen it.")
+    note_for_b.get_by_role("button", name="Post reply").click()
+    expect(s.b.locator(f"#a{note_id} .thread .reply")).to_contain_text("Seen it.")
+
+    _open_reading(s.a, s.group_id)
+    note = s.a.locator(f"#a{note_id}")
+    expect(note.locator(".thread .reply")).to_contain_text("Seen it.")
+    note.get_by_role("link", name=f"Who sees this: {GROUP}").click()
+    form = note.locator("form[id^=inline-audience]")
+    audience = form.get_by_label("Who sees this")
+    expect(audience).to_have_value(s.audience)  # where the thread is now
+    expect(form).to_contain_text("its 1 reply included")
+    assert _same_document(s.a)  # opened in place
+    audience.select_option("private")
+    form.get_by_label(re.compile("I understand this changes who sees the whole thread")).check()
+    form.get_by_role("button", name="Change").click()
+    expect(s.a.locator(".flash-success")).to_contain_text("Audience changed for the whole thread.")
+    expect(s.a.locator(f"#a{note_id} .audience")).to_have_text("Only me")
+
+    # B's page loses the note, its highlight and the reply B wrote there, live.
+    expect(s.b.locator(f"#a{note_id}")).to_have_count(0, timeout=LIVE_MS)
+    expect(s.b.locator(f"mark.hl[data-annotations~='{note_id}']")).to_have_count(0)
+    expect(s.b.get_by_text("Seen it.")).to_have_count(0)
+
+
 # ---- 13. a private note never reaches anyone else ----
 
 
