@@ -58,6 +58,7 @@ export async function refresh() {
 async function swap() {
   const response = await fetch(location.pathname + location.search, { credentials: "same-origin" });
   if (!response.ok) return;
+  const caret = caretInParagraph();
   const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
   const anchor = [...document.querySelectorAll(".para-row")].find((row) => row.getBoundingClientRect().bottom > 0);
   const before = anchor?.getBoundingClientRect().top ?? 0;
@@ -84,6 +85,35 @@ async function swap() {
     keepPlace(anchor.id, before);
   }
   for (const callback of listeners) callback();
+  if (caret) putCaretBack(caret);
+}
+
+// A keyboard reader's caret (annotate.js's keyboard selection) is in a paragraph that may be
+// swapped: where it was, as the row and the number of characters before it, to put it back.
+function caretInParagraph() {
+  const para = document.activeElement;
+  const selection = document.getSelection();
+  if (!para?.matches("p.para") || !selection?.rangeCount || !para.contains(selection.focusNode)) return null;
+  const before = document.createRange();
+  before.selectNodeContents(para);
+  before.setEnd(selection.focusNode, selection.focusOffset);
+  return { para, row: para.closest(".para-row").id, offset: before.toString().length };
+}
+
+function putCaretBack({ para: old, row, offset }) {
+  if (old.isConnected) return; // not swapped: focus and caret never left
+  const para = document.querySelector(`#${CSS.escape(row)} p.para`);
+  if (!para) return;
+  para.focus({ preventScroll: true });
+  const walker = document.createTreeWalker(para, NodeFilter.SHOW_TEXT);
+  let left = offset;
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (left <= node.length) {
+      document.getSelection().collapse(node, left);
+      return;
+    }
+    left -= node.length;
+  }
 }
 
 /** Scroll so that the element ``id`` is ``top`` pixels from the top of the window again. */

@@ -350,6 +350,31 @@ def test_the_author_moves_a_thread_to_another_audience_in_place(seminar):
     expect(s.b.get_by_text("Seen it.")).to_have_count(0)
 
 
+def test_a_live_update_keeps_a_keyboard_readers_caret(seminar):
+    s = seminar
+    s.b.locator(".keyboard-mode").click()
+    para = s.b.locator("#p5 p.para")
+    expect(para).to_have_attribute("contenteditable", "true")
+    para.focus()
+    s.b.keyboard.press("Home")
+    for _ in range(4):
+        s.b.keyboard.press("ArrowRight")
+    text = para.text_content()
+
+    note_id = _post_note(s.a, 5, WORDS, "While B reads.", s.audience)
+    expect(s.b.locator(f"#p5 #a{note_id} .note-body")).to_have_text(
+        "While B reads.", timeout=LIVE_MS
+    )
+    # The row was swapped, and the caret is where B left it, in keyboard selection still.
+    para = s.b.locator("#p5 p.para")
+    expect(para).to_be_focused()
+    expect(para).to_have_attribute("contenteditable", "true")
+    for _ in range(9):
+        s.b.keyboard.press("Shift+ArrowRight")
+    assert s.b.evaluate("getSelection().toString()") == text[4:13]
+    assert _same_document(s.b)
+
+
 # ---- 13. a private note never reaches anyone else ----
 
 
