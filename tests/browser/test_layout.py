@@ -197,6 +197,10 @@ def test_phone_header_fits_a_long_display_name(new_page):
     for path in [None, "/", READ_PATH, "/notes"]:
         if path:
             page.goto(path)
+        # Measured as the reader sees it: with the stylesheet applied (script can lay a page
+        # out before a render-blocking stylesheet has arrived, and did on a loaded CI machine).
+        page.wait_for_load_state("load")
+        page.evaluate("document.fonts.ready")
         scroll_width, client_width = page.evaluate(
             "[document.scrollingElement.scrollWidth, document.scrollingElement.clientWidth]"
         )
