@@ -1,7 +1,9 @@
 // The margin: "Show N more notes" opens a paragraph's whole list in place, and the Reply, Flag,
 // "Who sees this", "Note on ¶N" and "Discuss ¶N" links open their form in place. Without
 // JavaScript the same links lead to the page with that list (?expand=N) or that form (?note=N,
-// ?discuss=N), or to the note's own page with the form.
+// ?discuss=N), or to the note's own page with the form. Agree, Question and Hide are links to
+// that page too, and act here in one click.
+import { api } from "./api.js";
 import { refresh } from "./page.js";
 
 const reading = document.querySelector(".reading");
@@ -72,11 +74,36 @@ function openInlineForm(link) {
   form.querySelector("textarea, input[type=text], select")?.focus();
 }
 
+/** React or hide through the API, then show the page as it now is, the link keeping focus. */
+async function act(link) {
+  const item = link.closest("[data-annotation]");
+  const id = item.dataset.annotation;
+  const actions = item.querySelector(":scope > .note-actions");
+  actions.querySelector(".error")?.remove();
+  const kind = link.dataset.react;
+  try {
+    if (kind) await api(link.classList.contains("reaction-mine") ? "DELETE" : "PUT", `/api/v1/annotations/${id}/reactions/${kind}`);
+    else await api("POST", `/api/v1/annotations/${id}/hidden`, { hidden: link.dataset.hide === "true" });
+  } catch (error) {
+    const message = document.createElement("p");
+    message.className = "error";
+    message.setAttribute("role", "alert");
+    message.textContent = error.message;
+    actions.append(message);
+    return;
+  }
+  const focused = document.activeElement === link;
+  await refresh();
+  const same = kind ? `a[data-react="${kind}"]` : "a[data-hide]";
+  if (focused) document.querySelector(`[data-annotation="${id}"] > .note-actions ${same}`)?.focus();
+}
+
 reading.addEventListener("click", (event) => {
-  const link = event.target.closest("a.inline-form-link, a.more-notes-link");
+  const link = event.target.closest("a.inline-form-link, a.more-notes-link, a[data-react], a[data-hide]");
   if (!link || event.ctrlKey || event.metaKey || event.shiftKey) return;
   event.preventDefault();
   if (link.classList.contains("more-notes-link")) expandParagraph(link.dataset.paragraph);
+  else if (link.matches("[data-react], [data-hide]")) act(link);
   else openInlineForm(link);
 });
 

@@ -167,11 +167,11 @@ def test_a_seminar_annotates_replies_and_moderates_live(seminar):
     # reads the words; A, the author, still does, with the notice.
     _open_reading(s.b, s.group_id)
     _open_reading(s.a, s.group_id)
-    s.teacher.reload()
+    _open_reading(s.teacher, s.group_id)
     own_actions = s.teacher.locator(f"#a{note_id} > .note-actions")  # not the reply's
-    own_actions.get_by_role("button", name="Hide").click()
-    expect(s.teacher.locator(".flash-success")).to_contain_text("Hidden from members.")
-    expect(own_actions.get_by_role("button", name="Unhide")).to_be_visible()
+    own_actions.get_by_role("link", name="Hide").click()  # in place, through the API
+    expect(own_actions.get_by_role("link", name="Unhide")).to_be_visible()
+    assert _same_document(s.teacher)
 
     hidden_for_b = s.b.locator(f"#a{note_id}")
     expect(hidden_for_b.locator("> .hidden-note")).to_have_text(
@@ -233,19 +233,27 @@ def test_reactions_are_counted_and_reach_the_author_live(seminar):
     note_for_b = s.b.locator(f"#a{note_id}")
     expect(note_for_b).to_be_visible(timeout=LIVE_MS)
 
+    # In the margin Agree and Question are links to the note's page (its buttons work without
+    # JavaScript); here they react in place, and a keyboard reader's focus stays on the link.
     for kind, label in (("agree", "Agree"), ("question", "Question")):
-        button = s.b.locator(f"#a{note_id} button.reaction-{kind}")
-        expect(button).to_have_attribute("aria-pressed", "false")
-        expect(button.locator(".count")).to_have_text("0")
-        s.b.locator(f"#a{note_id}").get_by_role("button", name=re.compile(f"^{label}")).click()
-        button = s.b.locator(f"#a{note_id} button.reaction-{kind}")
-        expect(button).to_have_attribute("aria-pressed", "true")
-        expect(button.locator(".count")).to_have_text("1")
+        link = s.b.locator(f"#a{note_id} > .note-actions a.reaction-{kind}")
+        expect(link).not_to_have_class(re.compile("reaction-mine"))
+        expect(link.locator(".count")).to_have_text("0")
+        if kind == "agree":
+            s.b.locator(f"#a{note_id}").get_by_role("link", name=re.compile(f"^{label}")).click()
+        else:
+            link.focus()
+            s.b.keyboard.press("Enter")
+        expect(link).to_have_class(re.compile("reaction-mine"))
+        expect(link.locator(".count")).to_have_text("1")
+        expect(link).to_contain_text("(yours)")
+    expect(s.b.locator(f"#a{note_id} > .note-actions a.reaction-question")).to_be_focused()
+    assert _same_document(s.b)
 
     for kind in ("agree", "question"):
-        counted = s.a.locator(f"#a{note_id} button.reaction-{kind}")
+        counted = s.a.locator(f"#a{note_id} > .note-actions a.reaction-{kind}")
         expect(counted.locator(".count")).to_have_text("1", timeout=LIVE_MS)
-        expect(counted).to_have_attribute("aria-pressed", "false")  # B's, not A's
+        expect(counted).not_to_have_class(re.compile("reaction-mine"))  # B's, not A's
     assert _same_document(s.a)
 
 

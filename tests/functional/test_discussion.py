@@ -446,9 +446,10 @@ def test_reactions_count_once_per_reader_and_kind_and_can_be_taken_back(app, ses
         return found
 
     def button(page: str, kind: str) -> str:
+        """On the note's own page, a button; in the reading page's margin, a link to it."""
         card = page[page.index(f'id="a{note}"') :]
         return re.search(
-            rf'<button[^>]*class="reaction reaction-{kind}"[^>]*>.*?</button>', card, re.S
+            rf'<(button|a)[^>]*class="reaction reaction-{kind}[^>]*>.*?</(button|a)>', card, re.S
         ).group(0)
 
     for _ in range(2):
@@ -458,11 +459,17 @@ def test_reactions_count_once_per_reader_and_kind_and_can_be_taken_back(app, ses
         assert cy.api("PUT", f"/api/v1/annotations/{note}/reactions/agree").status_code == 204
     assert counts() == {"agree": 2, "question": 1}
 
-    page = bea.html(lens)
+    page = bea.html(f"/notes/{note}")
     assert 'aria-pressed="true">Agree <span class="count">2</span>' in button(page, "agree")
     assert 'aria-pressed="true">Question <span class="count">1</span>' in button(page, "question")
-    page = ada.html(lens)
+    page = ada.html(f"/notes/{note}")
     assert 'aria-pressed="false">Agree <span class="count">2</span>' in button(page, "agree")
+    margin = bea.html(lens)
+    assert 'reaction-mine" href' in button(margin, "agree")
+    assert '>Agree <span class="count">2</span>' in button(margin, "agree")
+    margin = ada.html(lens)
+    assert "reaction-mine" not in button(margin, "agree")
+    assert '>Agree <span class="count">2</span>' in button(margin, "agree")
 
     assert bea.post(f"/notes/{note}/react", kind="agree", on="0").status_code == 302
     assert cy.api("DELETE", f"/api/v1/annotations/{note}/reactions/agree").status_code == 204
@@ -627,8 +634,10 @@ def test_an_instructor_hides_a_group_note_from_members_but_not_from_its_author(
 
     assert cy.post(f"/notes/{note}/hide", hidden="1").status_code == 403
     assert cy.api("POST", f"/api/v1/annotations/{note}/hidden", {"hidden": True}).status_code == 403
-    assert "Hide</button>" not in cy.html(lens)
-    assert "Hide</button>" in ada.html(lens)
+    assert "Hide</button>" not in cy.html(f"/notes/{note}")
+    assert "Hide</button>" in ada.html(f"/notes/{note}")
+    assert 'data-hide="true">Hide</a>' not in cy.html(lens)
+    assert f'href="/notes/{note}#a{note}" data-hide="true">Hide</a>' in ada.html(lens)
 
     response = ada.post(f"/notes/{note}/hide", hidden="1")
     assert "Hidden from members." in flashed(ada, response)

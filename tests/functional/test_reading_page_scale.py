@@ -120,19 +120,27 @@ def test_paragraph_forms_are_links_until_one_is_opened(session, seminar, seeded)
 
 
 def test_no_form_per_note_in_the_margin(session, seminar, seeded):
-    """Thousands of notes must not mean thousands of forms: one-click buttons share one form."""
+    """Thousands of notes must not mean thousands of forms, nor thousands of buttons naming one
+    form (the browser's parser pays for each): the margin links to the note's page, which has the
+    buttons, and margin.js reacts in place."""
     _, ann, ben, _, group = seminar
     note = _note(session, ann, seeded, "Krasin", "A trader.", group)
     html = ben.html(f"{PAGE}?lens=group-{group.id}")
     card = html[
         html.index(f'id="a{note.id}"') : html.index("</article>", html.index(f'id="a{note.id}"'))
     ]
-    assert "<form" not in card
-    assert f'formaction="/notes/{note.id}/react?kind=agree&amp;on=1"' in card
-    assert 'form="post-actions"' in card
+    assert "<form" not in card and "<button" not in card
+    assert f'href="/notes/{note.id}#a{note.id}" data-react="agree"' in card
+    assert f'href="/notes/{note.id}#a{note.id}" data-react="question"' in card
     assert f'href="/notes/{note.id}#reply-{note.id}"' in card
     assert f'href="/notes/{note.id}#flag-{note.id}"' in card
-    assert len(re.findall(r'<form id="post-actions"', html)) == 1
+
+    # Where the link leads, one click reacts: a button of the page's one shared form, which comes
+    # before every button that names it.
+    page = ben.html(f"/notes/{note.id}")
+    assert f'formaction="/notes/{note.id}/react?kind=agree&amp;on=1"' in page
+    assert len(re.findall(r'<form id="post-actions"', page)) == 1
+    assert page.index('<form id="post-actions"') < page.index('form="post-actions"')
 
     # The shared form posts the button's own address (its query names the reaction).
     token = ben.token
@@ -143,6 +151,13 @@ def test_no_form_per_note_in_the_margin(session, seminar, seeded):
     assert fresh(session).scalars(select(Reaction.kind)).all() == [ReactionKind.AGREE]
     # Without the token the same button is refused.
     assert ben.client.post(f"/notes/{note.id}/react?kind=agree&on=0").status_code == 400
+    # The reader's own reaction shows in the margin, in words too.
+    html = ben.html(f"{PAGE}?lens=group-{group.id}")
+    assert re.search(
+        r'class="reaction reaction-agree reaction-mine"[^>]*>Agree <span class="count">1</span>'
+        r'<span class="visually-hidden"> \(yours\)</span>',
+        html,
+    )
 
 
 def test_a_thread_has_a_page_with_every_form(session, seminar, seeded):
