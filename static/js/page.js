@@ -2,7 +2,7 @@
 // The server is the only renderer: after any change, the page is fetched again (with its lens
 // and filters) and the changed paragraphs replace the old ones.
 
-const SWAPPED = [".para-row", ".text-notes", ".orphans", "#tag-suggestions", "#nav-inbox"];
+const SWAPPED = [".para-row", "#text-notes-link", ".text-notes", ".orphans", "#tag-suggestions", "#nav-inbox"];
 
 /** A part the reader is writing in, or selecting words in, is left alone until they are done. */
 function busy(node) {

@@ -106,8 +106,13 @@ def test_whole_text_note_and_empty_note_error(client, seeded, reader):
     assert "needs some words" in empty.get_data(as_text=True)
     client.post(f"{PAGE}/notes", data={"csrf_token": token, "body": "Realpolitik throughout."})
     html = client.get(PAGE).get_data(as_text=True)
-    notes = html[html.index("Notes on the whole text") : html.index("Editor’s introduction")]
+    start = html.index('<section class="text-notes"')
+    notes = html[start : html.index("</section>", start)]
     assert "Realpolitik throughout." in notes
+    # The text comes first; a link at its head says how many notes follow it.
+    assert html.index("Editor’s introduction") < html.index("The excerpt") < start
+    head = html[: html.index("Editor’s introduction")]
+    assert '<a href="#text-notes">Notes on the whole text (1)</a>' in head
 
 
 def _fields(html: str) -> dict[str, str]:
