@@ -3,13 +3,15 @@
 Run by bench/run.py in a process of its own, so that a page which hangs the browser's main thread
 can be stopped from outside at once (a blocked page does not honour Playwright's timeouts):
 
-    .venv/bin/python -m bench.browser BASE_URL PATH SESSION_COOKIE RUNS
+    .venv/bin/python -m bench.browser BASE_URL PATH FLOOR_PATH SESSION_COOKIE RUNS
 
 Prints one JSON object per line: ``{"start": n}`` when load n begins, ``{"alive": ms}`` each time
 the page answers (its main thread is free), ``{"load": {...}}`` with a load's figures. Loads
-alternate: as the page is (paragraphs off screen laid out when they come near), then with every
-paragraph laid out at once (``"everything": true``); RUNS of each. The
-browser is Debian's /usr/bin/chromium, never one Playwright downloads.
+take turns (``"kind"``): the page as it is (paragraphs off screen laid out when they come near),
+the page with every paragraph laid out at once ("whole"), and FLOOR_PATH ("floor"), a page of a
+few lines with the same stylesheet and fonts: what any page costs this browser on this machine
+at this minute, as hello world is for throughput. RUNS of each. The browser is Debian's
+/usr/bin/chromium, never one Playwright downloads.
 """
 
 from __future__ import annotations
@@ -60,6 +62,8 @@ everything.replaceSync(".para-row { content-visibility: visible !important; }");
 document.adoptedStyleSheets = [everything];
 """
 
+KINDS = ("as is", "whole", "floor")
+
 # Answers at once whenever the main thread is free: the page's clock, and whether it painted.
 HEARTBEAT = "() => [performance.now(), (window.__bench || {}).painted ?? null]"
 
@@ -104,17 +108,19 @@ def main() -> None:
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
-    base, path, cookie, runs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    base, path, floor_path, cookie = sys.argv[1:5]
+    runs = int(sys.argv[5])
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        for n in range(2 * runs):  # on screen first, then everything, in turn
-            everything = n % 2 == 1
+        for n in range(len(KINDS) * runs):
+            kind = KINDS[n % len(KINDS)]
             context = browser.new_context(viewport={"width": 1280, "height": 900})
             context.add_cookies([{"name": "session", "value": cookie, "url": base}])
             page = context.new_page()
-            page.add_init_script(PROBE + (LAY_OUT_EVERYTHING if everything else ""))
+            page.add_init_script(PROBE + (LAY_OUT_EVERYTHING if kind == "whole" else ""))
             say(start=n)
-            page.goto(base + path, wait_until="commit", timeout=0)
+            url = base + (floor_path if kind == "floor" else path)
+            page.goto(url, wait_until="commit", timeout=0)
             painted = None
             while painted is None:
                 with contextlib.suppress(PlaywrightError):  # between documents, or busy
@@ -123,7 +129,7 @@ def main() -> None:
                 page.wait_for_timeout(100)
             page.wait_for_timeout(1000)  # the long tasks of scripts that run after the paint
             load = page.wait_for_function(COLLECT, timeout=0).json_value()
-            load["everything"] = everything
+            load["kind"] = kind
             load["longest_scroll_task"] = page.evaluate(SCROLL)
             say(load=load)
             context.close()
