@@ -19,8 +19,10 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+from pathlib import Path
 
-CHROMIUM = "/usr/bin/chromium"
+# Debian's Chromium and how it is started, here and in the browser tests (tests/browser).
+CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",  # as root Chromium's sandbox cannot start
     "--disable-gpu",
@@ -111,7 +113,9 @@ def main() -> None:
     base, path, floor_path, cookie = sys.argv[1:5]
     runs = int(sys.argv[5])
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
         for n in range(len(KINDS) * runs):
             kind = KINDS[n % len(KINDS)]
             context = browser.new_context(viewport={"width": 1280, "height": 900})

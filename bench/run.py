@@ -48,6 +48,7 @@ from http.cookiejar import CookieJar
 from pathlib import Path
 
 from bench import floor, generate
+from bench.browser import CHROMIUM
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -55,7 +56,6 @@ WORK = generate.DATA / "work"
 RESULTS = BENCH / "results"
 LUA = BENCH / "load.lua"
 BIN = Path(sys.executable).parent
-CHROMIUM = Path("/usr/bin/chromium")
 STARTUP_TIMEOUT = 60.0
 # One browser: the same User-Agent signs in and sends the load (Flask-Login's session protection
 # would otherwise take each request for another browser and rewrite the session cookie).

@@ -24,22 +24,13 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from werkzeug.serving import make_server
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",  # we run as root, where Chromium's sandbox cannot start
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from bench.browser import CHROMIUM, CHROMIUM_ARGS
+
 TIMEOUT_MS = 10_000
 
 TITLE = "Rapprochement; how the Bolsheviks came to love capitalists"
