@@ -227,7 +227,7 @@ def test_a_note_that_lengthens_the_page_above_the_reader_does_not_move_what_they
 # ---- 11. reactions ----
 
 
-def test_reactions_are_counted_and_reach_the_author_live(seminar):
+def test_reactions_are_counted_and_reach_the_author_live(seminar, page_watch):
     s = seminar
     note_id = _post_note(s.a, 5, WORDS, "Agree?", s.audience)
     note_for_b = s.b.locator(f"#a{note_id}")
@@ -254,6 +254,20 @@ def test_reactions_are_counted_and_reach_the_author_live(seminar):
         counted = s.a.locator(f"#a{note_id} > .note-actions a.reaction-{kind}")
         expect(counted.locator(".count")).to_have_text("1", timeout=LIVE_MS)
         expect(counted).not_to_have_class(re.compile("reaction-mine"))  # B's, not A's
+    assert _same_document(s.a)
+
+    # A reaction the server refuses says why beside the note, and nothing changes.
+    refusal = "You may not react to that annotation."
+    page_watch.allow_console_error(r"status of 403")  # the refusal, logged by Chromium
+    s.a.route(
+        f"**/api/v1/annotations/{note_id}/reactions/agree",
+        lambda route: route.fulfill(status=403, json={"message": refusal}),
+    )
+    agree = s.a.locator(f"#a{note_id} > .note-actions a.reaction-agree")
+    agree.click()
+    expect(s.a.locator(f"#a{note_id} > .note-actions [role=alert]")).to_have_text(refusal)
+    expect(agree.locator(".count")).to_have_text("1")
+    expect(agree).not_to_have_class(re.compile("reaction-mine"))
     assert _same_document(s.a)
 
 
