@@ -58,19 +58,35 @@ class Segment:
     ids: str = ""  # the annotations' ids, space-separated
     anchored: tuple[int, ...] = ()  # ids of the others that start here (each gets an anchor)
 
+    @property
+    def label(self) -> str:
+        """What a screen reader hears where the highlight begins (the mark's ::before)."""
+        if len(self.annotations) > 1:
+            return f"{len(self.annotations)} annotations"
+        color = f", {self.top.color.value}" if self.top.color else ""
+        if self.top.body_html:
+            return f"note by {self.top.user.display_name}{color}"
+        return f"highlight{color}"
 
-def _segment(text: str, start: int, active: dict[int, tuple]) -> Segment:
+
+# An annotation while a paragraph's sweep has it open: (start, -end, id, annotation, id as
+# text), start unclamped. Ordered as tuples, the innermost comes last: latest start, then
+# shortest, then newest; ids are unique, so the annotations themselves are never compared.
+_Open = tuple[int, int, int, Annotation, str]
+
+
+def _segment(text: str, start: int, active: dict[int, _Open]) -> Segment:
     if not active:
         return Segment(text, start)
-    spans = active.values()  # (start, end, id, annotation), start unclamped
-    top = max(spans, key=lambda s: (s[0], -s[1], s[2]))
+    spans = list(active.values())
+    top = max(spans)
     return Segment(
         text,
         start,
-        tuple(s[3] for s in spans),
+        tuple([s[3] for s in spans]),
         top[3],
-        " ".join(str(s[2]) for s in spans),
-        tuple(s[2] for s in spans if s[0] == start and s is not top),
+        " ".join([s[4] for s in spans]),
+        tuple([s[2] for s in spans if s[0] == start and s is not top]),
     )
 
 
@@ -144,21 +160,21 @@ def library(session: Session) -> list[LibraryEntry]:
 def segments(span: ParagraphSpan, covering: list[Annotation]) -> list[Segment]:
     """Split a paragraph at every annotation boundary inside it (a sweep, not a nested loop)."""
     body, base = span.paragraph.body, span.start
-    spans = [(a.start, a.end, a.id, a) for a in covering]
+    spans: list[_Open] = [(a.start, -a.end, a.id, a, str(a.id)) for a in covering]
     cuts = {span.start, span.end}
-    starting: dict[int, list[tuple]] = {}
+    starting: dict[int, list[_Open]] = {}
     for s in spans:
         first = max(s[0], span.start)  # one that began in an earlier paragraph begins here
         cuts.add(first)
-        cuts.add(min(s[1], span.end))
+        cuts.add(min(-s[1], span.end))
         starting.setdefault(first, []).append(s)
-    active: dict[int, tuple] = {}
+    active: dict[int, _Open] = {}
     ending: list[tuple[int, int]] = []  # a heap of (end, id)
     result = []
     for left, right in itertools.pairwise(sorted(cuts)):
         for s in starting.get(left, ()):
             active[s[2]] = s
-            heapq.heappush(ending, (s[1], s[2]))
+            heapq.heappush(ending, (-s[1], s[2]))
         while ending and ending[0][0] <= left:
             active.pop(heapq.heappop(ending)[1], None)
         result.append(_segment(body[left - base : right - base], left, active))
