@@ -58,8 +58,9 @@ export async function refresh() {
 async function swap() {
   const response = await fetch(location.pathname + location.search, { credentials: "same-origin" });
   if (!response.ok) return;
-  const caret = caretInParagraph();
   const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+  // From here to putting the caret back nothing awaits: no key press can fall in between.
+  const caret = caretInParagraph();
   const anchor = [...document.querySelectorAll(".para-row")].find((row) => row.getBoundingClientRect().bottom > 0);
   const before = anchor?.getBoundingClientRect().top ?? 0;
   const reading = document.querySelector(".reading");
@@ -78,14 +79,14 @@ async function swap() {
   }
   const orphans = fresh.querySelector(".orphans");
   if (orphans && !document.querySelector(".orphans")) reading.append(document.adoptNode(orphans));
+  for (const callback of listeners) callback();
+  if (caret) putCaretBack(caret);
   if (anchor) {
     keepPlace(anchor.id, before);
     // Paragraphs near the screen are laid out at the next frame, at their new size.
     await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
     keepPlace(anchor.id, before);
   }
-  for (const callback of listeners) callback();
-  if (caret) putCaretBack(caret);
 }
 
 // A keyboard reader's caret (annotate.js's keyboard selection) is in a paragraph that may be

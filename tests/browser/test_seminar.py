@@ -382,6 +382,17 @@ def test_a_live_update_keeps_a_keyboard_readers_caret(seminar):
     for _ in range(4):
         s.b.keyboard.press("ArrowRight")
     text = para.text_content()
+    # Whenever the page changes under B, the caret is already back: a key pressed at that
+    # moment (the next task) lands in the paragraph, not on the page's body.
+    s.b.evaluate(
+        """() => {
+          window.caretAtSwap = [];
+          const caretIn = () => document.activeElement.matches("#p5 p.para");
+          new MutationObserver(() => window.caretAtSwap.push(caretIn())).observe(
+            document.querySelector(".reading"), { childList: true, subtree: true }
+          );
+        }"""
+    )
 
     note_id = _post_note(s.a, 5, WORDS, "While B reads.", s.audience)
     expect(s.b.locator(f"#p5 #a{note_id} .note-body")).to_have_text(
@@ -394,6 +405,8 @@ def test_a_live_update_keeps_a_keyboard_readers_caret(seminar):
     for _ in range(9):
         s.b.keyboard.press("Shift+ArrowRight")
     assert s.b.evaluate("getSelection().toString()") == text[4:13]
+    caret_at_swap = s.b.evaluate("window.caretAtSwap")
+    assert caret_at_swap and all(caret_at_swap)
     assert _same_document(s.b)
 
 
