@@ -7,6 +7,7 @@ import os
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app import assets
 from app.config import build_config, load_secret_key
 from app.database import configure_engine
 from app.extensions import csrf, db, login_manager, migrate
@@ -16,12 +17,15 @@ from app.services.render_cache import RenderCache
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(
         __name__,
-        static_folder="../static",
+        static_folder=assets.FOLDER,
+        static_url_path=f"/static/{assets.content_version()}",
         template_folder="../templates",
         instance_relative_config=True,
     )
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(build_config(app.instance_path))
+    # Versioned static URLs are kept a year; with the debugger on, files change under one version.
+    app.config["SEND_FILE_MAX_AGE_DEFAULT"] = None if app.debug else assets.MAX_AGE
     app.config.update(config or {})
     # A pooled PostgreSQL connection can die with its server or a network blip, so it is tested
     # on checkout; a SQLite file cannot, and the test would cost every request a query.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import expect
@@ -124,7 +125,7 @@ def test_the_literata_web_font_is_used(page):
         "response",
         lambda response: (
             fonts.append((response.url, response.status))
-            if "/static/fonts/" in response.url
+            if "/fonts/" in urlparse(response.url).path
             else None
         ),
     )

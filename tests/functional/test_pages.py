@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from html import unescape
 
+from app.assets import content_version
 from tests.conftest import SEED, recorded_queries
 
 TITLE = "Rapprochement; how the Bolsheviks came to love capitalists"
@@ -93,3 +94,53 @@ def test_reading_page_query_count_is_constant(engine, client, seeded):
         client.get("/texts/carr-rapprochement")
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     assert len(selects) <= 6, selects
+
+
+# ---- static files: one versioned URL each, kept by the browser ----
+
+JS_IMPORT = re.compile(r'(?:from |import\()"(\./[^"]+)"')
+
+
+def test_static_files_are_under_one_versioned_prefix_and_kept_a_year(client, seeded):
+    html = client.get("/texts/carr-rapprochement").get_data(as_text=True)
+    urls = re.findall(r'(?:href|src)="(/static/[^"]+)"', html)
+    prefixes = {url.split("/")[2] for url in urls}
+    assert len(prefixes) == 1 and re.fullmatch(r"[0-9a-f]{12}", next(iter(prefixes)))
+    names = {url.split("/", 3)[3] for url in urls}
+    assert {"css/main.css", "js/reading.js", "fonts/literata-latin-wght-normal.woff2"} <= names
+    # Every script the page runs, down its import chain, resolves within the same version.
+    queue, seen = [u for u in urls if u.endswith(".js")], set()
+    while queue:
+        url = queue.pop()
+        if url in seen:
+            continue
+        seen.add(url)
+        with client.get(url) as response:
+            assert response.status_code == 200, url
+            assert response.cache_control.max_age == 365 * 24 * 3600
+            source = response.get_data(as_text=True)
+        folder = url.rsplit("/", 1)[0]
+        queue += [f"{folder}/{name[2:]}" for name in JS_IMPORT.findall(source)]
+    assert len(seen) >= 5  # reading.js and the modules it imports
+    with client.get(next(u for u in urls if u.endswith("main.css"))) as css:
+        assert css.cache_control.max_age == 365 * 24 * 3600
+        assert 'url("../fonts/literata-latin-wght-normal.woff2")' in css.get_data(as_text=True)
+
+
+def test_a_static_file_under_no_or_another_version_is_not_found(client):
+    # Not served as the current file: a browser would keep it a year under the wrong name.
+    assert client.get("/static/js/reading.js").status_code == 404
+    assert client.get("/static/000000000000/js/reading.js").status_code == 404
+
+
+def test_the_version_changes_with_any_file(tmp_path):
+    (tmp_path / "js").mkdir()
+    script = tmp_path / "js" / "a.js"
+    script.write_text("one")
+    first = content_version(tmp_path)
+    assert content_version(tmp_path) == first  # the same files, the same version
+    script.write_text("two")
+    changed = content_version(tmp_path)
+    (tmp_path / "b.css").write_text("")
+    added = content_version(tmp_path)
+    assert len({first, changed, added}) == 3
