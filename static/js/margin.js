@@ -107,8 +107,26 @@ reading.addEventListener("click", (event) => {
   else openInlineForm(link);
 });
 
-// A link to a note the margin left out (#a123) opens its paragraph's list, then the note.
-const linked = /^#a(\d+)$/.exec(location.hash);
-if (linked && !document.getElementById(`a${linked[1]}`)) {
-  showNote(linked[1]).then((note) => note?.scrollIntoView());
+// A link to a note (#a123), a highlight or a paragraph: the browser scrolls there while the page
+// is still being laid out, and what is laid out later above it (a paragraph coming near the
+// screen, the web font arriving) can push it off screen. It is scrolled to again until it stays
+// put, unless the reader scrolls, clicks or types first. A note the margin left out (#a123) is
+// brought in first.
+async function goToLinked() {
+  const linked = /^#a(\d+)$/.exec(location.hash);
+  const target = linked ? await showNote(linked[1]) : document.getElementById(location.hash.slice(1));
+  if (!target) return;
+  let moved = false;
+  for (const type of ["wheel", "touchstart", "keydown", "pointerdown"]) {
+    addEventListener(type, () => (moved = true), { once: true, capture: true, passive: true });
+  }
+  await document.fonts.ready;
+  const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
+  for (let frames = 0, still = 0; frames < 60 && still < 3 && !moved; frames++) {
+    const before = target.getBoundingClientRect().top;
+    target.scrollIntoView({ behavior: "instant" }); // not smooth: each frame would start over
+    await frame();
+    still = target.getBoundingClientRect().top === before ? still + 1 : 0;
+  }
 }
+if (location.hash.length > 1) goToLinked();

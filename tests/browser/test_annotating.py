@@ -334,6 +334,26 @@ def test_deep_link_to_a_note_scrolls_to_it_and_marks_it(page, reader, session, s
     expect(card).to_be_in_viewport()
 
 
+def test_deep_link_lands_on_the_note_below_tall_margins(page, reader, session, seeded):
+    # Margins above the note far taller than a paragraph not yet laid out is taken to be: laid
+    # out once the browser has scrolled, they push the note down, unless the page follows it.
+    spans = seeded.current_revision.spans()
+    long_body = "\n\n".join(f"Line {n} of a long note." for n in range(12))
+    for span in spans[:6]:
+        quote = span.paragraph.body[:24]
+        for _ in range(6):
+            make_annotation(session, reader, seeded, quote, body=long_body)
+    below = spans[6].paragraph.body  # with paragraphs enough after it to fill the window
+    note = make_annotation(session, reader, seeded, below[:24], body="Here.")
+    sign_in(page, EMAIL)
+    page.goto(f"{READ_PATH}#a{note.id}")
+    card = page.locator(f"#a{note.id}")
+    page.evaluate("document.fonts.ready")
+    wait_for_scroll_to_settle(page)
+    expect(card).to_be_in_viewport()
+    assert abs(card.bounding_box()["y"]) < 100  # at the top of the window, where the link points
+
+
 # ---- 6. without JavaScript ----
 
 
