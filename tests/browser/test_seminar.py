@@ -163,6 +163,15 @@ def test_a_seminar_annotates_replies_and_moderates_live(seminar):
     expect(reply).to_contain_text("Ben Student")
     assert _same_document(s.a)
 
+    # B flags the note (its form opens in place too); the instructor's group page lists it.
+    note_for_b = s.b.locator(f"#p5 #a{note_id}")
+    note_for_b.locator("> .note-actions a.flag-link").click()
+    note_for_b.get_by_label("Why does this need an instructor's attention?").fill("Off topic?")
+    note_for_b.get_by_role("button", name="Send flag").click()
+    expect(s.b.locator(".flash-success")).to_contain_text("the instructors will see your flag")
+    s.teacher.goto(f"/groups/{s.group_id}")
+    expect(s.teacher.locator(".flags li")).to_contain_text("Ben Student: “Off topic?”")
+
     # The instructor hides A's note: within seconds both students' pages say so. B no longer
     # reads the words; A, the author, still does, with the notice.
     _open_reading(s.b, s.group_id)
