@@ -115,7 +115,7 @@ async function highlight(color) {
 }
 
 // ---- the note editor, opened in the margin of the paragraph where the selection starts ----
-function openEditor(offsets) {
+function openEditor(offsets, draft = null) {
   closeEditor();
   const row = [...document.querySelectorAll(".para-row")].find((r) => Number(r.dataset.start) <= offsets.start && offsets.start <= Number(r.dataset.end));
   const margin = row.querySelector(".margin");
@@ -147,6 +147,23 @@ function openEditor(offsets) {
     element("div", { class: "editor-actions" },
       element("button", { type: "submit", class: "button" }, "Save note"),
       element("button", { type: "button", class: "link-button", "data-action": "cancel" }, "Cancel")));
+  if (draft) {
+    textarea.value = draft.body;
+    tags.value = draft.tags;
+    if ([...audience.options].some((option) => option.value === draft.audience)) audience.value = draft.audience;
+    question.checked = draft.question;
+    for (const input of colorChoices.querySelectorAll("input")) input.checked = input.value === draft.color;
+  }
+  const save = () => {
+    if (!textarea.value.trim() && !tags.value.trim()) return dropDraft(offsets);
+    keepDraft({
+      ...offsets, quote, body: textarea.value, tags: tags.value, audience: audience.value,
+      question: question.checked, color: form.elements.color.value,
+    });
+  };
+  form.dataset.draft = draftKey(offsets);
+  form.addEventListener("input", save);
+  if (draft) save();
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const color = form.elements.color.value || null;
@@ -156,6 +173,7 @@ function openEditor(offsets) {
         audience: audience.value, question: question.checked,
       }));
       reading.dataset.audience = audience.value;
+      dropDraft(offsets);
       closeEditor();
       await refresh();
       const id = created.id.split("/").pop();
@@ -175,13 +193,82 @@ function openEditor(offsets) {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) form.requestSubmit();
   });
   margin.prepend(form);
+  showDrafts(); // the others
   hideToolbar();
   textarea.focus();
 }
 
 function closeEditor() {
-  document.querySelector(".note-editor")?.remove();
+  const editor = document.querySelector(".note-editor");
+  if (!editor) return;
+  editor.remove();
+  showDrafts(); // closed with words in it (Cancel, Escape): they are kept, and listed
 }
+
+// ---- drafts: a note being written is kept in this browser until it is saved or discarded, so
+// a reload, a closed tab, a lost connection, an expired session or a stray Escape loses nothing.
+// One per span of words; the text's unsaved notes are listed above it. ----
+const DRAFTS = `scholia-draft:${slug}:`;
+const draftKey = ({ start, end }) => `${DRAFTS}${start}-${end}`;
+
+function storage(action) {
+  try {
+    return action(localStorage);
+  } catch {
+    return null; // storage off or full: the editor still has the words
+  }
+}
+const keepDraft = (draft) => storage((s) => s.setItem(draftKey(draft), JSON.stringify(draft)));
+const dropDraft = (offsets) => storage((s) => s.removeItem(draftKey(offsets)));
+
+function readDrafts() {
+  return storage((s) => Object.keys(s).filter((key) => key.startsWith(DRAFTS)).map((key) => JSON.parse(s.getItem(key)))) ?? [];
+}
+
+/** Where the draft's words are now: where they were, or else where they first occur. */
+function locateDraft(draft) {
+  const content = pageContent();
+  if (selectors(content, draft.start, draft.end)[0].exact === draft.quote) return { start: draft.start, end: draft.end };
+  const at = content.indexOf(draft.quote);
+  if (at < 0 || !draft.quote) return null;
+  const start = Array.from(content.slice(0, at)).length;
+  return { start, end: start + Array.from(draft.quote).length };
+}
+
+function showDrafts() {
+  document.querySelector(".draft-notice")?.remove();
+  const editing = document.querySelector(".note-editor")?.dataset.draft;
+  const drafts = readDrafts().filter((draft) => draft?.quote && draftKey(draft) !== editing).sort((a, b) => a.start - b.start);
+  if (!drafts.length) return;
+  const list = element("ul", {});
+  for (const draft of drafts) {
+    const quote = draft.quote.length > 80 ? `${draft.quote.slice(0, 80)}…` : draft.quote;
+    const item = element("li", {}, `Your unsaved note on “${quote}” `);
+    const offsets = locateDraft(draft);
+    if (offsets) {
+      const reopen = element("button", { type: "button", class: "link-button" }, "Reopen");
+      reopen.addEventListener("click", () => {
+        dropDraft(draft); // kept again, under where the words are now, as soon as it changes
+        openEditor(offsets, draft);
+      });
+      item.append(reopen, " · ");
+    } else {
+      const words = element("textarea", { readonly: "", rows: "3", "aria-label": `What you wrote on “${quote}”` });
+      words.value = draft.body;
+      item.append("(those words are no longer in the text; here is what you wrote) ", words);
+    }
+    const discard = element("button", { type: "button", class: "link-button" }, "Discard");
+    discard.addEventListener("click", () => {
+      dropDraft(draft);
+      showDrafts();
+      say("Unsaved note discarded.");
+    });
+    item.append(discard);
+    list.append(item);
+  }
+  reading.querySelector(".text-tools")?.after(element("section", { class: "text-header draft-notice", "aria-label": "Unsaved notes" }, list));
+}
+showDrafts();
 
 // ---- wiring ----
 toolbar.addEventListener("click", (event) => {

@@ -424,6 +424,75 @@ def test_delete_then_undo_from_the_page(reading):
     assert _marked_text(page, 8, note_id) == "No amount of ingenuity"
 
 
+# ---- a note being written is never lost ----
+
+
+def test_an_unsaved_note_survives_reload_escape_and_a_refused_save(reading, page_watch):
+    page = reading
+    editor = open_note_editor(page, 8, "No amount of ingenuity")
+    page.keyboard.type("Half a thought")
+    editor.get_by_label("Tags").fill("rapallo")
+    editor.get_by_label("This is a question").check()
+
+    # The tab is reloaded: the words are listed above the text, and reopen where they were.
+    page.reload()
+    drafts = page.get_by_role("region", name="Unsaved notes")
+    expect(drafts).to_contain_text("Your unsaved note on “No amount of ingenuity”")
+    drafts.get_by_role("button", name="Reopen").click()
+    editor = page.locator("#p8 .note-editor")
+    expect(editor.locator(".note-quote")).to_have_text("No amount of ingenuity")
+    expect(editor.locator("textarea")).to_have_value("Half a thought")
+    expect(editor.get_by_label("Tags")).to_have_value("rapallo")
+    expect(editor.get_by_label("This is a question")).to_be_checked()
+    expect(drafts).to_have_count(0)  # the one being written is not listed
+
+    # A stray Escape closes the editor, not the note.
+    editor.locator("textarea").press("End")
+    page.keyboard.type(", finished.")
+    page.keyboard.press("Escape")
+    expect(editor).to_have_count(0)
+    expect(drafts).to_contain_text("No amount of ingenuity")
+
+    # The session has ended meanwhile: the server refuses the save, and the note stays in the
+    # editor and in this browser, through signing in again.
+    drafts.get_by_role("button", name="Reopen").click()
+    page_watch.allow_console_error("status of 4")
+    page.context.clear_cookies()
+    page.locator("#p8 .note-editor").get_by_role("button", name="Save note").click()
+    expect(page.locator("#p8 .note-editor [role=alert]")).to_be_visible()
+    expect(page.locator("#p8 .note-editor textarea")).to_have_value("Half a thought, finished.")
+    sign_in(page, EMAIL)
+    page.goto(READ_PATH)
+    expect(drafts).to_contain_text("No amount of ingenuity")
+
+    # Saved at last: stored, and no longer kept as a draft.
+    drafts.get_by_role("button", name="Reopen").click()
+    editor = page.locator("#p8 .note-editor")
+    expect(editor.locator("textarea")).to_have_value("Half a thought, finished.")
+    editor.get_by_role("button", name="Save note").click()
+    note = page.locator("#p8 article.note")
+    expect(note).to_be_focused()
+    expect(note.locator(".note-body")).to_have_text("Half a thought, finished.")
+    page.reload()
+    expect(page.locator("#p8 article.note .note-body")).to_have_text("Half a thought, finished.")
+    expect(drafts).to_have_count(0)
+
+
+def test_a_discarded_draft_is_gone_for_good(reading):
+    page = reading
+    open_note_editor(page, 8, "No amount of ingenuity")
+    page.keyboard.type("Not worth keeping")
+    page.keyboard.press("Escape")
+    drafts = page.get_by_role("region", name="Unsaved notes")
+    drafts.get_by_role("button", name="Discard").click()
+    expect(drafts).to_have_count(0)
+    page.reload()
+    expect(page.locator(".keyboard-mode")).to_be_visible()
+    expect(drafts).to_have_count(0)
+    kept = page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('scholia-draft:'))")
+    assert kept == []
+
+
 # ---- 8. accessibility ----
 
 
@@ -469,6 +538,10 @@ def test_annotated_page_editor_and_notebook_have_no_violations(
     page.goto(READ_PATH)
     expect(page.locator(f"#a{tagged.id} .thread .reply")).to_have_count(2)
     expect(page.locator("#p7 mark.hl-overlap")).to_have_count(2)
+    open_note_editor(page, 8, "No amount of ingenuity")
+    page.keyboard.type("Kept for later.")
+    page.keyboard.press("Escape")  # listed above the text as an unsaved note
+    expect(page.get_by_role("region", name="Unsaved notes")).to_be_visible()
     open_note_editor(page, 9, "The deadlock in negotiations")
     _assert_no_violations(page)
 
