@@ -55,6 +55,10 @@ export async function refresh() {
   }
 }
 
+// What the server last sent for each part swapped in: a part it sends again unchanged is left
+// as it is, not laid out again, and whatever the reader opened in it (a form, a list) stays open.
+const served = new Map();
+
 async function swap() {
   const response = await fetch(location.pathname + location.search, { credentials: "same-origin" });
   if (!response.ok) return;
@@ -68,6 +72,9 @@ async function swap() {
     for (const node of document.querySelectorAll(selector)) {
       const replacement = node.id ? fresh.getElementById(node.id) : fresh.querySelector(selector);
       if (!replacement || busy(node)) continue;
+      const html = replacement.outerHTML;
+      if (node.id && served.get(node.id) === html) continue; // unchanged since it was swapped in
+      if (node.id) served.set(node.id, html);
       for (const details of node.querySelectorAll("details[open][id]")) {
         replacement.querySelector(`#${CSS.escape(details.id)}`)?.setAttribute("open", "");
       }
