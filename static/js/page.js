@@ -73,8 +73,12 @@ async function swap() {
       const replacement = node.id ? fresh.getElementById(node.id) : fresh.querySelector(selector);
       if (!replacement || busy(node)) continue;
       const html = replacement.outerHTML;
-      if (node.id && served.get(node.id) === html) continue; // unchanged since it was swapped in
-      if (node.id) served.set(node.id, html);
+      if (node.id) {
+        // The first time, the part as the page has it: the same unless a script changed it.
+        const last = served.get(node.id) ?? node.outerHTML;
+        served.set(node.id, html);
+        if (last === html) continue;
+      }
       for (const details of node.querySelectorAll("details[open][id]")) {
         replacement.querySelector(`#${CSS.escape(details.id)}`)?.setAttribute("open", "");
       }
