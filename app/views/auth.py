@@ -130,4 +130,8 @@ def logout():
     g.pop("viewer", None)
     session.clear()
     flash("You are signed out.", "info")
-    return redirect(url_for("library.index"))
+    response = redirect(url_for("library.index"))
+    # Unsaved notes kept in this browser (annotate.js) go too: the next person at a shared
+    # computer must not find them.
+    response.headers["Clear-Site-Data"] = '"storage"'
+    return response

@@ -207,8 +207,9 @@ function closeEditor() {
 
 // ---- drafts: a note being written is kept in this browser until it is saved or discarded, so
 // a reload, a closed tab, a lost connection, an expired session or a stray Escape loses nothing.
-// One per span of words; the text's unsaved notes are listed above it. ----
-const DRAFTS = `scholia-draft:${slug}:`;
+// One per span of words; the text's unsaved notes are listed above it. They are this reader's
+// only (and signing out clears them: Clear-Site-Data). ----
+const DRAFTS = `scholia-draft:${reading.dataset.reader}:${slug}:`;
 const draftKey = ({ start, end }) => `${DRAFTS}${start}-${end}`;
 
 function storage(action) {

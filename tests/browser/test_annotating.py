@@ -493,6 +493,33 @@ def test_a_discarded_draft_is_gone_for_good(reading):
     assert kept == []
 
 
+def test_unsaved_notes_are_their_readers_own_and_go_when_they_sign_out(reading, session):
+    page = reading
+    make_user(session, "other@example.org", "Other Reader")
+    session.commit()
+    open_note_editor(page, 8, "No amount of ingenuity")
+    page.keyboard.type("Mine alone")
+    drafts = page.get_by_role("region", name="Unsaved notes")
+
+    # The session ends without signing out, and someone else signs in at this computer.
+    page.context.clear_cookies()
+    sign_in(page, "other@example.org")
+    page.goto(READ_PATH)
+    expect(page.locator(".keyboard-mode")).to_be_visible()  # annotate.js has run
+    expect(drafts).to_have_count(0)
+
+    page.context.clear_cookies()
+    sign_in(page, EMAIL)
+    page.goto(READ_PATH)
+    expect(drafts).to_contain_text("No amount of ingenuity")
+    # Signing out clears what this browser kept.
+    page.get_by_role("banner").get_by_role("button", name="Sign out").click()
+    sign_in(page, EMAIL)
+    page.goto(READ_PATH)
+    expect(page.locator(".keyboard-mode")).to_be_visible()
+    expect(drafts).to_have_count(0)
+
+
 # ---- 8. accessibility ----
 
 

@@ -63,8 +63,11 @@ def test_login_and_logout(session, client, auth):
     response = auth.login(email="READER@example.org")
     assert response.status_code == 302, response.get_data(as_text=True)[-1500:]
     assert _signed_in_as(client, "Reader")
-    assert auth.logout().status_code == 302
+    response = auth.logout()
+    assert response.status_code == 302
     assert not _signed_in_as(client, "Reader")
+    # Unsaved notes kept in the browser go with the session (a shared computer's next user).
+    assert response.headers["Clear-Site-Data"] == '"storage"'
 
 
 def test_wrong_password_is_refused_without_saying_which_part_was_wrong(session, client, auth):
