@@ -28,7 +28,7 @@ def reply(annotation_id: int):
         answer = discussion.reply(db.session, viewer(), annotation_id, request.form.get("body", ""))
     except AnnotationError as error:
         return fail(error)
-    return _done(answer)
+    return _done(answer, "Reply posted.")
 
 
 @bp.post("/texts/<slug>/discuss/<int:group_id>/<int:number>")
@@ -41,6 +41,7 @@ def paragraph(slug: str, group_id: int, number: int):
     except AnnotationError as error:
         return fail(error, slug)
     db.session.commit()
+    flash(f"Posted to the discussion of ¶{number}.", "success")
     return redirect(
         url_for("library.read", slug=slug, lens=f"group-{group_id}", _anchor=f"a{answer.id}")
     )

@@ -79,6 +79,7 @@ def create(slug: str):
     except AnnotationError as error:
         return fail(error, slug)
     db.session.commit()
+    flash("Note saved.", "success")
     return redirect(back_to(annotation))
 
 

@@ -2,6 +2,7 @@
 // Everything else (showing highlights and notes, editing, deleting) is plain HTML from the
 // server; after a change this module fetches the page again and swaps in the changed parts.
 import { api } from "./api.js";
+import { changed, dropDraft, keepDraft, readDrafts } from "./drafts.js";
 import { showNote } from "./margin.js";
 import { onRefresh, refresh } from "./page.js";
 import { pageContent, rangeToOffsets, selectors } from "./selection.js";
@@ -154,14 +155,15 @@ function openEditor(offsets, draft = null) {
     question.checked = draft.question;
     for (const input of colorChoices.querySelectorAll("input")) input.checked = input.value === draft.color;
   }
+  const name = editorDraft(offsets);
   const save = () => {
-    if (!textarea.value.trim() && !tags.value.trim()) return dropDraft(offsets);
-    keepDraft({
+    if (!textarea.value.trim() && !tags.value.trim()) return dropDraft(name);
+    keepDraft(name, {
       ...offsets, quote, body: textarea.value, tags: tags.value, audience: audience.value,
       question: question.checked, color: form.elements.color.value,
     });
   };
-  form.dataset.draft = draftKey(offsets);
+  form.dataset.draft = name;
   form.addEventListener("input", save);
   if (draft) save();
   form.addEventListener("submit", async (event) => {
@@ -173,7 +175,7 @@ function openEditor(offsets, draft = null) {
         audience: audience.value, question: question.checked,
       }));
       reading.dataset.audience = audience.value;
-      dropDraft(offsets);
+      dropDraft(name);
       closeEditor();
       await refresh();
       const id = created.id.split("/").pop();
@@ -193,7 +195,7 @@ function openEditor(offsets, draft = null) {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) form.requestSubmit();
   });
   margin.prepend(form);
-  showDrafts(); // the others
+  changed(); // the list leaves out the draft being written
   hideToolbar();
   textarea.focus();
 }
@@ -202,29 +204,12 @@ function closeEditor() {
   const editor = document.querySelector(".note-editor");
   if (!editor) return;
   editor.remove();
-  showDrafts(); // closed with words in it (Cancel, Escape): they are kept, and listed
+  changed(); // closed with words in it (Cancel, Escape): they are kept, and listed
 }
 
-// ---- drafts: a note being written is kept in this browser until it is saved or discarded, so
-// a reload, a closed tab, a lost connection, an expired session or a stray Escape loses nothing.
-// One per span of words; the text's unsaved notes are listed above it. They are this reader's
-// only (and signing out clears them: Clear-Site-Data). ----
-const DRAFTS = `scholia-draft:${reading.dataset.reader}:${slug}:`;
-const draftKey = ({ start, end }) => `${DRAFTS}${start}-${end}`;
-
-function storage(action) {
-  try {
-    return action(localStorage);
-  } catch {
-    return null; // storage off or full: the editor still has the words
-  }
-}
-const keepDraft = (draft) => storage((s) => s.setItem(draftKey(draft), JSON.stringify(draft)));
-const dropDraft = (offsets) => storage((s) => s.removeItem(draftKey(offsets)));
-
-function readDrafts() {
-  return storage((s) => Object.keys(s).filter((key) => key.startsWith(DRAFTS)).map((key) => JSON.parse(s.getItem(key)))) ?? [];
-}
+// ---- unsaved notes (drafts.js), listed above the text: the editor's, on their words (name
+// "start-end"), and the margin's forms' (name "form:kind:target", kept by margin.js) ----
+const editorDraft = ({ start, end }) => `${start}-${end}`;
 
 /** Where the draft's words are now: where they were, or else where they first occur. */
 function locateDraft(draft) {
@@ -236,39 +221,67 @@ function locateDraft(draft) {
   return { start, end: start + Array.from(draft.quote).length };
 }
 
+const FORM_LABELS = { reply: "reply", flag: "flag", note: "note on ¶", discuss: "post on ¶" };
+
+function draftLabel(draft) {
+  if (!draft.form) return `note on “${draft.quote.length > 80 ? `${draft.quote.slice(0, 80)}…` : draft.quote}”`;
+  const label = FORM_LABELS[draft.form];
+  return label.endsWith("¶") ? `${label}${draft.target}` : label;
+}
+
+/** The link that opens a form draft's form, brought into the margin first if need be. */
+async function formLink(draft) {
+  const selector = `a.inline-form-link[data-form="${draft.form}"][data-${draft.form === "note" || draft.form === "discuss" ? "paragraph" : "annotation"}="${draft.target}"]`;
+  if (!document.querySelector(selector) && draft.form !== "note" && draft.form !== "discuss") await showNote(draft.target);
+  return document.querySelector(selector);
+}
+
 function showDrafts() {
   document.querySelector(".draft-notice")?.remove();
-  const editing = document.querySelector(".note-editor")?.dataset.draft;
-  const drafts = readDrafts().filter((draft) => draft?.quote && draftKey(draft) !== editing).sort((a, b) => a.start - b.start);
+  const open = new Set([...document.querySelectorAll("form[data-draft]")].map((form) => form.dataset.draft));
+  const drafts = readDrafts().filter((draft) => draft && !open.has(draft.name) && (draft.quote || draft.form));
   if (!drafts.length) return;
   const list = element("ul", {});
-  for (const draft of drafts) {
-    const quote = draft.quote.length > 80 ? `${draft.quote.slice(0, 80)}…` : draft.quote;
-    const item = element("li", {}, `Your unsaved note on “${quote}” `);
-    const offsets = locateDraft(draft);
-    if (offsets) {
+  for (const draft of drafts.sort((a, b) => (a.start ?? 0) - (b.start ?? 0))) {
+    const item = element("li", {}, `Your unsaved ${draftLabel(draft)} `);
+    const words = Object.values(draft.fields ?? { body: draft.body }).filter((v) => v.trim()).join("\n");
+    const showWords = (why) => {
+      const box = element("textarea", { readonly: "", rows: "3", "aria-label": `What you wrote in your unsaved ${draftLabel(draft)}` });
+      box.value = words;
+      item.append(`(${why}; here is what you wrote) `, box);
+    };
+    const offsets = draft.form ? null : locateDraft(draft);
+    if (draft.form || offsets) {
       const reopen = element("button", { type: "button", class: "link-button" }, "Reopen");
-      reopen.addEventListener("click", () => {
-        dropDraft(draft); // kept again, under where the words are now, as soon as it changes
-        openEditor(offsets, draft);
+      reopen.addEventListener("click", async () => {
+        if (!draft.form) {
+          dropDraft(draft.name); // kept again, under where the words are now
+          return openEditor(offsets, draft);
+        }
+        const link = await formLink(draft);
+        if (!link) return showWords("what it was on is no longer on this page");
+        if (link.getAttribute("aria-expanded") !== "true") link.click(); // margin.js fills it in
+        link.scrollIntoView({ block: "center" });
       });
       item.append(reopen, " · ");
     } else {
-      const words = element("textarea", { readonly: "", rows: "3", "aria-label": `What you wrote on “${quote}”` });
-      words.value = draft.body;
-      item.append("(those words are no longer in the text; here is what you wrote) ", words);
+      showWords("those words are no longer in the text");
     }
     const discard = element("button", { type: "button", class: "link-button" }, "Discard");
     discard.addEventListener("click", () => {
-      dropDraft(draft);
-      showDrafts();
-      say("Unsaved note discarded.");
+      dropDraft(draft.name);
+      say(`Unsaved ${draftLabel(draft)} discarded.`);
     });
     item.append(discard);
     list.append(item);
   }
   reading.querySelector(".text-tools")?.after(element("section", { class: "text-header draft-notice", "aria-label": "Unsaved notes" }, list));
 }
+// A form sent from this page came back here with the server's "done": what was kept of it goes.
+if (document.querySelector(".flash-success")) {
+  for (const draft of readDrafts()) if (draft?.sent) dropDraft(draft.name);
+}
+document.addEventListener("scholia:drafts", showDrafts);
 showDrafts();
 
 // ---- wiring ----

@@ -493,6 +493,44 @@ def test_a_discarded_draft_is_gone_for_good(reading):
     assert kept == []
 
 
+def test_an_unsaved_reply_is_kept_and_put_back_in_its_form(
+    page, reader, session, seeded, page_watch
+):
+    note = make_annotation(session, reader, seeded, "No amount of ingenuity", body="Rapallo.")
+    sign_in(page, EMAIL)
+    page.goto(READ_PATH)
+    card = page.locator(f"#a{note.id}")
+    card.locator("> a.reply-link").click()
+    card.get_by_label("Your reply").fill("Half a reply")
+
+    page.reload()
+    drafts = page.get_by_role("region", name="Unsaved notes")
+    expect(drafts).to_contain_text("Your unsaved reply")
+    drafts.get_by_role("button", name="Reopen").click()
+    reply = card.get_by_label("Your reply")
+    expect(reply).to_have_value("Half a reply")
+    expect(drafts).to_have_count(0)  # the one open is not listed
+    reply.press("End")
+    page.keyboard.type(", sent.")
+
+    # The session has ended meanwhile: the server refuses the form; the words are still kept.
+    page_watch.allow_console_error("status of 400")
+    page.context.clear_cookies()
+    card.get_by_role("button", name="Post reply").click()
+    expect(page.get_by_role("heading", name="Form expired")).to_be_visible()
+    sign_in(page, EMAIL)
+    page.goto(READ_PATH)
+    drafts.get_by_role("button", name="Reopen").click()
+    expect(reply).to_have_value("Half a reply, sent.")
+    card.get_by_role("button", name="Post reply").click()
+    expect(page.locator(f"#a{note.id} .thread .reply")).to_contain_text("Half a reply, sent.")
+    expect(page.locator(".flash-success")).to_have_text("Reply posted.")
+    expect(page.locator(".keyboard-mode")).to_be_visible()  # annotate.js has run
+    page.reload()
+    expect(page.locator(".keyboard-mode")).to_be_visible()
+    expect(drafts).to_have_count(0)
+
+
 def test_unsaved_notes_are_their_readers_own_and_go_when_they_sign_out(reading, session):
     page = reading
     make_user(session, "other@example.org", "Other Reader")
