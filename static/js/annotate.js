@@ -246,6 +246,7 @@ function showDrafts() {
     const item = element("li", {}, `Your unsaved ${draftLabel(draft)} `);
     const words = Object.values(draft.fields ?? { body: draft.body }).filter((v) => v.trim()).join("\n");
     const showWords = (why) => {
+      if (item.querySelector("textarea")) return;
       const box = element("textarea", { readonly: "", rows: "3", "aria-label": `What you wrote in your unsaved ${draftLabel(draft)}` });
       box.value = words;
       item.append(`(${why}; here is what you wrote) `, box);
