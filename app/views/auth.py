@@ -131,7 +131,7 @@ def logout():
     session.clear()
     flash("You are signed out.", "info")
     response = redirect(url_for("library.index"))
-    # Unsaved notes kept in this browser (annotate.js) go too: the next person at a shared
+    # Unsaved notes kept in this browser (static/js/drafts.js) go too: the next person at a shared
     # computer must not find them.
     response.headers["Clear-Site-Data"] = '"storage"'
     return response
