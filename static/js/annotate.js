@@ -5,7 +5,7 @@ import { api } from "./api.js";
 import { changed, dropDraft, keepDraft, readDrafts } from "./drafts.js";
 import { showNote } from "./margin.js";
 import { onRefresh, refresh } from "./page.js";
-import { pageContent, rangeToOffsets, selectors } from "./selection.js";
+import { codePoints, pageContent, rangeToOffsets, selectors } from "./selection.js";
 
 const reading = document.querySelector(".reading");
 const COLORS = ["yellow", "green", "blue", "pink", "purple"];
@@ -217,8 +217,8 @@ function locateDraft(draft) {
   if (selectors(content, draft.start, draft.end)[0].exact === draft.quote) return { start: draft.start, end: draft.end };
   const at = content.indexOf(draft.quote);
   if (at < 0 || !draft.quote) return null;
-  const start = Array.from(content.slice(0, at)).length;
-  return { start, end: start + Array.from(draft.quote).length };
+  const start = codePoints(content.slice(0, at));
+  return { start, end: start + codePoints(draft.quote) };
 }
 
 const FORM_LABELS = { reply: "reply", flag: "flag", note: "note on ¶", discuss: "post on ¶" };

@@ -2,7 +2,8 @@
 // The server renders each paragraph as <p class="para" data-start="N"> whose text is exactly the
 // paragraph; offsets count Unicode code points, as the server does (not UTF-16 units).
 
-const codePoints = (text) => Array.from(text).length;
+/** Length in Unicode code points, as the server counts offsets. */
+export const codePoints = (text) => Array.from(text).length;
 
 function offsetIn(para, node, offset) {
   const range = document.createRange();
