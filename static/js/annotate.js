@@ -2,7 +2,7 @@
 // Everything else (showing highlights and notes, editing, deleting) is plain HTML from the
 // server; after a change this module fetches the page again and swaps in the changed parts.
 import { api } from "./api.js";
-import { changed, dropDraft, keepDraft, readDrafts } from "./drafts.js";
+import { changed, dropDraft, dropSent, keepDraft, readDrafts } from "./drafts.js";
 import { showNote } from "./margin.js";
 import { onRefresh, refresh } from "./page.js";
 import { codePoints, pageContent, rangeToOffsets, selectors } from "./selection.js";
@@ -225,12 +225,15 @@ const FORM_LABELS = { reply: "reply", flag: "flag", note: "note on ¶", discuss:
 
 function draftLabel(draft) {
   if (!draft.form) return `note on “${draft.quote.length > 80 ? `${draft.quote.slice(0, 80)}…` : draft.quote}”`;
+  if (draft.target === "text") return "note on the whole text";
   const label = FORM_LABELS[draft.form];
   return label.endsWith("¶") ? `${label}${draft.target}` : label;
 }
 
-/** The link that opens a form draft's form, brought into the margin first if need be. */
+/** The link that opens a form draft's form, brought into the margin first if need be; for the
+ * note on the whole text, its form's summary. */
 async function formLink(draft) {
+  if (draft.target === "text") return document.querySelector(".text-notes .note-form-toggle > summary");
   const selector = `a.inline-form-link[data-form="${draft.form}"][data-${draft.form === "note" || draft.form === "discuss" ? "paragraph" : "annotation"}="${draft.target}"]`;
   if (!document.querySelector(selector) && draft.form !== "note" && draft.form !== "discuss") await showNote(draft.target);
   return document.querySelector(selector);
@@ -238,7 +241,8 @@ async function formLink(draft) {
 
 function showDrafts() {
   document.querySelector(".draft-notice")?.remove();
-  const open = new Set([...document.querySelectorAll("form[data-draft]")].map((form) => form.dataset.draft));
+  const shown = [...document.querySelectorAll("form[data-draft]")].filter((form) => !form.closest("details:not([open])"));
+  const open = new Set(shown.map((form) => form.dataset.draft));
   const drafts = readDrafts().filter((draft) => draft && !open.has(draft.name) && (draft.quote || draft.form));
   if (!drafts.length) return;
   const list = element("ul", {});
@@ -261,7 +265,10 @@ function showDrafts() {
         }
         const link = await formLink(draft);
         if (!link) return showWords("what it was on is no longer on this page");
-        if (link.getAttribute("aria-expanded") !== "true") link.click(); // margin.js fills it in
+        if (link.matches("summary")) {
+          link.parentElement.open = true;
+          link.parentElement.querySelector("textarea").focus();
+        } else if (link.getAttribute("aria-expanded") !== "true") link.click(); // margin.js fills it in
         link.scrollIntoView({ block: "center" });
       });
       item.append(reopen, " · ");
@@ -270,6 +277,7 @@ function showDrafts() {
     }
     const discard = element("button", { type: "button", class: "link-button" }, "Discard");
     discard.addEventListener("click", () => {
+      document.querySelector(`form[data-draft="${CSS.escape(draft.name)}"]`)?.reset(); // a closed one's words
       dropDraft(draft.name);
       say(`Unsaved ${draftLabel(draft)} discarded.`);
     });
@@ -278,10 +286,7 @@ function showDrafts() {
   }
   reading.querySelector(".text-tools")?.after(element("section", { class: "text-header draft-notice", "aria-label": "Unsaved notes" }, list));
 }
-// A form sent from this page came back here with the server's "done": what was kept of it goes.
-if (document.querySelector(".flash-success")) {
-  for (const draft of readDrafts()) if (draft?.sent) dropDraft(draft.name);
-}
+dropSent(); // a form sent from this page, or from a note's own page, came back here done
 document.addEventListener("scholia:drafts", showDrafts);
 showDrafts();
 

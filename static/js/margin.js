@@ -4,7 +4,7 @@
 // ?discuss=N), or to the note's own page with the form. Agree, Question and Hide are links to
 // that page too, and act here in one click.
 import { api } from "./api.js";
-import { changed, dropDraft, keepDraft, readDraft } from "./drafts.js";
+import { changed, keepFormWords } from "./drafts.js";
 import { refresh } from "./page.js";
 
 const reading = document.querySelector(".reading");
@@ -70,7 +70,7 @@ function openInlineForm(link) {
     openInlineForm(link);
     link.focus();
   });
-  keepWords(form, link.dataset.form, link.dataset.annotation ?? link.dataset.paragraph);
+  keepFormWords(form, link.dataset.form, link.dataset.annotation ?? link.dataset.paragraph);
   (link.closest(".note-actions, .margin-tools") ?? link).after(form);
   link.setAttribute("aria-controls", id);
   link.setAttribute("aria-expanded", "true");
@@ -78,23 +78,19 @@ function openInlineForm(link) {
   form.querySelector("textarea, input[type=text], select")?.focus();
 }
 
-/** What is typed in the form's text fields is kept (drafts.js), and put back when the same form
- * is opened again. Sending it marks it sent; it goes once the page says it arrived (annotate.js),
- * and stays if the server refused it, even for an ended session. */
-function keepWords(form, kind, target) {
-  const fields = [...form.querySelectorAll("textarea, input[type=text]")];
-  if (!fields.length) return;
-  const name = `form:${kind}:${target}`;
-  form.dataset.draft = name;
-  const kept = readDraft(name);
-  for (const field of fields) field.value = kept?.fields?.[field.name] ?? field.value;
-  const keep = (sent) => {
-    if (!fields.some((field) => field.value.trim())) return dropDraft(name);
-    keepDraft(name, { form: kind, target, sent, fields: Object.fromEntries(fields.map((f) => [f.name, f.value])) });
-  };
-  form.addEventListener("input", () => keep(false));
-  form.addEventListener("submit", () => keep(true));
-}
+// The note on the whole text: its form is on the page, closed in a <details>. What is typed in
+// it is kept from its first opening, and listed above the text while it is closed again.
+reading.addEventListener(
+  "toggle",
+  (event) => {
+    const details = event.target;
+    if (!details.matches(".text-notes .note-form-toggle")) return;
+    const form = details.querySelector("form");
+    if (details.open && !form.dataset.draft) keepFormWords(form, "note", "text");
+    changed();
+  },
+  true, // toggle does not bubble
+);
 
 /** React or hide through the API, then show the page as it now is, the link keeping focus. */
 async function act(link) {

@@ -531,6 +531,90 @@ def test_an_unsaved_reply_is_kept_and_put_back_in_its_form(
     expect(drafts).to_have_count(0)
 
 
+def test_an_unsaved_note_on_the_whole_text_is_kept_while_its_form_is_closed(reading):
+    page = reading
+    form = page.locator(".text-notes .note-form-toggle")
+    form.locator("summary").click()
+    form.get_by_label("Your note on the whole text").fill("The whole argument")
+    form.get_by_label("Tags").fill("method")
+    drafts = page.get_by_role("region", name="Unsaved notes")
+    expect(drafts).to_have_count(0)  # open and in view: not listed
+    form.locator("summary").click()  # closed, the words still in it
+    expect(drafts).to_contain_text("Your unsaved note on the whole text")
+
+    page.reload()
+    expect(drafts).to_contain_text("Your unsaved note on the whole text")
+    drafts.get_by_role("button", name="Reopen").click()
+    body = form.get_by_label("Your note on the whole text")
+    expect(body).to_be_focused()
+    expect(body).to_have_value("The whole argument")
+    expect(form.get_by_label("Tags")).to_have_value("method")
+    expect(drafts).to_have_count(0)
+    body.press("End")
+    page.keyboard.type(", in brief.")
+    form.get_by_role("button", name="Save note").click()
+    expect(page.locator(".flash-success")).to_have_text("Note saved.")
+    expect(page.locator(".text-notes article.note .note-body")).to_have_text(
+        "The whole argument, in brief."
+    )
+    expect(page.locator(".keyboard-mode")).to_be_visible()  # annotate.js has run
+    page.reload()
+    expect(page.locator(".keyboard-mode")).to_be_visible()
+    expect(drafts).to_have_count(0)
+    expect(page.locator(".text-notes article.note .note-body")).to_have_text(
+        "The whole argument, in brief."
+    )
+
+
+def test_a_discarded_note_on_the_whole_text_leaves_its_closed_form_empty(reading):
+    page = reading
+    form = page.locator(".text-notes .note-form-toggle")
+    form.locator("summary").click()
+    form.get_by_label("Your note on the whole text").fill("Second thoughts")
+    form.locator("summary").click()
+    drafts = page.get_by_role("region", name="Unsaved notes")
+    drafts.get_by_role("button", name="Discard").click()
+    expect(drafts).to_have_count(0)
+    form.locator("summary").click()
+    expect(form.get_by_label("Your note on the whole text")).to_have_value("")
+    page.reload()
+    expect(page.locator(".keyboard-mode")).to_be_visible()
+    expect(drafts).to_have_count(0)
+
+
+def test_a_reply_begun_on_a_notes_own_page_is_kept_there_and_on_the_reading_page(
+    page, reader, session, seeded
+):
+    note = make_annotation(session, reader, seeded, "No amount of ingenuity", body="Rapallo.")
+    sign_in(page, EMAIL)
+    page.goto(f"/notes/{note.id}")
+    page.locator(f"#reply-{note.id} > summary").click()
+    page.get_by_label("Your reply").fill("Begun in a tab of its own")
+    page.reload()  # put back, and shown
+    expect(page.get_by_label("Your reply")).to_be_visible()
+    expect(page.get_by_label("Your reply")).to_have_value("Begun in a tab of its own")
+
+    # The reading page lists it, and puts it back in the margin's reply form.
+    page.goto(READ_PATH)
+    drafts = page.get_by_role("region", name="Unsaved notes")
+    expect(drafts).to_contain_text("Your unsaved reply")
+    drafts.get_by_role("button", name="Reopen").click()
+    expect(page.locator(f"#a{note.id}").get_by_label("Your reply")).to_have_value(
+        "Begun in a tab of its own"
+    )
+
+    # Posted from the note's page: it lands on the reading page, and the draft is gone.
+    page.goto(f"/notes/{note.id}")
+    page.get_by_role("button", name="Post reply").click()
+    expect(page.locator(".flash-success")).to_have_text("Reply posted.")
+    expect(page.locator(f"#a{note.id} .thread .reply")).to_contain_text("Begun in a tab of its own")
+    expect(page.locator(".keyboard-mode")).to_be_visible()  # annotate.js has run
+    expect(drafts).to_have_count(0)
+    page.goto(f"/notes/{note.id}")
+    expect(page.locator(f"#reply-{note.id}")).not_to_have_attribute("open", "")
+    expect(page.get_by_label("Your reply").first).to_have_value("")
+
+
 def test_unsaved_notes_are_their_readers_own_and_go_when_they_sign_out(reading, session):
     page = reading
     make_user(session, "other@example.org", "Other Reader")
