@@ -221,7 +221,7 @@ function locateDraft(draft) {
   return { start, end: start + codePoints(draft.quote) };
 }
 
-const FORM_LABELS = { reply: "reply", flag: "flag", note: "note on ¶", discuss: "post on ¶" };
+const FORM_LABELS = { reply: "reply", flag: "flag", note: "note on ¶", discuss: "post on ¶", edit: "changes to a note" };
 
 function draftLabel(draft) {
   if (!draft.form) return `note on “${draft.quote.length > 80 ? `${draft.quote.slice(0, 80)}…` : draft.quote}”`;
@@ -263,6 +263,7 @@ function showDrafts() {
           dropDraft(draft.name); // kept again, under where the words are now
           return openEditor(offsets, draft);
         }
+        if (draft.form === "edit") return location.assign(`/notes/${encodeURIComponent(draft.target)}/edit`); // its own page
         const link = await formLink(draft);
         if (!link) return showWords("what it was on is no longer on this page");
         if (link.matches("summary")) {

@@ -1,10 +1,27 @@
-// A note's own page (every form open: reached without the reading page's script, or opened in a
-// new tab): what is typed in its forms is kept as in the reading page's margin, under the same
-// names, so the reading page lists it too and puts it back in the margin's form.
-import { keepFormWords } from "./drafts.js";
+// A note's own page and its edit page (every form on the page: reached without the reading
+// page's script, or opened in a new tab): what is typed in their forms is kept as in the reading
+// page's margin, under the same names, so the reading page lists it too. Words put back are
+// shown, with a way to start again from what the page first held.
+import { dropDraft, keepFormWords } from "./drafts.js";
 
 for (const form of document.querySelectorAll("form[data-draft-kind]")) {
   keepFormWords(form, form.dataset.draftKind, form.dataset.draftTarget);
-  // Words put back are shown: their form's <details> opens.
-  if ([...form.elements].some((field) => field.type !== "hidden" && field.value?.trim())) form.closest("details")?.setAttribute("open", "");
+  const fields = [...form.querySelectorAll("textarea, input[type=text]")];
+  if (!fields.some((field) => field.value !== field.defaultValue)) continue;
+  form.closest("details")?.setAttribute("open", "");
+  const notice = document.createElement("p");
+  notice.className = "hint draft-back";
+  notice.textContent = "Your unsaved words are back. ";
+  const discard = document.createElement("button");
+  discard.type = "button";
+  discard.className = "link-button";
+  discard.textContent = "Discard them";
+  discard.addEventListener("click", () => {
+    form.reset(); // back to what the page held
+    dropDraft(form.dataset.draft);
+    notice.remove();
+    fields[0].focus();
+  });
+  notice.append(discard);
+  form.prepend(notice);
 }

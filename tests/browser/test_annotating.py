@@ -531,6 +531,14 @@ def test_an_unsaved_reply_is_kept_and_put_back_in_its_form(
     expect(drafts).to_have_count(0)
 
 
+def _sent_and_dropped(page, message: str) -> None:
+    """Back on the reading page with the server's success message, its script run: what was kept
+    of the form just sent is gone."""
+    expect(page.locator(".flash-success")).to_have_text(message)
+    expect(page.locator(".keyboard-mode")).to_be_visible()  # annotate.js has run
+    expect(page.get_by_role("region", name="Unsaved notes")).to_have_count(0)
+
+
 def test_an_unsaved_note_on_the_whole_text_is_kept_while_its_form_is_closed(reading):
     page = reading
     form = page.locator(".text-notes .note-form-toggle")
@@ -553,11 +561,7 @@ def test_an_unsaved_note_on_the_whole_text_is_kept_while_its_form_is_closed(read
     body.press("End")
     page.keyboard.type(", in brief.")
     form.get_by_role("button", name="Save note").click()
-    expect(page.locator(".flash-success")).to_have_text("Note saved.")
-    expect(page.locator(".text-notes article.note .note-body")).to_have_text(
-        "The whole argument, in brief."
-    )
-    expect(page.locator(".keyboard-mode")).to_be_visible()  # annotate.js has run
+    _sent_and_dropped(page, "Note saved.")
     page.reload()
     expect(page.locator(".keyboard-mode")).to_be_visible()
     expect(drafts).to_have_count(0)
@@ -593,6 +597,7 @@ def test_a_reply_begun_on_a_notes_own_page_is_kept_there_and_on_the_reading_page
     page.reload()  # put back, and shown
     expect(page.get_by_label("Your reply")).to_be_visible()
     expect(page.get_by_label("Your reply")).to_have_value("Begun in a tab of its own")
+    expect(page.locator(f"#reply-{note.id}")).to_contain_text("Your unsaved words are back.")
 
     # The reading page lists it, and puts it back in the margin's reply form.
     page.goto(READ_PATH)
@@ -606,13 +611,45 @@ def test_a_reply_begun_on_a_notes_own_page_is_kept_there_and_on_the_reading_page
     # Posted from the note's page: it lands on the reading page, and the draft is gone.
     page.goto(f"/notes/{note.id}")
     page.get_by_role("button", name="Post reply").click()
-    expect(page.locator(".flash-success")).to_have_text("Reply posted.")
+    _sent_and_dropped(page, "Reply posted.")
     expect(page.locator(f"#a{note.id} .thread .reply")).to_contain_text("Begun in a tab of its own")
-    expect(page.locator(".keyboard-mode")).to_be_visible()  # annotate.js has run
-    expect(drafts).to_have_count(0)
     page.goto(f"/notes/{note.id}")
     expect(page.locator(f"#reply-{note.id}")).not_to_have_attribute("open", "")
     expect(page.get_by_label("Your reply").first).to_have_value("")
+
+
+def test_unsaved_changes_to_a_note_are_kept_on_its_edit_page(page, reader, session, seeded):
+    note = make_annotation(session, reader, seeded, "No amount of ingenuity", body="First take.")
+    sign_in(page, EMAIL)
+    page.goto(f"/notes/{note.id}/edit")
+    page.get_by_label("Note").fill("Second take, longer.")
+    page.reload()
+    expect(page.get_by_label("Note")).to_have_value("Second take, longer.")
+    expect(page.get_by_text("Your unsaved words are back.")).to_be_visible()
+
+    # The reading page lists them, and takes the reader back to the edit page.
+    page.goto(READ_PATH)
+    drafts = page.get_by_role("region", name="Unsaved notes")
+    expect(drafts).to_contain_text("Your unsaved changes to a note")
+    drafts.get_by_role("button", name="Reopen").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Edit note")
+    expect(page.get_by_label("Note")).to_have_value("Second take, longer.")
+
+    # Discarded: the note as stored is back in the form, and stays after a reload.
+    page.get_by_role("button", name="Discard them").click()
+    expect(page.get_by_label("Note")).to_have_value("First take.")
+    expect(page.get_by_text("Your unsaved words are back.")).to_have_count(0)
+    page.reload()
+    expect(page.get_by_label("Note")).to_have_value("First take.")
+    expect(page.get_by_text("Your unsaved words are back.")).to_have_count(0)
+
+    page.get_by_label("Note").fill("Third take.")
+    page.get_by_role("button", name="Save").click()
+    _sent_and_dropped(page, "Note saved.")
+    expect(page.locator(f"#a{note.id} .note-body")).to_have_text("Third take.")
+    page.goto(f"/notes/{note.id}/edit")
+    expect(page.get_by_label("Note")).to_have_value("Third take.")
+    expect(page.get_by_text("Your unsaved words are back.")).to_have_count(0)
 
 
 def test_unsaved_notes_are_their_readers_own_and_go_when_they_sign_out(reading, session):
