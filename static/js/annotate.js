@@ -227,6 +227,7 @@ function draftLabel(draft) {
   if (!draft.form) return `note on “${draft.quote.length > 80 ? `${draft.quote.slice(0, 80)}…` : draft.quote}”`;
   if (draft.target === "text") return "note on the whole text";
   const label = FORM_LABELS[draft.form];
+  if (draft.form === "edit") return `${label} (“${(draft.fields?.body ?? "").slice(0, 40).trim()}…”)`;
   return label.endsWith("¶") ? `${label}${draft.target}` : label;
 }
 
@@ -278,7 +279,9 @@ function showDrafts() {
     }
     const discard = element("button", { type: "button", class: "link-button" }, "Discard");
     discard.addEventListener("click", () => {
-      document.querySelector(`form[data-draft="${CSS.escape(draft.name)}"]`)?.reset(); // a closed one's words
+      // The form on the page holding its words, closed (the note on the whole text): emptied too.
+      const form = draft.target === "text" ? document.querySelector(".text-notes .note-form-toggle form") : document.querySelector(`form[data-draft="${CSS.escape(draft.name)}"]`);
+      form?.reset();
       dropDraft(draft.name);
       say(`Unsaved ${draftLabel(draft)} discarded.`);
     });

@@ -40,28 +40,52 @@ export function changed() {
   document.dispatchEvent(new Event("scholia:drafts"));
 }
 
+// The draft of the form this tab sent last (its storage key): the page that answers says whether
+// it arrived. Taken as each page loads, so that it is judged by that page alone.
+const SENT = "scholia-draft-sent";
+const justSent = (() => {
+  try {
+    const key = sessionStorage.getItem(SENT);
+    sessionStorage.removeItem(SENT);
+    return key;
+  } catch {
+    return null;
+  }
+})();
+
+const values = (fields, value) => Object.fromEntries(fields.map((field) => [field.name, value(field)]));
+const same = (a, b) => Object.keys(a).every((name) => a[name] === b?.[name]);
+
 /** What is typed in the form's text fields is kept, and put back when the same form (``kind``
- * on ``target``: "reply" on a note's id, "note" on a paragraph's number or "text", ...) is shown
- * again. Sending it marks it sent; it goes once a page says it arrived (``dropSent``), and stays
- * if the server refused it, even for an ended session. */
+ * on ``target``: "reply" on a note's id, "note" on a paragraph's number or "text", "edit" on a
+ * note's id, ...) is shown again. A draft remembers what the form held to begin with (an edit
+ * form holds the note): words that are back to it are no draft. Returns what was put back, if
+ * anything: ``{ changedSince }`` says the form no longer begins as it did (the note was edited). */
 export function keepFormWords(form, kind, target) {
   const fields = [...form.querySelectorAll("textarea, input[type=text]")];
-  if (!fields.length) return;
+  if (!fields.length) return null;
   const name = `form:${kind}:${target}`;
   form.dataset.draft = name;
+  const base = values(fields, (field) => field.defaultValue);
   const kept = readDraft(name);
-  for (const field of fields) field.value = kept?.fields?.[field.name] ?? field.value;
-  const keep = (sent) => {
-    if (!fields.some((field) => field.value.trim())) return dropDraft(name);
-    keepDraft(name, { form: kind, target, sent, fields: Object.fromEntries(fields.map((f) => [f.name, f.value])) });
+  const keep = () => {
+    if (same(values(fields, (field) => field.value), base)) return dropDraft(name);
+    keepDraft(name, { form: kind, target, base, fields: values(fields, (field) => field.value) });
   };
-  form.addEventListener("input", () => keep(false));
-  form.addEventListener("submit", () => keep(true));
+  form.addEventListener("input", keep);
+  form.addEventListener("submit", () => {
+    keep();
+    storage(() => sessionStorage.setItem(SENT, PREFIX + name));
+  });
+  if (!kept?.fields || same(kept.fields, base)) return null;
+  for (const field of fields) field.value = kept.fields[field.name] ?? field.value;
+  return { changedSince: Boolean(kept.base) && !same(base, kept.base) };
 }
 
-/** A page that came back with the server's "done" (a success message): the forms sent before
- * it arrived, so what was kept of them goes. */
+/** The page answering the form this tab sent says it arrived (the server's success message):
+ * what was kept of that form goes. Any other draft stays, sent and refused ones included. */
 export function dropSent() {
-  if (!document.querySelector(".flash-success")) return;
-  for (const draft of readDrafts()) if (draft?.sent) dropDraft(draft.name);
+  if (!justSent || !document.querySelector(".flash-success")) return;
+  storage((s) => s.removeItem(justSent));
+  changed();
 }

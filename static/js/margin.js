@@ -5,7 +5,7 @@
 // that page too, and act here in one click.
 import { api } from "./api.js";
 import { changed, keepFormWords } from "./drafts.js";
-import { refresh } from "./page.js";
+import { onRefresh, refresh } from "./page.js";
 
 const reading = document.querySelector(".reading");
 
@@ -79,18 +79,23 @@ function openInlineForm(link) {
 }
 
 // The note on the whole text: its form is on the page, closed in a <details>. What is typed in
-// it is kept from its first opening, and listed above the text while it is closed again.
+// it is kept from its first opening, and listed above the text while it is closed again. A live
+// refresh that swaps the section in anew keeps it open (page.js), and so kept.
+function keepWholeTextNote() {
+  const details = reading.querySelector(".text-notes .note-form-toggle");
+  const form = details?.querySelector("form");
+  if (details?.open && !form.dataset.draft) keepFormWords(form, "note", "text");
+}
 reading.addEventListener(
   "toggle",
   (event) => {
-    const details = event.target;
-    if (!details.matches(".text-notes .note-form-toggle")) return;
-    const form = details.querySelector("form");
-    if (details.open && !form.dataset.draft) keepFormWords(form, "note", "text");
+    if (!event.target.matches(".text-notes .note-form-toggle")) return;
+    keepWholeTextNote();
     changed();
   },
   true, // toggle does not bubble
 );
+onRefresh(keepWholeTextNote);
 
 /** React or hide through the API, then show the page as it now is, the link keeping focus. */
 async function act(link) {

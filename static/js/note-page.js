@@ -5,13 +5,15 @@
 import { dropDraft, keepFormWords } from "./drafts.js";
 
 for (const form of document.querySelectorAll("form[data-draft-kind]")) {
-  keepFormWords(form, form.dataset.draftKind, form.dataset.draftTarget);
-  const fields = [...form.querySelectorAll("textarea, input[type=text]")];
-  if (!fields.some((field) => field.value !== field.defaultValue)) continue;
+  const back = keepFormWords(form, form.dataset.draftKind, form.dataset.draftTarget);
+  if (!back) continue;
   form.closest("details")?.setAttribute("open", "");
   const notice = document.createElement("p");
   notice.className = "hint draft-back";
-  notice.textContent = "Your unsaved words are back. ";
+  notice.setAttribute("role", "status");
+  notice.textContent = back.changedSince
+    ? "Your unsaved words are back, but the note has changed since you began them: saving replaces it. "
+    : "Your unsaved words are back. ";
   const discard = document.createElement("button");
   discard.type = "button";
   discard.className = "link-button";
@@ -20,7 +22,7 @@ for (const form of document.querySelectorAll("form[data-draft-kind]")) {
     form.reset(); // back to what the page held
     dropDraft(form.dataset.draft);
     notice.remove();
-    fields[0].focus();
+    form.querySelector("textarea, input[type=text]").focus();
   });
   notice.append(discard);
   form.prepend(notice);

@@ -6,7 +6,7 @@ const SWAPPED = [".para-row", "#text-notes-link", ".text-notes", ".orphans", "#t
 
 /** A part the reader is writing in, or selecting words in, is left alone until they are done. */
 function busy(node) {
-  if (node.contains(document.activeElement) && document.activeElement.matches("input, textarea, select, button")) return true;
+  if (node.contains(document.activeElement) && document.activeElement.matches("input, textarea, select, button, summary")) return true;
   if (selecting(node)) {
     waitingForSelection = true;
     return true;

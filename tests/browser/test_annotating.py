@@ -493,14 +493,30 @@ def test_a_discarded_draft_is_gone_for_good(reading):
     assert kept == []
 
 
-def test_an_unsaved_reply_is_kept_and_put_back_in_its_form(
-    page, reader, session, seeded, page_watch
-):
+def _reply_form_opened(page, reader, session, seeded):
+    """A note of the reader's on the reading page, its Reply form open: the note and its card."""
     note = make_annotation(session, reader, seeded, "No amount of ingenuity", body="Rapallo.")
     sign_in(page, EMAIL)
     page.goto(READ_PATH)
     card = page.locator(f"#a{note.id}")
     card.locator("> a.reply-link").click()
+    return note, card
+
+
+def _reply_sent_after_the_session_ended(page, page_watch, card) -> None:
+    """The server refuses the reply ("Form expired"); the reader signs in and reads on."""
+    page_watch.allow_console_error("status of 400")
+    page.context.clear_cookies()
+    card.get_by_role("button", name="Post reply").click()
+    expect(page.get_by_role("heading", name="Form expired")).to_be_visible()
+    sign_in(page, EMAIL)
+    page.goto(READ_PATH)
+
+
+def test_an_unsaved_reply_is_kept_and_put_back_in_its_form(
+    page, reader, session, seeded, page_watch
+):
+    note, card = _reply_form_opened(page, reader, session, seeded)
     card.get_by_label("Your reply").fill("Half a reply")
 
     page.reload()
@@ -514,12 +530,7 @@ def test_an_unsaved_reply_is_kept_and_put_back_in_its_form(
     page.keyboard.type(", sent.")
 
     # The session has ended meanwhile: the server refuses the form; the words are still kept.
-    page_watch.allow_console_error("status of 400")
-    page.context.clear_cookies()
-    card.get_by_role("button", name="Post reply").click()
-    expect(page.get_by_role("heading", name="Form expired")).to_be_visible()
-    sign_in(page, EMAIL)
-    page.goto(READ_PATH)
+    _reply_sent_after_the_session_ended(page, page_watch, card)
     drafts.get_by_role("button", name="Reopen").click()
     expect(reply).to_have_value("Half a reply, sent.")
     card.get_by_role("button", name="Post reply").click()
@@ -622,6 +633,15 @@ def test_unsaved_changes_to_a_note_are_kept_on_its_edit_page(page, reader, sessi
     note = make_annotation(session, reader, seeded, "No amount of ingenuity", body="First take.")
     sign_in(page, EMAIL)
     page.goto(f"/notes/{note.id}/edit")
+    # Words typed and put back as they were are no change: nothing is kept.
+    page.get_by_label("Note").fill("First take, or not")
+    page.get_by_label("Note").fill("First take.")
+    page.goto(READ_PATH)
+    drafts = page.get_by_role("region", name="Unsaved notes")
+    expect(page.locator(".keyboard-mode")).to_be_visible()  # annotate.js has run
+    expect(drafts).to_have_count(0)
+
+    page.goto(f"/notes/{note.id}/edit")
     page.get_by_label("Note").fill("Second take, longer.")
     page.reload()
     expect(page.get_by_label("Note")).to_have_value("Second take, longer.")
@@ -629,8 +649,7 @@ def test_unsaved_changes_to_a_note_are_kept_on_its_edit_page(page, reader, sessi
 
     # The reading page lists them, and takes the reader back to the edit page.
     page.goto(READ_PATH)
-    drafts = page.get_by_role("region", name="Unsaved notes")
-    expect(drafts).to_contain_text("Your unsaved changes to a note")
+    expect(drafts).to_contain_text("Your unsaved changes to a note (“Second take, longer.…”)")
     drafts.get_by_role("button", name="Reopen").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Edit note")
     expect(page.get_by_label("Note")).to_have_value("Second take, longer.")
@@ -650,6 +669,32 @@ def test_unsaved_changes_to_a_note_are_kept_on_its_edit_page(page, reader, sessi
     page.goto(f"/notes/{note.id}/edit")
     expect(page.get_by_label("Note")).to_have_value("Third take.")
     expect(page.get_by_text("Your unsaved words are back.")).to_have_count(0)
+
+    # Changes begun, and the note edited elsewhere meanwhile: put back, with a warning.
+    page.get_by_label("Note").fill("Fourth take.")
+    note.body_source = "Edited elsewhere."
+    session.commit()
+    page.reload()
+    expect(page.get_by_label("Note")).to_have_value("Fourth take.")
+    expect(page.locator(".draft-back")).to_contain_text("the note has changed since you began")
+
+
+def test_a_refused_form_stays_kept_when_another_form_arrives(
+    page, reader, session, seeded, page_watch
+):
+    _, card = _reply_form_opened(page, reader, session, seeded)
+    card.get_by_label("Your reply").fill("Refused once")
+    _reply_sent_after_the_session_ended(page, page_watch, card)
+
+    # Signed in again, the reader first sends another form; the refused reply is still kept.
+    form = page.locator(".text-notes .note-form-toggle")
+    form.locator("summary").click()
+    form.get_by_label("Your note on the whole text").fill("Something else")
+    form.get_by_role("button", name="Save note").click()
+    expect(page.locator(".flash-success")).to_have_text("Note saved.")
+    drafts = page.get_by_role("region", name="Unsaved notes")
+    expect(drafts).to_contain_text("Your unsaved reply")
+    expect(drafts).not_to_contain_text("whole text")
 
 
 def test_unsaved_notes_are_their_readers_own_and_go_when_they_sign_out(reading, session):

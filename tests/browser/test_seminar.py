@@ -403,6 +403,41 @@ def test_a_live_update_leaves_unchanged_paragraphs_as_they_are(seminar):
     assert _same_document(s.b)
 
 
+def _post_on_the_whole_text(page, body: str, audience: str) -> None:
+    form = page.locator(".text-notes .note-form-toggle")
+    form.locator("summary").click()
+    form.get_by_label("Your note on the whole text").fill(body)
+    form.get_by_label("Who sees this").select_option(audience)
+    form.get_by_role("button", name="Save note").click()
+    expect(page.locator(".flash-success")).to_have_text("Note saved.")
+
+
+def test_a_live_update_keeps_the_form_for_a_note_on_the_whole_text_open_and_kept(seminar):
+    s = seminar
+    form = s.b.locator(".text-notes .note-form-toggle")
+    summary = form.locator("summary")
+    summary.click()  # B opens it
+    expect(summary).to_be_focused()
+
+    # While B is on it, the section is left as it is: open, and focus where it was.
+    _post_on_the_whole_text(s.a, "On the whole.", s.audience)
+    expect(s.b.locator("#text-notes-link")).to_contain_text("(1)", timeout=LIVE_MS)
+    expect(form).to_have_attribute("open", "")
+    expect(summary).to_be_focused()
+
+    # B reads on; the next note swaps the section in anew, the form still open.
+    s.b.evaluate("document.activeElement.blur()")
+    _post_on_the_whole_text(s.a, "And again.", s.audience)
+    expect(s.b.locator(".text-notes article.note")).to_have_count(2, timeout=LIVE_MS)
+    expect(form).to_have_attribute("open", "")
+
+    # What B then types in the form swapped in is kept like any other.
+    form.get_by_label("Your note on the whole text").fill("Mine too")
+    s.b.reload()
+    drafts = s.b.get_by_role("region", name="Unsaved notes")
+    expect(drafts).to_contain_text("Your unsaved note on the whole text")
+
+
 def test_a_live_update_keeps_a_keyboard_readers_caret(seminar):
     s = seminar
     s.b.locator(".keyboard-mode").click()
