@@ -54,7 +54,8 @@ const justSent = (() => {
 })();
 
 const values = (fields, value) => Object.fromEntries(fields.map((field) => [field.name, value(field)]));
-const same = (a, b) => Object.keys(a).every((name) => a[name] === b?.[name]);
+// Whitespace alone is no change: a form of blank fields keeps nothing.
+const same = (a, b) => Object.keys(a).every((name) => a[name]?.trim() === b?.[name]?.trim());
 
 /** What is typed in the form's text fields is kept, and put back when the same form (``kind``
  * on ``target``: "reply" on a note's id, "note" on a paragraph's number or "text", "edit" on a
