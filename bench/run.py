@@ -11,6 +11,8 @@ the CSRF header and the POST bodies) drives it with 32 connections for 10 second
 * create: POST /api/v1/annotations, a W3C annotation for the group (a highlight or a note)
 * write_floor: the same POSTs to a route of bench/floor.py that checks CSRF, loads the reader
   and parses the body, then writes nothing: what every write pays before its own work
+* write_row: the same again, then the body stored as one row (one INSERT, the commit): the
+  least any create can cost on this stack
 * mix: 90% reading page, 10% create
 
 Right before each of them, bench/hello.py (the smallest Flask app) is measured the same way, and
@@ -138,6 +140,14 @@ def workloads(group_id: int) -> dict[str, Workload]:
             reading,
             write_every=1,
             write_path=floor.PATH,
+            module="bench.floor:create()",
+        ),
+        "write_row": Workload(
+            "write_row",
+            "POST, one row written",
+            reading,
+            write_every=1,
+            write_path=floor.ROW_PATH,
             module="bench.floor:create()",
         ),
         "mix": Workload("mix", "90% reading / 10% create", reading, write_every=10),
@@ -825,6 +835,9 @@ def main(argv: list[str] | None = None) -> int:
                 measure(ctx, loads[key], copy(big, key), big, key)
             if key == "create" and key in only:  # what every write costs before its own work
                 measure(ctx, loads["write_floor"], big_read, big, "write-floor")
+                rows = copy(big, "write-row")
+                floor.prepare(rows)
+                measure(ctx, loads["write_row"], rows, big, "write-row")
 
         server = Server("wsgi:app", big_read, args.workers, "page")
         try:
@@ -908,7 +921,10 @@ def summarise(
         r = one(key)
         value = f"{r.ratio or 0:.2%} of hello, {p99([r])}"
         if key == "create":
-            value += f" (a POST that writes nothing: {one('write_floor').ratio or 0:.2%})"
+            value += (
+                f" (a POST that writes nothing: {one('write_floor').ratio or 0:.2%}, "
+                f"one that writes one row: {one('write_row').ratio or 0:.2%})"
+            )
         targets.append(
             {
                 "target": f"{label} >= {TARGETS[key]:.0%} of hello world",
