@@ -119,6 +119,7 @@ class ReadingView:
     conversation: discussion.Conversation = field(default_factory=lambda: discussion.Conversation())
     members: list[tuple[int, str]] = field(default_factory=list)
     cursor: int = 0  # the live feed's position when the page was rendered
+    focus: int | None = None  # the note the reader was sent to: shown, its thread open
 
     @property
     def spans(self) -> list[ParagraphSpan]:
@@ -204,6 +205,15 @@ class Lens:
     @property
     def key(self) -> str:
         return f"group-{self.group_id}" if self.kind == "group" else self.kind
+
+    @classmethod
+    def showing(cls, annotation: Annotation) -> Lens | None:
+        """A lens sure to show ``annotation`` to whoever may see it: its group's, or the public
+        one; None for a private note, which its author's default lens shows (their own, or a
+        group's, which shows their private notes too). A reply has its root's audience."""
+        if annotation.visibility is Visibility.GROUP:
+            return cls("group", annotation.group_id)
+        return cls("public") if annotation.visibility is Visibility.PUBLIC else None
 
     @classmethod
     def parse(cls, key: str | None) -> Lens | None:
@@ -413,12 +423,14 @@ def reading_view(
     context: ReadingContext | None = None,
     margin_limit: int | None = None,
     expand: frozenset[int] = frozenset(),
+    focus: int | None = None,
 ) -> ReadingView | None:
     """The page's whole content in a fixed number of queries, however many annotations.
 
     With ``margin_limit``, each paragraph's margin lists that many notes (in the sort order)
-    and counts the rest, except the paragraphs numbered in ``expand``: every highlight is in
-    the text all the same.
+    and counts the rest, except the paragraphs numbered in ``expand`` and the note ``focus``
+    (one a reader just wrote or answered, sent back to it without JavaScript to bring it in):
+    every highlight is in the text all the same.
     """
     filters = filters or Filters()
     context = context or reading_context(session, slug, viewer, lens)
@@ -442,6 +454,7 @@ def reading_view(
         lens_options=context.lens_options,
         group_names=context.group_names,
         assignments=context.assignments,
+        focus=focus,
     )
     roots = list(
         session.scalars(
@@ -487,7 +500,7 @@ def reading_view(
         first = paragraph_index(annotation)
         margin = views[first]
         limited = margin_limit is not None and margin.paragraph.number not in expand
-        if limited and len(margin.notes) >= margin_limit:
+        if limited and len(margin.notes) >= margin_limit and annotation.id != focus:
             margin.more += 1
         else:
             margin.notes.append(annotation)

@@ -43,7 +43,10 @@ def _filters() -> texts.Filters:
     )
 
 
-MARGIN_NOTES = 10  # notes per paragraph in the margin; "Show N more" opens the rest
+# Notes per paragraph in the margin; "Show N more" opens the rest. A paragraph's row is as tall
+# as its margin: with ten notes (about 280 px each, threads closed) a seminar's busy paragraph
+# stood thousands of pixels above the next, which three keep near a paragraph's own height.
+MARGIN_NOTES = 3
 # Where the cached part goes in the page around it: markup, so no escaped text can spell it.
 BODY_SLOT = Markup("<!--reading-body-->")
 
@@ -82,6 +85,7 @@ def read(slug: str):
         abort(404, description="There is no text at this address.")
     remember_unread_count(context.unread_count)
     filters, expand = _filters(), _paragraphs("expand")
+    focus = request.args.get("focus", type=int)  # see notes.back_to; anything else is ignored
     open_forms = {name: _paragraphs(name) for name in ("note", "discuss")}
     if "csrf_token" not in session:
         generate_csrf()  # the session's CSRF secret exists before it goes into the key
@@ -91,6 +95,7 @@ def read(slug: str):
         filters,
         expand,
         tuple(open_forms.values()),
+        focus,
         session.get("csrf_token"),
         user and user.last_audience,
     )
@@ -115,6 +120,7 @@ def read(slug: str):
             context=context,
             margin_limit=MARGIN_NOTES,
             expand=expand,
+            focus=focus,
         )
         tags = annotations.tag_suggestions(db.session, acting, context.text_id) if user else []
         return render_template(

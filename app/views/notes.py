@@ -6,7 +6,7 @@ from flask_login import login_required
 from app.current import viewer
 from app.extensions import db
 from app.models import HighlightColor, Motivation
-from app.services import annotations, discussion, groups
+from app.services import annotations, discussion, groups, texts
 from app.services.annotations import AnnotationError, Changes, Draft, NotebookFilter, SpanTarget
 
 bp = Blueprint("notes", __name__)
@@ -24,7 +24,16 @@ def _color(raw: str | None) -> HighlightColor | None:
 
 
 def back_to(annotation) -> str:
-    return url_for("library.read", slug=annotation.text.slug, _anchor=f"a{annotation.id}")
+    """The reading page at ``annotation`` after a form about it: in a lens that shows it, its
+    note (a reply's root) in the margin with its thread open however full the paragraph."""
+    lens = texts.Lens.showing(annotation)
+    return url_for(
+        "library.read",
+        slug=annotation.text.slug,
+        lens=lens and lens.key,
+        focus=annotation.root_id or annotation.id,
+        _anchor=f"a{annotation.id}",
+    )
 
 
 def fail(error: AnnotationError, slug: str | None = None):

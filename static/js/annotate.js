@@ -3,7 +3,7 @@
 // server; after a change this module fetches the page again and swaps in the changed parts.
 import { api } from "./api.js";
 import { changed, dropDraft, dropSent, keepDraft, readDrafts } from "./drafts.js";
-import { showNote } from "./margin.js";
+import { reveal, showNote } from "./margin.js";
 import { onRefresh, refresh } from "./page.js";
 import { codePoints, pageContent, rangeToOffsets, selectors } from "./selection.js";
 
@@ -265,7 +265,7 @@ function showDrafts() {
           return openEditor(offsets, draft);
         }
         if (draft.form === "edit") return location.assign(`/notes/${encodeURIComponent(draft.target)}/edit`); // its own page
-        const link = await formLink(draft);
+        const link = reveal(await formLink(draft)); // a reply's form: its thread opened
         if (!link) return showWords("what it was on is no longer on this page");
         if (link.matches("summary")) {
           link.parentElement.open = true;

@@ -17,15 +17,24 @@ export async function expandParagraph(number) {
   await refresh();
 }
 
+/** ``node`` with every closed <details> around it opened (a reply in a thread the margin
+ * shows closed), so that it can be seen and focused. */
+export function reveal(node) {
+  for (let closed = node?.parentElement.closest("details:not([open])"); closed; closed = closed.parentElement.closest("details:not([open])")) {
+    closed.open = true;
+  }
+  return node;
+}
+
 /** An annotation's note, brought into the margin first if the margin left it out. */
 export async function showNote(id) {
   const note = document.getElementById(`a${id}`);
-  if (note) return note;
+  if (note) return reveal(note);
   const mark = [...document.querySelectorAll("mark.hl")].find((m) => m.dataset.annotations.split(" ").includes(String(id)));
   const number = mark?.closest(".para-row")?.dataset.paragraph;
   if (!number || !document.querySelector(`#p${number} .more-notes-link`)) return null;
   await expandParagraph(number);
-  return document.getElementById(`a${id}`);
+  return reveal(document.getElementById(`a${id}`));
 }
 
 // ---- one form at a time, cloned from the page's <template>s ----

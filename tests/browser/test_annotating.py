@@ -542,6 +542,31 @@ def test_an_unsaved_reply_is_kept_and_put_back_in_its_form(
     expect(drafts).to_have_count(0)
 
 
+def test_an_unsaved_answer_to_a_reply_reopens_in_its_thread_closed_since(
+    page, reader, session, seeded
+):
+    from app.services import discussion
+    from app.services.access import viewer_for
+
+    note = make_annotation(session, reader, seeded, "No amount of ingenuity", body="Rapallo.")
+    first = discussion.reply(session, viewer_for(session, reader), note.id, "Second thoughts.")
+    session.commit()
+    sign_in(page, EMAIL)
+    page.goto(READ_PATH)
+    thread = page.locator(f"#a{note.id} details.replies")
+    thread.locator("> summary").click()
+    answer = page.locator(f"#a{first.id}")
+    answer.locator("> a.reply-link").click()
+    answer.get_by_label("Your reply").fill("And third thoughts")
+
+    page.reload()  # the margin shows the thread closed again; the words are kept
+    expect(thread).not_to_have_attribute("open", "")
+    page.get_by_role("region", name="Unsaved notes").get_by_role("button", name="Reopen").click()
+    expect(thread).to_have_attribute("open", "")
+    expect(answer.get_by_label("Your reply")).to_have_value("And third thoughts")
+    expect(answer.get_by_label("Your reply")).to_be_focused()
+
+
 def _sent_and_dropped(page, message: str) -> None:
     """Back on the reading page with the server's success message, its script run: what was kept
     of the form just sent is gone."""
@@ -768,6 +793,8 @@ def test_annotated_page_editor_and_notebook_have_no_violations(
     sign_in(page, EMAIL)
     page.goto(READ_PATH)
     expect(page.locator(f"#a{tagged.id} .thread .reply")).to_have_count(2)
+    page.locator(f"#a{tagged.id} details.replies > summary").click()  # checked open, as read
+    expect(page.locator(f"#a{tagged.id} .thread .reply").last).to_be_visible()
     expect(page.locator("#p7 mark.hl-overlap")).to_have_count(2)
     open_note_editor(page, 8, "No amount of ingenuity")
     page.keyboard.type("Kept for later.")

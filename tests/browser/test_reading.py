@@ -162,3 +162,49 @@ def test_a_full_margin_opens_in_place_and_a_link_finds_a_note_it_left_out(page, 
     # A link to the left-out note opens the list and brings the note into view.
     page.goto(f"{READ_PATH}#a{last.id}")
     expect(page.locator(f"#a{last.id}")).to_be_in_viewport()
+
+
+def test_a_thread_in_the_margin_opens_from_a_link_to_a_reply_and_stays_open_when_it_grows(
+    new_page, session, seeded
+):
+    from app.models import Visibility
+    from app.services import discussion
+    from app.services.access import viewer_for
+    from tests.factories import make_annotation, make_user
+
+    writer = make_user(session, "writer@example.org", "Writer")
+    other = make_user(session, "other@example.org", "Other")
+    content = seeded.current_revision.content
+    word = next(
+        w for w in seeded.current_revision.paragraphs[3].body.split() if content.count(w) == 1
+    )
+    note = make_annotation(
+        session, writer, seeded, word, body="On this.", visibility=Visibility.PUBLIC
+    )
+    reply = discussion.reply(session, viewer_for(session, other), note.id, "A first answer.")
+    session.commit()
+
+    # Closed under its count. A link to a reply opens it (margin.js); without JavaScript, the
+    # page a reader is sent back to after writing (notes.back_to) has it open.
+    for javascript, arrival in ((True, ""), (False, f"&focus={note.id}")):
+        page = new_page(java_script_enabled=javascript)
+        page.goto(READ_PATH)  # anonymous: the public lens
+        thread = page.locator(f"#a{note.id} details.replies")
+        expect(thread.locator("> summary")).to_have_text("1 reply")
+        expect(page.locator(f"#a{reply.id}")).to_be_hidden()
+        page.goto(f"{READ_PATH}?lens=public{arrival}#a{reply.id}")  # a new document
+        expect(page.locator(f"#a{reply.id}")).to_be_in_viewport()
+        expect(thread).to_have_attribute("open", "")
+
+    # Opened by the reader, it stays open when the page takes in a new reply live.
+    page = new_page()
+    page.goto(READ_PATH)
+    thread = page.locator(f"#a{note.id} details.replies")
+    thread.locator("> summary").click()
+    expect(page.locator(f"#a{reply.id}")).to_be_visible()
+    page.get_by_role("heading", level=1).click()  # reading on: a focused part is not swapped
+    later = discussion.reply(session, viewer_for(session, writer), reply.id, "A second answer.")
+    session.commit()
+    expect(thread.locator("> summary")).to_have_text("2 replies", timeout=5_000)
+    expect(page.locator(f"#a{later.id}")).to_be_visible()
+    expect(thread).to_have_attribute("open", "")

@@ -287,6 +287,65 @@ def test_replies_nest_three_deep_then_continue_flat_in_reply_to_their_author(app
     assert list(replies_shown(page)) == [first, second, third, fourth, fifth]
 
 
+def test_the_margin_closes_a_thread_under_its_count_and_the_notes_page_shows_it_open(app, seminar):
+    ada, bea, group, text = (seminar[k] for k in ("ada", "bea", "group", "text"))
+    root = api_note(ada, text, "Litvinov in Copenhagen", "Why Copenhagen?", "group", group)
+    alone = api_note(ada, text, "Krasin", "Trade expert", "group", group)
+    first = form_reply(bea, root, "Neutral ground")
+    second = form_reply(ada, first, "Then why not Stockholm")
+
+    margin = paragraph_row(bea.html(f"{PAGE}?lens=group-{group.id}"), 4)
+    card = margin[margin.index(f'id="a{root}"') : margin.index(f'id="a{alone}"')]
+    thread = re.search(
+        r'<details class="replies" id="replies-(\d+)">\s*<summary>(.*?)</summary>(.*?)</details>',
+        card,
+        re.S,
+    )
+    assert thread is not None, card
+    assert int(thread.group(1)) == root
+    assert thread.group(2) == "2 replies"
+    assert list(replies_shown(thread.group(3))) == [first, second]  # the replies, inside it
+    assert "2 replies</p>" not in card  # said once, by the summary
+    # A note without replies has no thread to open.
+    assert f'id="replies-{alone}"' not in margin
+
+    # The note's own page is its discussion: the thread is open there.
+    page = bea.html(f"/notes/{root}")
+    assert 'class="replies"' not in page
+    assert list(replies_shown(page)) == [first, second]
+    assert "· 2 replies" in page
+
+
+def test_a_reader_sent_back_after_replying_finds_the_note_shown_and_its_thread_open(
+    app, seminar, monkeypatch
+):
+    from app.views import library
+
+    ada, bea, group, text = (seminar[k] for k in ("ada", "bea", "group", "text"))
+    first = api_note(ada, text, "Litvinov in Copenhagen", "Why Copenhagen?", "group", group)
+    later = api_note(ada, text, "Krasin", "Trade expert", "group", group)
+    monkeypatch.setattr(library, "MARGIN_NOTES", 1)  # a full margin: ``later`` is left out
+    lens = f"{PAGE}?lens=group-{group.id}"
+    assert card_order(bea.html(lens), 4) == [first]
+
+    response = bea.post(f"/notes/{later}/reply", body="Which Krasin?")
+    assert response.status_code == 302
+    reply = int(re.search(r"#a(\d+)$", response.headers["Location"]).group(1))
+    assert f"focus={later}" in response.headers["Location"]
+    assert f"lens=group-{group.id}" in response.headers["Location"]  # where the note is shown
+    page = bea.html(response.headers["Location"].split("#")[0])
+    assert card_order(page, 4) == [first, later]  # brought in, after the one the margin shows
+    assert '<p class="para-count">2 notes</p>' in page  # none left to show
+    assert f'<details class="replies" id="replies-{later}" open>' in page
+    assert reply in replies_shown(page)
+    # Only that thread: the others stay closed, and a focus on nothing visible changes nothing.
+    bea.post(f"/notes/{first}/reply", body="Neutral ground")
+    page = bea.html(f"{lens}&focus={later}")
+    assert f'<details class="replies" id="replies-{first}">' in page
+    assert card_order(bea.html(f"{lens}&focus=999999"), 4) == [first]
+    assert card_order(bea.html(f"{lens}&focus=nonsense"), 4) == [first]
+
+
 def test_a_refused_reply_comes_back_with_its_words(app, seminar):
     ada, bea, group, text = (seminar[k] for k in ("ada", "bea", "group", "text"))
     root = api_note(ada, text, "Litvinov in Copenhagen", "Why Copenhagen?", "group", group)
@@ -497,7 +556,7 @@ def test_questions_first_puts_questions_then_the_most_questioned_notes_first(app
     cy.api("PUT", f"/api/v1/annotations/{once}/reactions/question")
     bea.api("PUT", f"/api/v1/annotations/{plain}/reactions/agree")  # agreeing is not asking
 
-    lens = f"{PAGE}?lens=group-{group.id}"
+    lens = f"{PAGE}?lens=group-{group.id}&expand=4"  # the whole list: four notes
     assert card_order(ada.html(lens), 4) == [plain, twice, once, question]
     assert card_order(ada.html(f"{lens}&sort=questions"), 4) == [question, twice, once, plain]
     assert card_order(ada.html(f"{lens}&sort=newest"), 4) == [question, once, twice, plain]

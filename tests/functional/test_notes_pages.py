@@ -92,7 +92,8 @@ def test_paragraph_note_form_without_javascript(client, seeded, reader):
         },
     )
     assert response.status_code == 302
-    assert re.search(r"/texts/carr-rapprochement#a\d+$", response.headers["Location"])
+    # Back at the note, shown in the margin however full (a private note: the default lens).
+    assert re.search(r"/texts/carr-rapprochement\?focus=(\d+)#a\1$", response.headers["Location"])
     html = client.get(PAGE).get_data(as_text=True)
     assert "Why <em>Genoa</em>?" in html
     assert "#conferences" in html and "#genoa" in html
