@@ -63,6 +63,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api_bp)
     security.init_app(app)
     app.context_processor(_template_helpers)
+    app.add_template_global(notes.note_in_text)  # a global: macros imported without context too
     errors.init_app(app)
     cli.init_app(app)
     return app

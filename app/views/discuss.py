@@ -8,7 +8,7 @@ from app.extensions import db
 from app.models import ReactionKind
 from app.services import annotations, discussion, notifications
 from app.services.annotations import AnnotationError
-from app.views.notes import back_to, fail
+from app.views.notes import fail, note_in_text
 
 bp = Blueprint("discuss", __name__)
 
@@ -17,7 +17,7 @@ def _done(annotation, message: str | None = None):
     db.session.commit()
     if message:
         flash(message, "success")
-    return redirect(back_to(annotation))
+    return redirect(note_in_text(annotation))
 
 
 @bp.post("/notes/<int:annotation_id>/reply")

@@ -85,7 +85,7 @@ def read(slug: str):
         abort(404, description="There is no text at this address.")
     remember_unread_count(context.unread_count)
     filters, expand = _filters(), _paragraphs("expand")
-    focus = request.args.get("focus", type=int)  # see notes.back_to; anything else is ignored
+    focus = request.args.get("focus", type=int)  # see notes.note_in_text; anything else is ignored
     open_forms = {name: _paragraphs(name) for name in ("note", "discuss")}
     if "csrf_token" not in session:
         generate_csrf()  # the session's CSRF secret exists before it goes into the key

@@ -23,9 +23,10 @@ def _color(raw: str | None) -> HighlightColor | None:
         abort(400, description="Unknown highlight colour.")
 
 
-def back_to(annotation) -> str:
-    """The reading page at ``annotation`` after a form about it: in a lens that shows it, its
-    note (a reply's root) in the margin with its thread open however full the paragraph."""
+def note_in_text(annotation) -> str:
+    """The reading page at ``annotation``: in a lens that shows it, its note (a reply's root) in
+    the margin with its thread open however full the paragraph. Where a form about it lands, and
+    where every link to a note in its text goes (inbox, flags, history, a note's own page)."""
     lens = texts.Lens.showing(annotation)
     return url_for(
         "library.read",
@@ -89,7 +90,7 @@ def create(slug: str):
         return fail(error, slug)
     db.session.commit()
     flash("Note saved.", "success")
-    return redirect(back_to(annotation))
+    return redirect(note_in_text(annotation))
 
 
 @bp.route("/notes/<int:annotation_id>/edit", methods=["GET", "POST"])
@@ -108,7 +109,7 @@ def edit(annotation_id: int):
             annotation = annotations.edit(db.session, viewer(), annotation_id, changes)
             db.session.commit()
             flash("Note saved.", "success")
-            return redirect(back_to(annotation))
+            return redirect(note_in_text(annotation))
     except AnnotationError as error:
         return fail(error)
     return render_template("notes/edit.html", annotation=annotation, colors=list(HighlightColor))
@@ -141,7 +142,7 @@ def restore(annotation_id: int):
         return fail(error)
     db.session.commit()
     flash("Note restored.", "success")
-    return redirect(back_to(annotation))
+    return redirect(note_in_text(annotation))
 
 
 @bp.get("/notes/<int:annotation_id>")

@@ -266,6 +266,12 @@ function showDrafts() {
         }
         if (draft.form === "edit") return location.assign(`/notes/${encodeURIComponent(draft.target)}/edit`); // its own page
         const link = reveal(await formLink(draft)); // a reply's form: its thread opened
+        if (!link && (draft.form === "reply" || draft.form === "flag")) {
+          // On a reply whose note the margin leaves out: the note's own page, whose forms take
+          // the same words back (note-page.js), if it is still there to answer.
+          const page = `/notes/${encodeURIComponent(draft.target)}`;
+          if ((await fetch(page, { method: "HEAD", credentials: "same-origin" })).ok) return location.assign(page);
+        }
         if (!link) return showWords("what it was on is no longer on this page");
         if (link.matches("summary")) {
           link.parentElement.open = true;

@@ -79,8 +79,11 @@ async function swap() {
         served.set(node.id, html);
         if (last === html) continue;
       }
-      for (const details of node.querySelectorAll("details[open][id]")) {
-        replacement.querySelector(`#${CSS.escape(details.id)}`)?.setAttribute("open", "");
+      // Left as the reader has them: what is open stays open, and a thread stays closed (the
+      // server sends one open to a reader sent to it, ?focus=, however often they close it).
+      for (const details of node.querySelectorAll("details[id]")) {
+        if (!details.open && !details.matches(".replies")) continue;
+        replacement.querySelector(`#${CSS.escape(details.id)}`)?.toggleAttribute("open", details.open);
       }
       // A paragraph off screen is not laid out (content-visibility: auto) and stands in at the
       // size it last had: its replacement keeps that size until it is shown.

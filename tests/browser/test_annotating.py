@@ -566,6 +566,18 @@ def test_an_unsaved_answer_to_a_reply_reopens_in_its_thread_closed_since(
     expect(answer.get_by_label("Your reply")).to_have_value("And third thoughts")
     expect(answer.get_by_label("Your reply")).to_be_focused()
 
+    # Three notes earlier in the paragraph fill its margin: the note is left out, so Reopen
+    # takes the answer to the note's own page, which puts the words back in the same form.
+    for words in ("pre-war debts", "foreign loan", "decrees nationalizing"):
+        make_annotation(session, reader, seeded, words)
+    page.reload()
+    expect(page.locator(f"#a{note.id}")).to_have_count(0)
+    page.get_by_role("region", name="Unsaved notes").get_by_role("button", name="Reopen").click()
+    expect(page).to_have_url(re.compile(f"/notes/{first.id}$"))
+    expect(page.locator(f"#a{first.id}").get_by_label("Your reply")).to_have_value(
+        "And third thoughts"
+    )
+
 
 def _sent_and_dropped(page, message: str) -> None:
     """Back on the reading page with the server's success message, its script run: what was kept

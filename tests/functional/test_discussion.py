@@ -303,7 +303,9 @@ def test_the_margin_closes_a_thread_under_its_count_and_the_notes_page_shows_it_
     )
     assert thread is not None, card
     assert int(thread.group(1)) == root
-    assert thread.group(2) == "2 replies"
+    assert thread.group(2) == (
+        '2 replies<span class="visually-hidden"> to Ada Lovelace’s note</span>'
+    )
     assert list(replies_shown(thread.group(3))) == [first, second]  # the replies, inside it
     assert "2 replies</p>" not in card  # said once, by the summary
     # A note without replies has no thread to open.
@@ -602,7 +604,8 @@ def test_a_reply_to_my_note_and_a_mention_reach_my_inbox_with_an_unread_count(
     inbox = ada.html("/inbox")
     assert '<span class="author">Bea</span>\n        replied to you' in inbox
     assert "Neutral ground, surely" in inbox
-    assert f"lens=group-{group.id}#a{answer}" in inbox.replace("&amp;", "&")
+    # To the reply in the text: the group's lens, its note shown and the thread open.
+    assert f"lens=group-{group.id}&focus={note}#a{answer}" in inbox.replace("&amp;", "&")
     assert unread_badge(ada.html(PAGE)) == 1
     assert unread_badge(bea.html("/")) == 0  # my own reply tells me nothing
 
@@ -814,7 +817,9 @@ def test_an_administrator_hides_any_shared_note_and_sees_every_flag(app, session
     assert "Cy: “Group trouble”" in page and "Bea: “Public trouble”" in page
     # The flagged words are on the page: an admin has no group lens to read them in.
     assert "<p>Group words</p>" in page and "<p>Public words</p>" in page
-    assert f"/texts/{SLUG}?lens=public#a{public_note}" in page.replace("&amp;", "&")
+    assert f"/texts/{SLUG}?lens=public&focus={public_note}#a{public_note}" in page.replace(
+        "&amp;", "&"
+    )
     assert "Private words" not in page
     # An instructor sees only their group's flags, and moderates only their group.
     assert "Public trouble" not in ada.html(f"/groups/{group.id}")

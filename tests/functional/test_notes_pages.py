@@ -240,7 +240,7 @@ def test_notebook_groups_by_text_and_paragraph_and_filters(client, session, seed
     html = client.get("/notes").get_data(as_text=True)
     assert html.index("¶4") < html.index("trade man") < html.index("the treaty")
     assert "whole-text thought" in html
-    assert 'href="/texts/carr-rapprochement#a' in html
+    assert 'href="/texts/carr-rapprochement?focus=' in html  # private notes: the default lens
     by_tag = client.get("/notes?tag=%23People").get_data(as_text=True)
     assert "trade man" in by_tag and "the treaty" not in by_tag
     by_color = client.get("/notes?color=yellow").get_data(as_text=True)

@@ -171,7 +171,8 @@ def test_a_thread_has_a_page_with_every_form(session, seminar, seeded):
     assert "A trader." in page and "A diplomat too." in page
     assert f'action="/notes/{note.id}/reply"' in page
     assert f'id="reply-{note.id}"' in page and f'id="flag-{note.id}"' in page
-    assert f'href="/texts/carr-rapprochement#a{note.id}"' in page
+    back = f"/texts/carr-rapprochement?lens=group-{group.id}&amp;focus={note.id}#a{note.id}"
+    assert f'href="{back}"' in page  # back to it in the text, its thread open
     # A reply's address shows its whole thread.
     assert "A trader." in ben.html(f"/notes/{reply_id}")
     # The author can move the thread to another audience from here.
