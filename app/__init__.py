@@ -7,7 +7,7 @@ import os
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import assets
+from app import assets, edge
 from app.config import build_config, load_secret_key
 from app.database import configure_engine
 from app.extensions import csrf, db, login_manager, migrate
@@ -38,6 +38,7 @@ def create_app(config: dict | None = None) -> Flask:
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
+    edge.init_app(app)  # first: its converter for every route, its checks before any other
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
     csrf.init_app(app)

@@ -1,4 +1,4 @@
-"""Flask commands: ``flask --app wsgi seed | import-text | create-user``."""
+"""Flask commands: ``flask --app wsgi seed | import-text | create-user | set-password``."""
 
 from __future__ import annotations
 
@@ -66,6 +66,21 @@ def create_user_command(email: str, name: str, password: str, admin: bool) -> No
     click.echo(f"created {'admin ' if admin else ''}user {user.email}")
 
 
+@click.command("set-password")
+@with_appcontext
+@click.argument("email")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def set_password_command(email: str, password: str) -> None:
+    """Give an account a new password (a reset: the reader is signed out everywhere)."""
+    try:
+        user = accounts.set_password(db.session, email, password)
+    except accounts.AccountError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"new password for {user.email}; signed out everywhere")
+
+
 @click.command("backup")
 @click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
 @with_appcontext
@@ -100,6 +115,7 @@ def init_app(app: Flask) -> None:
         seed_command,
         import_text_command,
         create_user_command,
+        set_password_command,
         backup_command,
         restore_command,
     ):

@@ -70,9 +70,24 @@ def build_config(instance_path: str) -> dict:
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         # Number of reverse proxies in front of the app whose X-Forwarded-* headers we trust.
         "PROXY_COUNT": _int("SCHOLIA_PROXY_COUNT", 0),
-        "LOGIN_WINDOW_MINUTES": _int("SCHOLIA_LOGIN_WINDOW_MINUTES", 15),
-        "LOGIN_FAILURES_PER_ACCOUNT": _int("SCHOLIA_LOGIN_FAILURES_PER_ACCOUNT", 5),
-        "LOGIN_FAILURES_PER_ADDRESS": _int("SCHOLIA_LOGIN_FAILURES_PER_ADDRESS", 20),
+        # Sign-in delays (services/accounts.py: LoginPolicy): failed attempts within the window
+        # past the free ones make the next attempt wait 1 s, 2 s, 4 s... up to the maximum. The
+        # free counts once went by the names without FREE_, which still work.
+        "LOGIN_WINDOW_HOURS": _int("SCHOLIA_LOGIN_WINDOW_HOURS", 24),
+        "LOGIN_FREE_FAILURES_PER_ACCOUNT": _int(
+            "SCHOLIA_LOGIN_FREE_FAILURES_PER_ACCOUNT", _int("SCHOLIA_LOGIN_FAILURES_PER_ACCOUNT", 5)
+        ),
+        "LOGIN_FREE_FAILURES_PER_ADDRESS": _int(
+            "SCHOLIA_LOGIN_FREE_FAILURES_PER_ADDRESS",
+            _int("SCHOLIA_LOGIN_FAILURES_PER_ADDRESS", 20),
+        ),
+        "LOGIN_FREE_FAILURES_PER_DEVICE": _int("SCHOLIA_LOGIN_FREE_FAILURES_PER_DEVICE", 5),
+        "LOGIN_MAX_DELAY_MINUTES": _int("SCHOLIA_LOGIN_MAX_DELAY_MINUTES", 15),
+        # How long a browser that signed in stays a known device (its cookie's lifetime).
+        "LOGIN_DEVICE_DAYS": _int("SCHOLIA_LOGIN_DEVICE_DAYS", 365),
+        # Annotations (notes, highlights, replies) one account may create; 0: no limit.
+        "WRITES_PER_MINUTE": _int("SCHOLIA_WRITES_PER_MINUTE", 30),
+        "WRITES_PER_DAY": _int("SCHOLIA_WRITES_PER_DAY", 1000),
         # Rendered pages kept per worker process, in MB (app/services/render_cache.py).
         "RENDER_CACHE_MB": _int("SCHOLIA_RENDER_CACHE_MB", 64),
         "SEEDS_DIR": os.environ.get("SCHOLIA_SEEDS_DIR")

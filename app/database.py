@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from sqlalchemy import Engine, Insert, Select, event, insert, inspect
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, make_transient, make_transient_to_detached, scoped_session
 
 T = TypeVar("T")
@@ -77,7 +78,9 @@ def _begin_immediate(driver: sqlite3.Connection) -> None:
                 return
             except sqlite3.OperationalError as error:
                 if error.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
-                    raise
+                    # As SQLAlchemy's own: its error pages answer "busy" with a 503, which
+                    # the driver's bare exception, raised outside a statement, never reached.
+                    raise OperationalError("BEGIN IMMEDIATE", None, error) from error
             time.sleep(LOCK_NAPS[min(attempt, len(LOCK_NAPS) - 1)])
     finally:
         driver.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")

@@ -1,5 +1,6 @@
 """Form definitions; Flask-WTF adds the CSRF token to each."""
 
+from flask import request
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
@@ -11,32 +12,59 @@ PASSWORD_LENGTH_MESSAGE = (
 )
 
 
-class LoginForm(FlaskForm):
+class HtmlForm(FlaskForm):
+    """A form read from posted form fields only. Flask-WTF would read a JSON body too, whose
+    numbers, lists and objects WTForms' validators cannot take (a 500): JSON finds no fields."""
+
+    def __init__(self, *args, **kwargs):
+        if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+            kwargs.setdefault("formdata", request.form)
+        super().__init__(*args, **kwargs)
+
+
+class LoginForm(HtmlForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
     password = PasswordField(
         "Password", validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)]
     )
 
 
-class RegisterForm(FlaskForm):
+def new_password(label: str) -> PasswordField:
+    """A password being chosen: the same rules wherever one is (registration, a change)."""
+    return PasswordField(
+        label,
+        validators=[
+            DataRequired(),
+            Length(
+                min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH, message=PASSWORD_LENGTH_MESSAGE
+            ),
+        ],
+        description=f"At least {MIN_PASSWORD_LENGTH} characters.",
+    )
+
+
+def repeated(label: str) -> PasswordField:
+    return PasswordField(
+        label, validators=[DataRequired(), EqualTo("password", "The passwords differ.")]
+    )
+
+
+class RegisterForm(HtmlForm):
     display_name = StringField(
         "Display name",
         validators=[DataRequired(), Length(max=80)],
         description="Shown beside your notes in shared discussions.",
     )
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField(
-        "Password",
-        validators=[
-            DataRequired(),
-            Length(
-                min=MIN_PASSWORD_LENGTH,
-                max=MAX_PASSWORD_LENGTH,
-                message=PASSWORD_LENGTH_MESSAGE,
-            ),
-        ],
-        description=f"At least {MIN_PASSWORD_LENGTH} characters.",
+    password = new_password("Password")
+    confirm = repeated("Repeat password")
+
+
+class PasswordForm(HtmlForm):
+    """The account page's password change: the current password, then the new one twice."""
+
+    current_password = PasswordField(
+        "Current password", validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)]
     )
-    confirm = PasswordField(
-        "Repeat password", validators=[DataRequired(), EqualTo("password", "The passwords differ.")]
-    )
+    password = new_password("New password")
+    confirm = repeated("Repeat new password")

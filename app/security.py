@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
-from flask import Flask, Request, Response, request
+from flask import Flask, Request, Response, request, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from itsdangerous import BadSignature
 
@@ -118,11 +118,25 @@ SECURITY_HEADERS = (
     ("Cross-Origin-Opener-Policy", "same-origin"),
 )
 HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+# For what was made for one browser's session: no shared cache keeps it, and the browser asks
+# the server again before reusing its own copy.
+PRIVATE = ("Cache-Control", "private, no-cache")
+
+
+def _made_for_a_session() -> bool:
+    """Did the response depend on the session: a signed-in user (loading one reads it), a CSRF
+    token, a flashed message? Reading an empty session, as every anonymous request does, tells
+    nothing about anybody. The versioned static files never do, and keep their year."""
+    if request.endpoint == "static":
+        return False
+    return session.modified or (session.accessed and bool(session))
 
 
 def _set_headers(response):
     headers = response.headers
     extra = [HSTS] if _is_https(request) else []
+    if _made_for_a_session():
+        extra.append(PRIVATE)  # unless the view said otherwise (the sign-in pages: no-store)
     # One pass over the response's headers, not one per header: this runs on every response.
     present = {name.lower() for name, _ in headers}
     headers.extend(h for h in (*SECURITY_HEADERS, *extra) if h[0].lower() not in present)

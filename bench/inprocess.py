@@ -39,7 +39,14 @@ def _shape(statement: str) -> str:
 
 
 def _app(url: str, viewer_id: int):
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET_KEY})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": SECRET_KEY,
+            "WRITES_PER_MINUTE": 0,
+            "WRITES_PER_DAY": 0,
+        }
+    )
     client = app.test_client()
     with client.session_transaction() as session:
         session["_user_id"] = str(viewer_id)

@@ -173,6 +173,8 @@ class Server:
         self.log_path = WORK / f"{label}.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith("SCHOLIA_")}
         env["SECRET_KEY"] = generate.SECRET_KEY
+        # A few bench accounts write hundreds of notes a second: no write quota.
+        env["SCHOLIA_WRITES_PER_MINUTE"] = env["SCHOLIA_WRITES_PER_DAY"] = "0"
         if database_url:
             env["DATABASE_URL"] = database_url
         command = [

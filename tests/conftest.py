@@ -71,6 +71,9 @@ def migrated_database(database_url, tmp_path_factory) -> str:
 
 def _empty_all_tables() -> None:
     with db.engine.begin() as conn:
+        # A chain of replies deleted through its cascade would recurse once per reply, past
+        # SQLite's trigger depth: unlink the threads first.
+        conn.execute(text("UPDATE annotation SET parent_id = NULL, root_id = NULL"))
         for table in reversed(db.metadata.sorted_tables):
             conn.execute(table.delete())
 
@@ -115,14 +118,19 @@ def runner(app):
     return app.test_cli_runner()
 
 
-CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
+CSRF_TOKEN = re.compile(
+    r'<meta name="csrf-token" content="([^"]+)">|<input[^>]* name="csrf_token"[^>]* value="([^"]+)"'
+)
 
 
 def csrf_token(client, path: str = "/") -> str:
-    """The token a real browser would send: read from the page's meta tag."""
-    match = CSRF_META.search(client.get(path).get_data(as_text=True))
-    assert match, "page has no csrf-token meta tag"
-    return match.group(1)
+    """The token a real browser would send: from the page's meta tag (signed-in pages) or a
+    form's hidden field; a page with neither (an anonymous reader's) sends the sign-in form's."""
+    for page in (path, "/auth/login"):
+        match = CSRF_TOKEN.search(client.get(page).get_data(as_text=True))
+        if match:
+            return match.group(1) or match.group(2)
+    raise AssertionError(f"neither {path} nor the sign-in page carries a CSRF token")
 
 
 class AuthActions:

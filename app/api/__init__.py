@@ -8,18 +8,22 @@ from flask import Blueprint, jsonify
 
 from app.current import viewer
 from app.services.access import Viewer
-from app.services.annotations import AnnotationError
+from app.services.errors import AnnotationError, QuotaExceeded
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 @bp.errorhandler(AnnotationError)
 def _annotation_error(error: AnnotationError):
-    return jsonify(
+    response = jsonify(
         error=_TITLES.get(error.status, "Invalid annotation"),
         message=str(error),
         status=error.status,
-    ), error.status
+    )
+    response.status_code = error.status
+    if isinstance(error, QuotaExceeded):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 _TITLES = {
@@ -27,8 +31,10 @@ _TITLES = {
     401: "Unauthorized",
     403: "Forbidden",
     404: "Not Found",
+    409: "Conflict",
     413: "Too Large",
     422: "Unprocessable Annotation",
+    429: "Too Many Requests",
 }
 
 

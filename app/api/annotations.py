@@ -7,10 +7,10 @@ from app.api.webannotation import (
     Urls,
     listing,
     parse_audience,
-    parse_bodies,
     parse_changes,
     parse_new,
     parse_paging,
+    parse_reply,
     reply_target,
     serialise,
 )
@@ -79,7 +79,7 @@ def annotation_create():
     payload = _json_payload()
     parent_id = reply_target(payload)
     if parent_id is not None:
-        body, _ = parse_bodies(payload.get("body"))
+        body = parse_reply(payload)
 
         def make():
             return discussion.reply(db.session, acting, parent_id, body)
@@ -123,7 +123,8 @@ def annotation_update(annotation_id: int):
 
 @bp.delete("/annotations/<int:annotation_id>")
 def annotation_delete(annotation_id: int):
-    """Delete (restorable with POST …/restore right after)."""
+    """Delete (restorable with POST …/restore right after): its author deletes the annotation,
+    a moderator removes it with the replies beneath it (see annotations.delete)."""
     annotations.delete(db.session, require_user(), annotation_id)
     db.session.commit()
     return "", 204

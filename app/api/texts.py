@@ -1,5 +1,6 @@
 from flask import jsonify, request, url_for
 
+from app import edge
 from app.api import bp
 from app.current import viewer
 from app.extensions import db
@@ -64,12 +65,10 @@ def events(slug: str):
     text = texts.text_by_slug(db.session, slug)
     if text is None:
         raise AnnotationError(f"There is no text '{slug}'.", 404)
-    raw = request.args.get("after") or None
-    if raw is None:
+    after = edge.whole_number(request.args.get("after"), "after", "a cursor", edge.MAX_BIG)
+    if after is None:
         return jsonify(cursor=live.latest_id(db.session, text.id), events=[])
-    if not raw.isdigit():
-        raise AnnotationError("after must be a cursor number.", 400)
-    found, cursor = live.events_after(db.session, viewer(), text.id, int(raw))
+    found, cursor = live.events_after(db.session, viewer(), text.id, after)
     return jsonify(
         cursor=cursor,
         events=[{"id": e.id, "kind": e.kind, "annotation": e.annotation_id} for e in found],

@@ -16,6 +16,7 @@ from urllib.parse import quote, urlsplit
 
 from flask import current_app, request, url_for
 
+from app import edge
 from app.models import Annotation, HighlightColor, Motivation, Visibility
 from app.models.text import ParagraphSpan
 from app.services.annotations import AnnotationError, Changes, Draft, SpanTarget
@@ -150,8 +151,19 @@ def reply_target(payload: Any) -> int | None:
     if isinstance(target, str):
         match = ANNOTATION_PATH.match(urlsplit(target).path)
         if match:
-            return int(match["id"])
+            annotation_id = edge.number(match["id"])
+            if annotation_id is None:  # past any id there is
+                _fail("There is no such annotation to reply to.", 404)
+            return annotation_id
     return None
+
+
+def parse_reply(payload: dict) -> str:
+    """A reply's words; its motivation, if given, is W3C's ``replying``."""
+    if payload.get("motivation", Motivation.REPLYING.value) != Motivation.REPLYING.value:
+        _fail("A reply's motivation is 'replying'.", 422)
+    body, _ = parse_bodies(payload.get("body"))
+    return body
 
 
 def parse_new(payload: Any) -> Draft:

@@ -10,6 +10,8 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    false,
+    text,
 )
 from sqlalchemy import Text as SAText
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -91,6 +93,9 @@ class Annotation(db.Model):
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Who deleted it: its author (or NULL, from before this was kept), or a moderator who
+    # removed it, whose removal only a moderator undoes.
+    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     text: Mapped[Text] = relationship()
@@ -160,6 +165,9 @@ class AnnotationVersion(db.Model):
     color: Mapped[HighlightColor | None] = mapped_column(str_enum(HighlightColor))
     # When this version was written (the annotation's creation or an earlier edit).
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # True once the annotation has moved to another audience since these words were written:
+    # they were not written for those who may read it now, so only the author reads them.
+    author_only: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class Reaction(db.Model):
@@ -181,6 +189,17 @@ class Flag(db.Model):
     """A member's report that an annotation needs an instructor's attention."""
 
     __tablename__ = "flag"
+    __table_args__ = (
+        # One open flag per reader and annotation: a second is the same report again.
+        Index(
+            "uq_flag_open",
+            "annotation_id",
+            "user_id",
+            unique=True,
+            sqlite_where=text("resolved_at IS NULL"),
+            postgresql_where=text("resolved_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     annotation_id: Mapped[int] = mapped_column(

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, Index, String
+from sqlalchemy import Boolean, DateTime, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import generate_password_hash
 
@@ -12,6 +12,24 @@ from app.models.base import created_at_column
 
 # scrypt with Werkzeug's defaults (n=2**15, r=8, p=1): deliberately slow for an attacker.
 PASSWORD_METHOD = "scrypt"  # noqa: S105 (a method name, not a password)
+
+
+def session_id(user_id: int, generation: int) -> str:
+    """The user id a session carries, "12.3": user 12, session generation 3."""
+    return f"{user_id}.{generation}"
+
+
+def parse_session_id(value: str) -> tuple[int, int] | None:
+    """The user id and generation a session names, or None for nonsense. A bare "12" comes
+    from a cookie made before generations existed: generation 0, so it survived their arrival."""
+    user_id, dot, generation = value.partition(".")
+    if dot and not generation:
+        return None
+    if not all(part.isascii() and part.isdigit() for part in (user_id, generation or "0")):
+        return None
+    if len(user_id) > 18 or len(generation) > 18:  # beyond any 64-bit integer a database holds
+        return None
+    return int(user_id), int(generation or 0)
 
 
 class User(UserMixin, db.Model):
@@ -30,9 +48,16 @@ class User(UserMixin, db.Model):
         String(32), default="private", server_default="private"
     )
     created_at: Mapped[datetime] = created_at_column()
+    # Every session carries the generation it began in (``get_id``); signing out, changing the
+    # password and disabling the account move it on, which ends every earlier session at once.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session: the id and the session generation."""
+        return session_id(self.id, self.session_generation)
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
@@ -43,20 +68,24 @@ class User(UserMixin, db.Model):
 
 
 class LoginAttempt(db.Model):
-    """One sign-in attempt; failures within a window throttle further attempts.
+    """One sign-in attempt; failures within a window delay further attempts.
 
     Kept in the database rather than in process memory so that every worker and every app
-    server behind a load balancer counts the same attempts.
+    server behind a load balancer counts the same attempts. ``device`` is the nonce of the
+    device cookie that vouched for the attempt (a browser that signed in to this account
+    before), or None for an attempt from a stranger: the two are counted apart.
     """
 
     __tablename__ = "login_attempt"
     __table_args__ = (
         Index("ix_login_attempt_email_created", "email", "created_at"),
         Index("ix_login_attempt_address_created", "address", "created_at"),
+        Index("ix_login_attempt_device_created", "device", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254))
     address: Mapped[str] = mapped_column(String(64))
+    device: Mapped[str | None] = mapped_column(String(64), nullable=True)
     succeeded: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -12,8 +12,13 @@ The rules:
 - a disabled account is treated as nobody at all;
 - instructors (and the group's owner) moderate their group's annotations, site administrators
   moderate every shared annotation; hidden annotations show their words only to the author and
-  the moderators;
-- deleted annotations are gone for everyone; only the author may restore one.
+  the moderators, and only a moderator of the audience they are in shows them again;
+- writing to a group's annotation (edit, delete, restore, move, reply, react) needs current
+  membership of that group, or moderating it: a removed member's words stay where they were;
+- only a thread's author moves it, and not while it is hidden (see annotations.set_visibility
+  for what else keeps a thread where it is);
+- deleted annotations are gone for everyone; the author restores their own deletion, a
+  moderator a thread they removed.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from app.database import DriverQuery
 from app.models import Annotation, Group, Membership, Role, User, Visibility
+from app.services.quotas import WriteLimits
 
 
 class Action(enum.StrEnum):
@@ -37,9 +43,11 @@ class Action(enum.StrEnum):
     REACT = "react"
     FLAG = "flag"
     EDIT = "edit"
-    DELETE = "delete"
+    DELETE = "delete"  # by the author
     RESTORE = "restore"
+    MOVE = "move"  # change a thread's audience
     HIDE = "hide"  # and unhide
+    REMOVE = "remove"  # a moderator deletes a thread (or one reply)
     SEE_FLAGS = "see_flags"
 
 
@@ -56,6 +64,12 @@ class Account(UserMixin):
     display_name: str
     is_admin: bool
     last_audience: str
+    # The session generation (``User.session_generation``): a session begun in another one has
+    # ended. Part of the id Flask-Login keeps in the session, as ``User.get_id`` makes it.
+    session_generation: int = 0
+
+    def get_id(self) -> str:
+        return User.get_id(self)  # "id.generation", read back by views/auth.py: load_user
 
 
 @dataclass(frozen=True)
@@ -66,6 +80,9 @@ class Viewer:
     roles: dict[int, Role] = field(default_factory=dict)
     # The groups' names, when loaded with the roles (``load_viewer``); else groups.names asks.
     group_names: dict[int, str] | None = field(default=None, compare=False)
+    # How much this viewer may write (app.current sets the site's quotas for requests; a
+    # service called directly, as by the importer or a test, writes unlimited).
+    limits: WriteLimits | None = field(default=None, compare=False)
 
     @property
     def id(self) -> int | None:
@@ -107,6 +124,7 @@ _USER_AND_GROUPS = (
         User.is_admin,
         User.is_disabled,
         User.last_audience,
+        User.session_generation,
         Membership.group_id,
         Membership.role,
         Group.name,
@@ -139,7 +157,13 @@ def _viewer_of(rows: Sequence) -> Viewer:
     first = rows[0]
     groups = [row for row in rows if row.group_id is not None]
     return Viewer(
-        Account(first.id, first.display_name, first.is_admin, first.last_audience),
+        Account(
+            first.id,
+            first.display_name,
+            first.is_admin,
+            first.last_audience,
+            first.session_generation,
+        ),
         {row.group_id: row.role for row in groups},
         {row.group_id: row.name for row in groups},
     )
@@ -163,10 +187,26 @@ def _moderates(viewer: Viewer, annotation: Annotation) -> bool:
     return annotation.visibility is Visibility.GROUP and viewer.teaches(annotation.group_id)
 
 
+def _writes_in(viewer: Viewer, annotation: Annotation) -> bool:
+    """May the viewer write in the annotation's audience now: a group's needs membership today
+    (or moderating it), whatever the viewer's membership was when the words were written."""
+    if annotation.visibility is not Visibility.GROUP:
+        return True
+    return viewer.is_member(annotation.group_id) or viewer.is_admin
+
+
+def _may_restore(viewer: Viewer, annotation: Annotation, is_author: bool) -> bool:
+    """The author restores what they deleted; a moderator's removal only a moderator undoes."""
+    removed_by_moderator = annotation.deleted_by_id not in (None, annotation.user_id)
+    if removed_by_moderator:
+        return _moderates(viewer, annotation)
+    return is_author and _writes_in(viewer, annotation)
+
+
 def can(viewer: Viewer, action: Action, annotation: Annotation) -> bool:
     is_author = viewer.user is not None and annotation.user_id == viewer.id
     if action is Action.RESTORE:
-        return is_author and annotation.deleted_at is not None
+        return annotation.deleted_at is not None and _may_restore(viewer, annotation, is_author)
     if annotation.deleted_at is not None or not _may_see(viewer, annotation):
         return False
     match action:
@@ -176,7 +216,17 @@ def can(viewer: Viewer, action: Action, annotation: Annotation) -> bool:
             return not annotation.is_hidden or is_author or _moderates(viewer, annotation)
         case Action.EDIT | Action.DELETE:
             # A paragraph's discussion belongs to the group, not to whoever posted first.
-            return is_author and not annotation.is_discussion
+            return is_author and not annotation.is_discussion and _writes_in(viewer, annotation)
+        case Action.MOVE:
+            # A hidden note stays in the audience whose moderators hid it: moved to a group of
+            # the author's own, it could be unhidden there and moved back.
+            return (
+                is_author
+                and not annotation.is_discussion
+                and not annotation.is_reply
+                and not annotation.is_hidden
+                and _writes_in(viewer, annotation)
+            )
         case Action.REPLY | Action.REACT:
             if viewer.user is None or annotation.is_hidden:
                 return False
@@ -187,13 +237,17 @@ def can(viewer: Viewer, action: Action, annotation: Annotation) -> bool:
             return (
                 viewer.user is not None
                 and not is_author
-                and annotation.visibility
-                in (
-                    Visibility.GROUP,
-                    Visibility.PUBLIC,
-                )
+                and not annotation.is_hidden  # a moderator has already acted
+                and annotation.visibility in (Visibility.GROUP, Visibility.PUBLIC)
             )
-        case Action.HIDE | Action.SEE_FLAGS:
+        case Action.HIDE:
+            # An author who moderates the audience does not undo someone else's hide of their
+            # own note: only a site administrator or whoever hid it may.
+            undoing_anothers_hide = (
+                is_author and annotation.is_hidden and annotation.hidden_by_id != viewer.id
+            )
+            return _moderates(viewer, annotation) and (viewer.is_admin or not undoing_anothers_hide)
+        case Action.REMOVE | Action.SEE_FLAGS:
             return _moderates(viewer, annotation)
     return False
 
@@ -229,3 +283,20 @@ def visible_to(viewer: Viewer) -> ColumnElement[bool]:
     """The WHERE clause of every listing: exactly what ``can(viewer, VIEW, ·)`` allows, as SQL."""
     kind, params = visibility_rule(viewer)
     return VISIBLE_RULES[kind].params(params)
+
+
+def readable_by(viewer: Viewer) -> ColumnElement[bool]:
+    """``visible_to`` narrowed to what ``can(viewer, READ_HIDDEN, ·)`` allows: for what is
+    derived from an annotation's words (its tags, suggestions, filters), which a hidden one
+    must not give away to those who see only that it was hidden."""
+    shown = Annotation.hidden_at.is_(None)
+    if viewer.user is None:
+        return visible_to(viewer) & shown
+    if viewer.is_admin:  # moderates every shared annotation; the private ones it sees are its own
+        return visible_to(viewer)
+    taught = sorted(gid for gid, role in viewer.roles.items() if role.teaches)
+    return visible_to(viewer) & or_(
+        shown,
+        Annotation.user_id == viewer.id,
+        _GROUP & Annotation.group_id.in_(taught),
+    )

@@ -1,12 +1,15 @@
-"""Registration, sign-in with throttling, and account administration."""
+"""Registration, sign-in with growing delays, the end of sessions, and account administration."""
 
 from __future__ import annotations
 
+import math
+import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -19,8 +22,19 @@ from app.models.user import PASSWORD_METHOD
 MIN_PASSWORD_LENGTH = 10
 MAX_DISPLAY_NAME = 80
 MAX_EMAIL = 254
+MAX_ADDRESS = 64  # LoginAttempt.address
 MAX_PASSWORD_LENGTH = 1024  # scrypt hashes any length; this only stops absurd request bodies
 _DUMMY_HASH = generate_password_hash("not a real password", method=PASSWORD_METHOD)
+WRONG_CREDENTIALS = "The email address or password is not correct."
+
+# Characters that reorder the text around them: in a name shown beside other people's words
+# they could make a note appear to say something else, or a name look like another's.
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+# Letters and symbols that draw nothing (Hangul fillers, the blank Braille pattern): with
+# whitespace and format characters (category Cf) they cannot be a whole name.
+BLANK_LOOKING = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
 class AccountError(ValueError):
@@ -40,24 +54,52 @@ class EmailTaken(AccountError):
 
 
 class TooManyAttempts(AccountError):
+    """Too early after failed attempts: refused before the password is even looked at."""
+
     def __init__(self, retry_after: timedelta):
-        minutes = max(1, round(retry_after.total_seconds() / 60))
-        super().__init__(
-            f"Too many failed sign-in attempts. Please wait {minutes} minute"
-            f"{'s' if minutes != 1 else ''} and try again."
-        )
         self.retry_after = retry_after
+        # What Retry-After says: whole seconds, rounded up, so a client that waits that long
+        # is never refused again for being early.
+        self.seconds = max(1, math.ceil(retry_after.total_seconds()))
+        if self.seconds < 120:
+            wait = f"{self.seconds} second{'s' if self.seconds != 1 else ''}"
+        else:
+            wait = f"{math.ceil(self.seconds / 60)} minutes"
+        super().__init__(f"Too many failed sign-in attempts. Please wait {wait} and try again.")
 
 
 @dataclass(frozen=True)
 class LoginPolicy:
-    window: timedelta
-    failures_per_account: int
-    failures_per_address: int
+    """When failed sign-ins make the next attempt wait (OWASP's scheme with device cookies).
+
+    A browser that signed in to the account before presents a device cookie and is judged by
+    its own failures alone. Everyone else is judged by the account's and the address's
+    failures from strangers. Within ``window``, past the free failures, the next attempt waits
+    ``first_delay`` after the last failure, twice that after one more failure, and so on up to
+    ``max_delay``: guessing slows to a crawl, and nobody is ever locked out for good.
+    """
+
+    window: timedelta = timedelta(hours=24)
+    free_failures_per_account: int = 5
+    free_failures_per_address: int = 20
+    free_failures_per_device: int = 5
+    first_delay: timedelta = timedelta(seconds=1)
+    max_delay: timedelta = timedelta(minutes=15)
+
+    def delay(self, failures: int, free: int) -> timedelta:
+        """How long after the last of ``failures`` the next attempt must wait."""
+        beyond = failures - free
+        if beyond < 0:
+            return timedelta(0)
+        if beyond >= 40:  # 2**40 s is past any cap, and a timedelta overflows a little later
+            return self.max_delay
+        return min(self.first_delay * 2**beyond, self.max_delay)
 
 
 def normalise_email(email: str) -> str:
-    return email.strip().lower()
+    """One spelling per address: composed characters (NFC), then lower case, so that neither
+    the letter case nor how the keyboard composed "é" makes a second account."""
+    return unicodedata.normalize("NFC", email.strip()).lower()
 
 
 def check_password_rules(password: str) -> None:
@@ -69,25 +111,46 @@ def check_password_rules(password: str) -> None:
         )
 
 
+def clean_display_name(name: str) -> str:
+    """The name as stored, runs of whitespace folded; refuses one that would break or hide the
+    text it is shown in (PostgreSQL refuses NUL outright)."""
+    if any(unicodedata.category(c) == "Cc" for c in name):
+        raise AccountError("A display name may not contain control characters.", "display_name")
+    if any(c in BIDI_CONTROLS for c in name):
+        raise AccountError(
+            "A display name may not contain text-direction controls.", "display_name"
+        )
+    name = " ".join(name.split())
+    if all(unicodedata.category(c) == "Cf" or c in BLANK_LOOKING or c == " " for c in name):
+        raise AccountError("A display name needs at least one visible character.", "display_name")
+    if len(name) > MAX_DISPLAY_NAME:
+        raise AccountError(
+            f"A display name may have at most {MAX_DISPLAY_NAME} characters.", "display_name"
+        )
+    return name
+
+
+def _checked_email(email: str) -> str:
+    email = unicodedata.normalize("NFC", email.strip())
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise AccountError(f"That email address is not valid: {error}", "email") from None
+    email = normalise_email(email)
+    if len(email) > MAX_EMAIL:
+        raise AccountError(f"An email address may have at most {MAX_EMAIL} characters.", "email")
+    return email
+
+
 def create_user(
     session: Session, email: str, display_name: str, password: str, *, is_admin: bool = False
 ) -> User:
     """Add an account; refuses an email already taken in any letter case."""
     check_password_rules(password)
-    display_name = " ".join(display_name.split())
-    if not display_name:
-        raise AccountError("Please give a display name.", "display_name")
-    if len(display_name) > MAX_DISPLAY_NAME:
-        raise AccountError(
-            f"A display name may have at most {MAX_DISPLAY_NAME} characters.", "display_name"
-        )
+    display_name = clean_display_name(display_name)
     if len(email.strip()) > MAX_EMAIL:
         raise AccountError(f"An email address may have at most {MAX_EMAIL} characters.", "email")
-    try:
-        validate_email(email.strip(), check_deliverability=False)
-    except EmailNotValidError as error:
-        raise AccountError(f"That email address is not valid: {error}", "email") from None
-    email = normalise_email(email)
+    email = _checked_email(email)
     user = User(email=email, display_name=display_name, is_admin=is_admin)
     user.set_password(password)  # scrypt is slow: hash before taking SQLite's write lock
     begin_write(session)
@@ -103,63 +166,186 @@ def create_user(
     return user
 
 
-def _recent_failures(
-    session: Session, column, value: str, since: datetime
-) -> tuple[int, datetime | None]:
-    count, oldest = session.execute(
-        select(func.count(LoginAttempt.id), func.min(LoginAttempt.created_at)).where(
-            column == value, LoginAttempt.succeeded.is_(False), LoginAttempt.created_at > since
+# ---- sign-in ----
+
+
+def _aware(moment: datetime, now: datetime) -> datetime:
+    return moment.replace(tzinfo=now.tzinfo) if moment.tzinfo is None else moment  # SQLite
+
+
+def _failures(session: Session, where: ColumnElement[bool], since: datetime):
+    """How many failed attempts match, and when the last one was."""
+    return session.execute(
+        select(func.count(LoginAttempt.id), func.max(LoginAttempt.created_at)).where(
+            where, LoginAttempt.succeeded.is_(False), LoginAttempt.created_at > since
         )
     ).one()
-    return count, oldest
 
 
-def _check_throttle(
-    session: Session, email: str, address: str, policy: LoginPolicy, now: datetime
+def _untrusted() -> ColumnElement[bool]:
+    return LoginAttempt.device.is_(None)
+
+
+def _check_delay(
+    session: Session,
+    email: str,
+    address: str,
+    device: str | None,
+    policy: LoginPolicy,
+    now: datetime,
 ) -> None:
-    since = now - policy.window
-    for column, value, limit in (
-        (LoginAttempt.email, email, policy.failures_per_account),
-        (LoginAttempt.address, address, policy.failures_per_address),
-    ):
-        count, oldest = _recent_failures(session, column, value, since)
-        if count >= limit:
-            if oldest.tzinfo is None:  # SQLite hands back naive datetimes
-                oldest = oldest.replace(tzinfo=now.tzinfo)
-            raise TooManyAttempts(oldest + policy.window - now)
+    """Raise TooManyAttempts if an attempt now is too early after the failures that judge it:
+    a known device's own, or else the account's and the address's from strangers."""
+    if device is not None:
+        scopes = [(LoginAttempt.device == device, policy.free_failures_per_device)]
+    else:
+        scopes = [
+            ((LoginAttempt.email == email) & _untrusted(), policy.free_failures_per_account),
+            ((LoginAttempt.address == address) & _untrusted(), policy.free_failures_per_address),
+        ]
+    wait = timedelta(0)
+    for where, free in scopes:
+        count, last = _failures(session, where, now - policy.window)
+        if count and count >= free:
+            wait = max(wait, _aware(last, now) + policy.delay(count, free) - now)
+    if wait > timedelta(0):
+        raise TooManyAttempts(wait)
+
+
+def _serialise_attempts(session: Session, key: str) -> None:
+    """Make attempts on one account (or from one address) take turns until they commit.
+
+    SQLite's write lock does this for every attempt at once. PostgreSQL would run two attempts
+    side by side, each counting the failures committed before either: a transaction-scoped
+    advisory lock makes the second count the first's. It is taken after hashing, so attempts
+    wait for each other only for the few statements that count and record.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"sign-in {key}"))))
+
+
+def _user_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == email))
 
 
 def authenticate(
-    session: Session, email: str, password: str, address: str, policy: LoginPolicy
+    session: Session,
+    email: str,
+    password: str,
+    address: str,
+    policy: LoginPolicy,
+    *,
+    devices: Mapping[int, str] | None = None,
+    now: datetime | None = None,
 ) -> User:
     """Return the user for these credentials, recording the attempt; raise AccountError if not.
 
-    The caller must commit even when this raises, so that the failed attempt counts.
+    ``devices`` maps account ids to the nonces of the device cookies the browser presented
+    (views/auth.py checks their signatures): one for this account vouches for the attempt. An
+    attempt that comes too early raises TooManyAttempts without looking at the password, and
+    is not recorded. The caller must commit even when this raises anything else, so that the
+    failed attempt counts.
     """
     email = normalise_email(email)
-    now = utcnow()
+    if len(email) > MAX_EMAIL or any(unicodedata.category(c) == "Cc" for c in email):
+        raise AccountError(WRONG_CREDENTIALS)  # no account has such an email
+    devices = devices or {}
+    address = address[:MAX_ADDRESS]
+    now = now or utcnow()
     # Check and hash outside the write lock (scrypt is slow), then check again inside it, so
-    # concurrent guesses cannot slip past the limit.
-    _check_throttle(session, email, address, policy, now)
-    user = session.scalar(select(User).where(User.email == email))
+    # concurrent guesses cannot slip past the delay.
+    user = _user_by_email(session, email)
+    device = devices.get(user.id) if user else None
+    _check_delay(session, email, address, device, policy, now)
     # Hash even for an unknown address, so response time does not reveal which emails have accounts.
     password_ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
     begin_write(session)
-    _check_throttle(session, email, address, policy, now)
-    user = session.scalar(select(User).where(User.email == email))
+    _serialise_attempts(session, f"account {email}")
+    user = _user_by_email(session, email)
+    device = devices.get(user.id) if user else None
+    if device is None:
+        _serialise_attempts(session, f"address {address}")  # always after the account's
+    _check_delay(session, email, address, device, policy, now)
     ok = user is not None and password_ok and not user.is_disabled
-    session.add(LoginAttempt(email=email, address=address, succeeded=ok, created_at=now))
+    session.add(
+        LoginAttempt(email=email, address=address, device=device, succeeded=ok, created_at=now)
+    )
     if ok:
-        # A success clears the account's failures: one who remembers is not locked out later.
-        session.execute(
-            delete(LoginAttempt).where(
-                LoginAttempt.email == email, LoginAttempt.succeeded.is_(False)
-            )
-        )
+        # A success clears the account's failures from strangers (one who remembers is not
+        # kept waiting later) and this device's own.
+        cleared = (LoginAttempt.email == email) & _untrusted()
+        if device is not None:
+            cleared = or_(cleared, LoginAttempt.device == device)
+        session.execute(delete(LoginAttempt).where(cleared, LoginAttempt.succeeded.is_(False)))
         return user
     if user is not None and password_ok:
         raise AccountError("This account has been disabled. Please contact the site administrator.")
-    raise AccountError("The email address or password is not correct.")
+    raise AccountError(WRONG_CREDENTIALS)
+
+
+# ---- sessions and passwords ----
+
+
+def _end_sessions(user: User) -> None:
+    """Every session begun before this ends on its next request (views/auth.py: load_user)."""
+    user.session_generation = User.session_generation + 1  # in SQL: two writers both count
+
+
+def sign_out_everywhere(session: Session, user_id: int) -> None:
+    """Sign-out ends every session of the account, on every device, not only this browser's:
+    a cookie copied off a shared computer or a stolen laptop stops working too."""
+    begin_write(session)
+    user = session.get(User, user_id)
+    if user is not None:
+        _end_sessions(user)
+
+
+def change_password(
+    session: Session,
+    user_id: int,
+    current: str,
+    new: str,
+    address: str,
+    policy: LoginPolicy,
+    *,
+    devices: Mapping[int, str] | None = None,
+    now: datetime | None = None,
+) -> User:
+    """Set a new password and end every session begun with the old one.
+
+    The current password is checked as a sign-in is, with its delays, and counts as one: a
+    stolen session cannot be used to guess it any faster than the sign-in form allows.
+    """
+    check_password_rules(new)
+    new_hash = generate_password_hash(new, method=PASSWORD_METHOD)  # before any write lock
+    email = session.scalar(select(User.email).where(User.id == user_id))
+    if email is None:
+        raise AccountError("No such account.")
+    try:
+        user = authenticate(session, email, current, address, policy, devices=devices, now=now)
+    except TooManyAttempts:
+        raise
+    except AccountError:
+        raise AccountError("Your current password is not correct.", "current_password") from None
+    user.password_hash = new_hash
+    _end_sessions(user)
+    return user
+
+
+def set_password(session: Session, email: str, password: str) -> User:
+    """An administrator's reset (``flask set-password``): also ends every session."""
+    check_password_rules(password)
+    new_hash = generate_password_hash(password, method=PASSWORD_METHOD)
+    begin_write(session)
+    user = _user_by_email(session, normalise_email(email))
+    if user is None:
+        raise AccountError("No account has that email address.", "email")
+    user.password_hash = new_hash
+    _end_sessions(user)
+    return user
+
+
+# ---- administration ----
 
 
 def all_users(session: Session) -> list[User]:
@@ -167,7 +353,8 @@ def all_users(session: Session) -> list[User]:
 
 
 def set_disabled(session: Session, viewer, user_id: int, disabled: bool) -> User:
-    """A disabled account cannot sign in, and its open sessions end on their next request."""
+    """A disabled account cannot sign in, and its open sessions end on their next request;
+    enabling it again brings none of them back."""
     if not viewer.is_admin:
         raise AccountError("Only site administrators can do that.")
     if user_id == viewer.id:
@@ -177,4 +364,6 @@ def set_disabled(session: Session, viewer, user_id: int, disabled: bool) -> User
     if user is None:
         raise AccountError("No such account.")
     user.is_disabled = disabled
+    if disabled:
+        _end_sessions(user)
     return user

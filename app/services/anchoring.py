@@ -58,6 +58,10 @@ from typing import Literal
 Method = Literal["position", "quote", "fuzzy"]
 
 CONTEXT_LENGTH = 32
+# Of any prefix or suffix it is given, anchoring reads only the characters nearest the quote:
+# context scores compare it character by character, and a client's 300,000-character prefix
+# would otherwise cost a quadratic pass (seconds of a worker). Twice what Scholia stores.
+CONTEXT_READ = 2 * CONTEXT_LENGTH
 # The best fuzzy candidate must score at least this (0..1). Calibrated on the seed text with 3,000
 # random trials each way: quotes from a deleted sentence or paragraph scored at most 0.74 (most
 # 0.4-0.6); quotes with up to 30% of their characters edited, context intact, at least 0.78; one
@@ -129,10 +133,14 @@ def describe(
 def anchor(
     content: str, quote: QuoteSelector, position: PositionSelector | None = None
 ) -> Anchor | None:
-    """Place an annotation on ``content``; None means its words are gone (an orphan)."""
+    """Place an annotation on ``content``; None means its words are gone (an orphan).
+
+    The work grows with the content and the quote, never with the context it is given.
+    """
     exact = quote.exact
     if not exact:
         return None
+    quote = QuoteSelector(exact, quote.prefix[-CONTEXT_READ:], quote.suffix[:CONTEXT_READ])
     if position is not None and _position_holds(content, quote, position):
         return Anchor(position.start, position.end, "position")
     hint = None if position is None else min(max(position.start, 0), len(content))

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TypeVar
 
-from sqlalchemy import bindparam, func, inspect, select, update
+from sqlalchemy import bindparam, case, func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -18,6 +18,7 @@ from app.models import (
     AnnotationTag,
     AnnotationVersion,
     EventKind,
+    Flag,
     HighlightColor,
     IdempotencyKey,
     Motivation,
@@ -28,8 +29,11 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.models.text import ParagraphSpan
-from app.services import anchoring, live, markdown, notifications, revision_cache
-from app.services.access import Action, Viewer, can, visible_to
+from app.services import anchoring, live, markdown, notifications, quotas, revision_cache
+from app.services.access import Action, Viewer, can, readable_by, visible_to
+from app.services.errors import AnnotationError, Conflict, Forbidden, NotFound
+
+__all__ = ["AnnotationError", "Conflict", "Forbidden", "NotFound"]  # raised by these services
 
 T = TypeVar("T")
 
@@ -38,39 +42,47 @@ MAX_QUOTE_CHARS = 20_000
 MAX_TAGS = 20
 MAX_TAG_CHARS = 64
 CONTEXT_CHARS = 32
-
-
-class AnnotationError(ValueError):
-    """A request we refuse; ``status`` is the HTTP status that fits, the message says why."""
-
-    def __init__(self, message: str, status: int = 422):
-        super().__init__(message)
-        self.status = status
-
-
-class NotFound(AnnotationError):
-    """Missing, deleted, or someone else's private note: the same answer for all three."""
-
-    def __init__(self, what: str = "annotation"):
-        super().__init__(f"No such {what}.", 404)
-
-
-class Forbidden(AnnotationError):
-    """The viewer may see the annotation but not do this to it."""
-
-    def __init__(self, message: str):
-        super().__init__(message, 403)
+# A client's prefix and suffix only help find its quote; anchoring reads their nearest
+# characters anyway (anchoring.CONTEXT_READ), and a longer one is refused at the edge.
+MAX_CONTEXT_CHARS = 1_000
 
 
 FORBIDDEN_MESSAGES = {
     Action.EDIT: "Only its author may edit this annotation.",
-    Action.DELETE: "Only its author may delete this annotation.",
+    Action.DELETE: "Only its author or the group's instructors may delete this annotation.",
     Action.REPLY: "You may not reply to this annotation.",
     Action.REACT: "You may not react to this annotation.",
     Action.FLAG: "You may not flag this annotation.",
+    Action.MOVE: "Only its author may change who sees this thread.",
     Action.HIDE: "Only the group's instructors and site administrators moderate this annotation.",
+    Action.REMOVE: "Only the group's instructors and site administrators moderate this annotation.",
     Action.SEE_FLAGS: "Only the group's instructors and site administrators see flags.",
 }
+
+
+def refusal(viewer: Viewer, action: Action, annotation: Annotation) -> Forbidden:
+    """Why ``can`` said no to something the viewer may see, in the words that help them."""
+    is_author = viewer.user is not None and annotation.user_id == viewer.id
+    if (
+        is_author
+        and annotation.visibility is Visibility.GROUP
+        and not (viewer.is_member(annotation.group_id) or viewer.is_admin)
+    ):
+        return Forbidden(
+            "You are no longer a member of this group: what you wrote in it stays with the "
+            "group, and only its instructors can change it now."
+        )
+    if action is Action.MOVE and annotation.is_reply:
+        return Forbidden("A reply has its thread's audience; change the first note's.")
+    if action is Action.MOVE and annotation.is_hidden:
+        return Forbidden(
+            "An instructor has hidden this note: it stays where it is until they show it again."
+        )
+    if action is Action.HIDE and annotation.is_hidden and is_author:
+        return Forbidden("Someone else hid your note: only they or a site administrator show it.")
+    if action in (Action.REPLY, Action.REACT, Action.FLAG) and annotation.is_hidden:
+        return Forbidden("An instructor has hidden this annotation.")
+    return Forbidden(FORBIDDEN_MESSAGES.get(action, "You may not do that."))
 
 
 @dataclass(frozen=True)
@@ -127,8 +139,8 @@ def normalise_tags(raw_tags: list[str]) -> list[str]:
             raise AnnotationError(f"Tags may have at most {MAX_TAG_CHARS} characters.")
         if tag not in tags:
             tags.append(tag)
-    if len(tags) > MAX_TAGS:
-        raise AnnotationError(f"An annotation may have at most {MAX_TAGS} tags.")
+            if len(tags) > MAX_TAGS:  # at once: a client's list of a million tags stops here
+                raise AnnotationError(f"An annotation may have at most {MAX_TAGS} tags.")
     return tags
 
 
@@ -146,9 +158,16 @@ def resolve_span(content: str, target: SpanTarget) -> tuple[int, int]:
     The quote wins over stale offsets (the text may have been revised since the page loaded),
     but offsets that are out of range, empty, or contradict a quote found nowhere are refused.
     """
+    for name, context in (("prefix", target.prefix), ("suffix", target.suffix)):
+        if context and len(context) > MAX_CONTEXT_CHARS:
+            raise AnnotationError(
+                f"The quote's {name} may have at most {MAX_CONTEXT_CHARS:,} characters "
+                f"(it has {len(context):,}); {CONTEXT_CHARS} are enough to find it.",
+                413,
+            )
     if target.start is not None or target.end is not None:
         start, end = target.start, target.end
-        if not isinstance(start, int) or not isinstance(end, int):
+        if not _is_offset(start) or not _is_offset(end):
             raise AnnotationError("TextPositionSelector needs integer start and end.", 400)
         if not 0 <= start < end <= len(content):
             raise AnnotationError(
@@ -173,6 +192,10 @@ def resolve_span(content: str, target: SpanTarget) -> tuple[int, int]:
     if found is None or content[found.start : found.end] != target.exact:
         raise AnnotationError("The quoted words are not in this text.")
     return found.start, found.end
+
+
+def _is_offset(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)  # JSON's false is no 0
 
 
 def _set_span(annotation: Annotation, content: str, start: int, end: int) -> None:
@@ -279,7 +302,7 @@ def parse_audience(raw: str | None) -> tuple[Visibility, int | None]:
         return Visibility.PRIVATE, None
     if raw == "public":
         return Visibility.PUBLIC, None
-    if raw.startswith("group-") and raw[6:].isdigit():
+    if raw.startswith("group-") and raw[6:].isascii() and raw[6:].isdigit() and len(raw) < 26:
         return Visibility.GROUP, int(raw[6:])
     raise AnnotationError(f"Unknown audience {raw!r}: use private, public or group-<id>.", 400)
 
@@ -315,6 +338,33 @@ def new_annotation(viewer: Viewer, body: str = "", **fields) -> Annotation:
     )
 
 
+def check_quota(session: Session, viewer: Viewer) -> None:
+    """Refuse a new annotation past the viewer's write quota; call it under the write lock."""
+    if viewer.limits is not None and viewer.id is not None:
+        quotas.check(session, viewer.id, viewer.limits)
+
+
+def check_words(annotation: Annotation, body: str) -> None:
+    """What needs words keeps them: a reply, a note on the whole text (whose only content they
+    are), a question. Checked on every write, so an edit cannot empty what a create refused."""
+    if body.strip():
+        return
+    if annotation.is_reply:
+        raise AnnotationError("A reply needs some words.")
+    if annotation.exact is None and not annotation.is_discussion:
+        raise AnnotationError("A note on the whole text needs some words.")
+
+
+def check_motivation(motivation: Motivation, *, is_reply: bool) -> None:
+    """Replies reply; notes and highlights do anything else (W3C's motivations)."""
+    if is_reply and motivation is not Motivation.REPLYING:
+        raise AnnotationError("A reply's motivation is 'replying'.")
+    if not is_reply and motivation is Motivation.REPLYING:
+        raise AnnotationError(
+            "Only a reply has the motivation 'replying': its target is the annotation it answers."
+        )
+
+
 def create(session: Session, viewer: Viewer, draft: Draft) -> Annotation:
     """Store a new annotation, with its tags and its event, in one short write transaction.
 
@@ -329,7 +379,8 @@ def create(session: Session, viewer: Viewer, draft: Draft) -> Annotation:
     check_audience(viewer, draft.visibility, draft.group_id)
     body = check_body(draft.body)
     tags = normalise_tags(draft.tags)
-    if draft.motivation is Motivation.COMMENTING and not body.strip() and draft.target is None:
+    check_motivation(draft.motivation, is_reply=False)
+    if draft.target is None and not body.strip():
         raise AnnotationError("A note on the whole text needs some words.")
     seen = _text_refs.get(draft.text_slug)
     try:
@@ -344,6 +395,7 @@ def create(session: Session, viewer: Viewer, draft: Draft) -> Annotation:
     text = _text_objects(session, seen)
     # The caller answers with the annotation as written: the commit need not expire it.
     begin_write(session, keep=[user, text, text.current_revision], expire_on_commit=False)
+    check_quota(session, viewer)
     ref = _read_text_ref(session, draft.text_slug)
     if ref != seen:  # revised since: anchor again on what is current now
         text = _text_objects(session, ref)
@@ -415,7 +467,8 @@ def get_for(session: Session, viewer: Viewer, annotation_id: int, action: Action
     """The annotation, locked for a write, if the viewer may do ``action`` to it.
 
     What the viewer may not see answers 404, exactly like a missing annotation (its existence
-    is private too); what they may see but not change answers 403.
+    is private too); what they may see but not change answers 403. Only for writes: reads use
+    ``get_visible``, which never waits for the write lock.
     """
     begin_write(session)
     annotation = session.get(Annotation, annotation_id)
@@ -426,7 +479,7 @@ def get_for(session: Session, viewer: Viewer, annotation_id: int, action: Action
     if annotation is None or not can(viewer, Action.VIEW, annotation):
         raise NotFound()
     if not can(viewer, action, annotation):
-        raise Forbidden(FORBIDDEN_MESSAGES.get(action, "You may not do that."))
+        raise refusal(viewer, action, annotation)
     return annotation
 
 
@@ -437,6 +490,8 @@ def edit(session: Session, viewer: Viewer, annotation_id: int, changes: Changes)
     tags = normalise_tags(changes.tags) if changes.tags is not None else annotation.tag_names
     color = None if changes.clear_color else (changes.color or annotation.color)
     motivation = changes.motivation or annotation.motivation
+    check_motivation(motivation, is_reply=annotation.is_reply)
+    check_words(annotation, body)
     if (body, tags, color, motivation) == (
         annotation.body_source,
         annotation.tag_names,
@@ -466,17 +521,61 @@ def edit(session: Session, viewer: Viewer, annotation_id: int, changes: Changes)
 
 
 def delete(session: Session, viewer: Viewer, annotation_id: int) -> Annotation:
-    """Gone from every view, kept in the database so that it can be restored."""
-    annotation = get_for(session, viewer, annotation_id, Action.DELETE)
-    annotation.deleted_at = utcnow()
+    """Gone from every view, kept in the database so that it can be restored.
+
+    Its author deletes just the annotation (answers to it stay, under a placeholder). A
+    moderator who is not its author removes it with every reply beneath it, so that a flood of
+    replies goes at once; only a moderator restores that.
+    """
+    begin_write(session)
+    annotation = session.get(Annotation, annotation_id)
+    if annotation is None or not can(viewer, Action.VIEW, annotation):
+        raise NotFound()
+    now = utcnow()
+    if can(viewer, Action.DELETE, annotation):
+        removed = [annotation]
+    elif can(viewer, Action.REMOVE, annotation):
+        removed = [annotation, *_replies_beneath(session, annotation)]
+    else:
+        raise refusal(viewer, Action.DELETE, annotation)
+    for each in removed:
+        each.deleted_at, each.deleted_by_id = now, viewer.id
     session.flush()
     live.record(session, annotation, EventKind.DELETED)
     return annotation
 
 
+def _replies_beneath(session: Session, annotation: Annotation) -> list[Annotation]:
+    """Every live reply under ``annotation`` (all of a root's thread, or a reply's subtree,
+    through replies already deleted too), walked without recursion: a chain of replies may be
+    thousands deep."""
+    root_id = annotation.root_id or annotation.id
+    replies = session.scalars(select(Annotation).where(Annotation.root_id == root_id)).all()
+    children: dict[int, list[Annotation]] = {}
+    for reply in replies:
+        children.setdefault(reply.parent_id, []).append(reply)
+    found, stack = [], [annotation.id]
+    while stack:
+        for child in children.get(stack.pop(), ()):
+            found.append(child)
+            stack.append(child.id)
+    return [reply for reply in found if reply.deleted_at is None]
+
+
 def restore(session: Session, viewer: Viewer, annotation_id: int) -> Annotation:
+    """Undo a delete: the author's own, or (by a moderator) a removal with what it took along."""
     annotation = get_for(session, viewer, annotation_id, Action.RESTORE)
-    annotation.deleted_at = None
+    if annotation.deleted_by_id not in (None, annotation.user_id):
+        session.execute(
+            update(Annotation)
+            .where(
+                Annotation.root_id == (annotation.root_id or annotation.id),
+                Annotation.deleted_at == annotation.deleted_at,
+                Annotation.deleted_by_id == annotation.deleted_by_id,
+            )
+            .values(deleted_at=None, deleted_by_id=None)
+        )
+    annotation.deleted_at = annotation.deleted_by_id = None
     session.flush()
     live.record(session, annotation, EventKind.RESTORED)
     return annotation
@@ -489,11 +588,42 @@ def set_visibility(
     visibility: Visibility,
     group_id: int | None = None,
 ) -> Annotation:
-    """Change who may see a thread: the root and every reply under it move together."""
-    annotation = get_for(session, viewer, annotation_id, Action.EDIT)
-    if annotation.is_reply:
-        raise AnnotationError("A reply has its thread's visibility; change the first note's.")
+    """Change who may see a thread: the root and every reply under it move together.
+
+    A move never shows anyone's words to people they were not written for. So only the
+    thread's author moves it, as a current member of its group (``can(MOVE)``), and the thread
+    stays where it is while it holds anyone else's words (replies, deleted ones too, which
+    their authors may restore) or is under moderation (hidden, or flagged and not yet looked
+    at: it must not leave the instructors who are to judge it). The author's own earlier
+    versions were written for the old audience: from now on only the author reads them.
+    """
+    annotation = get_for(session, viewer, annotation_id, Action.MOVE)
     check_audience(viewer, visibility, group_id)
+    if (annotation.visibility, annotation.group_id) == (visibility, group_id):
+        return annotation
+    in_thread = (Annotation.id == annotation.id) | (Annotation.root_id == annotation.id)
+    others, hidden, flagged = session.execute(
+        select(
+            func.count(case((Annotation.user_id != annotation.user_id, 1))),
+            func.count(Annotation.hidden_at),
+            select(func.count(Flag.id))
+            .join(Annotation, Annotation.id == Flag.annotation_id)
+            .where(in_thread, Flag.resolved_at.is_(None))
+            .scalar_subquery(),
+        ).where(in_thread)
+    ).one()
+    if others:
+        raise Conflict(
+            "Others have replied in this thread, so it stays with the audience they wrote for: "
+            "moving it would show their words to people they did not write them for."
+        )
+    if hidden:
+        raise Conflict("An instructor has hidden part of this thread: it stays where it is.")
+    if flagged:
+        raise Conflict(
+            "Someone has asked the instructors to look at this thread: it stays where it is "
+            "until they have."
+        )
     # Those who could see it must hear that it left; those who now can, that it arrived.
     live.record(session, annotation, EventKind.VISIBILITY)
     annotation.visibility, annotation.group_id = visibility, group_id
@@ -501,6 +631,11 @@ def set_visibility(
         update(Annotation)
         .where(Annotation.root_id == annotation.id)
         .values(visibility=visibility, group_id=group_id)
+    )
+    session.execute(
+        update(AnnotationVersion)
+        .where(AnnotationVersion.annotation_id.in_(select(Annotation.id).where(in_thread)))
+        .values(author_only=True)
     )
     session.flush()
     live.record(session, annotation, EventKind.VISIBILITY)
@@ -548,15 +683,21 @@ def notebook(session: Session, viewer: Viewer, filters: NotebookFilter) -> list[
     return list(session.scalars(query).unique())
 
 
-def tag_suggestions(session: Session, viewer: Viewer, text_id: int | None = None) -> list[str]:
-    """Tags on annotations the reader can see (on one text), most used first, for the editor."""
+def tag_suggestions(
+    session: Session, viewer: Viewer, text_id: int | None = None, *, own: bool = False
+) -> list[str]:
+    """Tags on annotations whose words the reader may read (on one text; with ``own``, only
+    their own), most used first, for the editor and the notebook's filter. A hidden note's
+    tags are its words: they give nothing away to those who see only that it was hidden."""
     query = select(AnnotationTag.name, func.count()).join(
         Annotation, Annotation.id == AnnotationTag.annotation_id
     )
     if text_id is not None:
         query = query.where(Annotation.text_id == text_id)
+    if own:
+        query = query.where(Annotation.user_id == viewer.id)
     rows = session.execute(
-        query.where(visible_to(viewer))
+        query.where(readable_by(viewer))
         .group_by(AnnotationTag.name)
         .order_by(func.count().desc(), AnnotationTag.name)
         .limit(200)
@@ -564,13 +705,21 @@ def tag_suggestions(session: Session, viewer: Viewer, text_id: int | None = None
     return [name for name, _ in rows]
 
 
-def versions(
-    session: Session, viewer: Viewer, annotation_id: int
-) -> tuple[Annotation, list[AnnotationVersion]]:
+@dataclass(frozen=True)
+class History:
+    annotation: Annotation
+    versions: list[AnnotationVersion]  # the earlier versions the viewer may read, oldest first
+    withheld: int  # earlier versions written for another audience, for the author's eyes only
+
+
+def versions(session: Session, viewer: Viewer, annotation_id: int) -> History:
+    """A note's earlier versions, as far as they were written for those who may read it now."""
     annotation = get_visible(session, viewer, annotation_id)
     if not can(viewer, Action.READ_HIDDEN, annotation):
         raise Forbidden("An instructor has hidden this annotation.")
-    return annotation, list(annotation.versions)
+    is_author = annotation.user_id == viewer.id
+    shown = [v for v in annotation.versions if is_author or not v.author_only]
+    return History(annotation, shown, len(annotation.versions) - len(shown))
 
 
 def reanchor(session: Session, text: Text, new: TextRevision) -> dict[str, int]:

@@ -6,6 +6,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from app.database import begin_write
@@ -25,7 +26,9 @@ from app.services.annotations import (
     AnnotationError,
     NotFound,
     check_body,
+    check_quota,
     get_for,
+    get_visible,
     new_annotation,
     text_for,
 )
@@ -40,6 +43,7 @@ def reply(session: Session, viewer: Viewer, parent_id: int, body: str) -> Annota
     if not body.strip():
         raise AnnotationError("A reply needs some words.")
     parent = get_for(session, viewer, parent_id, Action.REPLY)
+    check_quota(session, viewer)
     root = parent if parent.root_id is None else session.get(Annotation, parent.root_id)
     answer = new_annotation(
         viewer,
@@ -121,15 +125,25 @@ def react(
 
 
 def flag(session: Session, viewer: Viewer, annotation_id: int, reason: str) -> Flag:
+    """Ask the instructors to look at an annotation: one open flag per reader and annotation
+    (a second is the same report again, and answers with the first)."""
     reason = " ".join(reason.split())
     if not reason:
         raise AnnotationError("Say why this needs an instructor's attention.")
     if len(reason) > MAX_FLAG_REASON:
         raise AnnotationError(f"A reason may have at most {MAX_FLAG_REASON:,} characters.")
     annotation = get_for(session, viewer, annotation_id, Action.FLAG)
+    mine = select(Flag).where(
+        Flag.annotation_id == annotation.id, Flag.user_id == viewer.id, Flag.resolved_at.is_(None)
+    )
+    if (entry := session.scalar(mine)) is not None:
+        return entry
     entry = Flag(annotation_id=annotation.id, user_id=viewer.id, reason=reason)
-    session.add(entry)
-    session.flush()
+    try:
+        with session.begin_nested():  # PostgreSQL: a parallel request may have flagged first
+            session.add(entry)
+    except IntegrityError:
+        return session.scalar(mine)
     return entry
 
 
@@ -270,38 +284,55 @@ def add_threads(
     for r in replies:
         by_parent.setdefault(r.parent_id, []).append(r)
     authors = {r.id: r.user.display_name for r in [*roots, *replies]}
-
-    def build(parent_id: int, depth: int) -> list[ThreadNode]:
-        nodes = []
-        for r in by_parent.get(parent_id, []):
-            node = ThreadNode(r, min(depth, MAX_DEPTH))
-            if depth > MAX_DEPTH:
-                node.in_reply_to = authors.get(parent_id)
-            node.children = build(r.id, depth + 1)
-            # A deleted reply stays as a placeholder only while something answers it.
-            if r.deleted_at is None or node.children:
-                nodes.append(node)
-        return nodes
-
     for root in roots:
-        result.threads[root.id] = build(root.id, 1)
+        result.threads[root.id] = _build(root.id, by_parent, authors)
+
+
+def _build(
+    root_id: int, by_parent: dict[int, list[Annotation]], authors: dict[int, str]
+) -> list[ThreadNode]:
+    """The thread under ``root_id`` as nodes, walked with a stack rather than recursion: a
+    chain of replies each answering the last may be thousands deep."""
+    top: list[ThreadNode] = []
+    order: list[ThreadNode] = []  # depth-first: every node after its parent
+    stack = [(r, 1, top) for r in reversed(by_parent.get(root_id, []))]
+    while stack:
+        reply, depth, siblings = stack.pop()
+        node = ThreadNode(reply, min(depth, MAX_DEPTH))
+        if depth > MAX_DEPTH:
+            node.in_reply_to = authors.get(reply.parent_id)
+        siblings.append(node)
+        order.append(node)
+        stack.extend((r, depth + 1, node.children) for r in reversed(by_parent.get(reply.id, [])))
+    # Children before parents: a deleted reply stays as a placeholder only while something
+    # still shown answers it.
+    for node in reversed(order):
+        node.children = [c for c in node.children if not _gone(c)]
+    return [n for n in top if not _gone(n)]
+
+
+def _gone(node: ThreadNode) -> bool:
+    return node.annotation.deleted_at is not None and not node.children
 
 
 def thread_of(
     session: Session, viewer: Viewer, annotation_id: int
 ) -> tuple[Annotation, Conversation]:
-    """The whole thread an annotation belongs to (it may be a reply), for the note's own page."""
-    annotation = get_for(session, viewer, annotation_id, Action.VIEW)
+    """The whole thread an annotation belongs to (it may be a reply), for the note's own page.
+    A read: it never waits for the write lock."""
+    annotation = get_visible(session, viewer, annotation_id)
     root = annotation
     if annotation.root_id is not None:
-        root = get_for(session, viewer, annotation.root_id, Action.VIEW)
+        root = get_visible(session, viewer, annotation.root_id)
     return root, conversation(session, viewer, [root])
 
 
 def flatten(nodes: list[ThreadNode]) -> list[ThreadNode]:
-    """Depth-first order, for templates that indent by ``depth``."""
+    """Depth-first order, for templates that indent by ``depth`` (no recursion, however deep)."""
     out: list[ThreadNode] = []
-    for node in nodes:
+    stack = list(reversed(nodes))
+    while stack:
+        node = stack.pop()
         out.append(node)
-        out.extend(flatten(node.children))
+        stack.extend(reversed(node.children))
     return out

@@ -33,7 +33,15 @@ from app.models import (
 )
 from app.models.text import ParagraphRole, ParagraphSpan
 from app.services import discussion, groups, live, notifications
-from app.services.access import ANONYMOUS, VISIBLE_RULES, Viewer, visibility_rule, visible_to
+from app.services.access import (
+    ANONYMOUS,
+    VISIBLE_RULES,
+    Action,
+    Viewer,
+    can,
+    visibility_rule,
+    visible_to,
+)
 from app.services.annotations import normalise_tag
 
 
@@ -47,47 +55,34 @@ class LibraryEntry:
 class Segment:
     """A run of a paragraph's characters covered by the same annotations.
 
-    What the template asks of a segment is worked out once, here: with two thousand highlights
-    the page has thousands of segments.
+    It names the innermost of them and how many there are, never all of them: with thousands of
+    nested highlights a list per segment made the page grow with their square. Which notes
+    cover a mark follows from the offsets (``start`` here, a note's own on its card).
     """
 
     text: str
     start: int
-    annotations: tuple[Annotation, ...] = ()
+    count: int = 0  # annotations covering it
     top: Annotation | None = None  # the innermost (latest start, then shortest): its colour shows
-    ids: str = ""  # the annotations' ids, space-separated
-    anchored: tuple[int, ...] = ()  # ids of the others that start here (each gets an anchor)
+    starting: tuple[int, ...] = ()  # ids of those that begin here: each begins in one segment
 
     @property
     def label(self) -> str:
         """What a screen reader hears where the highlight begins (the mark's ::before)."""
-        if len(self.annotations) > 1:
-            return f"{len(self.annotations)} annotations"
+        if self.count > 1:
+            return f"{self.count} annotations"
         color = f", {self.top.color.value}" if self.top.color else ""
         if self.top.body_html:
             return f"note by {self.top.user.display_name}{color}"
         return f"highlight{color}"
 
-
-# An annotation while a paragraph's sweep has it open: (start, -end, id, annotation, id as
-# text), start unclamped. Ordered as tuples, the innermost comes last: latest start, then
-# shortest, then newest; ids are unique, so the annotations themselves are never compared.
-_Open = tuple[int, int, int, Annotation, str]
-
-
-def _segment(text: str, start: int, active: dict[int, _Open]) -> Segment:
-    if not active:
-        return Segment(text, start)
-    spans = list(active.values())
-    top = max(spans)
-    return Segment(
-        text,
-        start,
-        tuple([s[3] for s in spans]),
-        top[3],
-        " ".join([s[4] for s in spans]),
-        tuple([s[2] for s in spans if s[0] == start and s is not top]),
-    )
+    @property
+    def mark_id(self) -> int | None:
+        """The annotation whose ``m<id>`` the mark carries: links to a note's words land here.
+        The innermost one if it begins here, else the first that does."""
+        if not self.starting:
+            return None
+        return self.top.id if self.top.id in self.starting else self.starting[0]
 
 
 @dataclass
@@ -159,26 +154,38 @@ def library(session: Session) -> list[LibraryEntry]:
 
 
 def segments(span: ParagraphSpan, covering: list[Annotation]) -> list[Segment]:
-    """Split a paragraph at every annotation boundary inside it (a sweep, not a nested loop)."""
+    """Split a paragraph at every annotation boundary inside it: a sweep with heaps, so the
+    work grows with the annotations times their logarithm, however they nest or cross."""
     body, base = span.paragraph.body, span.start
-    spans: list[_Open] = [(a.start, -a.end, a.id, a, str(a.id)) for a in covering]
     cuts = {span.start, span.end}
-    starting: dict[int, list[_Open]] = {}
-    for s in spans:
-        first = max(s[0], span.start)  # one that began in an earlier paragraph begins here
+    starting: dict[int, list[Annotation]] = {}
+    for a in covering:
+        first = max(a.start, span.start)  # one that began in an earlier paragraph begins here
         cuts.add(first)
-        cuts.add(min(-s[1], span.end))
-        starting.setdefault(first, []).append(s)
-    active: dict[int, _Open] = {}
-    ending: list[tuple[int, int]] = []  # a heap of (end, id)
+        cuts.add(min(a.end, span.end))
+        starting.setdefault(first, []).append(a)
+    # Innermost first: latest start, then shortest, then newest (ids are unique, so the
+    # annotations themselves are never compared). Entries of ended annotations linger until
+    # they reach the top.
+    innermost: list[tuple[int, int, int, Annotation]] = []
+    ending: list[tuple[int, int]] = []  # (end, id)
+    open_ids: set[int] = set()
     result = []
     for left, right in itertools.pairwise(sorted(cuts)):
-        for s in starting.get(left, ()):
-            active[s[2]] = s
-            heapq.heappush(ending, (-s[1], s[2]))
+        for a in starting.get(left, ()):
+            open_ids.add(a.id)
+            heapq.heappush(innermost, (-a.start, a.end, -a.id, a))
+            heapq.heappush(ending, (a.end, a.id))
         while ending and ending[0][0] <= left:
-            active.pop(heapq.heappop(ending)[1], None)
-        result.append(_segment(body[left - base : right - base], left, active))
+            open_ids.discard(heapq.heappop(ending)[1])
+        while innermost and -innermost[0][2] not in open_ids:
+            heapq.heappop(innermost)
+        text = body[left - base : right - base]
+        if not open_ids:
+            result.append(Segment(text, left))
+            continue
+        here = tuple(a.id for a in starting.get(left, ()) if a.start == left)
+        result.append(Segment(text, left, len(open_ids), innermost[0][3], here))
     return result
 
 
@@ -219,7 +226,7 @@ class Lens:
     def parse(cls, key: str | None) -> Lens | None:
         if key in ("mine", "public"):
             return cls(key)
-        if key and key.startswith("group-") and key[6:].isdigit():
+        if key and key.startswith("group-") and key[6:].isascii() and key[6:].isdigit():
             return cls("group", int(key[6:]))
         return None
 
@@ -267,8 +274,12 @@ def lens_options(viewer: Viewer, group_names: dict[int, str]) -> list[tuple[str,
     return options
 
 
-def _passes(annotation: Annotation, filters: Filters) -> bool:
+def _passes(annotation: Annotation, filters: Filters, viewer: Viewer) -> bool:
     if filters.member and annotation.user_id != filters.member:
+        return False
+    if (filters.tag or filters.kind) and not can(viewer, Action.READ_HIDDEN, annotation):
+        # A hidden note's tags and words (whether it has any) are not there to filter by: a
+        # filter must not confirm what the page itself does not show.
         return False
     if filters.tag and normalise_tag(filters.tag) not in annotation.tag_names:
         return False
@@ -486,7 +497,7 @@ def reading_view(
             continue
         if annotation.start is not None:
             views[paragraph_index(annotation)].count += 1
-        if _passes(annotation, filters):
+        if _passes(annotation, filters, viewer):
             shown.append(annotation)
     shown.sort(key=_sort_key(filters, view.conversation))
     covering: list[list[Annotation]] = [[] for _ in spans]

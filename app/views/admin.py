@@ -29,7 +29,8 @@ def users():
 
 @bp.post("/users/<int:user_id>/disabled")
 def set_disabled(user_id: int):
-    """Disable an account (it cannot sign in; its open sessions end) or enable it again."""
+    """Disable an account (it cannot sign in; its open sessions end) or enable it again (which
+    brings back none of those sessions)."""
     disabled = request.form.get("disabled", "1") != "0"
     try:
         user = accounts.set_disabled(db.session, viewer(), user_id, disabled)
@@ -37,5 +38,8 @@ def set_disabled(user_id: int):
         db.session.rollback()
         abort(400, description=str(error))
     db.session.commit()
-    flash(f"{user.display_name} is {'disabled' if disabled else 'enabled'}.", "success")
+    if disabled:
+        flash(f"{user.display_name} is disabled. They are signed out everywhere.", "success")
+    else:
+        flash(f"{user.display_name} is enabled.", "success")
     return redirect(url_for("admin.users"))

@@ -1,3 +1,14 @@
+"""Accounts: register, sign in and out, the account page (a new password).
+
+Sessions carry their user's session generation (``User.get_id``: "12.3"), and ``load_user``
+refuses a session from an older generation: signing out, changing the password and disabling
+the account move the generation on, so every session begun before ends at once, on every device.
+"""
+
+import secrets
+import time
+import unicodedata
+from collections.abc import Callable
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -13,45 +24,139 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required, login_user, logout_user
+from itsdangerous import BadData, URLSafeTimedSerializer
 
 from app.extensions import db, login_manager
-from app.forms import LoginForm, RegisterForm
+from app.forms import LoginForm, PasswordForm, RegisterForm
 from app.models import User
+from app.models.user import parse_session_id
 from app.services import accounts
-from app.services.access import load_signed_in
+from app.services.access import ANONYMOUS, Account, load_signed_in
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
+# The device cookie (OWASP, "Slow Down Online Guessing Attacks with Device Cookies"): signed,
+# it names the accounts this browser signed in to, each with a random nonce. An attempt it
+# vouches for is judged by that nonce's failures alone (services/accounts.py: LoginPolicy).
+DEVICE_COOKIE = "scholia_device"
+DEVICE_COOKIE_SALT = "scholia.device-cookie"
+DEVICE_COOKIE_PATH = "/auth"  # only sign-in and the account page need it
+MAX_DEVICE_ACCOUNTS = 5  # a shared computer's readers, the latest first
+MAX_NEXT = 2048
+
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    """The session's user, loaded with their groups: the request's viewer (app.current)."""
-    if not (user_id.isascii() and user_id.isdigit()):
-        return None
-    # A disabled account's open sessions end on their next request (it reads as nobody).
-    g.viewer = load_signed_in(db.engine, int(user_id))
-    return g.viewer.user
+def load_user(user_id: str) -> Account | None:
+    """The session's user, loaded with their groups: the request's viewer (app.current).
+
+    A session from another session generation has ended (a sign-out, a new password, a
+    disabled account), as has any session of a disabled account: both read as nobody.
+    """
+    parsed = parse_session_id(user_id) if isinstance(user_id, str) else None
+    viewer = ANONYMOUS
+    if parsed is not None:
+        viewer = load_signed_in(db.engine, parsed[0])
+        if viewer.user is not None and viewer.user.session_generation != parsed[1]:
+            viewer = ANONYMOUS
+    g.viewer = viewer
+    return viewer.user
+
+
+@bp.after_request
+def _never_stored(response):
+    """These pages hold credentials being typed and CSRF tokens: no cache keeps them."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site paths: an open redirect after login would help phishing."""
+    """Only a plain path on this site. An open redirect after sign-in would help phishing; and
+    browsers drop tabs and newlines from a URL ("/\\t/evil.example" is "//evil.example"), while
+    a header cannot hold them at all."""
     if (
         target
+        and len(target) <= MAX_NEXT
         and target.startswith("/")
         and not target.startswith("//")
         and "\\" not in target  # browsers read "/\\host" as "//host"
-        and not urlsplit(target).netloc
+        and not any(c.isspace() or unicodedata.category(c).startswith("C") for c in target)
     ):
-        return target
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
     return url_for("library.index")
 
 
 def _login_policy() -> accounts.LoginPolicy:
     config = current_app.config
     return accounts.LoginPolicy(
-        window=timedelta(minutes=config["LOGIN_WINDOW_MINUTES"]),
-        failures_per_account=config["LOGIN_FAILURES_PER_ACCOUNT"],
-        failures_per_address=config["LOGIN_FAILURES_PER_ADDRESS"],
+        window=timedelta(hours=config["LOGIN_WINDOW_HOURS"]),
+        free_failures_per_account=config["LOGIN_FREE_FAILURES_PER_ACCOUNT"],
+        free_failures_per_address=config["LOGIN_FREE_FAILURES_PER_ADDRESS"],
+        free_failures_per_device=config["LOGIN_FREE_FAILURES_PER_DEVICE"],
+        max_delay=timedelta(minutes=config["LOGIN_MAX_DELAY_MINUTES"]),
+    )
+
+
+def _address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _device_serializer() -> URLSafeTimedSerializer:
+    # Signed with the newest key, checked against the fallbacks too, as the session cookie is.
+    keys = [*(current_app.config.get("SECRET_KEY_FALLBACKS") or ()), current_app.secret_key]
+    return URLSafeTimedSerializer(keys, salt=DEVICE_COOKIE_SALT)
+
+
+def _device_lifetime() -> int:
+    return current_app.config["LOGIN_DEVICE_DAYS"] * 24 * 3600
+
+
+def _known_devices() -> list[tuple[int, str, int]]:
+    """(account id, nonce, when issued) for each account this browser signed in to, from a
+    device cookie we signed; anything else (forged, expired, mangled) vouches for nobody."""
+    value = request.cookies.get(DEVICE_COOKIE, "")
+    if not value or len(value) > 4096:
+        return []
+    lifetime = _device_lifetime()
+    try:
+        entries = _device_serializer().loads(value, max_age=lifetime)
+    except BadData:
+        return []
+    now = int(time.time())
+    known = []
+    for entry in entries if isinstance(entries, list) else ():
+        if (
+            isinstance(entry, list)
+            and len(entry) == 3
+            and all(type(entry[i]) is int for i in (0, 2))
+            and isinstance(entry[1], str)
+            and 0 < len(entry[1]) <= 64
+            and now - entry[2] <= lifetime
+        ):
+            known.append(tuple(entry))
+    return known[:MAX_DEVICE_ACCOUNTS]
+
+
+def _vouched(known: list[tuple[int, str, int]]) -> dict[int, str]:
+    vouched: dict[int, str] = {}
+    for user_id, nonce, _ in known:
+        vouched.setdefault(user_id, nonce)
+    return vouched
+
+
+def _remember_device(response, user_id: int, known: list[tuple[int, str, int]]) -> None:
+    """After a success: this browser is a known device for the account, with a fresh nonce."""
+    entries = [[user_id, secrets.token_urlsafe(16), int(time.time())]]
+    entries += [list(entry) for entry in known if entry[0] != user_id]
+    response.set_cookie(
+        DEVICE_COOKIE,
+        _device_serializer().dumps(entries[:MAX_DEVICE_ACCOUNTS]),
+        max_age=_device_lifetime(),
+        path=DEVICE_COOKIE_PATH,
+        secure=current_app.session_interface.get_cookie_secure(current_app),
+        httponly=True,
+        samesite="Lax",
     )
 
 
@@ -63,9 +168,32 @@ def _start_session(user: User) -> None:
     session.permanent = True
 
 
+def _refuse(form, error: accounts.AccountError) -> None:
+    """The message beside its field, or above the form."""
+    field = getattr(form, error.field, None) if error.field else None
+    (field.errors if field is not None else form.form_errors).append(str(error))
+
+
+def _check_password(form, check: Callable[[], User], wrong: int) -> tuple[User | None, int, dict]:
+    """Run a password check (a sign-in, or the account page's current password): the user, or
+    None with the status and headers of the refusal, its message on the form. An attempt that
+    comes too early is not counted; a wrong password is (committed, as a failed sign-in)."""
+    try:
+        return check(), 200, {}
+    except accounts.TooManyAttempts as error:
+        db.session.rollback()
+        form.form_errors.append(str(error))
+        return None, 429, {"Retry-After": str(error.seconds)}
+    except accounts.AccountError as error:
+        db.session.commit()  # the failed attempt must count
+        _refuse(form, error)
+        return None, wrong, {}
+
+
 @bp.route("/register", methods=["GET", "POST"])
 def register():
     """Create an account and sign in with it."""
+    target = _safe_next(request.args.get("next"))  # before anything is stored
     form = RegisterForm()
     status = 200
     if form.validate_on_submit():
@@ -75,14 +203,15 @@ def register():
             )
         except accounts.AccountError as error:
             db.session.rollback()
-            field = getattr(form, error.field) if error.field else None
-            (field.errors if field else form.form_errors).append(str(error))
+            _refuse(form, error)
             status = 409 if isinstance(error, accounts.EmailTaken) else 400
         else:
+            response = redirect(target)  # made before the commit: nothing can fail after it
             db.session.commit()
             _start_session(user)
+            _remember_device(response, user.id, _known_devices())
             flash(f"Welcome, {user.display_name}. Your account is ready.", "success")
-            return redirect(_safe_next(request.args.get("next")))
+            return response
     elif form.is_submitted():
         status = 400
     return render_template("auth/register.html", form=form), status
@@ -90,33 +219,32 @@ def register():
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """Sign in; repeated failures are throttled per account and per address."""
+    """Sign in; failures make further attempts wait, except from a browser known to the account."""
+    target = _safe_next(request.args.get("next"))
     if current_user.is_authenticated:
-        return redirect(_safe_next(request.args.get("next")))
+        return redirect(target)
     form = LoginForm()
     status, headers = 200, {}
     if form.validate_on_submit():
-        try:
-            user = accounts.authenticate(
+        known = _known_devices()
+        user, status, headers = _check_password(
+            form,
+            lambda: accounts.authenticate(
                 db.session,
                 form.email.data,
                 form.password.data,
-                request.remote_addr or "unknown",
+                _address(),
                 _login_policy(),
-            )
-        except accounts.TooManyAttempts as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-            status = 429
-            headers["Retry-After"] = str(int(error.retry_after.total_seconds()) + 1)
-        except accounts.AccountError as error:
-            db.session.commit()  # the failed attempt must count
-            form.form_errors.append(str(error))
-            status = 401
-        else:
+                devices=_vouched(known),
+            ),
+            wrong=401,
+        )
+        if user is not None:
+            response = redirect(target)
             db.session.commit()
             _start_session(user)
-            return redirect(_safe_next(request.args.get("next")))
+            _remember_device(response, user.id, known)
+            return response
     elif form.is_submitted():
         status = 400
     return render_template("auth/login.html", form=form), status, headers
@@ -125,13 +253,50 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    """Sign out (a POST with a CSRF token, so another site cannot sign you out)."""
+    """Sign out on every device (a POST with a CSRF token, so another site cannot do it)."""
+    accounts.sign_out_everywhere(db.session, current_user.id)
+    db.session.commit()
     logout_user()
     g.pop("viewer", None)
     session.clear()
-    flash("You are signed out.", "info")
+    flash("You are signed out on every device.", "info")
     response = redirect(url_for("library.index"))
     # Unsaved notes kept in this browser (static/js/drafts.js) go too: the next person at a shared
     # computer must not find them.
     response.headers["Clear-Site-Data"] = '"storage"'
     return response
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    """The signed-in reader's account: who they are, and a new password (which ends every other
+    session, and keeps this one)."""
+    form = PasswordForm()
+    status, headers = 200, {}
+    if form.validate_on_submit():
+        known = _known_devices()
+        user, status, headers = _check_password(
+            form,
+            lambda: accounts.change_password(
+                db.session,
+                current_user.id,
+                form.current_password.data,
+                form.password.data,
+                _address(),
+                _login_policy(),
+                devices=_vouched(known),
+            ),
+            wrong=400,
+        )
+        if user is not None:
+            response = redirect(url_for("auth.account"))
+            db.session.commit()
+            _start_session(user)  # this browser goes on, in the new generation
+            _remember_device(response, user.id, known)
+            flash("Your password is changed. You are signed out on every other device.", "success")
+            return response
+    elif form.is_submitted():
+        status = 400
+    user = db.session.get(User, current_user.id)
+    return render_template("auth/account.html", form=form, user=user), status, headers

@@ -3,6 +3,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
+from app import edge
 from app.current import viewer
 from app.extensions import db
 from app.models import ReactionKind
@@ -110,8 +111,9 @@ def inbox():
 @bp.post("/inbox/read")
 @login_required
 def mark_read():
-    """Mark one notification read (field ``id``), or all."""
-    raw = request.form.get("id", "")
-    notifications.mark_read(db.session, viewer(), int(raw) if raw.isdigit() else None)
+    """Mark one notification read (field ``id``), or all when there is none: an ``id`` that is
+    not a number is refused, not taken for "all"."""
+    number = edge.whole_number(request.form.get("id"), "id", "a notification's number")
+    notifications.mark_read(db.session, viewer(), number)
     db.session.commit()
     return redirect(url_for("discuss.inbox"))

@@ -4,6 +4,7 @@ from flask import Blueprint, abort, render_template, request, session, url_for
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
+from app import edge
 from app.cached import CachedBody
 from app.current import remember_unread_count, render_cache, viewer
 from app.extensions import db
@@ -31,11 +32,8 @@ def _choice(name: str, enum_type):
 
 
 def _filters() -> texts.Filters:
-    member = request.args.get("member", "")
-    if member and not member.isdigit():
-        abort(400, description="Unknown member.")
     return texts.Filters(
-        member=int(member) if member else None,
+        member=edge.whole_number(request.args.get("member"), "member", "a reader's number"),
         tag=request.args.get("tag") or None,
         color=_choice("color", HighlightColor),
         kind=_choice("kind", texts.Kind),
@@ -49,15 +47,16 @@ def _filters() -> texts.Filters:
 MARGIN_NOTES = 3
 # Where the cached part goes in the page around it: markup, so no escaped text can spell it.
 BODY_SLOT = Markup("<!--reading-body-->")
+# Beyond any text's paragraphs; bounds the numbers a URL can ask to open.
+MAX_PARAGRAPH = 99_999
 
 
 def _paragraphs(name: str) -> frozenset[int]:
     """Paragraph numbers given as ``?name=3&name=5``: ``expand`` (margins listing every note),
     ``note`` and ``discuss`` (the forms a reader without JavaScript opened)."""
     raw = request.args.getlist(name)
-    if not all(n.isdigit() and len(n) < 6 for n in raw):
-        abort(400, description=f"{name} takes paragraph numbers.")
-    return frozenset(int(n) for n in raw)
+    numbers = (edge.whole_number(n, name, "paragraph numbers", MAX_PARAGRAPH) for n in raw)
+    return frozenset(n for n in numbers if n is not None)
 
 
 def _paragraph_url(name: str, number: int, anchor: str | None = None) -> str:
@@ -85,18 +84,20 @@ def read(slug: str):
         abort(404, description="There is no text at this address.")
     remember_unread_count(context.unread_count)
     filters, expand = _filters(), _paragraphs("expand")
-    focus = request.args.get("focus", type=int)  # see notes.note_in_text; anything else is ignored
+    focus = edge.number(request.args.get("focus"))  # see notes.note_in_text; else ignored
     open_forms = {name: _paragraphs(name) for name in ("note", "discuss")}
-    if "csrf_token" not in session:
-        generate_csrf()  # the session's CSRF secret exists before it goes into the key
     user = acting.user
+    # A signed-in reader's forms carry the session's CSRF token, so it is part of the key; an
+    # anonymous page has no forms and no token, and is one page for every anonymous visitor.
+    if user and "csrf_token" not in session:
+        generate_csrf()  # the session's CSRF secret exists before it goes into the key
     body_key = context.page_key(
         acting,
         filters,
         expand,
         tuple(open_forms.values()),
         focus,
-        session.get("csrf_token"),
+        session.get("csrf_token") if user else None,
         user and user.last_audience,
     )
     page_key = (

@@ -3,11 +3,13 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
+from app import edge
 from app.current import viewer
 from app.extensions import db
 from app.models import HighlightColor, Motivation
 from app.services import annotations, discussion, groups, texts
 from app.services.annotations import AnnotationError, Changes, Draft, NotebookFilter, SpanTarget
+from app.services.errors import QuotaExceeded
 
 bp = Blueprint("notes", __name__)
 
@@ -60,16 +62,21 @@ def fail(error: AnnotationError, slug: str | None = None):
             kept=kept,
             back=back,
         )
-        return page, error.status
+        return page, error.status, _retry_after(error)
     flash(str(error), "error")
     return redirect(back)
+
+
+def _retry_after(error: AnnotationError) -> dict[str, str]:
+    return {"Retry-After": str(error.retry_after)} if isinstance(error, QuotaExceeded) else {}
 
 
 @bp.post("/texts/<slug>/notes")
 @login_required
 def create(slug: str):
     """A note on one paragraph (field ``paragraph``) or on the whole text."""
-    start, end = request.form.get("start", type=int), request.form.get("end", type=int)
+    start = edge.whole_number(request.form.get("start"), "start", "an offset in the text")
+    end = edge.whole_number(request.form.get("end"), "end", "an offset in the text")
     target = SpanTarget(start=start, end=end) if start is not None else None
     try:
         visibility, group_id = annotations.parse_audience(request.form.get("audience"))
@@ -124,7 +131,8 @@ def delete(annotation_id: int):
     except AnnotationError as error:
         return fail(error)
     db.session.commit()
-    flash("Note deleted.", "undo")
+    removed = annotation.user_id != viewer().id  # a moderator's removal of someone's thread
+    flash("Removed, with its replies." if removed else "Note deleted.", "undo")
     return redirect(
         url_for("library.read", slug=annotation.text.slug, undo=annotation.id)
         if request.values.get("from") != "notebook"
@@ -166,10 +174,10 @@ def show(annotation_id: int):
 def history(annotation_id: int):
     """Every earlier version of a note, with its time."""
     try:
-        annotation, versions = annotations.versions(db.session, viewer(), annotation_id)
+        history = annotations.versions(db.session, viewer(), annotation_id)
     except AnnotationError as error:
         return fail(error)
-    return render_template("notes/history.html", annotation=annotation, versions=versions)
+    return render_template("notes/history.html", history=history, annotation=history.annotation)
 
 
 @bp.get("/notes")
@@ -185,6 +193,6 @@ def notebook():
         groups=annotations.group_for_notebook(db.session, entries),
         filters=filters,
         colors=list(HighlightColor),
-        tags=annotations.tag_suggestions(db.session, viewer()),
-        undo=request.args.get("undo", type=int),
+        tags=annotations.tag_suggestions(db.session, viewer(), own=True),
+        undo=edge.number(request.args.get("undo")),
     )

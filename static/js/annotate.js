@@ -392,11 +392,18 @@ for (const type of ["beforeinput", "paste", "drop", "cut"]) {
   });
 }
 
+/** Marks the note and every mark of its words: those whose offset lies in the note's span
+ * (the server cuts marks at every annotation's edges, so a mark is inside a span or outside). */
 function activate(id) {
   for (const node of document.querySelectorAll(".is-active")) node.classList.remove("is-active");
-  document.getElementById(`a${id}`)?.classList.add("is-active");
+  const note = document.getElementById(`a${id}`);
+  note?.classList.add("is-active");
+  if (!note?.dataset.start) return;
+  const start = Number(note.dataset.start);
+  const end = Number(note.dataset.end);
   for (const mark of document.querySelectorAll("mark.hl")) {
-    if (mark.dataset.annotations.split(" ").includes(id)) mark.classList.add("is-active");
+    const at = Number(mark.dataset.start);
+    if (at >= start && at < end) mark.classList.add("is-active");
   }
 }
 

@@ -30,7 +30,7 @@ export function reveal(node) {
 export async function showNote(id) {
   const note = document.getElementById(`a${id}`);
   if (note) return reveal(note);
-  const mark = [...document.querySelectorAll("mark.hl")].find((m) => m.dataset.annotations.split(" ").includes(String(id)));
+  const mark = document.querySelector(`mark.hl[data-starts~="${CSS.escape(String(id))}"]`);
   const number = mark?.closest(".para-row")?.dataset.paragraph;
   if (!number || !document.querySelector(`#p${number} .more-notes-link`)) return null;
   await expandParagraph(number);

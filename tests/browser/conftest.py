@@ -305,3 +305,89 @@ def open_note_editor(page, paragraph: int, phrase: str, end_paragraph=None, end_
     expect(editor).to_be_visible()
     expect(editor.locator("textarea")).to_be_focused()
     return editor
+
+
+# ---- which marks cover a note ----
+#
+# A mark names only the innermost annotation covering it (data-top) and its own offset in the
+# text's canonical content (data-start); the server cuts marks at every annotation's edges, so the
+# marks covering note X are exactly those whose data-start lies in X's [start, end).
+
+
+def note_span(page, note_id: int) -> tuple[int, int]:
+    """Note ``note_id``'s [start, end) in the text's canonical content, as stored: its
+    TextPositionSelector, asked of the API as the page's reader (who must be able to see it)."""
+    response = page.request.get(f"/api/v1/annotations/{note_id}")
+    assert response.ok, f"GET /api/v1/annotations/{note_id}: {response.status}"
+    selectors = response.json()["target"]["selector"]
+    (position,) = (s for s in selectors if s["type"] == "TextPositionSelector")
+    return position["start"], position["end"]
+
+
+# The text of each mark in ``scope`` whose offset lies in [start, end), in document order. Every
+# mark looked at must carry its true offset (its paragraph's, plus the characters before it): the
+# offsets are what the page itself goes by, so a wrong one is reported, not silently matched.
+_MARKS_IN_SPAN = """([scope, start, end]) => {
+  const marks = [...document.querySelectorAll(`${scope} mark.hl`)];
+  const covering = [];
+  for (const mark of marks) {
+    const para = mark.closest("p.para");
+    if (!para) throw new Error(`a mark outside any paragraph: ${mark.outerHTML}`);
+    const before = document.createRange();
+    before.setStart(para, 0);
+    before.setEnd(mark, 0);
+    const at = Number(para.dataset.start) + [...before.toString()].length;
+    if (Number(mark.dataset.start) !== at) {
+      const says = mark.dataset.start;
+      throw new Error(`mark "${mark.textContent}" says data-start=${says}, is at ${at}`);
+    }
+    if (at >= start && at < end) covering.push(mark.textContent);
+  }
+  return covering;
+}"""
+
+# Resolves once the marks covering [start, end) in ``scope`` have exactly the texts wanted.
+_MARKS_BECOME = (
+    "([scope, start, end, wanted]) => JSON.stringify(("
+    + _MARKS_IN_SPAN
+    + ")([scope, start, end])) === JSON.stringify(wanted)"
+)
+
+
+def _scope(paragraph: int | None) -> str:
+    return "" if paragraph is None else f"#p{paragraph}"
+
+
+def marks_of(
+    page, note_id: int, paragraph: int | None = None, span: tuple[int, int] | None = None
+) -> list[str]:
+    """The texts of the marks covering note ``note_id`` (in ¶``paragraph`` only, if given), in
+    order. ``span`` is the note's [start, end) when known; else the API is asked for it."""
+    start, end = span or note_span(page, note_id)
+    return page.evaluate(_MARKS_IN_SPAN, [_scope(paragraph), start, end])
+
+
+def expect_marks(
+    page,
+    note_id: int,
+    texts: list[str],
+    paragraph: int | None = None,
+    span: tuple[int, int] | None = None,
+    timeout: float = TIMEOUT_MS,
+) -> None:
+    """Wait until the marks covering note ``note_id`` (in ¶``paragraph``, if given) have exactly
+    ``texts``: ``[]`` once its highlight is gone. Live updates swap paragraphs: this waits for
+    them, as ``expect`` does, and fails with the marks last seen if they never come right."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    start, end = span or note_span(page, note_id)
+    scope = _scope(paragraph)
+    try:
+        page.wait_for_function(_MARKS_BECOME, arg=[scope, start, end, texts], timeout=timeout)
+    except PlaywrightTimeoutError:
+        seen = page.evaluate(_MARKS_IN_SPAN, [scope, start, end])
+        where = f" in ¶{paragraph}" if paragraph is not None else ""
+        raise AssertionError(
+            f"marks covering note {note_id} [{start}, {end}){where}: expected {texts!r}, "
+            f"still {seen!r} after {timeout} ms"
+        ) from None

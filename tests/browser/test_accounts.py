@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from tests.browser.conftest import READ_PATH
+from tests.browser.conftest import READ_PATH, sign_in
 from tests.conftest import TEST_PASSWORD
+from tests.factories import make_user
 
 pytestmark = pytest.mark.browser
 
@@ -53,7 +55,7 @@ def test_register_sign_out_and_sign_in_again(page, page_watch):
     signout = page.get_by_role("button", name="Sign out")
     signout.focus()
     page.keyboard.press("Enter")
-    expect(page.get_by_role("status")).to_have_text("You are signed out.")
+    expect(page.get_by_role("status")).to_have_text("You are signed out on every device.")
     _signed_out(page)
 
     # A wrong password: the form says so and nobody is signed in.
@@ -109,3 +111,57 @@ def test_skip_link_is_the_first_tab_stop_and_moves_focus_to_main(page):
     # The next Tab continues inside the page's content, past the site header.
     page.keyboard.press("Tab")
     assert page.evaluate("!!document.activeElement.closest('main')")
+
+
+NEW_PASSWORD = "a brand new passphrase"
+
+
+def test_a_new_password_on_the_account_page_signs_out_every_other_device(
+    new_page, page_watch, session
+):
+    make_user(session, EMAIL, NAME)
+    laptop = new_page(viewport={"width": 1280, "height": 900})
+    phone = new_page(viewport={"width": 360, "height": 740}, is_mobile=True)
+    for page in (laptop, phone):
+        sign_in(page, EMAIL)
+        _signed_in_as(page, NAME)
+
+    laptop.get_by_role("banner").get_by_role("link", name="Account").click()
+    expect(laptop.get_by_role("heading", level=1)).to_have_text("Account")
+    expect(laptop.get_by_role("banner").get_by_role("link", name="Account")).to_have_attribute(
+        "aria-current", "page"
+    )
+    expect(laptop.get_by_role("main")).to_contain_text(EMAIL)
+
+    # A wrong current password: said beside the field, and nothing changes.
+    page_watch.allow_console_error(r"status of 400")
+    _type_fields(laptop, "Current password", ["not my password", NEW_PASSWORD, NEW_PASSWORD])
+    current = laptop.get_by_label("Current password")
+    expect(current).to_have_attribute("aria-invalid", "true")
+    expect(current).to_have_accessible_description(re.compile("not correct"))
+    results = Axe().run(laptop)
+    assert results.violations_count == 0, results.generate_report()
+
+    _type_fields(laptop, "Current password", [TEST_PASSWORD, NEW_PASSWORD, NEW_PASSWORD])
+    expect(laptop.get_by_role("status")).to_have_text(
+        "Your password is changed. You are signed out on every other device."
+    )
+    laptop.goto(READ_PATH)
+    _signed_in_as(laptop, NAME)  # this browser goes on
+    phone.reload()
+    _signed_out(phone)  # the other is signed out
+
+    sign_in(phone, EMAIL, NEW_PASSWORD)
+    _signed_in_as(phone, NAME)
+
+
+def test_signing_out_signs_out_every_device(new_page, session):
+    make_user(session, EMAIL, NAME)
+    laptop, phone = new_page(), new_page()
+    for page in (laptop, phone):
+        sign_in(page, EMAIL)
+    phone.goto(READ_PATH)
+    laptop.get_by_role("banner").get_by_role("button", name="Sign out").click()
+    expect(laptop.get_by_role("status")).to_have_text("You are signed out on every device.")
+    phone.reload()
+    _signed_out(phone)

@@ -13,6 +13,9 @@ from app.models import HighlightColor
 from tests.browser.conftest import (
     READ_PATH,
     drag_select,
+    expect_marks,
+    marks_of,
+    note_span,
     open_note_editor,
     sign_in,
     wait_for_scroll_to_settle,
@@ -57,23 +60,25 @@ def _page_text(page) -> str:
     return page.evaluate("[...document.querySelectorAll('p.para')].map(p => p.textContent)")
 
 
-def _marks(page, number: int) -> list[tuple[str, set[int]]]:
-    """Each highlighted run of ¶``number``: its text and the annotations covering it."""
+def _marks(page, number: int, spans: dict[int, tuple[int, int]]) -> list[tuple[str, set[int]]]:
+    """Each highlighted run of ¶``number``: its text and which of the annotations whose
+    [start, end) are ``spans`` cover it (those whose span holds the mark's offset)."""
     return [
-        (text, {int(i) for i in ids.split()})
-        for text, ids in page.locator(f"#p{number} mark.hl").evaluate_all(
-            "marks => marks.map(m => [m.textContent, m.dataset.annotations])"
+        (text, {i for i, (start, end) in spans.items() if start <= at < end})
+        for text, at in page.locator(f"#p{number} mark.hl").evaluate_all(
+            "marks => marks.map(m => [m.textContent, Number(m.dataset.start)])"
         )
     ]
 
 
 def _marked_text(page, number: int, annotation_id: int) -> str:
     """The words of ¶``number`` that annotation ``annotation_id`` covers, joined."""
-    return "".join(text for text, ids in _marks(page, number) if annotation_id in ids)
+    return "".join(marks_of(page, annotation_id, paragraph=number))
 
 
 def _mark_ids(page) -> set[int]:
-    ids = page.locator("mark.hl").evaluate_all("ms => ms.map(m => m.dataset.annotations)")
+    """The annotations beginning in the page's marks: every highlight shown begins in one."""
+    ids = page.locator("mark.hl[data-starts]").evaluate_all("ms => ms.map(m => m.dataset.starts)")
     return {int(i) for s in ids for i in s.split()}
 
 
@@ -95,8 +100,8 @@ def _highlight_with_toolbar(page, paragraph: int, words: str, color: str) -> int
     toolbar.locator(f"button[data-color={color}]").click()
     expect(toolbar).to_be_hidden()
     page.wait_for_function(
-        "n => new Set([...document.querySelectorAll('mark.hl')]"
-        ".flatMap(m => m.dataset.annotations.split(' '))).size === n",
+        "n => new Set([...document.querySelectorAll('mark.hl[data-starts]')]"
+        ".flatMap(m => m.dataset.starts.split(' '))).size === n",
         arg=len(before) + 1,
     )
     (new,) = _mark_ids(page) - before
@@ -112,9 +117,11 @@ def test_mouse_selection_highlights_and_annotates_exactly_the_words(reading):
 
     # Drag over words, pick a colour: a green mark with exactly those words.
     highlight = _highlight_with_toolbar(page, 4, HIGHLIGHT_WORDS, "green")
-    mark = page.locator(f"#p4 mark.hl-green[data-annotations='{highlight}']")
+    # One mark, the highlight's alone: it begins there, its colour shows, nothing else covers it.
+    mark = page.locator(f"#p4 mark.hl-green[data-top='{highlight}'][data-starts='{highlight}']")
     expect(mark).to_have_count(1)
     assert mark.text_content() == HIGHLIGHT_WORDS
+    assert marks_of(page, highlight, paragraph=4) == [HIGHLIGHT_WORDS]
     assert _para_text(page, 4) == original
     # Screen readers hear where it starts and ends (CSS generated content's alternative text).
     spoken = page.locator("#p4 p.para").aria_snapshot()
@@ -235,7 +242,7 @@ def test_keyboard_only_note_and_highlight_never_change_the_text(reading):
     page.keyboard.press("h")
     highlight = page.locator("#p4 mark.hl-yellow").filter(has_text="organization")
     expect(highlight).to_have_count(1)
-    highlight_id = int(highlight.get_attribute("data-annotations"))
+    highlight_id = int(highlight.get_attribute("data-starts"))
     assert _marked_text(page, 4, highlight_id) == "organization"
     expect(page.locator("#p4 article.note")).to_have_count(2)
 
@@ -268,11 +275,22 @@ def test_overlapping_and_nested_highlights_split_into_segments(reading):
     inner = _highlight_with_toolbar(page, 7, INNER, "pink")
 
     assert _para_text(page, 7) == original
-    assert _marks(page, 7) == [
+    spans = {i: note_span(page, i) for i in (outer, crossing, inner)}
+    assert _marks(page, 7, spans) == [
         ("the quest for ", {outer}),
         ("military ", {outer, crossing}),
         ("collaboration", {outer, crossing, inner}),
         (", arising out of the prohibition", {crossing}),
+    ]
+    # Each names the innermost highlight covering it and those beginning there.
+    named = page.locator("#p7 mark.hl").evaluate_all(
+        "ms => ms.map(m => [m.dataset.top, m.dataset.starts ?? null])"
+    )
+    assert named == [
+        [str(outer), str(outer)],
+        [str(crossing), str(crossing)],
+        [str(inner), str(inner)],
+        [str(crossing), None],
     ]
     classes = page.locator("#p7 mark.hl").evaluate_all("ms => ms.map(m => m.className)")
     assert classes == [
@@ -293,12 +311,10 @@ def test_overlapping_and_nested_highlights_split_into_segments(reading):
         page.locator("#p7 mark.hl").filter(has_text=re.compile(f"^{re.escape(segment)}$")).click()
         assert _focused_id(page) == f"a{expected}"
         expect(page.locator(f"#a{expected}")).to_have_class(re.compile(r"\bis-active\b"))
-        active = page.locator("#p7 mark.hl.is-active").evaluate_all(
-            "ms => ms.map(m => m.dataset.annotations)"
-        )
-        covering = [" ".join(str(i) for i in sorted(ids)) for _, ids in _marks(page, 7)]
-        assert len(active) == sum(str(expected) in ids.split() for ids in covering)
-        assert all(str(expected) in ids.split() for ids in active)
+        # Exactly the marks covering that note are marked, on the whole page.
+        active = page.locator("mark.hl.is-active").all_text_contents()
+        assert active == marks_of(page, expected, span=spans[expected])
+        assert active == [text for text, ids in _marks(page, 7, spans) if expected in ids]
 
     # A note's quote links to the start of its highlight.
     for annotation_id, first_segment in ((outer, "the quest for "), (crossing, "military ")):
@@ -306,7 +322,8 @@ def test_overlapping_and_nested_highlights_split_into_segments(reading):
         target = page.locator(":target")
         expect(target).to_have_attribute("id", f"m{annotation_id}")
         assert target.text_content() == first_segment
-        assert str(annotation_id) in target.get_attribute("data-annotations").split()
+        assert str(annotation_id) in target.get_attribute("data-starts").split()
+        assert int(target.get_attribute("data-start")) == spans[annotation_id][0]
     page.locator(f"#a{inner} .quote-link").click()
     expect(page.locator(":target")).to_have_attribute("id", f"m{inner}")
     assert _para_text(page, 7) == original
@@ -323,10 +340,12 @@ def test_deep_link_to_a_note_scrolls_to_it_and_marks_it(page, reader, session, s
     card = page.locator(f"#a{note.id}")
     expect(card).to_be_in_viewport()
     expect(card).to_have_class(re.compile(r"\bis-active\b"))
-    marks = page.locator(f"mark.hl[data-annotations~='{note.id}']")
-    expect(marks).to_have_count(1)
-    expect(marks).to_have_class(re.compile(r"\bis-active\b"))
-    assert marks.text_content() == "No amount of ingenuity"
+    # Its one mark, and no other, is marked.
+    span = note_span(page, note.id)
+    expect_marks(page, note.id, ["No amount of ingenuity"], span=span)
+    active = page.locator("mark.hl.is-active")
+    expect(active).to_have_text(["No amount of ingenuity"])
+    assert int(active.get_attribute("data-start")) == span[0]
     expect(page.locator(".is-active")).to_have_count(2)  # nothing else
     expect(page.locator(f"#a{other.id}")).not_to_have_class(re.compile(r"\bis-active\b"))
     page.evaluate("document.fonts.ready")
@@ -874,7 +893,7 @@ def test_a_passage_across_paragraphs_has_one_anchor(page, reader, session, seede
     note = make_annotation(session, reader, seeded, content[start:end], body="Spans two.")
     sign_in(page, EMAIL)
     page.goto(READ_PATH)
-    expect(page.locator(f"mark.hl[data-annotations~='{note.id}']")).to_have_count(2)
+    expect_marks(page, note.id, [END_OF_P5, START_OF_P6])
     duplicates = page.evaluate(
         "() => { const ids = [...document.querySelectorAll('[id]')].map(e => e.id);"
         " return ids.filter((id, i) => ids.indexOf(id) !== i); }"
@@ -899,7 +918,8 @@ def test_quote_link_of_a_highlight_sharing_its_start_with_a_shorter_one(
         target = page.locator(":target")
         expect(target).to_have_attribute("id", f"m{short.id}")
         assert target.text_content() == "the quest for"
-        assert str(note.id) in target.get_attribute("data-annotations").split()
+        assert str(note.id) in target.get_attribute("data-starts").split()
+        assert int(target.get_attribute("data-start")) == note_span(page, note.id)[0]
         assert words.startswith(target.text_content())
 
 

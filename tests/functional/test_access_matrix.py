@@ -31,7 +31,7 @@ TALKS = {
     "group": {"author", "member", "instructor"},
     "public": {"author", "member", "instructor", "outsider", "other", "admin"},
 }
-# Who may hide.
+# Who may hide, and remove what others wrote.
 HIDES = {"private": set(), "group": {"instructor", "admin"}, "public": {"admin"}}
 
 
@@ -146,7 +146,16 @@ def test_actions(world, viewer, session):
         expect(client.post(f"{url}/hidden", json={"hidden": True}, headers=headers), hides, 200)
         if hides:
             client.post(f"{url}/hidden", json={"hidden": False}, headers=headers)
-        # Delete last, then undo, so the other cells still find the note.
-        expect(client.delete(url, headers=headers), is_author, 204)
-        if is_author:
+        # Delete last (its author deletes it, a moderator removes it), then undo, so the other
+        # cells still find the note. The author alone undoes their deletion; a removal, the
+        # moderators (the author included, who cannot).
+        deletes = is_author or hides
+        expect(client.delete(url, headers=headers), deletes, 204)
+        if deletes:
+            undoers = HIDES[kind] if hides else {viewer}
+            for other in set(VIEWERS) - undoers - {"anonymous", "disabled"}:
+                restored = world["clients"][other].post(
+                    f"{url}/restore", headers={"X-CSRFToken": csrf_token(world["clients"][other])}
+                )
+                assert restored.status_code == 404, (kind, viewer, other)
             assert client.post(f"{url}/restore", headers=headers).status_code == 200

@@ -467,8 +467,9 @@ def test_a_cached_page_follows_the_viewer_and_the_change_log(app, engine, sessio
 # statements below are the whole budget (see annotations.create). Before the write path was
 # trimmed a tagged note took 15 statements besides BEGIN/COMMIT; a regression shows up here.
 NOT_QUERIES = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b", re.I)
-# Who is asking (the user with their groups), the text, then under the write lock: the text's
-# revision again, the annotation, its tag and its event.
+# Who is asking (the user with their groups), then under the write lock: the account's writes of
+# the last day (its quota, services/quotas.py), the text's revision, the annotation, its tag and
+# its event. (The text is read before the lock only by a worker's first create.)
 TAGGED_NOTE_BUDGET = 6
 
 

@@ -1,16 +1,24 @@
-"""Accounts through the real forms: register, sign in, sign out, CSRF, throttling."""
+"""Accounts through the real forms: register, sign in, sign out, CSRF, sign-in delays."""
 
 from __future__ import annotations
 
+import re
+import threading
 import time
+from datetime import UTC, datetime, timedelta
 
 import flask
 import itsdangerous.timed
-from sqlalchemy import func, select
+import pytest
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import func, insert, select, text
 
-from app.models import User
+from app.models import LoginAttempt, User
+from app.models.base import utcnow
+from app.services import accounts
+from app.views.auth import DEVICE_COOKIE, DEVICE_COOKIE_SALT
 from tests import factories
-from tests.conftest import TEST_PASSWORD, csrf_token
+from tests.conftest import TEST_PASSWORD, AuthActions, csrf_token
 
 
 def _signed_in_as(client, name: str) -> bool:
@@ -194,32 +202,280 @@ def test_logout_needs_post_with_csrf(session, client, auth):
     assert _signed_in_as(client, "Reader")
 
 
-def test_failed_logins_are_throttled_per_account(session, client, auth):
-    factories.make_user(session, "reader@example.org")
-    for _ in range(5):
+# ---- sign-in delays: free failures, then waits that double; a known device is judged alone ----
+
+ATTACKER = "192.0.2.66"
+
+
+def _failures(session, n, *, email="reader@example.org", address=ATTACKER, device=None):
+    """``n`` failed attempts a second apart, the last one just now."""
+    now = utcnow()
+    session.add_all(
+        LoginAttempt(
+            email=email,
+            address=address,
+            device=device,
+            succeeded=False,
+            created_at=now - timedelta(seconds=n - 1 - i),
+        )
+        for i in range(n)
+    )
+    session.commit()
+
+
+def _shift_attempts(session, seconds: float) -> None:
+    """Move every recorded attempt into the past, as if that much time had gone by."""
+    for attempt in session.scalars(select(LoginAttempt)):
+        attempt.created_at = attempt.created_at - timedelta(seconds=seconds)
+    session.commit()
+
+
+def _attempts(session) -> int:
+    return session.scalar(select(func.count(LoginAttempt.id)))
+
+
+def _login_from(client, address, email="reader@example.org", password=TEST_PASSWORD):
+    return client.post(
+        "/auth/login",
+        data={"email": email, "password": password, "csrf_token": csrf_token(client)},
+        environ_base={"REMOTE_ADDR": address},
+    )
+
+
+def _retry_after(response) -> int:
+    assert response.status_code == 429, response.status_code
+    seconds = int(response.headers["Retry-After"])
+    html = response.get_data(as_text=True)
+    assert "Too many failed sign-in attempts" in html
+    assert "Please wait" in html
+    return seconds
+
+
+def csrf_token_at(client, base: str) -> str:
+    """The sign-in form's CSRF token, from the site at ``base``."""
+    html = client.get("/auth/login", base_url=base).get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def _device_cookie(client):
+    return client.get_cookie(DEVICE_COOKIE, path="/auth")
+
+
+def test_failures_past_the_free_ones_make_each_next_attempt_wait_twice_as_long(
+    app, session, client, auth
+):
+    factories.make_user(session, "reader@example.org", "Reader")
+    for _ in range(5):  # free
         assert auth.login(password="wrong password").status_code == 401
-    blocked = auth.login()  # even the right password waits now
-    assert blocked.status_code == 429
-    assert "Too many failed sign-in attempts" in blocked.get_data(as_text=True)
-    assert int(blocked.headers["Retry-After"]) > 0
+    _failures(session, 3)  # eight failures in all, the last just now: the next waits 2**3 s
+    before = _attempts(session)
+    blocked = auth.login()  # even the right password waits, and is neither checked nor counted
+    assert 1 <= _retry_after(blocked) <= 8
+    assert f"Please wait {blocked.headers['Retry-After']} second" in blocked.get_data(as_text=True)
+    assert _attempts(session) == before
+    assert not _signed_in_as(client, "Reader")
+
+    _shift_attempts(session, 8)  # the wait is over: one more try
+    assert auth.login(password="wrong password").status_code == 401
+    assert 8 < _retry_after(auth.login()) <= 16  # nine failures: 16 s from the last
+
+    _failures(session, 40)  # the wait stops growing at the cap (15 minutes by default)
+    assert 14 * 60 < _retry_after(auth.login()) <= 15 * 60
+    app.config["LOGIN_MAX_DELAY_MINUTES"] = 2
+    assert 60 < _retry_after(auth.login()) <= 120
 
 
-def test_failed_logins_are_throttled_per_address(app, session, client, auth):
-    app.config["LOGIN_FAILURES_PER_ADDRESS"] = 3
+def test_the_delay_schedule_counts_from_the_last_failure_within_the_window(session):
+    """The service's clock is a parameter: the whole schedule, to the second."""
+    factories.make_user(session, "reader@example.org")
+    policy = accounts.LoginPolicy(
+        window=timedelta(hours=24),
+        free_failures_per_account=2,
+        free_failures_per_address=100,
+        free_failures_per_device=5,
+        max_delay=timedelta(seconds=10),
+    )
+    start = datetime(2031, 5, 1, 12, tzinfo=UTC)
+
+    def attempt(seconds: float, right: bool = False):
+        try:
+            user = accounts.authenticate(
+                session,
+                "reader@example.org",
+                TEST_PASSWORD if right else "wrong password",
+                ATTACKER,
+                policy,
+                now=start + timedelta(seconds=seconds),
+            )
+        except accounts.TooManyAttempts as error:
+            session.rollback()
+            return error.retry_after.total_seconds()
+        except accounts.AccountError:
+            session.commit()
+            return "refused"
+        session.commit()
+        return user.email
+
+    assert attempt(0) == "refused"  # two free failures
+    assert attempt(0) == "refused"
+    assert attempt(0.25) == 0.75  # the third waits 1 s after the last failure
+    assert attempt(1) == "refused"
+    assert attempt(2.5) == 0.5  # then 2 s
+    assert attempt(3) == "refused"
+    assert attempt(6.9) == pytest.approx(0.1)  # then 4 s
+    assert attempt(7) == "refused"
+    assert attempt(14) == 1  # then 8 s
+    assert attempt(15) == "refused"
+    assert attempt(24) == 1  # then 16 s, capped at 10
+    assert attempt(25, right=True) == "reader@example.org"
+    # The success cleared the failures; failures older than the window do not count at all.
+    assert attempt(30) == "refused"
+    assert attempt(30) == "refused"
+    assert attempt(30) == 1
+    assert attempt(30 + 24 * 3600 + 1) == "refused"
+
+
+def test_failures_from_one_address_delay_strangers_from_there_not_elsewhere(
+    app, session, client, auth
+):
+    app.config["LOGIN_FREE_FAILURES_PER_ADDRESS"] = 3
     for n in range(3):
         assert auth.login(email=f"guess{n}@example.org").status_code == 401
+    _failures(session, 2, email="guess9@example.org", address="127.0.0.1")  # five: wait 4 s
     factories.make_user(session, "reader@example.org")
-    assert auth.login().status_code == 429
-    other_address = client.post(
-        "/auth/login",
-        data={
-            "email": "reader@example.org",
-            "password": TEST_PASSWORD,
-            "csrf_token": csrf_token(client),
-        },
-        environ_base={"REMOTE_ADDR": "192.0.2.7"},
-    )
-    assert other_address.status_code == 302
+    assert 1 <= _retry_after(auth.login()) <= 4
+    assert _login_from(client, "192.0.2.7").status_code == 302
+
+
+def test_attempts_on_one_account_take_turns_on_postgresql(engine, session, client):
+    """SQLite's write lock makes concurrent attempts count each other's failures; PostgreSQL
+    needs its advisory lock: an attempt waits for the one before to commit, then counts it."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("on SQLite the write lock serialises every attempt")
+    factories.make_user(session, "reader@example.org")
+    data = {"email": "reader@example.org", "password": TEST_PASSWORD}
+    data["csrf_token"] = csrf_token(client)
+    answers = []
+    with engine.connect() as earlier:  # an attempt that has counted and not yet committed
+        key = func.hashtext("sign-in account reader@example.org")
+        earlier.execute(select(func.pg_advisory_xact_lock(key)))
+        thread = threading.Thread(
+            target=lambda: answers.append(client.post("/auth/login", data=data))
+        )
+        thread.start()
+        waiting = (
+            select(func.count())
+            .select_from(text("pg_locks"))
+            .where(text("locktype = 'advisory' AND NOT granted"))
+        )
+        deadline = time.monotonic() + 60
+        while not earlier.execute(waiting).scalar() and thread.is_alive():
+            assert time.monotonic() < deadline, "the attempt never waited for the earlier one"
+            time.sleep(0.01)
+        now = utcnow()
+        earlier.execute(
+            insert(LoginAttempt),
+            [
+                {"email": data["email"], "address": ATTACKER, "succeeded": False, "created_at": now}
+                for _ in range(10)
+            ],
+        )
+        earlier.commit()
+    thread.join(timeout=60)
+    assert _retry_after(answers[0]) > 16  # ten failures: 32 s from the last
+
+
+def test_a_known_device_signs_in_while_the_account_is_attacked(app, session, client, auth):
+    """OWASP's device cookies: a browser that signed in before is judged by its own failures
+    alone, so an attack on the account, or from the same address, does not keep it out."""
+    factories.make_user(session, "reader@example.org", "Reader")
+    assert auth.login().status_code == 302
+    assert _device_cookie(client) is not None
+    auth.logout()
+    assert _device_cookie(client) is not None  # signing out keeps the device known
+
+    attacker = app.test_client()
+    for _ in range(5):
+        assert _login_from(attacker, ATTACKER, password="wrong password").status_code == 401
+    _failures(session, 30)  # the account is under attack...
+    _failures(session, 30, email="someone@example.org", address="127.0.0.1")  # ...and this address
+    assert _retry_after(_login_from(attacker, ATTACKER)) > 60  # the right password, from a stranger
+    assert _retry_after(AuthActions(app.test_client()).login()) > 60  # a new browser here
+    assert auth.login().status_code == 302  # the known browser
+    assert _signed_in_as(client, "Reader")
+
+
+def test_a_device_cookie_for_another_account_or_forged_gives_no_trust(app, session, client, auth):
+    factories.make_user(session, "reader@example.org", "Reader")
+    factories.make_user(session, "mallory@example.org", "Mallory")
+    assert auth.login().status_code == 302
+    genuine = _device_cookie(client).value
+    mallory = app.test_client()
+    assert AuthActions(mallory).login("mallory@example.org").status_code == 302
+    AuthActions(mallory).logout()
+    _failures(session, 30)  # the reader's account is under attack
+
+    assert _retry_after(_login_from(mallory, "127.0.0.1")) > 60  # vouches for Mallory only
+    serializer = URLSafeTimedSerializer("another key", salt=DEVICE_COOKIE_SALT)
+    _, payload = URLSafeTimedSerializer("x", salt=DEVICE_COOKIE_SALT).loads_unsafe(genuine)
+    signature = genuine.rsplit(".", 1)[1]
+    for forged in (
+        serializer.dumps(payload),  # the same words, signed with another key
+        genuine[: -len(signature)] + signature[::-1],  # tampered with
+        "not a cookie at all",
+        "",
+    ):
+        stranger = app.test_client()
+        stranger.set_cookie(DEVICE_COOKIE, forged, path="/auth")
+        assert _retry_after(_login_from(stranger, "127.0.0.1")) > 60, forged
+    stranger = app.test_client()
+    stranger.set_cookie(DEVICE_COOKIE, genuine, path="/auth")
+    assert _login_from(stranger, "127.0.0.1").status_code == 302
+
+
+def test_a_known_device_has_its_own_delay_which_spares_everyone_else(app, session, client, auth):
+    factories.make_user(session, "reader@example.org", "Reader")
+    assert auth.login().status_code == 302
+    auth.logout()
+    for _ in range(5):
+        assert auth.login(password="wrong password").status_code == 401
+    device = session.scalar(select(LoginAttempt.device).where(LoginAttempt.device.is_not(None)))
+    assert device
+    _failures(session, 3, address="127.0.0.1", device=device)  # eight from this device: 8 s
+    assert 1 <= _retry_after(auth.login()) <= 8
+    # Its failures count against neither the account nor the address.
+    other = app.test_client()
+    assert AuthActions(other).login().status_code == 302
+    assert _signed_in_as(other, "Reader")
+
+
+def test_the_device_cookie_is_long_lived_httponly_lax_and_secure_over_https(app, session):
+    factories.make_user(session, "reader@example.org")
+    for base in ("http://localhost", "https://scholia.example"):
+        browser = app.test_client()
+        response = browser.post(
+            "/auth/login",
+            base_url=base,
+            data={
+                "email": "reader@example.org",
+                "password": TEST_PASSWORD,
+                "csrf_token": csrf_token_at(browser, base),
+            },
+            headers={"Referer": f"{base}/auth/login"},
+        )
+        assert response.status_code == 302
+        [cookie] = [
+            c for c in response.headers.getlist("Set-Cookie") if c.startswith(DEVICE_COOKIE)
+        ]
+        assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/auth" in cookie
+        assert ("Secure" in cookie) == base.startswith("https")
+        max_age = int(re.search(r"Max-Age=(\d+)", cookie).group(1))
+        assert max_age >= 300 * 24 * 3600
+
+
+def test_registration_makes_the_browser_a_known_device(client, auth):
+    assert auth.register().status_code == 302
+    assert _device_cookie(client) is not None
 
 
 def test_success_clears_earlier_failures(session, client, auth):
@@ -265,3 +521,126 @@ def test_register_refuses_an_overlong_display_name_without_a_500(client, auth):
     response = auth.register(name="N" * 81)
     assert response.status_code == 400
     assert "80 characters" in response.get_data(as_text=True)
+
+
+# ---- what a client may send: names, emails and next= that would break something ----
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("Ada\tLovelace", "A display name may not contain control characters."),
+        ("Ada\x7f", "A display name may not contain control characters."),
+        ("Ada\x85", "A display name may not contain control characters."),
+        ("Ada \u202eecalevoL", "A display name may not contain text-direction controls."),
+        ("\u2067Ada\u2069", "A display name may not contain text-direction controls."),
+        ("Ada\u200f", "A display name may not contain text-direction controls."),
+        ("Ada\u061c", "A display name may not contain text-direction controls."),
+        ("\u200b", "A display name needs at least one visible character."),
+        (" \u200b\ufeff \u2060 ", "A display name needs at least one visible character."),
+        ("\u3164\u200b", "A display name needs at least one visible character."),
+    ],
+)
+def test_register_refuses_names_that_hide_or_break_text(session, client, auth, name, message):
+    response = auth.register(name=name)
+    assert response.status_code == 400
+    assert f'id="display_name-error">{message}' in response.get_data(as_text=True)
+    assert session.scalar(select(func.count(User.id))) == 0
+
+
+@pytest.mark.parametrize("name", ["Ada\x00Lovelace", "Ada\x1b[31mLovelace"])
+def test_a_name_with_nul_or_escape_is_refused_everywhere(session, client, auth, runner, name):
+    """The request's edge (app/edge.py) refuses these in any form; the rule holds without it,
+    for the command line and any other way in."""
+    response = auth.register(name=name)
+    assert response.status_code == 400
+    assert "control character" in response.get_data(as_text=True)
+    command = runner.invoke(
+        args=["create-user", "a@example.org", "--name", name, "--password", "x" * 12]
+    )
+    assert command.exit_code != 0
+    assert "A display name may not contain control characters." in command.output
+    assert session.scalar(select(func.count(User.id))) == 0
+
+
+def test_names_in_any_script_with_joiners_are_welcome(session, client, auth):
+    for n, name in enumerate(["محمد الفارسي", "Zoë Ó Briain", "李白", "Ada 👩\u200d💻"]):
+        response = auth.register(email=f"r{n}@example.org", name=name)
+        assert response.status_code == 302, name
+        auth.logout()
+    names = set(session.scalars(select(User.display_name)))
+    assert names == {"محمد الفارسي", "Zoë Ó Briain", "李白", "Ada 👩\u200d💻"}
+
+
+def test_emails_are_nfc_normalised_before_lower_casing_and_comparing(session, client, auth):
+    assert auth.register(email="Rene\u0301@example.org", name="René").status_code == 302
+    assert session.scalar(select(User.email)) == "ren\u00e9@example.org"
+    auth.logout()
+    twin = auth.register(email="REN\u00c9@example.org", name="Twin")
+    assert twin.status_code == 409
+    assert auth.login(email="RENE\u0301@example.org").status_code == 302
+
+
+@pytest.mark.parametrize("email", ["reader\x00@example.org", "reader@exam\nple.org", "\x00"])
+def test_an_email_with_control_characters_is_refused_without_an_error(session, client, auth, email):
+    factories.make_user(session, "reader@example.org")
+    assert auth.login(email=email).status_code in (400, 401)
+    register = auth.register(email=email, name="Someone")
+    assert register.status_code == 400
+    html = register.get_data(as_text=True)
+    assert "not valid" in html or "control character" in html  # here, or at the edge
+    assert session.scalar(select(func.count(User.id))) == 1
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/texts/x\r\nSet-Cookie: planted=1",
+        "/texts/x\nLocation: https://evil.example/",
+        "/\t/evil.example",  # browsers drop tabs and newlines: this is //evil.example
+        "/\r/evil.example",
+        "/texts/\x7f",
+        "/texts/\u2028",
+        "/ texts",
+        "javascript:alert(1)",
+        "/" + "x" * 3000,
+    ],
+)
+def test_next_with_control_characters_or_worse_falls_back_to_the_library(
+    session, client, auth, target
+):
+    """Such a target once made registration commit the account and then fail with a 500."""
+    response = auth.register(query_string={"next": target})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    assert session.scalar(select(func.count(User.id))) == 1
+    assert _signed_in_as(client, "Reader")
+    assert client.get("/auth/login", query_string={"next": target}).headers["Location"] == "/"
+    auth.logout()
+    response = auth.login(query_string={"next": target})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def test_next_keeps_a_plain_path_with_its_query_and_fragment(session, client, auth):
+    factories.make_user(session, "reader@example.org")
+    target = "/texts/carr-rapprochement?lens=public&focus=3#p3"
+    assert auth.login(query_string={"next": target}).headers["Location"] == target
+
+
+@pytest.mark.parametrize(
+    "body",
+    [[1, 2], {"email": 5, "password": 7}, {"email": {"a": 1}, "password": ["x"], "confirm": None}],
+)
+def test_a_json_body_sent_to_the_forms_is_a_400_not_a_500(session, client, auth, body):
+    """The forms read form fields only: WTForms cannot take JSON's numbers, lists and objects."""
+    factories.make_user(session, "reader@example.org", "Reader")
+    token = csrf_token(client, "/auth/login")
+    for path in ("/auth/login", "/auth/register"):
+        response = client.post(path, json=body, headers={"X-CSRFToken": token})
+        assert response.status_code == 400, path
+        assert "This field is required." in response.get_data(as_text=True)
+    auth.login()
+    token = csrf_token(client, "/auth/account")
+    response = client.post("/auth/account", json=body, headers={"X-CSRFToken": token})
+    assert response.status_code == 400
+    assert _signed_in_as(client, "Reader")

@@ -51,10 +51,13 @@ def test_overlapping_and_nested_highlights_split_into_segments(client, session, 
         session, reader, seeded, "negotiated an agreement", color=HighlightColor.BLUE
     )
     para = _para_html(client.get(PAGE).get_data(as_text=True), 4)
-    segments = re.findall(
-        r'<mark class="([^"]+)"\s+data-annotations="([^"]+)"[^>]*>([^<]*)</mark>', para
-    )
-    assert [(ids, text) for _, ids, text in segments] == [
+    segments = re.findall(r'<mark class="([^"]+)" data-start="(\d+)"[^>]*>([^<]*)</mark>', para)
+
+    def covering(at: str) -> str:  # a mark names its offset; the notes' spans say who covers it
+        notes = (outer, inner, crossing)
+        return " ".join(str(a.id) for a in notes if a.start <= int(at) < a.end)
+
+    assert [(covering(at), text) for _, at, text in segments] == [
         (f"{outer.id}", "Litvinov "),
         (f"{outer.id} {inner.id}", "in Copenhagen"),
         (f"{outer.id}", " "),
@@ -62,6 +65,9 @@ def test_overlapping_and_nested_highlights_split_into_segments(client, session, 
         (f"{crossing.id}", " an agreement"),
     ]
     assert "hl-pink hl-overlap" in segments[1][0]
+    # Each note's words are reached from the mark where they begin.
+    starts = re.findall(r'id="m(\d+)" data-starts="([^"]+)"', para)
+    assert starts == [(str(a.id), str(a.id)) for a in (outer, inner, crossing)]
     assert unescape(re.sub(r"<[^>]+>", "", para)) == seeded.current_revision.paragraphs[3].body
 
 
@@ -73,8 +79,12 @@ def test_a_highlight_across_paragraphs_marks_both_and_its_note_sits_where_it_sta
     quote = content[spans[4].end - 20 : spans[5].start + 15]
     note = factories.make_annotation(session, reader, seeded, quote, body="across")
     html = client.get(PAGE).get_data(as_text=True)
-    assert f'data-annotations="{note.id}"' in _para_html(html, 5)
-    assert f'data-annotations="{note.id}"' in _para_html(html, 6)
+    for number in (5, 6):
+        marked = re.findall(
+            r'<mark [^>]*data-start="(\d+)"[^>]*>([^<]*)</mark>', _para_html(html, number)
+        )
+        assert len(marked) == 1 and note.start <= int(marked[0][0]) < note.end
+    assert f'data-starts="{note.id}"' in _para_html(html, 5)
     row5 = html[html.index('id="p5"') : html.index('id="p6"')]
     assert f'id="a{note.id}"' in row5
 

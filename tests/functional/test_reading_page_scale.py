@@ -67,7 +67,7 @@ def test_the_margin_lists_the_first_notes_and_links_to_the_rest(session, seminar
     link = re.search(r'<a class="more-notes-link" href="([^"]+)"[^>]*>([^<]+)</a>', margin)
     assert link.group(2) == "Show 3 more notes on ¶1"
     # Every highlight is in the text all the same.
-    marked = {int(i) for m in re.findall(r'data-annotations="([^"]+)"', margin) for i in m.split()}
+    marked = {int(i) for m in re.findall(r'data-starts="([^"]+)"', margin) for i in m.split()}
     assert marked == set(ids)
 
     expanded = ben.html(link.group(1).replace("&amp;", "&"))

@@ -35,7 +35,10 @@ REQUEST_TIMEOUT = 30.0
 STARTUP_TIMEOUT = 30.0
 RUN_TIMEOUT = 120.0  # hard bound on the whole load phase
 TEXT_PATH = "/texts/carr-rapprochement"
-CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
+# A signed-in page's meta tag, or a form's hidden field (anonymous pages have no meta tag).
+CSRF_TOKEN = re.compile(
+    r'<meta name="csrf-token" content="([^"]+)">|<input[^>]* name="csrf_token"[^>]* value="([^"]+)"'
+)
 
 
 def _free_port() -> int:
@@ -220,9 +223,9 @@ class Client:
 
     def csrf_token(self, path: str) -> str:
         status, html = self.request("GET", path)
-        match = CSRF_META.search(html)
-        assert status == 200 and match, f"GET {path}: {status}, no csrf-token meta tag"
-        return match.group(1)
+        match = CSRF_TOKEN.search(html)
+        assert status == 200 and match, f"GET {path}: {status}, no CSRF token"
+        return match.group(1) or match.group(2)
 
     def read_until(self, deadline: float, rng: random.Random) -> None:
         while time.monotonic() < deadline:

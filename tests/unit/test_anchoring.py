@@ -597,3 +597,33 @@ def test_approximate_search_on_100_kb_stays_local(big_texts, monkeypatch, words,
     assert text_of(new, found) == expected
     # Work is counted, not timed (shared machines are noisy): characters verified, of 100,000.
     assert sum(scanned) < 15_000
+
+
+@pytest.mark.parametrize("case", ["exact", "fuzzy", "gone"])
+def test_a_clients_huge_context_costs_no_more_than_a_short_one(monkeypatch, case):
+    """A 300,000-character prefix and suffix once cost a worker 30 s (a quadratic pass over
+    them): anchoring reads the nearest characters of any context, so the work is the same."""
+    content = "\n\n".join(seed_paragraphs())
+    quote, _ = annotate(content, "Genoa on April 10")
+    exact = {"exact": quote.exact, "fuzzy": "Genoa on Aprill 10", "gone": "Nothing of the sort"}[
+        case
+    ]
+    work = []
+    myers = anchoring._myers
+
+    def counting(pattern: str, text: str, *, anchored: bool) -> list[int]:
+        work.append(len(pattern) * len(text))
+        return myers(pattern, text, anchored=anchored)
+
+    monkeypatch.setattr(anchoring, "_myers", counting)
+
+    def cost(prefix: str, suffix: str):
+        work.clear()
+        found = anchor(content, QuoteSelector(exact, prefix, suffix))
+        return text_of(content, found), sum(work)
+
+    def context(length: int):
+        return cost("x" * length + quote.prefix, quote.suffix + "y" * length)
+
+    assert context(300_000) == context(1_000)
+    assert context(300_000)[0] == (None if case == "gone" else quote.exact)

@@ -79,7 +79,7 @@ def test_edit_keeps_each_earlier_version_with_its_time(session, seeded):
     session.commit()
     annotations.edit(session, author, note.id, Changes(color=HighlightColor.PINK))  # no change
     session.commit()
-    _, versions = annotations.versions(session, author, note.id)
+    versions = annotations.versions(session, author, note.id).versions
     assert [(v.number, v.body_source, v.tags, v.color) for v in versions] == [
         (1, "first", "a", None),
         (2, "second", "b", None),

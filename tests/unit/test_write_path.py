@@ -8,6 +8,7 @@ import time
 
 import pytest
 from sqlalchemy import inspect, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app import database
@@ -283,7 +284,8 @@ def test_begin_write_gives_up_with_sqlites_error_past_the_busy_timeout(
 ):
     monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 100)
     holder = _hold_write_lock(sqlite_path, 0.5)
-    with pytest.raises(sqlite3.OperationalError, match="database is locked"):
+    # SQLAlchemy's error, as a statement's would be: the error pages answer it with a 503.
+    with pytest.raises(OperationalError, match="database is locked"):
         begin_write(session)
     holder.join()
     session.rollback()

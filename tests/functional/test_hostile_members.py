@@ -1,0 +1,518 @@
+"""The seminar against a hostile member: moves, removals, hides, side channels and floods.
+
+Each test acts out what a member with a grudge (or a script) tried, through the forms and the
+API as a browser or a client would, and checks what the others then read.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from app.models import Annotation, AnnotationVersion, Flag, Visibility
+from app.services import annotations, discussion, groups
+from app.services.access import viewer_for
+from tests import factories
+from tests.functional.test_discussion import api_note, api_reply, form_reply
+from tests.functional.test_groups import PAGE, Browser, flashed, fresh, make_group, sign_in
+
+
+@pytest.fixture
+def seminar(app, session, seeded):
+    """Ada owns the seminar; Bea and Cy are members; Bea also owns a group of her own."""
+    ada = sign_in(app, session, "Ada Lovelace")
+    bea = sign_in(app, session, "Bea")
+    cy = sign_in(app, session, "Cy")
+    group = make_group(session, ada.user, bea.user, cy.user)
+    own = make_group(session, bea.user, name="Bea's own")
+    return {"ada": ada, "bea": bea, "cy": cy, "group": group, "own": own, "text": seeded}
+
+
+def remove(session, owner, group, member) -> None:
+    groups.remove_member(session, viewer_for(session, owner.user), group.id, member.user.id)
+    session.commit()
+
+
+def audience_of(session, annotation_id: int) -> tuple[Visibility, int | None]:
+    stored = fresh(session).get(Annotation, annotation_id)
+    return stored.visibility, stored.group_id
+
+
+# ---- a move never shows anyone's words to new readers -----------------------------------------
+
+
+def test_a_thread_with_others_replies_stays_with_its_audience(app, session, seminar):
+    ada, bea, group, own, text = (seminar[k] for k in ("ada", "bea", "group", "own", "text"))
+    note = api_note(bea, text, "Litvinov in Copenhagen", "My question", "group", group)
+    reply = form_reply(ada, note, "The owner's answer, for the group only")
+
+    for audience in ({"scholia:visibility": "public"}, {"scholia:group": own.id}):
+        payload = {"scholia:visibility": "group", **audience}
+        refused = bea.api("PATCH", f"/api/v1/annotations/{note}", payload)
+        assert refused.status_code == 409
+        assert "Others have replied" in refused.get_json()["message"]
+    response = bea.post(f"/notes/{note}/visibility", audience="public", confirm="1")
+    assert "Others have replied" in flashed(bea, response)
+    assert audience_of(session, note) == audience_of(session, reply) == (Visibility.GROUP, group.id)
+    anonymous = Browser(app)
+    assert anonymous.get(f"/api/v1/annotations/{reply}").status_code == 404
+    assert anonymous.get(f"/notes/{note}").status_code == 404
+    assert "for the group only" not in anonymous.html(f"{PAGE}?lens=public")
+
+
+def test_a_deleted_reply_by_someone_else_keeps_the_thread_too(app, session, seminar):
+    """Its author may restore it: moved, it would come back before new readers."""
+    ada, bea, group, text = (seminar[k] for k in ("ada", "bea", "group", "text"))
+    note = api_note(bea, text, "Litvinov in Copenhagen", "My question", "group", group)
+    reply = form_reply(ada, note, "Said, then deleted")
+    ada.post(f"/notes/{reply}/delete")
+    refused = bea.api("PATCH", f"/api/v1/annotations/{note}", {"scholia:visibility": "public"})
+    assert refused.status_code == 409
+    ada.post(f"/notes/{reply}/restore")
+    assert Browser(app).get(f"/api/v1/annotations/{reply}").status_code == 404
+
+
+def test_a_thread_of_the_authors_own_words_moves_and_its_history_stays_theirs(
+    app, session, seminar
+):
+    bea, cy = seminar["bea"], seminar["cy"]
+    note = api_note(bea, seminar["text"], "Litvinov in Copenhagen", "Draft written for myself")
+    bea.api(
+        "PATCH",
+        f"/api/v1/annotations/{note}",
+        {"body": [{"type": "TextualBody", "value": "Ready for the seminar"}]},
+    )
+    own_reply = form_reply(bea, note, "A thought of mine under it")  # private: only Bea replies
+    moved = bea.api("PATCH", f"/api/v1/annotations/{note}", {"scholia:visibility": "public"})
+    assert moved.status_code == 200
+    assert audience_of(session, own_reply) == (Visibility.PUBLIC, None)
+
+    # Everyone reads the note now, but not what Bea wrote while it was hers alone.
+    history = cy.html(f"/notes/{note}/history")
+    assert "Ready for the seminar" in history
+    assert "Draft written for myself" not in history
+    assert "only its author can read it" in history
+    assert "Draft written for myself" in bea.html(f"/notes/{note}/history")
+
+    # What she writes from now on is written for the new audience, and so is its history.
+    bea.api(
+        "PATCH",
+        f"/api/v1/annotations/{note}",
+        {"body": [{"type": "TextualBody", "value": "Revised in public"}]},
+    )
+    history = cy.html(f"/notes/{note}/history")
+    assert "Ready for the seminar" in history and "Revised in public" in history
+    assert "Draft written for myself" not in history
+    assert (
+        fresh(session).scalar(
+            select(func.count())
+            .select_from(AnnotationVersion)
+            .where(AnnotationVersion.annotation_id == note, AnnotationVersion.author_only)
+        )
+        == 1
+    )
+
+
+# ---- a removed member writes nothing more in the group ----------------------------------------
+
+
+def test_a_removed_member_can_no_longer_change_what_they_wrote_in_the_group(app, session, seminar):
+    ada, bea, cy, group, text = (seminar[k] for k in ("ada", "bea", "cy", "group", "text"))
+    note = api_note(bea, text, "Litvinov in Copenhagen", "Written as a member", "group", group)
+    reply = form_reply(bea, note, "A reply as a member")
+    deleted = form_reply(bea, note, "Deleted as a member")
+    bea.post(f"/notes/{deleted}/delete")
+    remove(session, ada, group, bea)
+
+    change = {"body": [{"type": "TextualBody", "value": "Rewritten after removal"}]}
+    for target in (note, reply):
+        for method in ("PATCH", "PUT"):
+            refused = bea.api(method, f"/api/v1/annotations/{target}", change)
+            assert refused.status_code == 403, (method, target)
+            assert "no longer a member" in refused.get_json()["message"]
+        assert bea.api("DELETE", f"/api/v1/annotations/{target}").status_code == 403
+        assert bea.post(f"/notes/{target}/delete").status_code == 403
+        assert bea.post(f"/notes/{target}/edit", body="Rewritten by form").status_code == 403
+    moved = bea.api("PATCH", f"/api/v1/annotations/{note}", {"scholia:visibility": "public"})
+    assert moved.status_code == 403
+    assert bea.api("POST", f"/api/v1/annotations/{deleted}/restore").status_code == 404
+    assert bea.post(f"/notes/{deleted}/restore").status_code == 404
+    assert api_reply(bea, note, "Still here?").status_code == 403
+
+    page = cy.html(f"{PAGE}?lens=group-{group.id}")
+    assert "Written as a member" in page and "A reply as a member" in page
+    assert "Rewritten" not in page and "Deleted as a member" not in page
+    stored = fresh(session).get(Annotation, note)
+    assert stored.body_source == "Written as a member" and stored.deleted_at is None
+
+
+def test_a_member_who_rejoins_may_write_again(app, session, seminar):
+    ada, bea, group, text = (seminar[k] for k in ("ada", "bea", "group", "text"))
+    note = api_note(bea, text, "Krasin", "Mine", "group", group)
+    remove(session, ada, group, bea)
+    change = {"body": [{"type": "TextualBody", "value": "Back again"}]}
+    assert bea.api("PATCH", f"/api/v1/annotations/{note}", change).status_code == 403
+    groups.join(session, viewer_for(session, bea.user), group.invite_code)
+    session.commit()
+    assert bea.api("PATCH", f"/api/v1/annotations/{note}", change).status_code == 200
+
+
+# ---- a hide sticks ----------------------------------------------------------------------------
+
+
+def test_a_hidden_note_cannot_be_moved_to_be_unhidden_elsewhere(app, session, seminar):
+    ada, bea, cy, group, own, text = (
+        seminar[k] for k in ("ada", "bea", "cy", "group", "own", "text")
+    )
+    note = api_note(bea, text, "Litvinov in Copenhagen", "Something rude", "group", group)
+    assert (
+        ada.api("POST", f"/api/v1/annotations/{note}/hidden", {"hidden": True}).status_code == 200
+    )
+
+    for payload in (
+        {"scholia:visibility": "group", "scholia:group": own.id},
+        {"scholia:visibility": "public"},
+        {"scholia:visibility": "private"},
+    ):
+        refused = bea.api("PATCH", f"/api/v1/annotations/{note}", payload)
+        assert refused.status_code == 403
+        assert "hidden" in refused.get_json()["message"]
+    assert bea.api("POST", f"/api/v1/annotations/{note}/hidden", {"hidden": False}).status_code == (
+        403
+    )
+    assert audience_of(session, note) == (Visibility.GROUP, group.id)
+    assert "Something rude" not in cy.html(f"{PAGE}?lens=group-{group.id}")
+    assert "Something rude" not in Browser(app).get(f"/api/v1/annotations/{note}").get_data(
+        as_text=True
+    )
+
+    # Only a moderator of the audience it is in shows it again.
+    assert ada.api("POST", f"/api/v1/annotations/{note}/hidden", {"hidden": False}).status_code == (
+        200
+    )
+    assert "Something rude" in cy.html(f"{PAGE}?lens=group-{group.id}")
+
+
+def test_an_author_who_moderates_does_not_undo_a_hide_of_their_own_note(app, session, seminar):
+    """An instructor's note, hidden by the site's administrator, stays hidden."""
+    ada, group, text = (seminar[k] for k in ("ada", "group", "text"))
+    admin = sign_in(app, session, "Admin", is_admin=True)
+    note = api_note(ada, text, "Krasin", "The owner's own remark", "group", group)
+    assert admin.api(
+        "POST", f"/api/v1/annotations/{note}/hidden", {"hidden": True}
+    ).status_code == (200)
+    refused = ada.api("POST", f"/api/v1/annotations/{note}/hidden", {"hidden": False})
+    assert refused.status_code == 403
+    assert fresh(session).get(Annotation, note).hidden_at is not None
+    # Hiding and unhiding one's own note oneself stays possible.
+    mine = api_note(ada, text, "Arcos", "Hidden by myself", "group", group)
+    ada.api("POST", f"/api/v1/annotations/{mine}/hidden", {"hidden": True})
+    assert ada.api("POST", f"/api/v1/annotations/{mine}/hidden", {"hidden": False}).status_code == (
+        200
+    )
+
+
+def test_a_thread_under_moderation_stays_where_it_is(app, session, seminar):
+    ada, bea, cy, group, text = (seminar[k] for k in ("ada", "bea", "cy", "group", "text"))
+    hidden_reply_thread = api_note(bea, text, "Krasin", "Root", "group", group)
+    hidden_reply = form_reply(bea, hidden_reply_thread, "My own rude reply")
+    ada.api("POST", f"/api/v1/annotations/{hidden_reply}/hidden", {"hidden": True})
+    refused = bea.api(
+        "PATCH", f"/api/v1/annotations/{hidden_reply_thread}", {"scholia:visibility": "public"}
+    )
+    assert refused.status_code == 409 and "hidden" in refused.get_json()["message"]
+
+    flagged = api_note(bea, text, "Arcos", "Flag bait", "group", group)
+    cy.post(f"/notes/{flagged}/flag", reason="Please look at this")
+    refused = bea.api("PATCH", f"/api/v1/annotations/{flagged}", {"scholia:visibility": "private"})
+    assert refused.status_code == 409 and "look at" in refused.get_json()["message"]
+    assert audience_of(session, flagged) == (Visibility.GROUP, group.id)
+    # Once the instructor has dismissed the flag, it is the author's to move again.
+    flag_id = fresh(session).scalar(select(Flag.id).where(Flag.annotation_id == flagged))
+    ada.post(f"/groups/{group.id}/flags/{flag_id}/resolve")
+    moved = bea.api("PATCH", f"/api/v1/annotations/{flagged}", {"scholia:visibility": "private"})
+    assert moved.status_code == 200
+
+
+# ---- what is derived from hidden words --------------------------------------------------------
+
+
+def test_a_hidden_notes_tags_are_in_no_suggestion_list_or_filter(app, session, seminar):
+    ada, bea, cy, group, text = (seminar[k] for k in ("ada", "bea", "cy", "group", "text"))
+    note = factories.make_annotation(
+        session, bea.user, text, "Krasin", body="words", tags=("secretword",), group=group
+    )
+    cy_note = factories.make_annotation(
+        session, cy.user, text, "Arcos", body="mine", tags=("cystag",), group=group
+    )
+    lens = f"{PAGE}?lens=group-{group.id}"
+    assert 'value="secretword"' in cy.html(lens)  # before the hide: a tag like any other
+    ada.post(f"/notes/{note.id}/hide", hidden="1")
+
+    page = cy.html(lens)
+    assert "secretword" not in page
+    assert f'id="a{note.id}"' in page  # the card says it was hidden, nothing more
+    filtered = cy.html(f"{lens}&tag=secretword")
+    assert f'id="a{note.id}"' not in filtered
+    assert f'id="a{note.id}"' not in cy.html(f"{lens}&kind=note")
+    assert f'id="a{cy_note.id}"' in cy.html(f"{lens}&kind=note")
+    # The notebook's tag list is the reader's own tags.
+    notebook = cy.html("/notes")
+    assert "cystag" in notebook and "secretword" not in notebook
+
+    for moderator_or_author in (ada, bea):
+        assert 'value="secretword"' in moderator_or_author.html(lens)
+        assert f'id="a{note.id}"' in moderator_or_author.html(f"{lens}&tag=secretword")
+
+
+# ---- a thread no page can fail on, and moderators who can remove it ---------------------------
+
+CHAIN = 1_100  # replies each answering the last: deeper than Python's recursion limit
+
+
+def test_a_chain_of_a_thousand_replies_renders_and_a_moderator_removes_it(app, session, seminar):
+    ada, bea, cy, group, text = (seminar[k] for k in ("ada", "bea", "cy", "group", "text"))
+    root = factories.make_annotation(session, bea.user, text, "Krasin", body="Root", group=group)
+    author = viewer_for(session, bea.user)
+    parent = root.id
+    for n in range(CHAIN):
+        parent = discussion.reply(session, author, parent, f"link {n}").id
+    session.commit()
+
+    lens = f"{PAGE}?lens=group-{group.id}"
+    page = cy.html(lens)
+    assert f"{CHAIN} replies" in page and "link 1099" in page
+    note_page = cy.html(f"/notes/{parent}")
+    assert note_page.count('class="reply ') == CHAIN
+    assert Browser(app).get(f"/notes/{root.id}").status_code == 404
+
+    # Cy may not; the owner removes the whole thread at once.
+    assert cy.api("DELETE", f"/api/v1/annotations/{root.id}").status_code == 403
+    assert "Remove thread" in ada.html(f"/notes/{root.id}")
+    response = ada.post(f"/notes/{root.id}/delete")
+    assert "Removed, with its replies." in flashed(ada, response)
+    assert "link 5" not in cy.html(lens) and "Root" not in cy.html(lens)
+    assert cy.get(f"/notes/{parent}").status_code == 404
+    live = fresh(session).scalar(
+        select(func.count()).where(Annotation.root_id == root.id, Annotation.deleted_at.is_(None))
+    )
+    assert live == 0
+    # Its author cannot bring back what a moderator removed; the moderator can.
+    assert bea.post(f"/notes/{root.id}/restore").status_code == 404
+    assert bea.api("POST", f"/api/v1/annotations/{parent}/restore").status_code == 404
+    assert ada.post(f"/notes/{root.id}/restore").status_code == 302
+    assert "link 1099" in cy.html(lens)
+
+
+def test_a_moderator_removes_one_reply_with_the_answers_beneath_it(app, session, seminar):
+    ada, bea, cy, group, text = (seminar[k] for k in ("ada", "bea", "cy", "group", "text"))
+    root = api_note(cy, text, "Krasin", "A fair question", "group", group)
+    flood = form_reply(bea, root, "Flood 1")
+    deeper = form_reply(bea, flood, "Flood 2")
+    kept = form_reply(cy, root, "A fair answer")
+    assert ada.api("DELETE", f"/api/v1/annotations/{flood}").status_code == 204
+    page = cy.html(f"{PAGE}?lens=group-{group.id}")
+    assert "Flood" not in page and "A fair answer" in page and "A fair question" in page
+    stored = fresh(session)
+    assert stored.get(Annotation, deeper).deleted_by_id == ada.user.id
+    assert stored.get(Annotation, kept).deleted_at is None
+
+
+# ---- a page that grows with its annotations, the same for every anonymous visitor -------------
+
+
+def _nested_public_highlights(session, user, text, first: int, count: int) -> None:
+    """Highlights one inside the other in the longest paragraph, the ``first``-th to the
+    ``first + count``-th from the outside."""
+    content = text.current_revision.content
+    span = max(text.current_revision.spans(), key=lambda s: s.end - s.start)
+    assert span.end - span.start > 2 * (first + count)
+    author = viewer_for(session, user)
+    for n in range(first, first + count):
+        start, end = span.start + n, span.end - n
+        draft = annotations.Draft(
+            text_slug=text.slug,
+            motivation=annotations.Motivation.HIGHLIGHTING,
+            target=annotations.SpanTarget(exact=content[start:end], start=start, end=end),
+            visibility=Visibility.PUBLIC,
+        )
+        annotations.create(session, author, draft)
+    session.commit()
+
+
+def test_the_page_grows_linearly_with_nested_highlights(app, session, seminar):
+    bea, text = seminar["bea"], seminar["text"]
+    anonymous = Browser(app)
+
+    def size() -> int:
+        return len(anonymous.get(f"{PAGE}?lens=public").get_data())
+
+    base = size()
+    _nested_public_highlights(session, bea.user, text, 0, 150)
+    small = size()
+    _nested_public_highlights(session, bea.user, text, 150, 150)  # 300, each inside the last
+    large = size()
+    # Doubling the highlights at most doubles what they add (quadratic growth quadruples it).
+    assert (large - base) < 2.3 * (small - base), (base, small, large)
+
+
+def test_anonymous_visitors_share_one_cached_page(app, session, seminar, engine):
+    from tests.conftest import recorded_queries
+
+    first, second = app.test_client(), app.test_client()
+    html = first.get(PAGE).get_data(as_text=True)
+    assert "csrf" not in html.lower()
+    assert first.get_cookie("session") is None
+    with recorded_queries(engine) as statements:
+        response = second.get(PAGE)
+    assert response.get_data(as_text=True) == html
+    assert second.get_cookie("session") is None
+    assert len(statements) <= 1, statements  # where the text's change log stands, nothing else
+
+
+# ---- one account cannot flood a text ----------------------------------------------------------
+
+
+@pytest.fixture
+def tight_quota(app):
+    app.config.update(WRITES_PER_MINUTE=3, WRITES_PER_DAY=5)
+
+
+def _annotations_by(session, user) -> int:
+    return fresh(session).scalar(
+        select(func.count()).select_from(Annotation).where(Annotation.user_id == user.id)
+    )
+
+
+def test_a_flood_of_creates_is_refused_with_429_and_retry_after(app, session, seminar, tight_quota):
+    bea, text = seminar["bea"], seminar["text"]
+    note = api_note(bea, text, "Krasin", "one")
+    api_reply(bea, note, "two")
+    api_note(bea, text, "Arcos", "three")
+    payload = {
+        "type": "Annotation",
+        "body": [{"type": "TextualBody", "value": "four"}],
+        "target": {"source": f"http://localhost{PAGE}", "selector": []},
+    }
+    refused = bea.api("POST", "/api/v1/annotations", payload)
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert "try again" in refused.get_json()["message"]
+    assert api_reply(bea, note, "five").status_code == 429
+    form = bea.post(f"{PAGE}/notes", body="Words I do not want to lose")
+    assert form.status_code == 429 and form.headers["Retry-After"]
+    assert "Words I do not want to lose" in form.get_data(as_text=True)
+    assert _annotations_by(session, bea.user) == 3
+    # Others are not held back by Bea's quota.
+    assert seminar["cy"].api("POST", "/api/v1/annotations", payload).status_code == 201
+
+
+def test_the_quota_frees_up_as_the_window_passes(app, session, seminar, tight_quota):
+    bea, text = seminar["bea"], seminar["text"]
+    for quote in ("Krasin", "Arcos", "Rapallo"):
+        api_note(bea, text, quote, "note")
+    assert bea.post(f"{PAGE}/notes", body="too soon").status_code == 429
+
+    # Two minutes on: the minute's quota is free again, the day's has two left.
+    for row in fresh(session).scalars(select(Annotation).where(Annotation.user_id == bea.user.id)):
+        row.created_at -= timedelta(minutes=2)
+    session.commit()
+    assert bea.post(f"{PAGE}/notes", body="four").status_code == 302
+    assert bea.post(f"{PAGE}/notes", body="five").status_code == 302
+    refused = bea.post(f"{PAGE}/notes", body="six")
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) > 3600  # the day's quota, hours away
+    assert re.search(r"try again in \d+ hours", refused.get_data(as_text=True))
+    assert _annotations_by(session, bea.user) == 5
+
+
+# ---- a careless client ------------------------------------------------------------------------
+
+
+def _target(text, quote: str, **position) -> dict:
+    selectors = [{"type": "TextQuoteSelector", "exact": quote}]
+    if position:
+        selectors.append({"type": "TextPositionSelector", **position})
+    return {"source": f"http://localhost{PAGE}", "selector": selectors}
+
+
+def test_motivations_fit_what_is_written(app, session, seminar):
+    bea, text = seminar["bea"], seminar["text"]
+    note = api_note(bea, text, "Krasin", "A note")
+    top_level_reply = {
+        "type": "Annotation",
+        "motivation": "replying",
+        "body": [{"type": "TextualBody", "value": "Replying to nothing"}],
+        "target": _target(text, "Arcos"),
+    }
+    refused = bea.api("POST", "/api/v1/annotations", top_level_reply)
+    assert refused.status_code == 422 and "replying" in refused.get_json()["message"]
+    highlighting_reply = api_reply(bea, note, "A reply", motivation="highlighting")
+    assert highlighting_reply.status_code == 422
+    made_a_reply = bea.api("PATCH", f"/api/v1/annotations/{note}", {"motivation": "replying"})
+    assert made_a_reply.status_code == 422
+    assert _annotations_by(session, bea.user) == 1
+
+
+def test_a_position_is_a_number_not_a_boolean(app, session, seminar):
+    bea, text = seminar["bea"], seminar["text"]
+    content = text.current_revision.content
+    payload = {
+        "type": "Annotation",
+        "target": _target(text, content[0:6], start=False, end=6),
+    }
+    refused = bea.api("POST", "/api/v1/annotations", payload)
+    assert refused.status_code == 400 and "integer" in refused.get_json()["message"]
+    assert _annotations_by(session, bea.user) == 0
+
+
+def test_a_reply_or_a_whole_text_note_cannot_be_emptied_by_an_edit(app, session, seminar):
+    bea, text = seminar["bea"], seminar["text"]
+    note = api_note(bea, text, "Krasin", "Has words")
+    reply = api_reply(bea, note, "Has words too").get_json()["id"].rsplit("/", 1)[1]
+    whole = bea.api(
+        "POST",
+        "/api/v1/annotations",
+        {
+            "type": "Annotation",
+            "body": [{"type": "TextualBody", "value": "On the whole text"}],
+            "target": f"http://localhost{PAGE}",
+        },
+    ).get_json()["id"]
+    whole = whole.rsplit("/", 1)[1]
+    for target, words in ((reply, "Has words too"), (whole, "On the whole text")):
+        refused = bea.api("PUT", f"/api/v1/annotations/{target}", {})
+        assert refused.status_code == 422 and "needs some words" in refused.get_json()["message"]
+        blank = {"body": [{"type": "TextualBody", "value": "   "}]}
+        assert bea.api("PATCH", f"/api/v1/annotations/{target}", blank).status_code == 422
+        assert "needs some words" in flashed(bea, bea.post(f"/notes/{target}/edit", body=" "))
+        assert fresh(session).get(Annotation, int(target)).body_source == words
+    # A highlight on words may lose its words: it is a highlight again.
+    assert bea.api("PUT", f"/api/v1/annotations/{note}", {}).status_code == 200
+
+
+def test_flagging_twice_is_one_flag(app, session, seminar):
+    bea, cy, text, group = seminar["bea"], seminar["cy"], seminar["text"], seminar["group"]
+    note = api_note(bea, text, "Krasin", "Flag me", "group", group)
+    for _ in range(5):
+        assert cy.post(f"/notes/{note}/flag", reason="Rude").status_code == 302
+    flags = fresh(session).scalars(select(Flag).where(Flag.annotation_id == note)).all()
+    assert len(flags) == 1
+    # Flag is not offered (nor accepted) on what an instructor has already hidden.
+    other = api_note(bea, text, "Arcos", "Already hidden", "group", group)
+    seminar["ada"].post(f"/notes/{other}/hide", hidden="1")
+    assert cy.post(f"/notes/{other}/flag", reason="Rude").status_code == 403
+    assert f"/notes/{other}/flag" not in cy.html(f"/notes/{other}")
+
+
+def test_a_300000_character_context_is_refused_at_once(app, session, seminar):
+    bea, text = seminar["bea"], seminar["text"]
+    target = _target(text, "Krasin")
+    target["selector"][0].update(prefix="x" * 300_000, suffix="y" * 300_000)
+    refused = bea.api("POST", "/api/v1/annotations", {"type": "Annotation", "target": target})
+    assert refused.status_code == 413
+    assert "prefix may have at most 1,000 characters" in refused.get_json()["message"]
+    assert _annotations_by(session, bea.user) == 0
