@@ -74,8 +74,13 @@ def _template_helpers() -> dict:
     """What every template may ask: the access policy for the current viewer, the inbox count."""
     from app.current import unread_count, viewer
     from app.services.access import Action, can
+    from app.services.annotations import audience_key
 
     def may(action: str, annotation) -> bool:
         return can(viewer(), Action(action), annotation)
 
-    return {"may": may, "unread_count": unread_count, "viewer": viewer}
+    def audience_of(annotation) -> str:
+        """ "private", "public" or "group-<id>": what forms send as ``audience``."""
+        return audience_key(annotation.visibility, annotation.group_id)
+
+    return {"may": may, "audience_of": audience_of, "unread_count": unread_count, "viewer": viewer}

@@ -24,7 +24,10 @@ from sqlalchemy.orm import Session, make_transient, make_transient_to_detached, 
 
 T = TypeVar("T")
 
-BUSY_TIMEOUT_MS = 15_000
+# How long a write waits for SQLite's write lock before answering 503: each waiting write holds
+# a worker, and readers queue behind it (a write takes a millisecond; this is for the lock held
+# from outside, by a long migration or a stray process).
+BUSY_TIMEOUT_MS = 5_000
 
 
 def configure_engine(engine: Engine) -> None:

@@ -85,10 +85,33 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _sqlite_foreign_keys(connection, on=False)
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            _sqlite_foreign_keys(connection, on=True)
+
+
+def _sqlite_foreign_keys(connection, on: bool) -> None:
+    """Off while migrating on SQLite; checked and on again after.
+
+    Altering a table on SQLite (a batch migration) copies it and drops the old one, and with
+    foreign keys on, dropping ``annotation`` would cascade to every row that refers to it:
+    replies, tags, versions, reactions, flags. SQLite ignores the pragma inside a transaction,
+    so it goes straight to the driver before one begins.
+    """
+    driver = connection.connection.driver_connection
+    if connection.in_transaction():
+        connection.commit()
+    if on:
+        broken = driver.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"the migration left rows whose references are gone: {broken[:5]}")
+    driver.execute(f"PRAGMA foreign_keys = {'ON' if on else 'OFF'}")
 
 
 if context.is_offline_mode():

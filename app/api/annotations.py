@@ -80,9 +80,11 @@ def annotation_create():
     parent_id = reply_target(payload)
     if parent_id is not None:
         body = parse_reply(payload)
+        # A client that names the audience it saw is told if the thread has moved since.
+        seen = parse_audience(payload) if VISIBILITY_KEY in payload else None
 
         def make():
-            return discussion.reply(db.session, acting, parent_id, body)
+            return discussion.reply(db.session, acting, parent_id, body, seen)
     else:
         draft = parse_new(payload)
 

@@ -13,7 +13,7 @@ from app.models.annotation import (
     ReactionKind,
     Visibility,
 )
-from app.models.group import Group, Membership, ReadingAssignment, Role
+from app.models.group import Group, Membership, ReadingAssignment, Removal, Role
 from app.models.text import Paragraph, ParagraphRole, Text, TextRevision
 from app.models.user import LoginAttempt, User
 
@@ -37,6 +37,7 @@ __all__ = [
     "Reaction",
     "ReactionKind",
     "ReadingAssignment",
+    "Removal",
     "Role",
     "Text",
     "TextRevision",

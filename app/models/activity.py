@@ -51,7 +51,10 @@ class Event(db.Model):
     """
 
     __tablename__ = "event"
-    __table_args__ = (Index("ix_event_text_id", "text_id", "id"),)
+    __table_args__ = (
+        Index("ix_event_text_id", "text_id", "id"),
+        Index("ix_event_actor_created", "actor_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(db.Integer, "sqlite"), primary_key=True, autoincrement=True
@@ -64,6 +67,9 @@ class Event(db.Model):
     author_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
     visibility: Mapped[Visibility] = mapped_column(str_enum(Visibility))
     group_id: Mapped[int | None] = mapped_column(ForeignKey("reading_group.id", ondelete="CASCADE"))
+    # Who made the change (the author, a replier, a moderator): an account's writes are counted
+    # by it against its quota (services/quotas.py). NULL on events from before it was kept.
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = created_at_column()
 
     def audience(self) -> Annotation:

@@ -63,6 +63,22 @@ class Membership(db.Model):
     user: Mapped[User] = relationship()
 
 
+class Removal(db.Model):
+    """Someone the group's instructors removed: the invite link does not let them back in until
+    an instructor does (groups.readmit), or a removal would last until they next clicked it."""
+
+    __tablename__ = "group_removal"
+    __table_args__ = (UniqueConstraint("group_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("reading_group.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = created_at_column()
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
 class ReadingAssignment(db.Model):
     """A text on a group's reading list, with an optional due date and a prompt for members."""
 

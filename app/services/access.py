@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from app.database import DriverQuery
 from app.models import Annotation, Group, Membership, Role, User, Visibility
+from app.models.user import session_id
 from app.services.quotas import WriteLimits
 
 
@@ -69,7 +70,7 @@ class Account(UserMixin):
     session_generation: int = 0
 
     def get_id(self) -> str:
-        return User.get_id(self)  # "id.generation", read back by views/auth.py: load_user
+        return session_id(self.id, self.session_generation)  # read back by auth.load_user
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import ColumnElement, delete, func, or_, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -18,6 +18,7 @@ from app.database import begin_write
 from app.models import LoginAttempt, User
 from app.models.base import utcnow
 from app.models.user import PASSWORD_METHOD
+from app.services.devices import Device, nonce_for
 
 MIN_PASSWORD_LENGTH = 10
 MAX_DISPLAY_NAME = 80
@@ -235,13 +236,14 @@ def authenticate(
     address: str,
     policy: LoginPolicy,
     *,
-    devices: Mapping[int, str] | None = None,
+    devices: Mapping[int, Device] | None = None,
     now: datetime | None = None,
 ) -> User:
     """Return the user for these credentials, recording the attempt; raise AccountError if not.
 
-    ``devices`` maps account ids to the nonces of the device cookies the browser presented
-    (views/auth.py checks their signatures): one for this account vouches for the attempt. An
+    ``devices`` maps account ids to the known devices the browser's cookie names (their
+    signatures checked, services/devices.py): one for this account, earned with its present
+    password, vouches for the attempt. An
     attempt that comes too early raises TooManyAttempts without looking at the password, and
     is not recorded. The caller must commit even when this raises anything else, so that the
     failed attempt counts.
@@ -255,14 +257,14 @@ def authenticate(
     # Check and hash outside the write lock (scrypt is slow), then check again inside it, so
     # concurrent guesses cannot slip past the delay.
     user = _user_by_email(session, email)
-    device = devices.get(user.id) if user else None
+    device = nonce_for(devices, user.id, user.password_hash) if user else None
     _check_delay(session, email, address, device, policy, now)
     # Hash even for an unknown address, so response time does not reveal which emails have accounts.
     password_ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
     begin_write(session)
     _serialise_attempts(session, f"account {email}")
     user = _user_by_email(session, email)
-    device = devices.get(user.id) if user else None
+    device = nonce_for(devices, user.id, user.password_hash) if user else None
     if device is None:
         _serialise_attempts(session, f"address {address}")  # always after the account's
     _check_delay(session, email, address, device, policy, now)
@@ -271,11 +273,14 @@ def authenticate(
         LoginAttempt(email=email, address=address, device=device, succeeded=ok, created_at=now)
     )
     if ok:
-        # A success clears the account's failures from strangers (one who remembers is not
-        # kept waiting later) and this device's own.
-        cleared = (LoginAttempt.email == email) & _untrusted()
+        # A success clears the failures of the way it came: a known device's own, or (the
+        # password typed right from an unknown place) the account's from unknown places. A
+        # reader signing in from their own browser does not clear what a stranger is piling
+        # up against the account: that would hand the stranger fresh free guesses.
         if device is not None:
-            cleared = or_(cleared, LoginAttempt.device == device)
+            cleared = LoginAttempt.device == device
+        else:
+            cleared = (LoginAttempt.email == email) & _untrusted()
         session.execute(delete(LoginAttempt).where(cleared, LoginAttempt.succeeded.is_(False)))
         return user
     if user is not None and password_ok:
@@ -308,7 +313,7 @@ def change_password(
     address: str,
     policy: LoginPolicy,
     *,
-    devices: Mapping[int, str] | None = None,
+    devices: Mapping[int, Device] | None = None,
     now: datetime | None = None,
 ) -> User:
     """Set a new password and end every session begun with the old one.

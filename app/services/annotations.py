@@ -49,7 +49,7 @@ MAX_CONTEXT_CHARS = 1_000
 
 FORBIDDEN_MESSAGES = {
     Action.EDIT: "Only its author may edit this annotation.",
-    Action.DELETE: "Only its author or the group's instructors may delete this annotation.",
+    Action.DELETE: "Only its author, or a moderator of its audience, may delete this annotation.",
     Action.REPLY: "You may not reply to this annotation.",
     Action.REACT: "You may not react to this annotation.",
     Action.FLAG: "You may not flag this annotation.",
@@ -79,7 +79,9 @@ def refusal(viewer: Viewer, action: Action, annotation: Annotation) -> Forbidden
             "An instructor has hidden this note: it stays where it is until they show it again."
         )
     if action is Action.HIDE and annotation.is_hidden and is_author:
-        return Forbidden("Someone else hid your note: only they or a site administrator show it.")
+        return Forbidden(
+            "Someone else hid your note: another moderator may show it again, not its author."
+        )
     if action in (Action.REPLY, Action.REACT, Action.FLAG) and annotation.is_hidden:
         return Forbidden("An instructor has hidden this annotation.")
     return Forbidden(FORBIDDEN_MESSAGES.get(action, "You may not do that."))
@@ -339,14 +341,14 @@ def new_annotation(viewer: Viewer, body: str = "", **fields) -> Annotation:
 
 
 def check_quota(session: Session, viewer: Viewer) -> None:
-    """Refuse a new annotation past the viewer's write quota; call it under the write lock."""
+    """Refuse a change past the viewer's write quota; every write calls it under the lock."""
     if viewer.limits is not None and viewer.id is not None:
         quotas.check(session, viewer.id, viewer.limits)
 
 
 def check_words(annotation: Annotation, body: str) -> None:
-    """What needs words keeps them: a reply, a note on the whole text (whose only content they
-    are), a question. Checked on every write, so an edit cannot empty what a create refused."""
+    """What needs words keeps them: a reply, and a note on the whole text (words are all it
+    is). Checked on every write, so an edit cannot empty what a create refused."""
     if body.strip():
         return
     if annotation.is_reply:
@@ -413,7 +415,7 @@ def create(session: Session, viewer: Viewer, draft: Draft) -> Annotation:
     audience = audience_key(draft.visibility, draft.group_id)
     if user.last_audience != audience:  # else there would be a flush to find no change
         user.last_audience = audience
-    live.record(session, annotation, EventKind.CREATED)
+    live.record(session, annotation, EventKind.CREATED, viewer.id)
     notifications.notify(session, annotation)
     return annotation
 
@@ -471,15 +473,34 @@ def get_for(session: Session, viewer: Viewer, annotation_id: int, action: Action
     ``get_visible``, which never waits for the write lock.
     """
     begin_write(session)
-    annotation = session.get(Annotation, annotation_id)
+    annotation = _thread_locked(session, annotation_id)
     if action is Action.RESTORE:
         if annotation is None or not can(viewer, action, annotation):
             raise NotFound()
+    else:
+        if annotation is None or not can(viewer, Action.VIEW, annotation):
+            raise NotFound()
+        if not can(viewer, action, annotation):
+            raise refusal(viewer, action, annotation)
+    check_quota(session, viewer)
+    return annotation
+
+
+def _thread_locked(session: Session, annotation_id: int) -> Annotation | None:
+    """The annotation as it stands now, with its thread's writes taking turns.
+
+    SQLite's write lock already serialises every write. On PostgreSQL two requests on one
+    thread would each judge it on what it was before the other committed (a move and a hide, a
+    move and a reply): every write to a thread locks the thread's first note's row, root first
+    whatever it writes (so two of them never wait for each other), then reads what it judges.
+    """
+    annotation = session.get(Annotation, annotation_id)
+    if annotation is None or session.get_bind().dialect.name != "postgresql":
         return annotation
-    if annotation is None or not can(viewer, Action.VIEW, annotation):
-        raise NotFound()
-    if not can(viewer, action, annotation):
-        raise refusal(viewer, action, annotation)
+    root_id = annotation.root_id or annotation.id
+    session.get(Annotation, root_id, with_for_update=True, populate_existing=True)
+    if root_id != annotation.id:
+        session.refresh(annotation)
     return annotation
 
 
@@ -512,11 +533,16 @@ def edit(session: Session, viewer: Viewer, annotation_id: int, changes: Changes)
     annotation.body_source = body
     annotation.body_html = markdown.render(body) if body.strip() else ""
     if tags != annotation.tag_names:
-        annotation.tags = [AnnotationTag(name=t) for t in tags]
+        # Only what changed: a kept tag replaced by a new row of the same name would be
+        # inserted before the old one is deleted, against the (annotation, name) constraint.
+        annotation.tags = [
+            *(tag for tag in annotation.tags if tag.name in tags),
+            *(AnnotationTag(name=name) for name in tags if name not in annotation.tag_names),
+        ]
     annotation.color, annotation.motivation = color, motivation
     annotation.updated_at = utcnow()
     session.flush()
-    live.record(session, annotation, EventKind.UPDATED)
+    live.record(session, annotation, EventKind.UPDATED, viewer.id)
     return annotation
 
 
@@ -528,27 +554,28 @@ def delete(session: Session, viewer: Viewer, annotation_id: int) -> Annotation:
     replies goes at once; only a moderator restores that.
     """
     begin_write(session)
-    annotation = session.get(Annotation, annotation_id)
+    annotation = _thread_locked(session, annotation_id)
     if annotation is None or not can(viewer, Action.VIEW, annotation):
         raise NotFound()
     now = utcnow()
     if can(viewer, Action.DELETE, annotation):
         removed = [annotation]
     elif can(viewer, Action.REMOVE, annotation):
-        removed = [annotation, *_replies_beneath(session, annotation)]
+        beneath = _replies_beneath(session, annotation)
+        removed = [annotation, *(reply for reply in beneath if reply.deleted_at is None)]
     else:
         raise refusal(viewer, Action.DELETE, annotation)
+    check_quota(session, viewer)
     for each in removed:
         each.deleted_at, each.deleted_by_id = now, viewer.id
     session.flush()
-    live.record(session, annotation, EventKind.DELETED)
+    live.record(session, annotation, EventKind.DELETED, viewer.id)
     return annotation
 
 
 def _replies_beneath(session: Session, annotation: Annotation) -> list[Annotation]:
-    """Every live reply under ``annotation`` (all of a root's thread, or a reply's subtree,
-    through replies already deleted too), walked without recursion: a chain of replies may be
-    thousands deep."""
+    """Every reply under ``annotation``, deleted ones too: all of a root's thread, or a reply's
+    subtree, walked without recursion (a chain of replies may be thousands deep)."""
     root_id = annotation.root_id or annotation.id
     replies = session.scalars(select(Annotation).where(Annotation.root_id == root_id)).all()
     children: dict[int, list[Annotation]] = {}
@@ -559,25 +586,43 @@ def _replies_beneath(session: Session, annotation: Annotation) -> list[Annotatio
         for child in children.get(stack.pop(), ()):
             found.append(child)
             stack.append(child.id)
-    return [reply for reply in found if reply.deleted_at is None]
+    return found
+
+
+def _removed_by_moderator(annotation: Annotation) -> bool:
+    return annotation.deleted_at is not None and annotation.deleted_by_id not in (
+        None,
+        annotation.user_id,
+    )
 
 
 def restore(session: Session, viewer: Viewer, annotation_id: int) -> Annotation:
-    """Undo a delete: the author's own, or (by a moderator) a removal with what it took along."""
+    """Undo a delete: the author's own, or (by a moderator) a removal with what it took along.
+
+    Nothing comes back under what a moderator still keeps removed: a reply restored there
+    would be live in a thread nobody can open.
+    """
     annotation = get_for(session, viewer, annotation_id, Action.RESTORE)
-    if annotation.deleted_by_id not in (None, annotation.user_id):
-        session.execute(
-            update(Annotation)
-            .where(
-                Annotation.root_id == (annotation.root_id or annotation.id),
-                Annotation.deleted_at == annotation.deleted_at,
-                Annotation.deleted_by_id == annotation.deleted_by_id,
-            )
-            .values(deleted_at=None, deleted_by_id=None)
-        )
+    if annotation.root_id is not None:
+        thread = {
+            a.id: a for a in _replies_beneath(session, session.get(Annotation, annotation.root_id))
+        }
+        thread[annotation.root_id] = session.get(Annotation, annotation.root_id)
+        ancestor = thread.get(annotation.parent_id)
+        while ancestor is not None:
+            if _removed_by_moderator(ancestor):
+                raise Conflict(
+                    "A moderator removed what this answers: it can come back only with that."
+                )
+            ancestor = thread.get(ancestor.parent_id)
+    if _removed_by_moderator(annotation):
+        removal = (annotation.deleted_at, annotation.deleted_by_id)
+        for reply in _replies_beneath(session, annotation):
+            if (reply.deleted_at, reply.deleted_by_id) == removal:
+                reply.deleted_at = reply.deleted_by_id = None
     annotation.deleted_at = annotation.deleted_by_id = None
     session.flush()
-    live.record(session, annotation, EventKind.RESTORED)
+    live.record(session, annotation, EventKind.RESTORED, viewer.id)
     return annotation
 
 
@@ -625,7 +670,7 @@ def set_visibility(
             "until they have."
         )
     # Those who could see it must hear that it left; those who now can, that it arrived.
-    live.record(session, annotation, EventKind.VISIBILITY)
+    live.record(session, annotation, EventKind.VISIBILITY, viewer.id)
     annotation.visibility, annotation.group_id = visibility, group_id
     session.execute(
         update(Annotation)
@@ -638,7 +683,7 @@ def set_visibility(
         .values(author_only=True)
     )
     session.flush()
-    live.record(session, annotation, EventKind.VISIBILITY)
+    live.record(session, annotation, EventKind.VISIBILITY, viewer.id)
     return annotation
 
 

@@ -24,11 +24,10 @@ from app.services import live, notifications
 from app.services.access import Action, Viewer, can, visible_to
 from app.services.annotations import (
     AnnotationError,
+    Conflict,
     NotFound,
     check_body,
-    check_quota,
     get_for,
-    get_visible,
     new_annotation,
     text_for,
 )
@@ -37,14 +36,28 @@ MAX_FLAG_REASON = 1_000
 MAX_DEPTH = 3  # deeper replies are shown flat, "in reply to NAME"
 
 
-def reply(session: Session, viewer: Viewer, parent_id: int, body: str) -> Annotation:
-    """Answer an annotation or a reply; the answer joins the thread with its visibility."""
+def reply(
+    session: Session,
+    viewer: Viewer,
+    parent_id: int,
+    body: str,
+    seen: tuple[Visibility, int | None] | None = None,
+) -> Annotation:
+    """Answer an annotation or a reply; the answer joins the thread with its visibility.
+
+    ``seen`` is the audience the writer saw the thread in (forms send it): if it has moved
+    since, nothing is posted, or words written for a seminar would go out to the public.
+    """
     body = check_body(body)
     if not body.strip():
         raise AnnotationError("A reply needs some words.")
     parent = get_for(session, viewer, parent_id, Action.REPLY)
-    check_quota(session, viewer)
     root = parent if parent.root_id is None else session.get(Annotation, parent.root_id)
+    if seen is not None and seen != (root.visibility, root.group_id):
+        raise Conflict(
+            "A reply has its thread's audience, and this thread's is not the one your reply "
+            "was written for (it may have moved since you opened it): nothing was posted."
+        )
     answer = new_annotation(
         viewer,
         body,
@@ -58,7 +71,7 @@ def reply(session: Session, viewer: Viewer, parent_id: int, body: str) -> Annota
     )
     session.add(answer)
     session.flush()
-    live.record(session, answer, EventKind.CREATED)
+    live.record(session, answer, EventKind.CREATED, viewer.id)
     notifications.notify(session, answer, parent)
     return answer
 
@@ -120,7 +133,7 @@ def react(
     else:
         return annotation
     session.flush()
-    live.record(session, annotation, EventKind.REACTED)
+    live.record(session, annotation, EventKind.REACTED, viewer.id)
     return annotation
 
 
@@ -161,7 +174,7 @@ def set_hidden(session: Session, viewer: Viewer, annotation_id: int, hidden: boo
             .values(resolved_at=utcnow())
         )
     session.flush()
-    live.record(session, annotation, EventKind.HIDDEN if hidden else EventKind.UNHIDDEN)
+    live.record(session, annotation, EventKind.HIDDEN if hidden else EventKind.UNHIDDEN, viewer.id)
     return annotation
 
 
@@ -319,12 +332,23 @@ def thread_of(
     session: Session, viewer: Viewer, annotation_id: int
 ) -> tuple[Annotation, Conversation]:
     """The whole thread an annotation belongs to (it may be a reply), for the note's own page.
-    A read: it never waits for the write lock."""
-    annotation = get_visible(session, viewer, annotation_id)
+    A read: it never waits for the write lock. A first note its author deleted after others
+    answered it is kept as a placeholder for whoever may see one of the answers."""
+    annotation = session.get(Annotation, annotation_id)
+    if annotation is None:
+        raise NotFound()
     root = annotation
     if annotation.root_id is not None:
-        root = get_visible(session, viewer, annotation.root_id)
-    return root, conversation(session, viewer, [root])
+        if not can(viewer, Action.VIEW, annotation):
+            raise NotFound()
+        root = session.get(Annotation, annotation.root_id)
+    result = conversation(session, viewer, [root])
+    if can(viewer, Action.VIEW, root):
+        return root, result
+    # A thread keeps a deleted reply only above an answer that is still there.
+    if root.deleted_at is not None and result.threads.get(root.id):
+        return root, result
+    raise NotFound()
 
 
 def flatten(nodes: list[ThreadNode]) -> list[ThreadNode]:

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from app.database import begin_write
-from app.models import Group, Membership, ReadingAssignment, Role, Text, User
+from app.models import Group, Membership, ReadingAssignment, Removal, Role, Text, User
 from app.services.access import Viewer
 
 MAX_NAME = 120
@@ -134,10 +134,17 @@ def by_invite(session: Session, code: str) -> Group:
 
 
 def join(session: Session, viewer: Viewer, code: str) -> Group:
+    """Join by the invite link, unless the group's instructors removed the viewer."""
     if viewer.user is None:
         raise GroupError("Sign in to join a group.", 401)
     begin_write(session)
     group = by_invite(session, code)
+    removed = select(Removal.id).where(Removal.group_id == group.id, Removal.user_id == viewer.id)
+    if session.scalar(removed) is not None:
+        raise GroupError(
+            "The group's instructors removed you from this group: only they can let you back in.",
+            403,
+        )
     if not viewer.is_member(group.id):
         session.add(Membership(group_id=group.id, user_id=viewer.id, role=Role.MEMBER))
         session.flush()
@@ -163,19 +170,58 @@ def leave(session: Session, viewer: Viewer, group_id: int) -> None:
     session.flush()
 
 
+def _check_owner(viewer: Viewer, group_id: int) -> None:
+    """Roles are the owner's (or a site administrator's) to give and take: an instructor who
+    could make instructors could make one of a second account of their own, and moderate
+    their own notes through it."""
+    if not (viewer.roles.get(group_id) is Role.OWNER or viewer.is_admin):
+        raise GroupError("Only the group's owner gives and takes the instructor's role.", 403)
+
+
 def remove_member(session: Session, viewer: Viewer, group_id: int, user_id: int) -> None:
+    """Remove someone (instructors remove members; only the owner an instructor): they leave
+    the group, and its invite link no longer lets them back in (``readmit`` does)."""
     get(session, viewer, group_id, teaching=True)
     begin_write(session)
     membership = _membership(session, group_id, user_id)
     if membership.role is Role.OWNER:
         raise GroupError("The owner cannot be removed.")
+    if membership.role is Role.INSTRUCTOR:
+        _check_owner(viewer, group_id)
     session.delete(membership)
+    session.add(Removal(group_id=group_id, user_id=user_id, removed_by_id=viewer.id))
+    session.flush()
+
+
+def removed(session: Session, group: Group) -> list[Removal]:
+    """Those removed from the group, most recent first, for its instructors."""
+    return list(
+        session.scalars(
+            select(Removal)
+            .where(Removal.group_id == group.id)
+            .options(joinedload(Removal.user))
+            .order_by(Removal.created_at.desc())
+        )
+    )
+
+
+def readmit(session: Session, viewer: Viewer, group_id: int, user_id: int) -> None:
+    """Let someone removed join by the invite link again (they are not made a member)."""
+    get(session, viewer, group_id, teaching=True)
+    begin_write(session)
+    removal = session.scalar(
+        select(Removal).where(Removal.group_id == group_id, Removal.user_id == user_id)
+    )
+    if removal is None:
+        raise GroupError("That person was not removed from this group.", 404)
+    session.delete(removal)
     session.flush()
 
 
 def set_role(session: Session, viewer: Viewer, group_id: int, user_id: int, role: Role) -> None:
     """Promote to instructor or return to member; ownership is not handed out here."""
     get(session, viewer, group_id, teaching=True)
+    _check_owner(viewer, group_id)
     if role is Role.OWNER:
         raise GroupError("Ownership cannot be given this way.")
     begin_write(session)

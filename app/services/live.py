@@ -24,9 +24,11 @@ def record(
     session: Session,
     annotation: Annotation,
     kind: EventKind,
+    actor_id: int | None,
     audience: tuple[Visibility, int | None] | None = None,
 ) -> None:
-    """Log a change; ``audience`` overrides who could see it (e.g. before a visibility change).
+    """Log a change made by ``actor_id``; ``audience`` overrides who could see it (e.g. before
+    a visibility change).
 
     The row is inserted at once, with one plain INSERT (no unit of work: it is on every write
     path, under the write lock), so the annotation must have its id (be flushed) already.
@@ -41,6 +43,7 @@ def record(
             "author_id": annotation.user_id,
             "visibility": visibility,
             "group_id": group_id,
+            "actor_id": actor_id,
         },
     )
 

@@ -1,7 +1,9 @@
-"""Write quotas: how many annotations (notes, highlights, replies, discussion posts) one account
-may create per minute and per day, so that one member with a script cannot flood a text.
+"""Write quotas: how many changes to annotations (new notes, highlights, replies and discussion
+posts; edits, deletions, moves, reactions, moderation) one account may make per minute and per
+day, so that one member with a script cannot flood a text, nor make every open page render again
+with each toggle of a reaction.
 
-Counted from the annotations themselves (their author and creation time, indexed together), not
+Counted from the change log (``Event``: who made each change, and when, indexed together), not
 in process memory: every worker and every app server behind a load balancer agrees, and nothing
 needs an external store. The count runs inside the write transaction, after SQLite's write lock
 is taken, so parallel requests of one account are counted one after another; on PostgreSQL the
@@ -17,14 +19,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from app.models import Annotation, User
+from app.models import Event, User
 from app.models.base import utcnow
 from app.services.errors import QuotaExceeded
 
 
 @dataclass(frozen=True)
 class WriteLimits:
-    """Creates allowed per account; 0 switches a limit off."""
+    """Changes allowed per account; 0 switches a limit off."""
 
     per_minute: int = 30
     per_day: int = 1000
@@ -38,21 +40,19 @@ def check(session: Session, user_id: int, limits: WriteLimits, now: datetime | N
     if not (limits.per_minute or limits.per_day):
         return
     now = now or utcnow()
-    recent = Annotation.created_at > now - MINUTE
-    used = (
-        select(
-            func.count(case((recent, 1))).label("in_minute"),
-            func.min(case((recent, Annotation.created_at))).label("first_in_minute"),
-            func.count().label("in_day"),
-            func.min(Annotation.created_at).label("first_in_day"),
-        )
-        .where(Annotation.user_id == user_id, Annotation.created_at > now - DAY)
-        .subquery()
-    )
-    # One statement: the counts, and on PostgreSQL the account's row locked until the write
-    # commits, so that an account's parallel requests are counted one after another.
+    if session.get_bind().dialect.name == "postgresql":
+        # The account's parallel requests take turns here, until this write commits. In a
+        # statement of its own: a statement that waits for a lock still counts the rows its
+        # snapshot held before, which would let every parallel request through.
+        session.execute(select(User.id).where(User.id == user_id).with_for_update())
+    recent = Event.created_at > now - MINUTE
     in_minute, first_in_minute, in_day, first_in_day = session.execute(
-        select(used).join(User, User.id == user_id).with_for_update(of=User)
+        select(
+            func.count(case((recent, 1))),
+            func.min(case((recent, Event.created_at))),
+            func.count(),
+            func.min(Event.created_at),
+        ).where(Event.actor_id == user_id, Event.created_at > now - DAY)
     ).one()
     for limit, used, first, window, what in (
         (limits.per_minute, in_minute, first_in_minute, MINUTE, "a minute"),
@@ -63,8 +63,8 @@ def check(session: Session, user_id: int, limits: WriteLimits, now: datetime | N
                 first = first.replace(tzinfo=now.tzinfo)
             wait = max(1, math.ceil((first + window - now).total_seconds()))
             raise QuotaExceeded(
-                f"You have written {used:,} notes, highlights and replies in {what}, the most "
-                f"this site allows. Nothing was saved; please try again in {_duration(wait)}.",
+                f"You have made {used:,} changes to notes, highlights and replies in {what}, the "
+                f"most this site allows. Nothing was saved; please try again in {_duration(wait)}.",
                 wait,
             )
 

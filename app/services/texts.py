@@ -17,7 +17,7 @@ from functools import cached_property
 from typing import NamedTuple
 
 from sqlalchemy import Select, bindparam, func, select
-from sqlalchemy.orm import Session, joinedload, raiseload, selectinload
+from sqlalchemy.orm import Session, aliased, joinedload, raiseload, selectinload
 
 from app.models import (
     Annotation,
@@ -71,6 +71,8 @@ class Segment:
         """What a screen reader hears where the highlight begins (the mark's ::before)."""
         if self.count > 1:
             return f"{self.count} annotations"
+        if self.top.is_hidden:  # whether it had words is part of them
+            return "hidden annotation"
         color = f", {self.top.color.value}" if self.top.color else ""
         if self.top.body_html:
             return f"note by {self.top.user.display_name}{color}"
@@ -106,6 +108,9 @@ class ReadingView:
     paragraphs: list[ParagraphView]
     text_notes: list[Annotation] = field(default_factory=list)
     orphans: list[Annotation] = field(default_factory=list)
+    # Of those that pass the filters, how many the whole text's section leaves out (as a
+    # margin does: a thousand long notes on the whole text made every visitor's page 8 MB).
+    whole_text_more: int = 0
     lens: Lens | None = None
     filters: Filters | None = None
     lens_options: list[tuple[str, str]] = field(default_factory=list)
@@ -230,17 +235,16 @@ class Lens:
             return cls("group", int(key[6:]))
         return None
 
-    def where(self, viewer: Viewer):
+    def where(self, viewer: Viewer, notes=Annotation):
+        """The lens as SQL, on ``notes`` (the annotation table, or an alias of it)."""
         if self.kind == "mine":
-            return Annotation.user_id == viewer.id
+            return notes.user_id == viewer.id
         if self.kind == "public":
-            return Annotation.visibility == Visibility.PUBLIC
-        in_group = (Annotation.visibility == Visibility.GROUP) & (
-            Annotation.group_id == self.group_id
-        )
+            return notes.visibility == Visibility.PUBLIC
+        in_group = (notes.visibility == Visibility.GROUP) & (notes.group_id == self.group_id)
         # My own private notes show in a group's lens too: a highlight made while reading with
         # the seminar must not vanish from under the reader.
-        mine = (Annotation.user_id == viewer.id) & (Annotation.visibility == Visibility.PRIVATE)
+        mine = (notes.user_id == viewer.id) & (notes.visibility == Visibility.PRIVATE)
         return in_group | mine
 
 
@@ -288,14 +292,14 @@ def _passes(annotation: Annotation, filters: Filters, viewer: Viewer) -> bool:
     return not (filters.kind and kind_of(annotation) != filters.kind)
 
 
-def _sort_key(filters: Filters, conversation: discussion.Conversation):
+def _sort_key(filters: Filters, conversation: discussion.Conversation, viewer: Viewer):
     if filters.sort is Sort.NEWEST:
         return lambda a: (-a.created_at.timestamp(), -a.id)
     if filters.sort is Sort.DISCUSSED:
         return lambda a: (-conversation.reply_counts.get(a.id, 0), a.start or 0, a.id)
     if filters.sort is Sort.QUESTIONS:
         return lambda a: (
-            kind_of(a) is not Kind.QUESTION,
+            kind_of(a) is not Kind.QUESTION or not can(viewer, Action.READ_HIDDEN, a),
             -conversation.count(a.id, "question"),
             a.start or 0,
             a.id,
@@ -433,13 +437,16 @@ def reading_view(
     *,
     context: ReadingContext | None = None,
     margin_limit: int | None = None,
+    whole_text_limit: int | None = None,
     expand: frozenset[int] = frozenset(),
     focus: int | None = None,
 ) -> ReadingView | None:
     """The page's whole content in a fixed number of queries, however many annotations.
 
     With ``margin_limit``, each paragraph's margin lists that many notes (in the sort order)
-    and counts the rest, except the paragraphs numbered in ``expand`` and the note ``focus``
+    and counts the rest (``whole_text_limit``: the notes on the whole text and those whose
+    words are gone, together; paragraph 0 in ``expand``), except the paragraphs numbered in
+    ``expand`` and the note ``focus``
     (one a reader just wrote or answered, sent back to it without JavaScript to bring it in):
     every highlight is in the text all the same.
     """
@@ -480,8 +487,13 @@ def reading_view(
         )
     )
     _preload_tag_names(session, text.id, roots)
+    # A note its author deleted after others answered it stays as a placeholder with its thread:
+    # their answers are not lost with it. Unfiltered pages only: it has nothing left to filter.
+    answered = [] if filters.active else _deleted_but_answered(session, viewer, text.id, lens)
     # Counts for every note now (the sort needs them); threads below, for the notes shown.
-    view.conversation = discussion.conversation(session, viewer, roots, threads_for=())
+    view.conversation = discussion.conversation(
+        session, viewer, [*roots, *answered], threads_for=()
+    )
     view.members = sorted(
         {(a.user_id, a.user.display_name) for a in roots}, key=lambda m: m[1].lower()
     )
@@ -499,14 +511,17 @@ def reading_view(
             views[paragraph_index(annotation)].count += 1
         if _passes(annotation, filters, viewer):
             shown.append(annotation)
-    shown.sort(key=_sort_key(filters, view.conversation))
+    shown.extend(answered)
+    shown.sort(key=_sort_key(filters, view.conversation, viewer))
     covering: list[list[Annotation]] = [[] for _ in spans]
+    whole_text_limited = whole_text_limit is not None and 0 not in expand
     for annotation in shown:
-        if annotation.is_text_note:
-            view.text_notes.append(annotation)
-            continue
-        if annotation.is_orphan:
-            view.orphans.append(annotation)
+        if annotation.is_text_note or annotation.is_orphan:
+            listed = len(view.text_notes) + len(view.orphans)
+            if whole_text_limited and listed >= whole_text_limit and annotation.id != focus:
+                view.whole_text_more += 1
+            else:
+                (view.text_notes if annotation.is_text_note else view.orphans).append(annotation)
             continue
         first = paragraph_index(annotation)
         margin = views[first]
@@ -515,6 +530,8 @@ def reading_view(
             margin.more += 1
         else:
             margin.notes.append(annotation)
+        if annotation.deleted_at is not None:
+            continue  # its words are gone from the text too
         index = first
         while index < len(spans) and spans[index].start < annotation.end:
             if spans[index].end > annotation.start:
@@ -529,6 +546,28 @@ def reading_view(
             threaded.append(paragraph_view.discussion)
     discussion.add_threads(session, viewer, view.conversation, threaded)
     return view
+
+
+def _deleted_but_answered(
+    session: Session, viewer: Viewer, text_id: int, lens: Lens
+) -> list[Annotation]:
+    """Deleted first notes in the lens with an answer the viewer may see (which has the
+    note's audience: whoever sees the answer could see the note)."""
+    note = aliased(Annotation)
+    answer = select(Annotation.id).where(Annotation.root_id == note.id, visible_to(viewer))
+    return list(
+        session.scalars(
+            select(note)
+            .where(
+                note.text_id == text_id,
+                note.root_id.is_(None),
+                note.deleted_at.is_not(None),
+                lens.where(viewer, note),
+                answer.exists(),
+            )
+            .options(joinedload(note.user))
+        )
+    )
 
 
 _TAGS_OF_ROOTS = (

@@ -1,7 +1,7 @@
 """Site administration: accounts (disable and enable) and every open flag."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 from app.current import viewer
 from app.extensions import db
@@ -13,7 +13,9 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.before_request
 @login_required
 def _admins_only():
-    if not current_user.is_admin:
+    # The viewer, not current_user: login_required lets OPTIONS through unsigned, and an
+    # anonymous current_user has no is_admin.
+    if not viewer().is_admin:
         abort(404)
 
 

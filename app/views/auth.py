@@ -5,7 +5,6 @@ refuses a session from an older generation: signing out, changing the password a
 the account move the generation on, so every session begun before ends at once, on every device.
 """
 
-import secrets
 import time
 import unicodedata
 from collections.abc import Callable
@@ -14,6 +13,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    Response,
     current_app,
     flash,
     g,
@@ -24,24 +24,19 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required, login_user, logout_user
-from itsdangerous import BadData, URLSafeTimedSerializer
 
 from app.extensions import db, login_manager
 from app.forms import LoginForm, PasswordForm, RegisterForm
 from app.models import User
 from app.models.user import parse_session_id
-from app.services import accounts
+from app.services import accounts, devices
 from app.services.access import ANONYMOUS, Account, load_signed_in
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
-# The device cookie (OWASP, "Slow Down Online Guessing Attacks with Device Cookies"): signed,
-# it names the accounts this browser signed in to, each with a random nonce. An attempt it
-# vouches for is judged by that nonce's failures alone (services/accounts.py: LoginPolicy).
+# The device cookie: what it holds and whom it vouches for is services/devices.py's.
 DEVICE_COOKIE = "scholia_device"
-DEVICE_COOKIE_SALT = "scholia.device-cookie"
 DEVICE_COOKIE_PATH = "/auth"  # only sign-in and the account page need it
-MAX_DEVICE_ACCOUNTS = 5  # a shared computer's readers, the latest first
 MAX_NEXT = 2048
 
 
@@ -102,56 +97,27 @@ def _address() -> str:
     return request.remote_addr or "unknown"
 
 
-def _device_serializer() -> URLSafeTimedSerializer:
-    # Signed with the newest key, checked against the fallbacks too, as the session cookie is.
-    keys = [*(current_app.config.get("SECRET_KEY_FALLBACKS") or ()), current_app.secret_key]
-    return URLSafeTimedSerializer(keys, salt=DEVICE_COOKIE_SALT)
+def _cookie_keys() -> list[str]:
+    """Signed with the newest key, checked against the fallbacks too, as the session cookie is."""
+    return [*(current_app.config.get("SECRET_KEY_FALLBACKS") or ()), current_app.secret_key]
 
 
 def _device_lifetime() -> int:
     return current_app.config["LOGIN_DEVICE_DAYS"] * 24 * 3600
 
 
-def _known_devices() -> list[tuple[int, str, int]]:
-    """(account id, nonce, when issued) for each account this browser signed in to, from a
-    device cookie we signed; anything else (forged, expired, mangled) vouches for nobody."""
-    value = request.cookies.get(DEVICE_COOKIE, "")
-    if not value or len(value) > 4096:
-        return []
-    lifetime = _device_lifetime()
-    try:
-        entries = _device_serializer().loads(value, max_age=lifetime)
-    except BadData:
-        return []
-    now = int(time.time())
-    known = []
-    for entry in entries if isinstance(entries, list) else ():
-        if (
-            isinstance(entry, list)
-            and len(entry) == 3
-            and all(type(entry[i]) is int for i in (0, 2))
-            and isinstance(entry[1], str)
-            and 0 < len(entry[1]) <= 64
-            and now - entry[2] <= lifetime
-        ):
-            known.append(tuple(entry))
-    return known[:MAX_DEVICE_ACCOUNTS]
+def _known_devices() -> list[devices.Device]:
+    """The accounts this browser signed in to, as its device cookie names them."""
+    value = request.cookies.get(DEVICE_COOKIE)
+    return devices.read(value, _cookie_keys(), _device_lifetime(), int(time.time()))
 
 
-def _vouched(known: list[tuple[int, str, int]]) -> dict[int, str]:
-    vouched: dict[int, str] = {}
-    for user_id, nonce, _ in known:
-        vouched.setdefault(user_id, nonce)
-    return vouched
-
-
-def _remember_device(response, user_id: int, known: list[tuple[int, str, int]]) -> None:
+def _remember_device(response, user: User, known: list[devices.Device]) -> None:
     """After a success: this browser is a known device for the account, with a fresh nonce."""
-    entries = [[user_id, secrets.token_urlsafe(16), int(time.time())]]
-    entries += [list(entry) for entry in known if entry[0] != user_id]
+    value = devices.issue(_cookie_keys(), user.id, user.password_hash, known, int(time.time()))
     response.set_cookie(
         DEVICE_COOKIE,
-        _device_serializer().dumps(entries[:MAX_DEVICE_ACCOUNTS]),
+        value,
         max_age=_device_lifetime(),
         path=DEVICE_COOKIE_PATH,
         secure=current_app.session_interface.get_cookie_secure(current_app),
@@ -160,12 +126,18 @@ def _remember_device(response, user_id: int, known: list[tuple[int, str, int]]) 
     )
 
 
-def _start_session(user: User) -> None:
-    """A fresh session on sign-in: nothing from before survives it."""
+def _signed_in(user: User, target: str, known: list) -> Response:
+    """Commit, start a fresh session (nothing from before survives it) and send the reader on,
+    this browser now a known device for the account. The redirect is made before the commit:
+    nothing can fail after it."""
+    response = redirect(target)
+    db.session.commit()
     session.clear()
     login_user(user)
     g.pop("viewer", None)
     session.permanent = True
+    _remember_device(response, user, known)
+    return response
 
 
 def _refuse(form, error: accounts.AccountError) -> None:
@@ -206,10 +178,7 @@ def register():
             _refuse(form, error)
             status = 409 if isinstance(error, accounts.EmailTaken) else 400
         else:
-            response = redirect(target)  # made before the commit: nothing can fail after it
-            db.session.commit()
-            _start_session(user)
-            _remember_device(response, user.id, _known_devices())
+            response = _signed_in(user, target, _known_devices())
             flash(f"Welcome, {user.display_name}. Your account is ready.", "success")
             return response
     elif form.is_submitted():
@@ -235,16 +204,12 @@ def login():
                 form.password.data,
                 _address(),
                 _login_policy(),
-                devices=_vouched(known),
+                devices=devices.vouched(known),
             ),
             wrong=401,
         )
         if user is not None:
-            response = redirect(target)
-            db.session.commit()
-            _start_session(user)
-            _remember_device(response, user.id, known)
-            return response
+            return _signed_in(user, target, known)
     elif form.is_submitted():
         status = 400
     return render_template("auth/login.html", form=form), status, headers
@@ -285,15 +250,12 @@ def account():
                 form.password.data,
                 _address(),
                 _login_policy(),
-                devices=_vouched(known),
+                devices=devices.vouched(known),
             ),
             wrong=400,
         )
-        if user is not None:
-            response = redirect(url_for("auth.account"))
-            db.session.commit()
-            _start_session(user)  # this browser goes on, in the new generation
-            _remember_device(response, user.id, known)
+        if user is not None:  # this browser goes on, in the new generation
+            response = _signed_in(user, url_for("auth.account"), known)
             flash("Your password is changed. You are signed out on every other device.", "success")
             return response
     elif form.is_submitted():

@@ -25,8 +25,15 @@ def _done(annotation, message: str | None = None):
 @login_required
 def reply(annotation_id: int):
     """Answer a note or a reply."""
+    seen = request.form.get("audience")
     try:
-        answer = discussion.reply(db.session, viewer(), annotation_id, request.form.get("body", ""))
+        answer = discussion.reply(
+            db.session,
+            viewer(),
+            annotation_id,
+            request.form.get("body", ""),
+            annotations.parse_audience(seen) if seen else None,
+        )
     except AnnotationError as error:
         return fail(error)
     return _done(answer, "Reply posted.")

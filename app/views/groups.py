@@ -65,7 +65,9 @@ def show(group_id: int):
         group=group,
         role=acting.roles.get(group_id),
         teaches=teaches,
+        owns=acting.roles.get(group_id) is Role.OWNER or acting.is_admin,
         members=groups.members(db.session, group),
+        removed=groups.removed(db.session, group) if teaches else [],
         library=texts.library(db.session) if teaches else [],
         flags=discussion.open_flags(db.session, acting, group_id) if teaches else [],
         Role=Role,
@@ -120,6 +122,17 @@ def remove_member(group_id: int, user_id: int):
     except GroupError as error:
         return _refused(error, group_id)
     return _to_group(group_id, "Member removed.")
+
+
+@bp.post("/<int:group_id>/removed/<int:user_id>/readmit")
+@login_required
+def readmit(group_id: int, user_id: int):
+    """Let someone removed join by the invite link again."""
+    try:
+        groups.readmit(db.session, viewer(), group_id, user_id)
+    except GroupError as error:
+        return _refused(error, group_id)
+    return _to_group(group_id, "They may join again by the invite link.")
 
 
 @bp.post("/<int:group_id>/members/<int:user_id>/role")

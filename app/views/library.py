@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Blueprint, abort, render_template, request, session, url_for
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
@@ -45,6 +47,8 @@ def _filters() -> texts.Filters:
 # as its margin: with ten notes (about 280 px each, threads closed) a seminar's busy paragraph
 # stood thousands of pixels above the next, which three keep near a paragraph's own height.
 MARGIN_NOTES = 3
+# Notes on the whole text (and those whose words are gone) listed after it; "Show N more" too.
+WHOLE_TEXT_NOTES = 10
 # Where the cached part goes in the page around it: markup, so no escaped text can spell it.
 BODY_SLOT = Markup("<!--reading-body-->")
 # Beyond any text's paragraphs; bounds the numbers a URL can ask to open.
@@ -59,11 +63,38 @@ def _paragraphs(name: str) -> frozenset[int]:
     return frozenset(n for n in numbers if n is not None)
 
 
-def _paragraph_url(name: str, number: int, anchor: str | None = None) -> str:
+def _page_args(
+    lens: texts.Lens,
+    filters: texts.Filters,
+    paragraphs: dict[str, frozenset[int]],
+    focus: int | None,
+) -> dict[str, list[str]]:
+    """The page's query as its own links repeat it: made from what the page was parsed into
+    (what its cache key holds), never from the request as sent, or a visitor's extra
+    parameters would reach every later reader of the cached page."""
+    args = {"lens": [lens.key]}
+    for name, value in (
+        ("member", filters.member),
+        ("tag", filters.tag),
+        ("color", filters.color),
+        ("kind", filters.kind),
+        ("sort", filters.sort if filters.sort is not texts.Sort.POSITION else None),
+        ("focus", focus),
+    ):
+        if value:
+            args[name] = [str(value)]
+    for name, numbers in paragraphs.items():
+        if numbers:
+            args[name] = [str(n) for n in sorted(numbers)]
+    return args
+
+
+def _paragraph_url(
+    slug: str, args: dict[str, list[str]], name: str, number: int, anchor: str | None = None
+) -> str:
     """This page with paragraph ``number`` added to ``?name=``, at that paragraph."""
-    args = request.args.to_dict(flat=False)
-    args[name] = sorted({*args.get(name, []), str(number)}, key=int)
-    return url_for("library.read", **request.view_args, **args, _anchor=anchor or f"p{number}")
+    args = {**args, name: sorted({*args.get(name, []), str(number)}, key=int)}
+    return url_for("library.read", slug=slug, **args, _anchor=anchor or f"p{number}")
 
 
 @bp.get("/texts/<slug>")
@@ -120,6 +151,7 @@ def read(slug: str):
             filters=filters,
             context=context,
             margin_limit=MARGIN_NOTES,
+            whole_text_limit=WHOLE_TEXT_NOTES,
             expand=expand,
             focus=focus,
         )
@@ -132,7 +164,11 @@ def read(slug: str):
             sorts=list(texts.Sort),
             colors=list(HighlightColor),
             flatten=discussion.flatten,
-            paragraph_url=_paragraph_url,
+            paragraph_url=partial(
+                _paragraph_url,
+                slug,
+                _page_args(context.lens, filters, {"expand": expand, **open_forms}, focus),
+            ),
             open_forms=open_forms,
         ).encode()
 

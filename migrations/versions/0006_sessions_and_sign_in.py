@@ -6,6 +6,7 @@ Create Date: 2026-12-03 21:00:00
 
 """
 
+import logging
 import unicodedata
 
 import sqlalchemy as sa
@@ -43,6 +44,14 @@ def _nfc_emails():
         if normal != email and normal not in taken:
             connection.execute(user.update().where(user.c.id == user_id).values(email=normal))
             taken.add(normal)
+        elif normal != email:
+            logging.getLogger("alembic.runtime.migration").warning(
+                "account %s keeps its email %r: its NFC form belongs to another account, and "
+                "signing in compares NFC forms, so it cannot sign in until one of the two "
+                "addresses is changed",
+                user_id,
+                email,
+            )
 
 
 def downgrade():

@@ -1,4 +1,5 @@
-"""who deleted an annotation, history sealed by a move, one open flag per reader
+"""who deleted an annotation, history sealed by a move, one open flag per reader, removals,
+who made each change (write quotas)
 
 Revision ID: 0007
 Revises: 0006
@@ -26,6 +27,12 @@ def upgrade():
             ["id"],
             ondelete="SET NULL",
         )
+    with op.batch_alter_table("event", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("actor_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(
+            batch_op.f("fk_event_actor_id_user"), "user", ["actor_id"], ["id"], ondelete="SET NULL"
+        )
+        batch_op.create_index("ix_event_actor_created", ["actor_id", "created_at"], unique=False)
     # Earlier versions may have been written for another audience than today's (nothing kept
     # track): they stay their author's alone. New versions start readable (server default).
     with op.batch_alter_table("annotation_version", schema=None) as batch_op:
@@ -39,6 +46,31 @@ def upgrade():
         "UPDATE flag SET resolved_at = created_at WHERE resolved_at IS NULL AND id NOT IN "
         "(SELECT MIN(id) FROM flag WHERE resolved_at IS NULL GROUP BY annotation_id, user_id)"
     )
+    op.create_table(
+        "group_removal",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("group_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("removed_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["group_id"],
+            ["reading_group.id"],
+            name=op.f("fk_group_removal_group_id_reading_group"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["user.id"], name=op.f("fk_group_removal_user_id_user"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["removed_by_id"],
+            ["user.id"],
+            name=op.f("fk_group_removal_removed_by_id_user"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_group_removal")),
+        sa.UniqueConstraint("group_id", "user_id", name=op.f("uq_group_removal_group_id")),
+    )
     op.create_index(
         "uq_flag_open",
         "flag",
@@ -51,6 +83,11 @@ def upgrade():
 
 def downgrade():
     op.drop_index("uq_flag_open", table_name="flag")
+    op.drop_table("group_removal")
+    with op.batch_alter_table("event", schema=None) as batch_op:
+        batch_op.drop_index("ix_event_actor_created")
+        batch_op.drop_constraint(batch_op.f("fk_event_actor_id_user"), type_="foreignkey")
+        batch_op.drop_column("actor_id")
     with op.batch_alter_table("annotation_version", schema=None) as batch_op:
         batch_op.drop_column("author_only")
     with op.batch_alter_table("annotation", schema=None) as batch_op:

@@ -55,6 +55,9 @@ function openInlineForm(link) {
   form.id = id;
   const action = link.dataset.action ?? template.dataset.action?.replace("/0/", `/${link.dataset.annotation}/`);
   if (action) form.action = action;
+  // A reply names the audience its writer saw: a thread moved meanwhile does not take it along.
+  const seen = form.querySelector('input[type="hidden"][name="audience"]');
+  if (seen) seen.value = link.dataset.audience ?? "";
   const row = link.closest(".para-row");
   if (row) {
     for (const number of form.querySelectorAll(".paragraph-number")) number.textContent = row.dataset.paragraph;

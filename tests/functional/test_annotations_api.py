@@ -469,7 +469,8 @@ def test_a_cached_page_follows_the_viewer_and_the_change_log(app, engine, sessio
 NOT_QUERIES = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b", re.I)
 # Who is asking (the user with their groups), then under the write lock: the account's writes of
 # the last day (its quota, services/quotas.py), the text's revision, the annotation, its tag and
-# its event. (The text is read before the lock only by a worker's first create.)
+# its event. (The text is read before the lock only by a worker's first create.) PostgreSQL
+# locks the account's row first, in a statement of its own (see quotas.check): one more.
 TAGGED_NOTE_BUDGET = 6
 
 
@@ -489,8 +490,9 @@ def test_create_stays_within_its_statement_budget(engine, client, reader, conten
         annotation_json(content, quote="Rapallo", **{"scholia:color": "blue"}),
     ]
     note, highlight = [_create_counted(engine, client, p, token) for p in payloads]
-    assert len(note) <= TAGGED_NOTE_BUDGET, "\n".join(note)
-    assert len(highlight) <= TAGGED_NOTE_BUDGET - 1, "\n".join(highlight)
+    budget = TAGGED_NOTE_BUDGET + (engine.dialect.name == "postgresql")
+    assert len(note) <= budget, "\n".join(note)
+    assert len(highlight) <= budget - 1, "\n".join(highlight)
     for statements in (note, highlight):
         # Nothing is read back for the answer, and the revision's paragraphs come from memory.
         first_insert = next(i for i, s in enumerate(statements) if s.lstrip().startswith("INSERT"))

@@ -361,10 +361,13 @@ def test_a_refused_reply_comes_back_with_its_words(app, seminar):
     assert form_reply(bea, root, "Neutral ground") > root  # sent again, shorter, it is stored
 
 
-def test_a_reply_takes_its_roots_audience_whatever_it_asks_for(app, seminar):
+def test_a_reply_takes_its_roots_audience_and_no_other(app, seminar):
     ada, bea, eve, group, text = (seminar[k] for k in ("ada", "bea", "eve", "group", "text"))
     root = api_note(ada, text, "Litvinov in Copenhagen", "Why Copenhagen?", "group", group)
-    response = api_reply(bea, root, "Neutral ground", **{"scholia:visibility": "public"})
+    # One written for another audience is not posted: its writer meant other readers.
+    refused = api_reply(bea, root, "Neutral ground", **{"scholia:visibility": "public"})
+    assert refused.status_code == 409 and "thread's audience" in refused.get_json()["message"]
+    response = api_reply(bea, root, "Neutral ground")
     assert response.status_code == 201
     data = response.get_json()
     assert data["target"] == f"http://localhost/api/v1/annotations/{root}"

@@ -277,14 +277,20 @@ def test_owner_and_instructors_manage_members_and_members_cannot(app, session):
     assert role_of(session, group.id, bea.user.id) is Role.INSTRUCTOR
     assert "You are an instructor." in bea.html(f"/groups/{group.id}")
 
-    # An instructor promotes and removes too.
-    bea.post(f"{base}/{cy.user.id}/role", role="instructor")
-    assert role_of(session, group.id, cy.user.id) is Role.INSTRUCTOR
-    bea.post(f"{base}/{cy.user.id}/role", role="member")
+    # An instructor removes members, but roles are the owner's to give: an instructor who
+    # could make instructors could make one of a second account of their own.
+    refused = bea.post(f"{base}/{cy.user.id}/role", role="instructor")
+    assert refused.status_code == 403 and "owner" in refused.get_data(as_text=True)
     assert role_of(session, group.id, cy.user.id) is Role.MEMBER
+    assert "Make instructor" not in bea.html(f"/groups/{group.id}")
     response = bea.post(f"{base}/{dee.user.id}/remove")
     assert "Member removed." in flashed(bea, response)
     assert role_of(session, group.id, dee.user.id) is None
+    ada.post(f"{base}/{cy.user.id}/role", role="instructor")
+    assert role_of(session, group.id, cy.user.id) is Role.INSTRUCTOR
+    assert bea.post(f"{base}/{cy.user.id}/remove").status_code == 403  # nor other instructors
+    ada.post(f"{base}/{cy.user.id}/role", role="member")
+    assert role_of(session, group.id, cy.user.id) is Role.MEMBER
 
     # A member can do neither, and the page offers them no such buttons.
     page = cy.html(f"/groups/{group.id}")
@@ -297,7 +303,7 @@ def test_owner_and_instructors_manage_members_and_members_cannot(app, session):
     # Nobody removes or demotes the owner, and there is no "owner" role to hand out.
     response = bea.post(f"{base}/{ada.user.id}/remove")
     assert "The owner cannot be removed." in flashed(bea, response)
-    assert bea.post(f"{base}/{ada.user.id}/role", role="member").status_code == 302
+    assert bea.post(f"{base}/{ada.user.id}/role", role="member").status_code == 403
     assert bea.post(f"{base}/{cy.user.id}/role", role="owner").status_code == 400
     assert role_of(session, group.id, ada.user.id) is Role.OWNER
     assert role_of(session, group.id, cy.user.id) is Role.MEMBER

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.models import Annotation, AnnotationVersion, Flag, Visibility
+from app.models import Annotation, AnnotationVersion, Event, Flag, Visibility
 from app.services import annotations, discussion, groups
 from app.services.access import viewer_for
 from tests import factories
@@ -71,8 +71,9 @@ def test_a_deleted_reply_by_someone_else_keeps_the_thread_too(app, session, semi
     ada.post(f"/notes/{reply}/delete")
     refused = bea.api("PATCH", f"/api/v1/annotations/{note}", {"scholia:visibility": "public"})
     assert refused.status_code == 409
-    ada.post(f"/notes/{reply}/restore")
-    assert Browser(app).get(f"/api/v1/annotations/{reply}").status_code == 404
+    assert ada.api("POST", f"/api/v1/annotations/{reply}/restore").status_code == 200
+    assert seminar["cy"].get(f"/api/v1/annotations/{reply}").status_code == 200  # the group's
+    assert Browser(app).get(f"/api/v1/annotations/{reply}").status_code == 404  # nobody else's
 
 
 def test_a_thread_of_the_authors_own_words_moves_and_its_history_stays_theirs(
@@ -149,14 +150,15 @@ def test_a_removed_member_can_no_longer_change_what_they_wrote_in_the_group(app,
     assert stored.body_source == "Written as a member" and stored.deleted_at is None
 
 
-def test_a_member_who_rejoins_may_write_again(app, session, seminar):
+def test_a_member_let_back_in_may_write_again(app, session, seminar):
     ada, bea, group, text = (seminar[k] for k in ("ada", "bea", "group", "text"))
     note = api_note(bea, text, "Krasin", "Mine", "group", group)
     remove(session, ada, group, bea)
     change = {"body": [{"type": "TextualBody", "value": "Back again"}]}
     assert bea.api("PATCH", f"/api/v1/annotations/{note}", change).status_code == 403
-    groups.join(session, viewer_for(session, bea.user), group.invite_code)
+    groups.readmit(session, viewer_for(session, ada.user), group.id, bea.user.id)
     session.commit()
+    assert bea.post(f"/join/{group.invite_code}").status_code == 302
     assert bea.api("PATCH", f"/api/v1/annotations/{note}", change).status_code == 200
 
 
@@ -184,10 +186,10 @@ def test_a_hidden_note_cannot_be_moved_to_be_unhidden_elsewhere(app, session, se
         403
     )
     assert audience_of(session, note) == (Visibility.GROUP, group.id)
+    assert f'id="audience-{note}"' not in bea.html(f"/notes/{note}")  # not offered either
     assert "Something rude" not in cy.html(f"{PAGE}?lens=group-{group.id}")
-    assert "Something rude" not in Browser(app).get(f"/api/v1/annotations/{note}").get_data(
-        as_text=True
-    )
+    seen = cy.get(f"/api/v1/annotations/{note}").get_json()
+    assert seen["scholia:hidden"] is True and "Something rude" not in str(seen)
 
     # Only a moderator of the audience it is in shows it again.
     assert ada.api("POST", f"/api/v1/annotations/{note}/hidden", {"hidden": False}).status_code == (
@@ -373,6 +375,21 @@ def test_anonymous_visitors_share_one_cached_page(app, session, seminar, engine)
     assert len(statements) <= 1, statements  # where the text's change log stands, nothing else
 
 
+def test_what_one_visitor_adds_to_the_address_never_reaches_another(app, session, seminar):
+    """The shared page's links are made from what the page shows, not from the request."""
+    bea, text = seminar["bea"], seminar["text"]
+    for _ in range(4):  # four notes on one paragraph: a "Show 1 more" link
+        factories.make_annotation(
+            session, bea.user, text, "Krasin", body="public", visibility=Visibility.PUBLIC
+        )
+    first, second = app.test_client(), app.test_client()
+    baited = first.get(f"{PAGE}?lens=public&utm_source=phish-here&next=//evil.example")
+    assert baited.status_code == 200
+    page = second.get(f"{PAGE}?lens=public").get_data(as_text=True)
+    assert "more-notes-link" in page
+    assert "phish-here" not in page and "evil.example" not in page
+
+
 # ---- one account cannot flood a text ----------------------------------------------------------
 
 
@@ -417,7 +434,7 @@ def test_the_quota_frees_up_as_the_window_passes(app, session, seminar, tight_qu
     assert bea.post(f"{PAGE}/notes", body="too soon").status_code == 429
 
     # Two minutes on: the minute's quota is free again, the day's has two left.
-    for row in fresh(session).scalars(select(Annotation).where(Annotation.user_id == bea.user.id)):
+    for row in fresh(session).scalars(select(Event).where(Event.actor_id == bea.user.id)):
         row.created_at -= timedelta(minutes=2)
     session.commit()
     assert bea.post(f"{PAGE}/notes", body="four").status_code == 302
@@ -427,6 +444,23 @@ def test_the_quota_frees_up_as_the_window_passes(app, session, seminar, tight_qu
     assert int(refused.headers["Retry-After"]) > 3600  # the day's quota, hours away
     assert re.search(r"try again in \d+ hours", refused.get_data(as_text=True))
     assert _annotations_by(session, bea.user) == 5
+
+
+def test_every_kind_of_change_counts_against_the_quota(app, session, seminar, tight_quota):
+    """Toggling a reaction, editing, moving: each is a change every open page must render
+    again, and one account's script must not be able to make them without end."""
+    bea, cy, text, group = seminar["bea"], seminar["cy"], seminar["text"], seminar["group"]
+    note = api_note(cy, text, "Krasin", "Cy's note", "group", group)
+    mine = api_note(bea, text, "Arcos", "Bea's note")
+    reaction = f"/api/v1/annotations/{note}/reactions/agree"
+    for method in ("PUT", "DELETE"):
+        assert bea.api(method, reaction).status_code == 204
+    edit = {"body": [{"type": "TextualBody", "value": "again"}]}
+    refused = bea.api("PATCH", f"/api/v1/annotations/{mine}", edit)  # the fourth change
+    assert refused.status_code == 429 and refused.headers["Retry-After"]
+    assert bea.api("PUT", reaction).status_code == 429
+    assert fresh(session).get(Annotation, mine).body_source == "Bea's note"
+    assert cy.api("PUT", reaction).status_code == 204  # her quota is hers
 
 
 # ---- a careless client ------------------------------------------------------------------------
@@ -516,3 +550,162 @@ def test_a_300000_character_context_is_refused_at_once(app, session, seminar):
     assert refused.status_code == 413
     assert "prefix may have at most 1,000 characters" in refused.get_json()["message"]
     assert _annotations_by(session, bea.user) == 0
+
+
+def test_restoring_part_of_a_removal_brings_back_that_part_alone(app, session, seminar):
+    ada, bea, cy, group, text = (seminar[k] for k in ("ada", "bea", "cy", "group", "text"))
+    root = api_note(cy, text, "Krasin", "The question", "group", group)
+    first = form_reply(bea, root, "First answer")
+    beneath = form_reply(bea, first, "Beneath the first")
+    form_reply(cy, root, "Second answer")
+    lens = f"{PAGE}?lens=group-{group.id}"
+
+    def shown() -> set[str]:
+        page = cy.html(lens)
+        words = ("The question", "First answer", "Beneath the first", "Second answer")
+        return {w for w in words if w in page}
+
+    assert ada.api("DELETE", f"/api/v1/annotations/{first}").status_code == 204
+    assert ada.api("DELETE", f"/api/v1/annotations/{root}").status_code == 204  # a later removal
+    assert shown() == set()
+    refused = ada.api("POST", f"/api/v1/annotations/{beneath}/restore")
+    assert (
+        refused.status_code == 409 and "removed what this answers" in refused.get_json()["message"]
+    )
+    assert ada.api("POST", f"/api/v1/annotations/{root}/restore").status_code == 200
+    assert shown() == {"The question", "Second answer"}  # the earlier removal stays
+    assert ada.api("POST", f"/api/v1/annotations/{first}/restore").status_code == 200
+    assert shown() == {"The question", "Second answer", "First answer", "Beneath the first"}
+
+
+def test_deleting_a_note_keeps_the_answers_others_wrote(app, session, seminar):
+    """An author who deletes their note does not take the seminar's answers with it."""
+    ada, bea, cy, group, text = (seminar[k] for k in ("ada", "bea", "cy", "group", "text"))
+    note = api_note(bea, text, "Krasin", "A question I regret", "group", group)
+    answer = form_reply(ada, note, "The instructor's answer")
+    lens = f"{PAGE}?lens=group-{group.id}"
+    assert bea.api("DELETE", f"/api/v1/annotations/{note}").status_code == 204
+
+    page = cy.html(lens)
+    card = re.search(rf'<article class="note note-deleted" id="a{note}".*?</article>', page, re.S)
+    assert "Note deleted. Its answers are kept." in card.group(0)
+    assert "The instructor's answer" in card.group(0)
+    assert "A question I regret" not in page and "Bea" not in card.group(0)
+    assert not re.search(rf'data-starts="[^"]*\b{note}\b', page)  # its highlight is gone
+    for path in (f"/notes/{note}", f"/notes/{answer}"):
+        thread_page = cy.html(path)
+        assert "The instructor's answer" in thread_page
+        assert "A question I regret" not in thread_page
+    assert cy.get(f"/api/v1/annotations/{note}").status_code == 404
+    # Outside the group nobody learns of it; with its answer deleted too, it is gone.
+    assert Browser(app).get(f"/notes/{answer}").status_code == 404
+    ada.post(f"/notes/{answer}/delete")
+    assert "Note deleted." not in cy.html(lens)
+    assert cy.get(f"/notes/{note}").status_code == 404
+
+
+def test_an_edit_that_keeps_a_tag_and_adds_another_saves_both(app, session, seminar):
+    bea, text = seminar["bea"], seminar["text"]
+    note = factories.make_annotation(session, bea.user, text, "Krasin", body="x", tags=("a1",))
+    changes = {
+        "body": [
+            {"type": "TextualBody", "value": "x"},
+            {"type": "TextualBody", "purpose": "tagging", "value": "a1"},
+            {"type": "TextualBody", "purpose": "tagging", "value": "b2"},
+        ]
+    }
+    assert bea.api("PATCH", f"/api/v1/annotations/{note.id}", changes).status_code == 200
+    assert bea.post(f"/notes/{note.id}/edit", body="x", tags="b2 c3 a1").status_code == 302
+    assert fresh(session).get(Annotation, note.id).tag_names == ["a1", "b2", "c3"]
+
+
+@pytest.mark.parametrize("query", ["note=", "note=&note=2", "expand=", "expand=&discuss="])
+def test_an_empty_paragraph_parameter_is_no_paragraph(app, session, seminar, query):
+    bea, text = seminar["bea"], seminar["text"]
+    for _ in range(4):  # a "Show 1 more" link, whose address repeats the page's
+        factories.make_annotation(
+            session, bea.user, text, "Krasin", body="public", visibility=Visibility.PUBLIC
+        )
+    for reader in (bea, Browser(app)):
+        assert reader.get(f"{PAGE}?lens=public&{query}").status_code == 200
+
+
+def test_a_removed_member_cannot_rejoin_by_the_invite_link(app, session, seminar):
+    ada, bea, cy, group, text = (seminar[k] for k in ("ada", "bea", "cy", "group", "text"))
+    api_note(cy, text, "Krasin", "For the seminar", "group", group)
+    ada.post(f"/groups/{group.id}/members/{bea.user.id}/remove")
+    refused = bea.post(f"/join/{group.invite_code}")
+    assert refused.status_code == 403 and "removed you" in refused.get_data(as_text=True)
+    assert "For the seminar" not in bea.html(f"{PAGE}?lens=group-{group.id}")
+    page = ada.html(f"/groups/{group.id}")
+    assert "Let Bea join again" in page
+    # Members see nobody's removal; the instructors let her back.
+    assert "Let Bea join again" not in cy.html(f"/groups/{group.id}")
+    assert cy.post(f"/groups/{group.id}/removed/{bea.user.id}/readmit").status_code == 403
+    ada.post(f"/groups/{group.id}/removed/{bea.user.id}/readmit")
+    assert bea.post(f"/join/{group.invite_code}").status_code == 302
+    assert "For the seminar" in bea.html(f"{PAGE}?lens=group-{group.id}")
+
+
+def test_an_instructor_cannot_make_a_second_account_an_instructor(app, session, seminar):
+    """Else it could show again what someone else hid of the instructor's own."""
+    ada, bea, group = seminar["ada"], seminar["bea"], seminar["group"]
+    sock = sign_in(app, session, "Sock")
+    ada.post(f"/groups/{group.id}/members/{bea.user.id}/role", role="instructor")
+    assert sock.post(f"/join/{group.invite_code}").status_code == 302
+    refused = bea.post(f"/groups/{group.id}/members/{sock.user.id}/role", role="instructor")
+    assert refused.status_code == 403
+
+
+def test_a_reply_written_for_the_seminar_is_not_posted_to_a_thread_gone_public(app, seminar):
+    """The writer opened the thread in the group; its author made it public before the reply
+    arrived: the reply comes back to its writer instead of going out to everyone."""
+    bea, cy, group, text = (seminar[k] for k in ("bea", "cy", "group", "text"))
+    note = api_note(cy, text, "Krasin", "Cy's question", "group", group)
+    page = bea.html(f"/notes/{note}")
+    assert re.search(rf'name="audience" value="group-{group.id}"', page)  # what Bea saw
+    cy.api("PATCH", f"/api/v1/annotations/{note}", {"scholia:visibility": "public"})
+    words = "Only for the seminar: my real opinion"
+    refused = bea.post(f"/notes/{note}/reply", body=words, audience=f"group-{group.id}")
+    assert refused.status_code == 409
+    assert words in refused.get_data(as_text=True)  # back to her, to send again or not
+    assert words not in Browser(app).html(f"/notes/{note}")
+    # In the reading page's margin the reply link names the audience too, for margin.js.
+    margin = bea.html(f"{PAGE}?lens=public")
+    assert re.search(rf'data-form="reply" data-annotation="{note}" data-audience="public"', margin)
+
+
+def test_notes_on_the_whole_text_are_listed_ten_at_a_time(app, session, seminar):
+    """A flood of long notes on the whole text must not make every visitor's page huge."""
+    bea, text = seminar["bea"], seminar["text"]
+    for n in range(25):
+        factories.make_annotation(
+            session,
+            bea.user,
+            text,
+            body=f"whole-text note {n:02} " + "words " * 3000,
+            visibility=Visibility.PUBLIC,
+        )
+    anonymous = Browser(app)
+    page = anonymous.html(f"{PAGE}?lens=public")
+    assert len(re.findall(r"whole-text note \d\d", page)) == 10
+    assert "Notes on the whole text (25)" in page
+    more = re.search(r'<a class="more-notes-link" href="([^"]+)"[^>]*>Show 15 more notes', page)
+    assert more and "expand=0" in more.group(1)
+    everything = anonymous.html(more.group(1).replace("&amp;", "&"))
+    assert len(re.findall(r"whole-text note \d\d", everything)) == 25
+
+
+def test_a_hidden_notes_kind_is_not_shown_to_those_who_cannot_read_it(app, session, seminar):
+    ada, bea, cy, group, text = (seminar[k] for k in ("ada", "bea", "cy", "group", "text"))
+    question = api_note(
+        bea, text, "Krasin", "Is this rude?", "group", group, motivation="questioning"
+    )
+    ada.post(f"/notes/{question}/hide", hidden="1")
+    lens = f"{PAGE}?lens=group-{group.id}"
+    page = cy.html(lens)
+    card = re.search(rf'<article class="note[^"]*"\s+id="a{question}".*?</article>', page, re.S)
+    assert 'aria-label="Hidden note by Bea' in card.group(0)
+    assert "kind-question" not in card.group(0)
+    assert 'data-label="hidden annotation"' in page and 'data-label="note by' not in page
+    assert 'aria-label="Question by Bea' in bea.html(lens)  # its author still sees what it is

@@ -93,7 +93,10 @@ def test_reading_page_query_count_is_constant(engine, client, seeded):
     with recorded_queries(engine) as statements:
         client.get("/texts/carr-rapprochement")
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-    assert len(selects) <= 6, selects
+    # The page's stamp (text, cursor, inbox, assignments), the text, its revision and its
+    # paragraphs, the lens's notes and their tags, and deleted notes kept for their answers: a
+    # fixed number, whatever the text holds (see test_reading_page_scale.py).
+    assert len(selects) <= 7, selects
 
 
 # ---- static files: one versioned URL each, kept by the browser ----

@@ -143,6 +143,15 @@ class Model:
                     stack.append(i)
         return found
 
+    def under_a_removal(self, note_id: int) -> bool:
+        """Does a moderator keep something this answers removed?"""
+        parent = self.notes[note_id].parent
+        while parent is not None:
+            if self.notes[parent].deleted and self.notes[parent].removed_by is not None:
+                return True
+            parent = self.notes[parent].parent
+        return False
+
     def may_move(self, who: str, note_id: int, visibility: Visibility, group: int | None) -> bool:
         note = self.notes[note_id]
         if not self.may_edit(who, note_id) or note.root is not None or note.hidden_by:
@@ -381,15 +390,16 @@ class AccessMachine(RuleBasedStateMachine):
                 and self.model.active(who) == entry.author
                 and self.model.writes_in(who, entry)
             )
+        expected = expected and not self.model.under_a_removal(note)
         done = self._try(lambda: annotations.restore(self.session, self.viewer(who), note))
         assert bool(done) is expected, (who, note)
         if done:
-            removed_by = entry.removed_by
+            removal = entry.removed_by
             entry.deleted, entry.removed_by = False, None
-            if removed_by is not None:  # what the removal took along comes back with it
-                for each in self.model.thread(entry.root or note):
+            if removal is not None:  # what that removal took along comes back with it
+                for each in self.model.beneath(note):
                     other = self.model.notes[each]
-                    if other.removed_by == removed_by and other.deleted:
+                    if other.removed_by == removal:
                         other.deleted, other.removed_by = False, None
 
     @rule(who=st.sampled_from(NAMES), note=note_ids, hidden=st.booleans())

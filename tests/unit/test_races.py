@@ -1,0 +1,142 @@
+"""Parallel requests take turns, on SQLite and PostgreSQL alike: an account's creates against its
+quota, a thread's move against a hide or a reply written meanwhile.
+
+Each test starts one write, leaves it uncommitted, starts the other in a second thread and
+session, then commits the first: the second must judge what the first wrote. (The pause before
+the commit only orders the two: however far the second got, it must see the first.)
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.models import Annotation, Visibility
+from app.services import annotations, discussion, groups
+from app.services.access import viewer_for
+from app.services.errors import AnnotationError, QuotaExceeded
+from app.services.quotas import WriteLimits
+from tests import factories
+
+
+def race(engine, first: Callable[[Session], object], second: Callable[[Session], object]):
+    """Run ``first`` up to its commit, ``second`` meanwhile; what ``second`` raised, or None."""
+    one, two = Session(engine), Session(engine)
+    outcome: list[BaseException | None] = []
+
+    def parallel() -> None:
+        try:
+            second(two)
+            two.commit()
+            outcome.append(None)
+        except BaseException as error:  # reported to the test
+            two.rollback()
+            outcome.append(error)
+
+    try:
+        first(one)
+        one.flush()
+        worker = threading.Thread(target=parallel)
+        worker.start()
+        time.sleep(0.3)
+        one.commit()
+        worker.join(timeout=30)
+    finally:
+        one.close()
+        two.close()
+    assert len(outcome) == 1, "the second request never finished"
+    return outcome[0]
+
+
+def test_a_parallel_create_is_counted_after_the_one_before_it(engine, session, seeded):
+    user = factories.make_user(session)
+    limited = replace(viewer_for(session, user), limits=WriteLimits(per_minute=1, per_day=0))
+    draft = annotations.Draft(text_slug=seeded.slug, body="words")
+
+    def create(on: Session):
+        return annotations.create(on, limited, draft)
+
+    assert isinstance(race(engine, create, create), QuotaExceeded)
+    session.rollback()  # a snapshot of now
+    stored = session.scalar(select(func.count()).where(Annotation.user_id == user.id))
+    assert stored == 1
+
+
+@pytest.fixture
+def thread(session, seeded):
+    """Ann's seminar, with a group note by Ben in it; Ben owns a group of his own."""
+    ann, ben = factories.make_user(session), factories.make_user(session)
+    seminar = groups.create(session, viewer_for(session, ann), "Seminar")
+    own = groups.create(session, viewer_for(session, ben), "Ben's")
+    session.commit()
+    groups.join(session, viewer_for(session, ben), seminar.invite_code)
+    session.commit()
+    note = factories.make_annotation(session, ben, seeded, "Krasin", body="Ben's", group=seminar)
+    return {"ann": ann, "ben": ben, "note": note.id, "own": own.id, "seminar": seminar.id}
+
+
+def test_a_move_waits_for_a_hide_and_is_then_refused(engine, session, thread):
+    def hide(on: Session):
+        discussion.set_hidden(on, viewer_for(on, thread["ann"]), thread["note"], True)
+
+    def move(on: Session):
+        mover = viewer_for(on, thread["ben"])
+        annotations.set_visibility(on, mover, thread["note"], Visibility.PUBLIC)
+
+    refused = race(engine, hide, move)
+    assert isinstance(refused, AnnotationError) and "hidden" in str(refused)
+    session.rollback()
+    stored = session.get(Annotation, thread["note"])
+    assert (stored.visibility, stored.hidden_at is not None) == (Visibility.GROUP, True)
+
+
+def test_a_reply_written_during_a_move_joins_the_thread_where_it_went(engine, session, thread):
+    def move(on: Session):
+        mover = viewer_for(on, thread["ben"])
+        annotations.set_visibility(on, mover, thread["note"], Visibility.GROUP, thread["own"])
+
+    def reply(on: Session):
+        discussion.reply(on, viewer_for(on, thread["ben"]), thread["note"], "Mine, meanwhile")
+
+    assert race(engine, move, reply) is None
+    session.rollback()
+    audiences = session.execute(
+        select(Annotation.visibility, Annotation.group_id).where(
+            (Annotation.id == thread["note"]) | (Annotation.root_id == thread["note"])
+        )
+    ).all()
+    assert set(audiences) == {(Visibility.GROUP, thread["own"])}, audiences
+
+
+def test_a_move_waits_for_someone_elses_reply_and_is_then_refused(engine, session, thread):
+    def reply(on: Session):
+        discussion.reply(on, viewer_for(on, thread["ann"]), thread["note"], "The owner's")
+
+    def move(on: Session):
+        mover = viewer_for(on, thread["ben"])
+        annotations.set_visibility(on, mover, thread["note"], Visibility.PUBLIC)
+
+    refused = race(engine, reply, move)
+    assert isinstance(refused, AnnotationError) and "Others have replied" in str(refused)
+
+
+@pytest.mark.parametrize("per_minute, per_day", [(0, 0), (5, 0), (0, 5)])
+def test_a_quota_of_zero_is_no_limit(session, seeded, per_minute, per_day):
+    user = factories.make_user(session)
+    limited = replace(viewer_for(session, user), limits=WriteLimits(per_minute, per_day))
+    draft = annotations.Draft(text_slug=seeded.slug, body="words")
+    for _ in range(5):
+        annotations.create(session, limited, draft)
+        session.commit()
+    if per_minute or per_day:
+        with pytest.raises(QuotaExceeded):
+            annotations.create(session, limited, draft)
+    else:
+        annotations.create(session, limited, draft)
+    session.rollback()
