@@ -88,7 +88,16 @@ def test(extra: list[str]) -> None:
     ensure_venv("requirements-dev.txt")
     ensure_chromium()
     lint()
-    run(BIN / "python", "-m", "pytest", *extra)
+    run(BIN / "python", "-m", "pytest", *parallel(extra), *extra)
+
+
+def parallel(extra: list[str]) -> list[str]:
+    """Spread the suite over the cores (each worker has its own database), unless the
+    caller chose: `-n 0` runs it in one process."""
+    if any(arg == "-n" or arg.startswith(("-n", "--numprocesses")) for arg in extra):
+        return []
+    workers = min(4, os.cpu_count() or 1)
+    return ["-n", str(workers), "--dist", "worksteal"] if workers > 1 else []
 
 
 def ensure_wrk() -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import event, text
+from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.orm import Session
 
 from app import create_app
@@ -36,10 +36,29 @@ def _required(name: str) -> bool:
 def database_url(tmp_path_factory) -> str:
     url = os.environ.get("SCHOLIA_TEST_DATABASE_URL", "").strip()
     if url:
-        return normalise_database_url(url)
+        return _database_of_this_worker(normalise_database_url(url))
     if _required("SCHOLIA_REQUIRE_POSTGRES"):
         pytest.fail("SCHOLIA_REQUIRE_POSTGRES is set but SCHOLIA_TEST_DATABASE_URL is not")
     return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+
+
+def _database_of_this_worker(url: str) -> str:
+    """Each pytest-xdist worker gets a PostgreSQL database of its own beside the named one
+    (created on first use; the role needs CREATEDB), so parallel tests never share tables."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def make_test_app(database_url: str, instance_path: Path, **overrides):
