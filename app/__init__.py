@@ -11,6 +11,7 @@ from app import assets, edge
 from app.config import build_config, load_secret_key
 from app.database import configure_engine
 from app.extensions import csrf, db, login_manager, migrate
+from app.models.user import use_password_method
 from app.services.render_cache import RenderCache
 
 
@@ -34,6 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = load_secret_key(app.instance_path)
 
+    use_password_method(app.config["PASSWORD_HASH_METHOD"])
     if app.config["PROXY_COUNT"]:
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)

@@ -88,6 +88,10 @@ def build_config(instance_path: str) -> dict:
         # Annotations (notes, highlights, replies) one account may create; 0: no limit.
         "WRITES_PER_MINUTE": _int("SCHOLIA_WRITES_PER_MINUTE", 30),
         "WRITES_PER_DAY": _int("SCHOLIA_WRITES_PER_DAY", 1000),
+        # How new passwords are hashed (Werkzeug's method names): scrypt, deliberately slow for
+        # an attacker. Only the test suite lowers it; a hash keeps its method, so a change
+        # never locks anyone out.
+        "PASSWORD_HASH_METHOD": os.environ.get("SCHOLIA_PASSWORD_HASH_METHOD") or "scrypt",
         # Rendered pages kept per worker process, in MB (app/services/render_cache.py).
         "RENDER_CACHE_MB": _int("SCHOLIA_RENDER_CACHE_MB", 64),
         "SEEDS_DIR": os.environ.get("SCHOLIA_SEEDS_DIR")

@@ -12,17 +12,11 @@ import itertools
 import os
 import sqlite3
 import time
-import weakref
-from collections import namedtuple
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import TypeVar
+from collections.abc import Iterable
 
-from sqlalchemy import Engine, Insert, Select, event, insert, inspect
+from sqlalchemy import Engine, Select, event
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, make_transient, make_transient_to_detached, scoped_session
-
-T = TypeVar("T")
+from sqlalchemy.orm import Session, scoped_session
 
 # How long a write waits for SQLite's write lock before answering 503: each waiting write holds
 # a worker, and readers queue behind it (a write takes a millisecond; this is for the lock held
@@ -125,154 +119,22 @@ def begin_write(
 
 
 def _end_read(session: Session, keep: Iterable[object]) -> None:
-    """End the read-only transaction and begin one holding the write lock, on one connection.
-
-    The read transaction is committed and ``BEGIN IMMEDIATE`` follows on the same connection,
-    inside what SQLAlchemy counts as one transaction: cheaper than a commit, a return of the
-    connection to the pool and a new checkout. What the read loaded is expired, but ``keep``.
-    Unflushed changes are written by a commit through the session first, as they always were,
-    and so is a transaction SQLite never began (an engine without ``configure_engine``).
-    """
-    connection = session.connection()
-    if connection.connection.dbapi_connection.in_transaction and not (
-        session.new or session.dirty or session.deleted
-    ):
-        driver = connection.connection.driver_connection
-        driver.execute("COMMIT")
-        _begin_immediate(driver)
-    else:
+    """End the read-only transaction and begin one holding the write lock. What the read
+    loaded is expired, so that the write reads it again under the lock, but ``keep``."""
+    expire = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
         session.commit()
-        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
-    if session.expire_on_commit:
+    finally:
+        session.expire_on_commit = expire
+    session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    if expire:
         kept = {id(obj) for obj in keep if obj is not None}
-        for obj in list(session.identity_map.values()):
+        for obj in list(session):
             if id(obj) not in kept:
                 session.expire(obj)
 
 
-def insert_loaded(session: Session, obj: T) -> T:
-    """INSERT a new object with one plain statement; it joins the session persistent and loaded.
-
-    For the hottest write (a new annotation): planning a flush costs the unit of work about half
-    a millisecond, spent under SQLite's write lock, where one INSERT costs a tenth of that. The
-    object must be transient and carry every column's value (a missing scalar default is filled
-    in here; nothing may come from the server, such as a server default or a trigger), and any
-    relationship set on it must point at persistent objects: nothing cascades. Its values are
-    then made what loading the row would give (SQLite, for one, gives datetimes back without
-    their time zone), so the object needs no reload and reads as it will in later requests.
-    """
-    connection = session.connection()
-    state = inspect(obj)
-    plan = _insert_plan(state.mapper, connection.dialect)
-    given = state.dict
-    values = {}
-    for key, column_key, default, primary in plan.columns:
-        value = given.get(key)
-        if value is None:
-            if primary:
-                continue
-            value = default
-        values[column_key] = value
-    result = connection.execute(plan.insert, values)
-    # Every column present, as a load would give it: nothing is left to load later. (Written
-    # straight into the instance's dict: the next step resets its history anyway.)
-    for key, column_key, _, _ in plan.columns:
-        if column_key in values:
-            value = values[column_key]
-            convert = plan.as_loaded.get(key)
-            given[key] = convert(value) if convert is not None and value is not None else value
-    for key, value in zip(plan.primary_key, result.inserted_primary_key, strict=True):
-        given[key] = value
-    make_transient_to_detached(obj)
-    session.add(obj)
-    _remember_inserted(session, obj)
-    return obj
-
-
-def _remember_inserted(session: Session, obj: object) -> None:
-    """Note which transaction wrote ``obj``: if that one rolls back, the object must go too.
-
-    (A flush tells the session as much by itself; a plain INSERT cannot.)
-    """
-    if isinstance(session, scoped_session):
-        session = session()
-    current = session.get_transaction()
-    written = [  # rows of earlier transactions, all committed, are forgotten
-        (transaction, ref)
-        for transaction, ref in session.info.get(_INSERTED, ())
-        if ref() is not None and _within(transaction, current)
-    ]
-    written.append((session.get_nested_transaction() or current, weakref.ref(obj)))
-    session.info[_INSERTED] = written
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_rolled_back(session: Session, rolled_back) -> None:
-    """Objects written by plain INSERTs in a transaction that rolled back become transient."""
-    remaining = []
-    for transaction, ref in session.info.get(_INSERTED, ()):
-        obj = ref()
-        if obj is None:
-            continue
-        if _within(transaction, rolled_back):
-            make_transient(obj)
-        elif rolled_back.parent is not None:  # a savepoint: its transaction goes on
-            remaining.append((transaction, ref))
-    session.info[_INSERTED] = remaining
-
-
-def _within(transaction, outer) -> bool:
-    while transaction is not None and transaction is not outer:
-        transaction = transaction.parent
-    return transaction is not None
-
-
-@dataclass(frozen=True)
-class _InsertPlan:
-    insert: Insert
-    # (attribute, column, scalar default or None, part of the primary key)
-    columns: list[tuple[str, str, object, bool]]
-    primary_key: list[str]
-    as_loaded: dict[str, Callable[[object], object]]  # value -> as a load of the row gives it
-
-
-_PLANS: dict[tuple[object, str], _InsertPlan] = {}
-
-
-def _insert_plan(mapper, dialect) -> _InsertPlan:
-    plan = _PLANS.get((mapper, dialect.name))
-    if plan is not None:
-        return plan
-    columns, as_loaded = [], {}
-    for prop in mapper.column_attrs:
-        [column] = prop.columns
-        default = (
-            column.default.arg if column.default is not None and column.default.is_scalar else None
-        )
-        columns.append((prop.key, column.key, default, column.primary_key))
-        kind = column.type.dialect_impl(dialect)
-        bind, load = kind.bind_processor(dialect), kind.result_processor(dialect, None)
-        if bind or load:
-            as_loaded[prop.key] = _round_trip(bind, load)
-    plan = _InsertPlan(
-        insert(mapper.local_table),
-        columns,
-        [mapper.get_property_by_column(c).key for c in mapper.primary_key],
-        as_loaded,
-    )
-    _PLANS[(mapper, dialect.name)] = plan
-    return plan
-
-
-def _round_trip(bind, load) -> Callable[[object], object]:
-    def as_loaded(value):
-        stored = bind(value) if bind else value
-        return load(stored) if load else stored
-
-    return as_loaded
-
-
-_INSERTED = "scholia.inserted"
 _WRITING = "scholia.writing"
 _EXPIRE_ON_COMMIT = "scholia.expire_on_commit"
 
@@ -285,91 +147,8 @@ def _write_ended(session: Session, transaction) -> None:
             session.expire_on_commit = session.info.pop(_EXPIRE_ON_COMMIT)
 
 
-class DriverQuery:
-    """A prebuilt SELECT run straight on the driver, for the reads on every request's path.
-
-    A cached answer costs two small reads (who is asking, where the text's change log stands),
-    and SQLAlchemy's execution (its context, cursor wrapper and result) costs each several times
-    what SQLite takes to answer it. Here the statement is compiled once per dialect and run on a
-    connection checked out of the engine's pool and returned at once, and its rows are converted
-    by the columns' types as a Core result's are. Being outside any Session, it sees committed
-    data only: it is for reads made before the request writes anything.
-
-    While something watches the engine's statements (a test or a benchmark counting them, echo)
-    it runs as an ordinary Core execution, which they see; so does a read the driver refused, so
-    that the error is SQLAlchemy's, as the error pages and the pool expect.
-    """
-
-    def __init__(self, statement: Select):
-        self.statement = statement
-        self._plans: dict[str, _DriverPlan] = {}
-
-    def all(self, engine: Engine, params: dict) -> list[tuple]:
-        """The rows, as named tuples."""
-        dispatch = engine.dispatch
-        if engine.echo or dispatch.before_cursor_execute or dispatch.after_cursor_execute:
-            return self._on_core(engine, params)
-        plan = self._plans.get(engine.dialect.name) or self._plan(engine.dialect)
-        values = {**plan.defaults, **params}
-        bound = [values[name] for name in plan.positions] if plan.positions else values
-        try:
-            rows = _fetch_all(engine, plan.sql, bound)
-        except engine.dialect.loaded_dbapi.Error:
-            return self._on_core(engine, params)
-        make = plan.row
-        if not plan.convert:
-            return [make(row) for row in rows]
-        converted = []
-        for row in rows:
-            row = list(row)
-            for index, process in plan.convert:
-                if row[index] is not None:
-                    row[index] = process(row[index])
-            converted.append(make(row))
-        return converted
-
-    def _on_core(self, engine: Engine, params: dict) -> list[tuple]:
-        with engine.connect() as connection:
-            return connection.execute(self.statement, params).all()
-
-    def _plan(self, dialect) -> _DriverPlan:
-        compiled = self.statement.compile(dialect=dialect)
-        if any(bind.expanding or bind.literal_execute for bind in compiled.binds.values()):
-            raise ValueError("DriverQuery binds plain parameters only")
-        columns = self.statement.selected_columns
-        convert = []
-        for index, column in enumerate(columns):
-            process = column.type.dialect_impl(dialect).result_processor(dialect, None)
-            if process is not None:
-                convert.append((index, process))
-        plan = _DriverPlan(
-            compiled.string,
-            tuple(compiled.positiontup or ()) if dialect.positional else (),
-            {name: bind.value for name, bind in compiled.binds.items() if not bind.required},
-            convert,
-            namedtuple("Row", columns.keys(), rename=True)._make,
-        )
-        self._plans[dialect.name] = plan
-        return plan
-
-
-def _fetch_all(engine: Engine, sql: str, bound) -> list[tuple]:
-    connection = engine.raw_connection()
-    try:
-        cursor = connection.cursor()
-        try:
-            cursor.execute(sql, bound)
-            return cursor.fetchall()
-        finally:
-            cursor.close()
-    finally:
-        connection.close()  # back to the pool, which rolls back whatever the driver began
-
-
-@dataclass(frozen=True)
-class _DriverPlan:
-    sql: str
-    positions: tuple[str, ...]  # the parameters' names in order, for a positional paramstyle
-    defaults: dict[str, object]  # values the statement binds itself
-    convert: list[tuple[int, Callable[[object], object]]]  # column index, result processor
-    row: Callable[[Iterable], tuple]
+def rows_committed(engine: Engine, statement: Select, params: dict) -> list:
+    """A read before the request has begun its session: on a connection of its own, returned
+    to the pool at once, so that an answer served from a cache never opens a session at all."""
+    with engine.connect() as connection:
+        return connection.execute(statement, params).all()

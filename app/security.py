@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 from flask import Flask, Request, Response, request, session
@@ -31,45 +30,28 @@ CONTENT_SECURITY_POLICY = "; ".join(
 SESSION_REFRESH_AFTER = timedelta(hours=1)
 
 
-# Cookies whose signature has been checked, by value, per worker: a browser sends the same one on
-# every request until it is re-signed, and checking and decoding it again cost a cached
-# signed-in read a tenth of its time. Only signed values get in; the age counts on every request.
-MAX_VERIFIED_COOKIES = 1024
-
-
 class SessionInterface(SecureCookieSessionInterface):
     """Marks the session cookie Secure whenever the request itself came over HTTPS, keeps its
-    signing serializer while the keys stay the same (Flask makes one per request) with the
-    cookies it has verified, and renews an unchanged permanent session hourly rather than on
-    every response."""
+    signing serializer while the keys stay the same, and renews an unchanged permanent session
+    hourly rather than on every response."""
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        serializer, verified = self._signing(app)
+        serializer = self.get_signing_serializer(app)
         if serializer is None:
             return None
         value = request.cookies.get(self.get_cookie_name(app))
         if not value:
             return self.session_class()
-        opened = verified.get(value)
-        if opened is None:
-            try:
-                data, signed_at = serializer.loads(value, return_timestamp=True)
-            except BadSignature:
-                return self.session_class()
-            opened = (data, signed_at, int(signed_at.timestamp()))
-            # A value that can change in place (a list of flashed messages) would change the
-            # kept copy too: such sessions are decoded each time.
-            if all(type(v) in _SCALARS for v in data.values()):
-                if len(verified) >= MAX_VERIFIED_COOKIES:
-                    verified.clear()
-                verified[value] = opened
-        data, signed_at, timestamp = opened
-        # As itsdangerous checks max_age: whole seconds, neither older nor from the future.
-        age = int(time.time()) - timestamp
-        if not 0 <= age <= app.permanent_session_lifetime.total_seconds():
+        try:
+            data, signed_at = serializer.loads(
+                value,
+                max_age=int(app.permanent_session_lifetime.total_seconds()),
+                return_timestamp=True,
+            )
+        except BadSignature:
             return self.session_class()
         session = self.session_class(data)
-        session.signed_at = signed_at
+        session.signed_at = signed_at  # when it was last signed: see should_set_cookie
         return session
 
     def save_session(self, app: Flask, session, response: Response) -> None:
@@ -92,18 +74,11 @@ class SessionInterface(SecureCookieSessionInterface):
         return super().get_cookie_secure(app) or _is_https(request)
 
     def get_signing_serializer(self, app: Flask):
-        return self._signing(app)[0]
-
-    def _signing(self, app: Flask) -> tuple:
-        """The serializer for the app's keys and the cookies it verified: both go with a key."""
+        """One serializer while the keys stay the same: Flask makes one per request."""
         keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
-        cached = getattr(self, "_signing_state", None)
-        if cached is None or cached[0] != keys:
-            cached = self._signing_state = (keys, super().get_signing_serializer(app), {})
-        return cached[1], cached[2]
-
-
-_SCALARS = (str, int, float, bool, type(None))
+        if getattr(self, "_keys", None) != keys:
+            self._keys, self._serializer = keys, super().get_signing_serializer(app)
+        return self._serializer
 
 
 def _is_https(req: Request) -> bool:

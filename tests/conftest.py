@@ -26,6 +26,9 @@ from tests import factories
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "carr-rapprochement.txt"
 TEST_PASSWORD = factories.DEFAULT_PASSWORD
+# Tests sign in thousands of times: scrypt would cost the suite minutes. Production's method has
+# a test of its own (test_auth.py).
+CHEAP_PASSWORD_METHOD = "pbkdf2:sha256:1"
 
 
 def _required(name: str) -> bool:
@@ -67,6 +70,7 @@ def make_test_app(database_url: str, instance_path: Path, **overrides):
         "SECRET_KEY": "test-secret-key",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SEEDS_DIR": str(SEED.parent),
+        "PASSWORD_HASH_METHOD": CHEAP_PASSWORD_METHOD,
     }
     config.update(overrides)
     app = create_app(config)

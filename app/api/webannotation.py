@@ -18,7 +18,7 @@ from flask import current_app, request, url_for
 
 from app import edge
 from app.models import Annotation, HighlightColor, Motivation, Visibility
-from app.models.text import ParagraphSpan
+from app.models.text import ParagraphSpan, paragraph_at
 from app.services.annotations import AnnotationError, Changes, Draft, SpanTarget
 
 ANNO_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
@@ -325,9 +325,7 @@ def serialise(
     if annotation.color is not None:
         data[COLOR_KEY] = annotation.color.value
     if spans is not None and annotation.start is not None:
-        data["scholia:paragraph"] = next(
-            (s.paragraph.number for s in spans if s.start <= annotation.start <= s.end), None
-        )
+        data["scholia:paragraph"] = paragraph_at(spans, annotation.start).paragraph.number
     return {"@context": urls.context, **data} if context else data
 
 

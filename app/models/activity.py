@@ -3,12 +3,12 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index
+from sqlalchemy import BigInteger, ForeignKey, Index
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.annotation import Annotation, Visibility
-from app.models.base import created_at_column, str_enum
+from app.models.base import UTCDateTime, created_at_column, str_enum
 
 
 class NotificationKind(enum.StrEnum):
@@ -27,7 +27,7 @@ class Notification(db.Model):
     annotation_id: Mapped[int] = mapped_column(ForeignKey("annotation.id", ondelete="CASCADE"))
     kind: Mapped[NotificationKind] = mapped_column(str_enum(NotificationKind))
     created_at: Mapped[datetime] = created_at_column()
-    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     annotation: Mapped[Annotation] = relationship()
 

@@ -4,7 +4,6 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import (
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -17,7 +16,7 @@ from sqlalchemy import Text as SAText
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.base import created_at_column, str_enum, utcnow
+from app.models.base import UTCDateTime, created_at_column, str_enum, utcnow
 from app.models.text import Text, TextRevision
 from app.models.user import User
 
@@ -80,7 +79,7 @@ class Annotation(db.Model):
     root_id: Mapped[int | None] = mapped_column(ForeignKey("annotation.id", ondelete="CASCADE"))
     # The group's thread about one paragraph ("Discuss ¶4"): a root with no words of its own.
     is_discussion: Mapped[bool] = mapped_column(default=False)
-    hidden_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     color: Mapped[HighlightColor | None] = mapped_column(str_enum(HighlightColor))
     exact: Mapped[str | None] = mapped_column(SAText)
@@ -91,8 +90,8 @@ class Annotation(db.Model):
     body_source: Mapped[str] = mapped_column(SAText, default="")
     body_html: Mapped[str] = mapped_column(SAText, default="")
     created_at: Mapped[datetime] = created_at_column()
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Who deleted it: its author (or NULL, from before this was kept), or a moderator who
     # removed it, whose removal only a moderator undoes.
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
@@ -164,7 +163,7 @@ class AnnotationVersion(db.Model):
     tags: Mapped[str] = mapped_column(SAText, default="")  # space-separated, as they were
     color: Mapped[HighlightColor | None] = mapped_column(str_enum(HighlightColor))
     # When this version was written (the annotation's creation or an earlier edit).
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # True once the annotation has moved to another audience since these words were written:
     # they were not written for those who may read it now, so only the author reads them.
     author_only: Mapped[bool] = mapped_column(default=False, server_default=false())
@@ -208,7 +207,7 @@ class Flag(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
     reason: Mapped[str] = mapped_column(SAText)
     created_at: Mapped[datetime] = created_at_column()
-    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     annotation: Mapped[Annotation] = relationship()
     user: Mapped[User] = relationship()

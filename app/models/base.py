@@ -3,7 +3,7 @@
 import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Enum
+from sqlalchemy import DateTime, Enum, TypeDecorator
 from sqlalchemy.orm import mapped_column
 
 
@@ -11,9 +11,23 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class UTCDateTime(TypeDecorator):
+    """A moment in UTC, aware of its zone whichever database gave it back: SQLite keeps no zone,
+    so what it returns is read as the UTC it was stored in. An object just written and one just
+    loaded then hold equal values."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
 def created_at_column():
     """Timezone-aware creation time, set by the app so both databases store the same value."""
-    return mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
+    return mapped_column(UTCDateTime(), default=utcnow, nullable=False)
 
 
 def str_enum(cls: type[enum.Enum]) -> Enum:

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import bisect
 import enum
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -76,13 +78,7 @@ class TextRevision(db.Model):
         return PARAGRAPH_SEPARATOR.join(p.body for p in self.paragraphs)
 
     def spans(self) -> list[ParagraphSpan]:
-        """Each paragraph with its [start, end) offsets in ``content``."""
-        spans, start = [], 0
-        for paragraph in self.paragraphs:
-            end = start + len(paragraph.body)
-            spans.append(ParagraphSpan(paragraph, start, end))
-            start = end + len(PARAGRAPH_SEPARATOR)
-        return spans
+        return spans_of(self.paragraphs)
 
 
 @dataclass(frozen=True)
@@ -90,6 +86,41 @@ class ParagraphSpan:
     paragraph: Paragraph
     start: int
     end: int
+
+
+def spans_of(paragraphs: Iterable[Paragraph]) -> list[ParagraphSpan]:
+    """Each paragraph, in order, with its [start, end) offsets in the revision's content."""
+    spans, start = [], 0
+    for paragraph in paragraphs:
+        end = start + len(paragraph.body)
+        spans.append(ParagraphSpan(paragraph, start, end))
+        start = end + len(PARAGRAPH_SEPARATOR)
+    return spans
+
+
+def paragraph_index(spans: Sequence[ParagraphSpan], offset: int) -> int:
+    """Where in ``spans`` the paragraph an offset falls in is; an offset in the separator after
+    a paragraph counts as that paragraph's (stored spans never start there, see below)."""
+    return max(0, bisect.bisect_right(spans, offset, key=lambda span: span.start) - 1)
+
+
+def paragraph_at(spans: Sequence[ParagraphSpan], offset: int) -> ParagraphSpan:
+    return spans[paragraph_index(spans, offset)]
+
+
+def snap_to_paragraphs(
+    spans: Sequence[ParagraphSpan], start: int, end: int
+) -> tuple[int, int] | None:
+    """The span [start, end) with its ends moved off the blank lines between paragraphs, so
+    that it begins and ends on words; None when it holds nothing else."""
+    index = paragraph_index(spans, start)
+    if start >= spans[index].end:  # in the separator: from the next paragraph's first word
+        if index + 1 == len(spans):
+            return None
+        start = spans[index + 1].start
+    last = paragraph_at(spans, end - 1)
+    end = min(end, last.end)
+    return (start, end) if start < end else None
 
 
 class Paragraph(db.Model):

@@ -3,15 +3,30 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, Index, Integer, String
+from sqlalchemy import Boolean, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import generate_password_hash
 
 from app.extensions import db
-from app.models.base import created_at_column
+from app.models.base import UTCDateTime, created_at_column
 
 # scrypt with Werkzeug's defaults (n=2**15, r=8, p=1): deliberately slow for an attacker.
 PASSWORD_METHOD = "scrypt"  # noqa: S105 (a method name, not a password)
+# The method new hashes use in this process: create_app sets the PASSWORD_HASH_METHOD setting
+# (the test suite's cheap one spares it minutes of scrypt); checking reads a hash's own method.
+_hashing = {"method": PASSWORD_METHOD}
+
+
+def use_password_method(method: str) -> None:
+    _hashing["method"] = method
+
+
+def password_method() -> str:
+    return _hashing["method"]
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=_hashing["method"])
 
 
 def session_id(user_id: int, generation: int) -> str:
@@ -53,7 +68,7 @@ class User(UserMixin, db.Model):
     session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
+        self.password_hash = hash_password(password)
 
     def get_id(self) -> str:
         """What Flask-Login keeps in the session: the id and the session generation."""
@@ -88,4 +103,4 @@ class LoginAttempt(db.Model):
     address: Mapped[str] = mapped_column(String(64))
     device: Mapped[str | None] = mapped_column(String(64), nullable=True)
     succeeded: Mapped[bool] = mapped_column(Boolean)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -31,7 +31,7 @@ from flask_login import UserMixin
 from sqlalchemy import ColumnElement, Engine, bindparam, or_, select
 from sqlalchemy.orm import Session
 
-from app.database import DriverQuery
+from app.database import rows_committed
 from app.models import Annotation, Group, Membership, Role, User, Visibility
 from app.models.user import session_id
 from app.services.quotas import WriteLimits
@@ -58,7 +58,7 @@ class Account(UserMixin):
 
     Loaded on every signed-in request (it is Flask-Login's ``current_user``), where building the
     ORM entity cost as much as the rest of a cached page. A service that changes the account or
-    relates an object to it takes ``User`` from the session instead (``annotations.user_of``).
+    relates an object to it takes ``User`` from the session instead.
     """
 
     id: int
@@ -136,9 +136,6 @@ _USER_AND_GROUPS = (
 )
 
 
-_USER_AND_GROUPS_ON_DRIVER = DriverQuery(_USER_AND_GROUPS)
-
-
 def load_viewer(session: Session, user_id: int) -> Viewer:
     """A user with their groups, roles and group names, in one query in the session's
     transaction (so it sees what the session has written)."""
@@ -147,9 +144,9 @@ def load_viewer(session: Session, user_id: int) -> Viewer:
 
 def load_signed_in(engine: Engine, user_id: int) -> Viewer:
     """``load_viewer`` for the request's signed-in user, before the request has read or written
-    anything: straight on the driver (``DriverQuery``), without starting a database session,
-    which a cached answer then never needs."""
-    return _viewer_of(_USER_AND_GROUPS_ON_DRIVER.all(engine, {"user_id": user_id}))
+    anything: on a connection of its own, without starting a database session, which a
+    cached answer then never needs."""
+    return _viewer_of(rows_committed(engine, _USER_AND_GROUPS, {"user_id": user_id}))
 
 
 def _viewer_of(rows: Sequence) -> Viewer:

@@ -12,12 +12,12 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
 
 from app.database import begin_write
 from app.models import LoginAttempt, User
 from app.models.base import utcnow
-from app.models.user import PASSWORD_METHOD
+from app.models.user import hash_password, password_method
 from app.services.devices import Device, nonce_for
 
 MIN_PASSWORD_LENGTH = 10
@@ -25,8 +25,19 @@ MAX_DISPLAY_NAME = 80
 MAX_EMAIL = 254
 MAX_ADDRESS = 64  # LoginAttempt.address
 MAX_PASSWORD_LENGTH = 1024  # scrypt hashes any length; this only stops absurd request bodies
-_DUMMY_HASH = generate_password_hash("not a real password", method=PASSWORD_METHOD)
 WRONG_CREDENTIALS = "The email address or password is not correct."
+
+
+def _dummy_hash() -> str:
+    """A hash in the current method, checked when no account has the address: a sign-in for
+    an unknown address takes as long as one for a known address."""
+    method = password_method()
+    if _DUMMY.get("method") != method:
+        _DUMMY.update(method=method, hash=hash_password("not a real password"))
+    return _DUMMY["hash"]
+
+
+_DUMMY: dict[str, str] = {}
 
 # Characters that reorder the text around them: in a name shown beside other people's words
 # they could make a note appear to say something else, or a name look like another's.
@@ -170,10 +181,6 @@ def create_user(
 # ---- sign-in ----
 
 
-def _aware(moment: datetime, now: datetime) -> datetime:
-    return moment.replace(tzinfo=now.tzinfo) if moment.tzinfo is None else moment  # SQLite
-
-
 def _failures(session: Session, where: ColumnElement[bool], since: datetime):
     """How many failed attempts match, and when the last one was."""
     return session.execute(
@@ -208,7 +215,7 @@ def _check_delay(
     for where, free in scopes:
         count, last = _failures(session, where, now - policy.window)
         if count and count >= free:
-            wait = max(wait, _aware(last, now) + policy.delay(count, free) - now)
+            wait = max(wait, last + policy.delay(count, free) - now)
     if wait > timedelta(0):
         raise TooManyAttempts(wait)
 
@@ -260,7 +267,7 @@ def authenticate(
     device = nonce_for(devices, user.id, user.password_hash) if user else None
     _check_delay(session, email, address, device, policy, now)
     # Hash even for an unknown address, so response time does not reveal which emails have accounts.
-    password_ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
+    password_ok = check_password_hash(user.password_hash if user else _dummy_hash(), password)
     begin_write(session)
     _serialise_attempts(session, f"account {email}")
     user = _user_by_email(session, email)
@@ -322,7 +329,7 @@ def change_password(
     stolen session cannot be used to guess it any faster than the sign-in form allows.
     """
     check_password_rules(new)
-    new_hash = generate_password_hash(new, method=PASSWORD_METHOD)  # before any write lock
+    new_hash = hash_password(new)  # before any write lock
     email = session.scalar(select(User.email).where(User.id == user_id))
     if email is None:
         raise AccountError("No such account.")
@@ -340,7 +347,7 @@ def change_password(
 def set_password(session: Session, email: str, password: str) -> User:
     """An administrator's reset (``flask set-password``): also ends every session."""
     check_password_rules(password)
-    new_hash = generate_password_hash(password, method=PASSWORD_METHOD)
+    new_hash = hash_password(password)
     begin_write(session)
     user = _user_by_email(session, normalise_email(email))
     if user is None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
-from app.database import DriverQuery
+from app.database import rows_committed
 from app.models import Annotation, Text
 from app.services import live
 from app.services.access import Viewer, visible_to
@@ -42,16 +42,13 @@ _STATE = select(
 ).where(Text.slug == bindparam("slug"), Text.current_revision_id.is_not(None))
 
 
-_STATE_ON_DRIVER = DriverQuery(_STATE)
-
-
 def text_state(engine: Engine, slug: str) -> TextState:
     """The text named ``slug`` and its change-log cursor, read together in one query.
 
     Read before any annotation: a change that lands in between can then only put a newer page
     under the older cursor, never an older page under the newer one.
     """
-    rows = _STATE_ON_DRIVER.all(engine, {"slug": slug})
+    rows = rows_committed(engine, _STATE, {"slug": slug})
     if not rows:
         raise AnnotationError(f"There is no text '{slug}'.", 404)
     return TextState(*rows[0])

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from typing import TypeVar
+from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, case, func, inspect, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, make_transient_to_detached, selectinload
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import Session, joinedload, selectinload
 
-from app.database import begin_write, insert_loaded
+from app.database import begin_write
 from app.models import (
     Annotation,
     AnnotationTag,
@@ -28,14 +26,12 @@ from app.models import (
     Visibility,
 )
 from app.models.base import utcnow
-from app.models.text import ParagraphSpan
+from app.models.text import ParagraphSpan, paragraph_at, snap_to_paragraphs
 from app.services import anchoring, live, markdown, notifications, quotas, revision_cache
 from app.services.access import Action, Viewer, can, readable_by, visible_to
 from app.services.errors import AnnotationError, Conflict, Forbidden, NotFound
 
 __all__ = ["AnnotationError", "Conflict", "Forbidden", "NotFound"]  # raised by these services
-
-T = TypeVar("T")
 
 MAX_BODY_CHARS = 20_000
 MAX_QUOTE_CHARS = 20_000
@@ -154,12 +150,21 @@ def check_body(body: str) -> str:
     return body
 
 
-def resolve_span(content: str, target: SpanTarget) -> tuple[int, int]:
-    """Check a client's selectors against the text and return the span they mean.
+def resolve_span(layout: revision_cache.Layout, target: SpanTarget) -> tuple[int, int]:
+    """Check a client's selectors against the text and return the span they mean, its ends
+    moved off the blank lines between paragraphs.
 
     The quote wins over stale offsets (the text may have been revised since the page loaded),
     but offsets that are out of range, empty, or contradict a quote found nowhere are refused.
     """
+    start, end = _span_meant(layout.content, target)
+    snapped = snap_to_paragraphs(layout.spans, start, end)
+    if snapped is None:
+        raise AnnotationError("The selection holds only the space between two paragraphs.")
+    return snapped
+
+
+def _span_meant(content: str, target: SpanTarget) -> tuple[int, int]:
     for name, context in (("prefix", target.prefix), ("suffix", target.suffix)):
         if context and len(context) > MAX_CONTEXT_CHARS:
             raise AnnotationError(
@@ -212,90 +217,12 @@ _TEXT_BY_SLUG = (
 )
 
 
-def text_for(session: Session, slug: str) -> Text:
-    text = session.scalar(_TEXT_BY_SLUG, {"slug": slug})
+def text_for(session: Session, slug: str, *, reload: bool = False) -> Text:
+    query = _TEXT_BY_SLUG.execution_options(populate_existing=True) if reload else _TEXT_BY_SLUG
+    text = session.scalar(query, {"slug": slug})
     if text is None or text.current_revision is None:
         raise AnnotationError(f"There is no text '{slug}'.", 404)
     return text
-
-
-# What a new annotation needs of its text: one Core row. Loading the ORM's Text with its
-# revision joined costs about three times as much (two entities of many columns each).
-_TEXT_REF = (
-    select(Text.id, Text.slug, TextRevision.id, TextRevision.content_hash)
-    .join(TextRevision, TextRevision.id == Text.current_revision_id)
-    .where(Text.slug == bindparam("slug"))
-)
-
-
-@dataclass(frozen=True)
-class TextRef:
-    """A text and its current revision, as far as a new annotation needs them."""
-
-    id: int
-    slug: str
-    revision_id: int
-    content_hash: str
-
-
-# The last TextRef read per slug, in this process: a guess that saves reading the text before
-# the write lock, and is checked under it (see ``create``). Bounded: the slug is the client's.
-_text_refs: dict[str, TextRef] = {}
-MAX_TEXT_REFS = 1024
-
-
-def _read_text_ref(session: Session, slug: str) -> TextRef:
-    row = session.connection().execute(_TEXT_REF, {"slug": slug}).one_or_none()
-    if row is None:
-        _text_refs.pop(slug, None)
-        raise AnnotationError(f"There is no text '{slug}'.", 404)
-    ref = TextRef(*row)
-    if _text_refs.get(slug) != ref:
-        if len(_text_refs) >= MAX_TEXT_REFS:
-            _text_refs.clear()
-        _text_refs[slug] = ref
-    return ref
-
-
-def _text_objects(session: Session, ref: TextRef) -> Text:
-    """The text and its current revision as persistent objects with only ``ref``'s fields
-    loaded (any other attribute loads on access), for the annotation's relationships. Objects
-    the session holds already are used, the text pointed at ``ref``'s revision."""
-    revision = _persistent(
-        session,
-        TextRevision,
-        id=ref.revision_id,
-        text_id=ref.id,
-        content_hash=ref.content_hash,
-    )
-    text = _persistent(session, Text, id=ref.id, slug=ref.slug, current_revision_id=ref.revision_id)
-    if text.__dict__.get("current_revision") is not revision:  # new, or found and revised since
-        set_committed_value(text, "current_revision_id", ref.revision_id)
-        set_committed_value(text, "current_revision", revision)
-    return text
-
-
-def user_of(session: Session, viewer: Viewer) -> User:
-    """The signed-in user as the session's ``User``, for relationships and changes to the
-    account: the request read them as a plain ``Account`` (see access.py)."""
-    account = viewer.user
-    if isinstance(account, User):
-        return account
-    return _persistent(session, User, **asdict(account))  # its fields are columns
-
-
-def _persistent(session: Session, cls: type[T], **values) -> T:
-    """The session's instance of the row with primary key ``values["id"]``, or a new persistent
-    one with just ``values`` loaded (``values`` must be what the row holds)."""
-    mapper = inspect(cls)
-    found = session.identity_map.get(mapper.identity_key_from_primary_key((values["id"],)))
-    if found is not None:
-        return found
-    obj = mapper.class_manager.new_instance()
-    obj.__dict__.update(values)  # as loaded: no history; the rest is marked expired below
-    make_transient_to_detached(obj)
-    session.add(obj)
-    return obj
 
 
 def parse_audience(raw: str | None) -> tuple[Visibility, int | None]:
@@ -370,11 +297,10 @@ def check_motivation(motivation: Motivation, *, is_reply: bool) -> None:
 def create(session: Session, viewer: Viewer, draft: Draft) -> Annotation:
     """Store a new annotation, with its tags and its event, in one short write transaction.
 
-    On SQLite every worker's writes queue for one lock, so only what must see the latest rows
-    happens under it. Before: anchoring the span on the text's current revision as this
-    process last saw it (read now only the first time), rendering the Markdown. Under the
-    lock: reading the text again, and if it was revised (or deleted) meanwhile, anchoring
-    again on what is current; then plain INSERTs (see ``insert_loaded``).
+    On SQLite every worker's writes queue for one lock, so the work that needs no lock
+    (anchoring the span on the text as it stands, rendering the Markdown) is done before it;
+    under the lock the text's current revision is read again, and anchored on afresh only if
+    the text was revised meanwhile.
     """
     if viewer.user is None:
         raise AnnotationError("Sign in to annotate.", 401)
@@ -384,61 +310,57 @@ def create(session: Session, viewer: Viewer, draft: Draft) -> Annotation:
     check_motivation(draft.motivation, is_reply=False)
     if draft.target is None and not body.strip():
         raise AnnotationError("A note on the whole text needs some words.")
-    seen = _text_refs.get(draft.text_slug)
+    text = text_for(session, draft.text_slug)
     try:
-        annotation = _new_on_text(session, viewer, draft, body, seen) if seen else None
-    except (AnnotationError, LookupError):
-        annotation = None  # refused on what this process last saw, perhaps a revision ago
-    if annotation is None:  # so on what the database holds now
-        seen = _read_text_ref(session, draft.text_slug)
-        annotation = _new_on_text(session, viewer, draft, body, seen)
-    # The objects its relationships will point to, made ready before the lock is taken.
-    user = user_of(session, viewer)
-    text = _text_objects(session, seen)
+        annotation = _new_on_text(session, viewer, draft, body, text)
+    except AnnotationError:  # perhaps words of a revision that arrived since: judged below
+        annotation = None
     # The caller answers with the annotation as written: the commit need not expire it.
-    begin_write(session, keep=[user, text, text.current_revision], expire_on_commit=False)
+    begin_write(session, keep=[text, text.current_revision], expire_on_commit=False)
     check_quota(session, viewer)
-    ref = _read_text_ref(session, draft.text_slug)
-    if ref != seen:  # revised since: anchor again on what is current now
-        text = _text_objects(session, ref)
-        annotation = _new_on_text(session, viewer, draft, body, ref)
+    current = session.scalar(select(Text.current_revision_id).where(Text.id == text.id))
+    if annotation is None or current != annotation.revision_id:
+        text = text_for(session, draft.text_slug, reload=True)
+        annotation = _new_on_text(session, viewer, draft, body, text)
     annotation.created_at = annotation.updated_at = utcnow()
-    insert_loaded(session, annotation)
-    # Set as loaded: given before the INSERT, adding the annotation would cascade through them.
-    set_committed_value(annotation, "user", user)
-    set_committed_value(annotation, "text", text)
-    set_committed_value(annotation, "revision", text.current_revision)
-    rows = [
-        insert_loaded(session, AnnotationTag(annotation_id=annotation.id, name=t)) for t in tags
-    ]
-    set_committed_value(annotation, "tags", sorted(rows, key=lambda tag: tag.name))
+    annotation.tags = [AnnotationTag(name=name) for name in sorted(tags)]  # as loaded
     audience = audience_key(draft.visibility, draft.group_id)
-    if user.last_audience != audience:  # else there would be a flush to find no change
-        user.last_audience = audience
+    if viewer.user.last_audience != audience:  # the editor offers it first next time
+        session.execute(update(User).where(User.id == viewer.id).values(last_audience=audience))
+    return store(session, viewer, annotation)
+
+
+def store(
+    session: Session, viewer: Viewer, annotation: Annotation, parent: Annotation | None = None
+) -> Annotation:
+    """Write a new annotation (a note, a highlight or a reply) with its event and its
+    notices: the one way a new annotation reaches the database, under the write lock."""
+    session.add(annotation)
+    session.flush()
     live.record(session, annotation, EventKind.CREATED, viewer.id)
-    notifications.notify(session, annotation)
+    notifications.notify(session, annotation, parent)
     return annotation
 
 
 def _new_on_text(
-    session: Session, viewer: Viewer, draft: Draft, body: str, text: TextRef
+    session: Session, viewer: Viewer, draft: Draft, body: str, text: Text
 ) -> Annotation:
     """The annotation ``draft`` describes, anchored on the text's current revision, unsaved."""
+    revision = text.current_revision
     annotation = new_annotation(
         viewer,
         body,
-        # Ids only: the objects are joined on once the row is written (see ``create``).
-        text_id=text.id,
-        revision_id=text.revision_id,
+        text=text,
+        revision=revision,
         visibility=draft.visibility,
         group_id=draft.group_id,
         motivation=draft.motivation,
         color=draft.color,
     )
     if draft.target is not None:
-        content = revision_cache.layout_of(session, text.revision_id, text.content_hash).content
-        start, end = resolve_span(content, draft.target)
-        _set_span(annotation, content, start, end)
+        layout = revision_cache.layout(session, revision)
+        start, end = resolve_span(layout, draft.target)
+        _set_span(annotation, layout.content, start, end)
     return annotation
 
 
@@ -774,7 +696,7 @@ def reanchor(session: Session, text: Text, new: TextRevision) -> dict[str, int]:
     together or not at all.
     """
     counts = {"kept": 0, "moved": 0, "orphaned": 0}
-    content = new.content
+    content, spans = new.content, new.spans()
     annotations = session.scalars(
         select(Annotation).where(Annotation.text_id == text.id, Annotation.exact.is_not(None))
     ).all()
@@ -787,13 +709,14 @@ def reanchor(session: Session, text: Text, new: TextRevision) -> dict[str, int]:
         quote = anchoring.QuoteSelector(annotation.exact, annotation.prefix, annotation.suffix)
         found = anchoring.anchor(content, quote, position)
         annotation.revision_id = new.id
-        if found is None:
+        snapped = found and snap_to_paragraphs(spans, found.start, found.end)
+        if not snapped:
             annotation.start = annotation.end = None
             counts["orphaned"] += 1
             continue
         counts["kept" if found.method == "position" else "moved"] += 1
         # The note now belongs to these words; its selectors describe them from here on.
-        _set_span(annotation, content, found.start, found.end)
+        _set_span(annotation, content, *snapped)
     # Notes on the whole text simply follow it.
     session.execute(
         update(Annotation)
@@ -827,11 +750,7 @@ def group_for_notebook(session: Session, found: list[Annotation]) -> list[Notebo
         group = groups.setdefault(annotation.text_id, NotebookGroup(annotation.text, []))
         number = None
         if annotation.start is not None:
-            number = next(
-                s.paragraph.number
-                for s in spans[annotation.revision_id]
-                if s.start <= annotation.start <= s.end
-            )
+            number = paragraph_at(spans[annotation.revision_id], annotation.start).paragraph.number
         if group.paragraphs and group.paragraphs[-1][0] == number:
             group.paragraphs[-1][1].append(annotation)
         else:

@@ -20,7 +20,7 @@ from app.models import (
     Visibility,
 )
 from app.models.base import utcnow
-from app.services import live, notifications
+from app.services import live
 from app.services.access import Action, Viewer, can, visible_to
 from app.services.annotations import (
     AnnotationError,
@@ -29,6 +29,7 @@ from app.services.annotations import (
     check_body,
     get_for,
     new_annotation,
+    store,
     text_for,
 )
 
@@ -69,11 +70,7 @@ def reply(
         parent_id=parent.id,
         root_id=root.id,
     )
-    session.add(answer)
-    session.flush()
-    live.record(session, answer, EventKind.CREATED, viewer.id)
-    notifications.notify(session, answer, parent)
-    return answer
+    return store(session, viewer, answer, parent)
 
 
 def discussion_thread(

@@ -59,8 +59,6 @@ def check(session: Session, user_id: int, limits: WriteLimits, now: datetime | N
         (limits.per_day, in_day, first_in_day, DAY, "a day"),
     ):
         if limit and used >= limit:
-            if first.tzinfo is None:  # SQLite gives datetimes back without their zone
-                first = first.replace(tzinfo=now.tzinfo)
             wait = max(1, math.ceil((first + window - now).total_seconds()))
             raise QuotaExceeded(
                 f"You have made {used:,} changes to notes, highlights and replies in {what}, the "

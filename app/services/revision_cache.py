@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Paragraph, TextRevision
-from app.models.text import PARAGRAPH_SEPARATOR, ParagraphSpan
+from app.models.text import PARAGRAPH_SEPARATOR, ParagraphSpan, spans_of
 
 # Characters of content kept per process (the Carr excerpt is 20,000): a few hundred texts.
 MAX_CHARS = 8_000_000
@@ -79,15 +79,11 @@ def _build(session: Session, revision_id: int) -> Layout:
     ).all()
     if not rows:  # every stored revision has paragraphs: this one is gone (or never was)
         raise LookupError(f"no revision {revision_id}")
-    spans, start = [], 0
-    for paragraph_id, number, role, body in rows:
-        copy = Paragraph(
-            id=paragraph_id, revision_id=revision_id, number=number, role=role, body=body
-        )
-        end = start + len(body)
-        spans.append(ParagraphSpan(copy, start, end))
-        start = end + len(PARAGRAPH_SEPARATOR)
-    return Layout(PARAGRAPH_SEPARATOR.join(body for *_, body in rows), spans)
+    copies = [
+        Paragraph(id=paragraph_id, revision_id=revision_id, number=number, role=role, body=body)
+        for paragraph_id, number, role, body in rows
+    ]
+    return Layout(PARAGRAPH_SEPARATOR.join(p.body for p in copies), spans_of(copies))
 
 
 def clear() -> None:

@@ -7,7 +7,6 @@ browser, nothing to wait for, and it works without JavaScript.
 
 from __future__ import annotations
 
-import bisect
 import enum
 import heapq
 import itertools
@@ -31,7 +30,7 @@ from app.models import (
     TextRevision,
     Visibility,
 )
-from app.models.text import ParagraphRole, ParagraphSpan
+from app.models.text import ParagraphRole, ParagraphSpan, paragraph_index
 from app.services import discussion, groups, live, notifications
 from app.services.access import (
     ANONYMOUS,
@@ -497,18 +496,17 @@ def reading_view(
     view.members = sorted(
         {(a.user_id, a.user.display_name) for a in roots}, key=lambda m: m[1].lower()
     )
-    starts = [s.start for s in spans]
 
-    def paragraph_index(annotation: Annotation) -> int:
-        return max(0, bisect.bisect_right(starts, annotation.start) - 1)
+    def paragraph_of(annotation: Annotation) -> int:
+        return paragraph_index(spans, annotation.start)
 
     shown = []
     for annotation in roots:
         if annotation.is_discussion:
-            views[paragraph_index(annotation)].discussion = annotation
+            views[paragraph_of(annotation)].discussion = annotation
             continue
         if annotation.start is not None:
-            views[paragraph_index(annotation)].count += 1
+            views[paragraph_of(annotation)].count += 1
         if _passes(annotation, filters, viewer):
             shown.append(annotation)
     shown.extend(answered)
@@ -523,7 +521,7 @@ def reading_view(
             else:
                 (view.text_notes if annotation.is_text_note else view.orphans).append(annotation)
             continue
-        first = paragraph_index(annotation)
+        first = paragraph_of(annotation)
         margin = views[first]
         limited = margin_limit is not None and margin.paragraph.number not in expand
         if limited and len(margin.notes) >= margin_limit and annotation.id != focus:

@@ -13,13 +13,15 @@ import pytest
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import func, insert, select, text
 
+from app.config import build_config
 from app.models import LoginAttempt, User
 from app.models.base import utcnow
+from app.models.user import use_password_method
 from app.services import accounts
 from app.services.devices import SALT as DEVICE_COOKIE_SALT
 from app.views.auth import DEVICE_COOKIE
 from tests import factories
-from tests.conftest import TEST_PASSWORD, AuthActions, csrf_token
+from tests.conftest import CHEAP_PASSWORD_METHOD, TEST_PASSWORD, AuthActions, csrf_token
 
 
 def _signed_in_as(client, name: str) -> bool:
@@ -27,13 +29,13 @@ def _signed_in_as(client, name: str) -> bool:
     return f'<span class="user-name">{name}</span>' in html and "Sign out" in html
 
 
-def test_register_signs_in_and_stores_a_scrypt_hash(session, client, auth):
+def test_register_signs_in_and_stores_a_hash_in_the_configured_method(session, client, auth):
     response = auth.register(email="Ada@Example.org", name="Ada")
     assert response.status_code == 302
     assert _signed_in_as(client, "Ada")
     user = session.scalar(select(User))
     assert user.email == "ada@example.org"
-    assert user.password_hash.startswith("scrypt:")
+    assert user.password_hash.startswith(CHEAP_PASSWORD_METHOD + "$")  # scrypt's: below
     assert TEST_PASSWORD not in user.password_hash
 
 
@@ -131,11 +133,9 @@ def test_an_unchanged_session_is_renewed_hourly_not_on_every_response(
     assert "Set-Cookie" not in client.get("/").headers  # and quiet again for an hour
 
 
-def test_a_kept_cookie_is_still_checked_for_its_value_age_and_keys(
+def test_every_request_checks_the_cookies_value_age_and_keys(
     app, session, client, auth, monkeypatch
 ):
-    """Each worker keeps the cookies it has verified, by value: a different value is verified
-    afresh, and the age and the keys still count on every request."""
     factories.make_user(session, "reader@example.org", "Reader")
     auth.login()
     name = app.config["SESSION_COOKIE_NAME"]
@@ -161,7 +161,7 @@ def test_a_kept_cookie_is_still_checked_for_its_value_age_and_keys(
     assert not _signed_in_as(client, "Reader")
 
 
-def test_a_kept_cookie_opens_a_session_of_its_own_each_time(app):
+def test_a_cookie_opens_a_session_of_its_own_each_time(app):
     interface = app.session_interface
     serializer = interface.get_signing_serializer(app)
     for data in ({"_user_id": "1"}, {"_flashes": [["info", "Saved."]]}):
@@ -683,3 +683,20 @@ def test_a_json_body_sent_to_the_forms_is_a_400_not_a_500(session, client, auth,
     response = client.post("/auth/account", json=body, headers={"X-CSRFToken": token})
     assert response.status_code == 400
     assert _signed_in_as(client, "Reader")
+
+
+def test_production_hashes_passwords_with_scrypt(tmp_path, session, monkeypatch):
+    """The suite hashes cheaply (conftest.py); a deployment's default must be the slow one."""
+    monkeypatch.delenv("SCHOLIA_PASSWORD_HASH_METHOD", raising=False)
+    assert build_config(str(tmp_path))["PASSWORD_HASH_METHOD"] == "scrypt"
+    try:
+        use_password_method(build_config(str(tmp_path))["PASSWORD_HASH_METHOD"])
+        user = factories.make_user(session, "scrypt@example.org")
+    finally:
+        use_password_method(CHEAP_PASSWORD_METHOD)
+    assert user.password_hash.startswith("scrypt:32768:8:1$")
+    policy = accounts.LoginPolicy()
+    signed_in = accounts.authenticate(
+        session, "scrypt@example.org", factories.DEFAULT_PASSWORD, "127.0.0.1", policy
+    )
+    assert signed_in.id == user.id

@@ -1,4 +1,4 @@
-"""The write path's plumbing: begin_write's lock and expiry, insert_loaded, the revision cache."""
+"""The write path's plumbing: begin_write's lock and expiry, create's reads, the revision cache."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app import database
-from app.database import begin_write, insert_loaded
+from app.database import begin_write
 from app.models import (
     Annotation,
     AnnotationTag,
@@ -108,38 +108,6 @@ def _new_annotation(text, user) -> Annotation:
         created_at=now,
         updated_at=now,
     )
-
-
-def test_insert_loaded_gives_what_a_fresh_load_gives_without_a_query(engine, session, seeded):
-    user = factories.make_user(session)
-    begin_write(session, expire_on_commit=False)
-    annotation = insert_loaded(session, _new_annotation(seeded, user))
-    session.commit()
-    assert inspect(annotation).persistent
-    columns = [c.key for c in inspect(Annotation).column_attrs]
-    with recorded_queries(engine) as statements:
-        mine = {key: getattr(annotation, key) for key in columns}
-    assert statements == []
-    with Session(engine) as fresh:
-        stored = fresh.get(Annotation, annotation.id)
-        assert mine == {key: getattr(stored, key) for key in columns}
-    # Scalar defaults were filled in.
-    assert mine["prefix"] == "" and mine["is_discussion"] is False
-
-
-def test_insert_loaded_rows_of_a_rolled_back_savepoint_or_transaction_leave_the_session(
-    session, seeded
-):
-    user = factories.make_user(session)
-    begin_write(session)
-    kept = insert_loaded(session, _new_annotation(seeded, user))
-    savepoint = session.begin_nested()
-    undone = insert_loaded(session, _new_annotation(seeded, user))
-    savepoint.rollback()
-    assert inspect(undone).transient and inspect(kept).persistent
-    session.rollback()
-    assert inspect(kept).transient
-    assert session.scalar(select(Annotation.id)) is None
 
 
 def test_revision_cache_gives_the_revisions_content_and_spans(session, seeded):
@@ -292,8 +260,8 @@ def test_begin_write_gives_up_with_sqlites_error_past_the_busy_timeout(
     assert _busy_timeout(session) == 100
 
 
-def test_create_refuses_a_text_gone_since_this_process_last_wrote_on_it(engine, session, seeded):
-    """New annotations start from the text as this process last saw it; the write checks it."""
+def test_create_refuses_a_text_gone_since_the_session_last_read_it(engine, session, seeded):
+    """A text renamed (or deleted) by another process: the write looks it up again."""
     user = factories.make_user(session)
     factories.make_annotation(session, user, seeded, "Krasin", body="first")
     slug = seeded.slug
@@ -308,8 +276,7 @@ def test_create_refuses_a_text_gone_since_this_process_last_wrote_on_it(engine, 
 
 
 def test_create_anchors_words_only_a_newer_revision_has(session, seeded, tmp_path, engine):
-    """What this process last saw is a guess: words it cannot find there are looked for in the
-    text as it is now (revised by another process since), not refused."""
+    """Words the text has only since another process revised it are found, not refused."""
     user = factories.make_user(session)
     factories.make_annotation(session, user, seeded, "Krasin", body="first")  # remembered
     words = "Rolls-Royce motor car"
