@@ -11,6 +11,7 @@ from app import assets, edge
 from app.config import build_config, load_secret_key
 from app.database import configure_engine
 from app.extensions import csrf, db, login_manager, migrate
+from app.models.annotation import HighlightColor, group_key
 from app.models.user import use_password_method
 from app.services.render_cache import RenderCache
 
@@ -66,7 +67,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api_bp)
     security.init_app(app)
     app.context_processor(_template_helpers)
-    app.add_template_global(notes.note_in_text)  # a global: macros imported without context too
+    # Globals: macros imported without context see them too.
+    app.add_template_global(notes.note_in_text)
+    app.add_template_global(group_key)
+    app.add_template_global(list(HighlightColor), "colors")
     errors.init_app(app)
     cli.init_app(app)
     return app
@@ -85,4 +89,9 @@ def _template_helpers() -> dict:
         """ "private", "public" or "group-<id>": what forms send as ``audience``."""
         return audience_key(annotation.visibility, annotation.group_id)
 
-    return {"may": may, "audience_of": audience_of, "unread_count": unread_count, "viewer": viewer}
+    return {
+        "may": may,
+        "audience_of": audience_of,
+        "unread_count": unread_count,
+        "viewer": viewer,
+    }

@@ -21,6 +21,8 @@ import re
 from flask import Flask, abort, request
 from werkzeug.routing import IntegerConverter
 
+from app.models.annotation import GROUP_KEY_PREFIX
+
 # Every id in a path is an INTEGER column; PostgreSQL refuses a larger value with an error.
 MAX_ID = 2**31 - 1
 # The live feed's cursor is a BIGINT.
@@ -107,7 +109,12 @@ def _check_pairs(pairs, where: str) -> None:
             value = value.filename or ""
         if _NOT_TEXT.search(value):
             _refuse(where, f"field {name[:40]!r} holds a NUL or other control character")
-        if name in _GROUP_KEYS and value.startswith("group-") and number(value[6:]) is None:
+        prefix = GROUP_KEY_PREFIX
+        if (
+            name in _GROUP_KEYS
+            and value.startswith(prefix)
+            and number(value[len(prefix) :]) is None
+        ):
             _refuse(where, f"field {name!r} names a group by something other than its number")
 
 

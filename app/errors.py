@@ -10,6 +10,52 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
+from app.services.errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    Malformed,
+    NotFound,
+    QuotaExceeded,
+    Refused,
+    SignInNeeded,
+    TooLarge,
+)
+
+# Each kind of refusal's HTTP status and title: the one place services' refusals meet HTTP.
+REFUSALS: dict[type[Refused], tuple[int, str]] = {
+    Malformed: (400, "Bad Request"),
+    SignInNeeded: (401, "Unauthorized"),
+    Forbidden: (403, "Forbidden"),
+    NotFound: (404, "Not Found"),
+    Conflict: (409, "Conflict"),
+    TooLarge: (413, "Too Large"),
+    Invalid: (422, "Unprocessable Annotation"),
+    QuotaExceeded: (429, "Too Many Requests"),
+}
+
+
+def status_of(refusal: Refused) -> tuple[int, str]:
+    """The status and title of a refusal: its own kind's, or the nearest kind it is one of."""
+    return next(
+        (REFUSALS[kind] for kind in type(refusal).__mro__ if kind in REFUSALS),
+        (422, "Unprocessable Annotation"),
+    )
+
+
+def refusal_headers(refusal: Refused) -> dict[str, str]:
+    if isinstance(refusal, QuotaExceeded):
+        return {"Retry-After": str(refusal.retry_after)}
+    return {}
+
+
+def handle_refusal(refusal: Refused):
+    """A refusal no blueprint answered in its own way: a page (or JSON) saying why."""
+    db.session.rollback()
+    status, title = status_of(refusal)
+    response = _render(status, title, str(refusal))
+    response.headers.update(refusal_headers(refusal))
+    return response
 
 
 def _wants_json() -> bool:
@@ -82,6 +128,7 @@ def handle_database_error(error: DBAPIError):
 
 
 def init_app(app: Flask) -> None:
+    app.register_error_handler(Refused, handle_refusal)
     app.register_error_handler(DBAPIError, handle_database_error)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_error)

@@ -1,18 +1,16 @@
 from flask import jsonify, request
 
 from app.api import bp, require_user
-from app.api.webannotation import (
+from app.api.presenters import Urls, listing, serialise
+from app.api.schemas import (
     GROUP_KEY,
     VISIBILITY_KEY,
-    Urls,
-    listing,
     parse_audience,
     parse_changes,
     parse_new,
     parse_paging,
     parse_reply,
     reply_target,
-    serialise,
 )
 from app.cached import CachedBody
 from app.current import render_cache, viewer
@@ -20,13 +18,13 @@ from app.extensions import db
 from app.models import Annotation, ReactionKind, TextRevision
 from app.services import annotation_pages, annotations, discussion
 from app.services.access import Action, can
-from app.services.annotations import AnnotationError
+from app.services.errors import Malformed, NotFound
 
 
 def _json_payload():
     payload = request.get_json(silent=True)
     if payload is None:
-        raise AnnotationError("Send a JSON object with Content-Type: application/json.", 400)
+        raise Malformed("Send a JSON object with Content-Type: application/json.")
     return payload
 
 
@@ -43,14 +41,14 @@ def annotation_list():
     """Annotations on one text (?text=<slug>) that the caller may see, in reading order, paged.
 
     Without ``page`` the AnnotationCollection with its first page's items, with ``?page=N`` that
-    AnnotationPage (see ``webannotation.listing``). The JSON (and its gzip) is kept in this
+    AnnotationPage (see ``presenters.listing``). The JSON (and its gzip) is kept in this
     worker's render cache under everything it is made from: the text and its revision, the
     text's change-log cursor (every change to its annotations moves it), the viewer's identity
     and group roles, the page asked for and the collection's URL (the root the IRIs are built on).
     """
     slug = request.args.get("text", "").strip()
     if not slug:
-        raise AnnotationError("Say which text: ?text=<slug>.", 400)
+        raise Malformed("Say which text: ?text=<slug>.")
     paging = parse_paging(request.args)
     acting = viewer()
     state = annotation_pages.text_state(db.engine, slug)  # with the cursor, before any annotation
@@ -144,7 +142,7 @@ def _reaction_kind(kind: str) -> ReactionKind:
     try:
         return ReactionKind(kind)
     except ValueError:
-        raise AnnotationError("Reactions are 'agree' or 'question'.", 404) from None
+        raise NotFound("Reactions are 'agree' or 'question'.") from None
 
 
 @bp.route("/annotations/<int:annotation_id>/reactions/<kind>", methods=["PUT", "DELETE"])
@@ -161,7 +159,7 @@ def annotation_hide(annotation_id: int):
     """Moderators: {"hidden": true} hides from members, false shows again."""
     payload = _json_payload()
     if not isinstance(payload, dict) or not isinstance(payload.get("hidden"), bool):
-        raise AnnotationError('Send {"hidden": true} or {"hidden": false}.', 400)
+        raise Malformed('Send {"hidden": true} or {"hidden": false}.')
     annotation = discussion.set_hidden(db.session, require_user(), annotation_id, payload["hidden"])
     db.session.commit()
     return _json(annotation)

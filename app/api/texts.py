@@ -4,8 +4,8 @@ from app import edge
 from app.api import bp
 from app.current import viewer
 from app.extensions import db
-from app.services import live, texts
-from app.services.annotations import AnnotationError
+from app.services import annotations, live, texts
+from app.services.errors import NotFound
 
 
 @bp.get("/texts/<slug>")
@@ -13,7 +13,7 @@ def text(slug: str):
     """The text's canonical content and each paragraph's offsets in it (selectors count there)."""
     view = texts.reading_view(db.session, slug)
     if view is None:
-        raise AnnotationError(f"There is no text '{slug}'.", 404)
+        raise NotFound(f"There is no text '{slug}'.")
     return jsonify(
         {
             "id": view.text.id,
@@ -62,9 +62,7 @@ def events(slug: str):
     Without ``after`` it only returns the current cursor, to start following from now.
     Polling this is stateless, so any worker on any server answers and nothing is missed.
     """
-    text = texts.text_by_slug(db.session, slug)
-    if text is None:
-        raise AnnotationError(f"There is no text '{slug}'.", 404)
+    text = annotations.text_for(db.session, slug)
     after = edge.whole_number(request.args.get("after"), "after", "a cursor", edge.MAX_BIG)
     if after is None:
         return jsonify(cursor=live.latest_id(db.session, text.id), events=[])

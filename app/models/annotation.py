@@ -34,6 +34,22 @@ class Visibility(enum.StrEnum):
     PUBLIC = "public"
 
 
+# How forms, lenses, URLs and the editor name a group's audience: "group-<id>".
+GROUP_KEY_PREFIX = "group-"
+
+
+def group_key(group_id: int) -> str:
+    return f"{GROUP_KEY_PREFIX}{group_id}"
+
+
+def group_in_key(key: str | None) -> int | None:
+    """The group a "group-<id>" key names; None for any other string."""
+    if not key or not key.startswith(GROUP_KEY_PREFIX):
+        return None
+    digits = key[len(GROUP_KEY_PREFIX) :]
+    return int(digits) if digits.isascii() and digits.isdigit() and len(digits) < 20 else None
+
+
 class ReactionKind(enum.StrEnum):
     AGREE = "agree"
     QUESTION = "question"

@@ -27,7 +27,6 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from flask_login import UserMixin
 from sqlalchemy import ColumnElement, Engine, bindparam, or_, select
 from sqlalchemy.orm import Session
 
@@ -53,7 +52,7 @@ class Action(enum.StrEnum):
 
 
 @dataclass(frozen=True, eq=False)
-class Account(UserMixin):
+class Account:
     """A signed-in user as a request reads them: a plain row, not the ORM's ``User``.
 
     Loaded on every signed-in request (it is Flask-Login's ``current_user``), where building the
@@ -68,6 +67,12 @@ class Account(UserMixin):
     # The session generation (``User.session_generation``): a session begun in another one has
     # ended. Part of the id Flask-Login keeps in the session, as ``User.get_id`` makes it.
     session_generation: int = 0
+
+    # What Flask-Login asks of a signed-in user (its UserMixin's answers, without the web
+    # layer in the services).
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
 
     def get_id(self) -> str:
         return session_id(self.id, self.session_generation)  # read back by auth.load_user

@@ -17,7 +17,7 @@ from app.database import rows_committed
 from app.models import Annotation, Text
 from app.services import live
 from app.services.access import Viewer, visible_to
-from app.services.annotations import AnnotationError
+from app.services.errors import NotFound
 
 # Reading order: anchored annotations by position, then notes on the whole text and orphans.
 READING_ORDER = (Annotation.start.is_(None), Annotation.start, Annotation.id)
@@ -50,7 +50,7 @@ def text_state(engine: Engine, slug: str) -> TextState:
     """
     rows = rows_committed(engine, _STATE, {"slug": slug})
     if not rows:
-        raise AnnotationError(f"There is no text '{slug}'.", 404)
+        raise NotFound(f"There is no text '{slug}'.")
     return TextState(*rows[0])
 
 

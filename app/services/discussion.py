@@ -23,15 +23,13 @@ from app.models.base import utcnow
 from app.services import live
 from app.services.access import Action, Viewer, can, visible_to
 from app.services.annotations import (
-    AnnotationError,
-    Conflict,
-    NotFound,
     check_body,
     get_for,
     new_annotation,
     store,
     text_for,
 )
+from app.services.errors import Conflict, Invalid, NotFound
 
 MAX_FLAG_REASON = 1_000
 MAX_DEPTH = 3  # deeper replies are shown flat, "in reply to NAME"
@@ -51,7 +49,7 @@ def reply(
     """
     body = check_body(body)
     if not body.strip():
-        raise AnnotationError("A reply needs some words.")
+        raise Invalid("A reply needs some words.")
     parent = get_for(session, viewer, parent_id, Action.REPLY)
     root = parent if parent.root_id is None else session.get(Annotation, parent.root_id)
     if seen is not None and seen != (root.visibility, root.group_id):
@@ -78,13 +76,13 @@ def discussion_thread(
 ) -> Annotation:
     """The group's thread about one paragraph, started by whoever writes in it first."""
     if not viewer.is_member(group_id):
-        raise NotFound("group")
+        raise NotFound("No such group.")
     begin_write(session)
     text = text_for(session, slug)
     spans = text.current_revision.spans()
     span = next((s for s in spans if s.paragraph.number == paragraph_number), None)
     if span is None:
-        raise AnnotationError(f"This text has no paragraph {paragraph_number}.", 404)
+        raise NotFound(f"This text has no paragraph {paragraph_number}.")
     thread = session.scalar(
         select(Annotation).where(
             Annotation.text_id == text.id,
@@ -139,9 +137,9 @@ def flag(session: Session, viewer: Viewer, annotation_id: int, reason: str) -> F
     (a second is the same report again, and answers with the first)."""
     reason = " ".join(reason.split())
     if not reason:
-        raise AnnotationError("Say why this needs an instructor's attention.")
+        raise Invalid("Say why this needs an instructor's attention.")
     if len(reason) > MAX_FLAG_REASON:
-        raise AnnotationError(f"A reason may have at most {MAX_FLAG_REASON:,} characters.")
+        raise Invalid(f"A reason may have at most {MAX_FLAG_REASON:,} characters.")
     annotation = get_for(session, viewer, annotation_id, Action.FLAG)
     mine = select(Flag).where(
         Flag.annotation_id == annotation.id, Flag.user_id == viewer.id, Flag.resolved_at.is_(None)
@@ -193,7 +191,7 @@ def resolve_flag(session: Session, viewer: Viewer, flag_id: int) -> None:
     begin_write(session)
     entry = session.get(Flag, flag_id)
     if entry is None or not can(viewer, Action.SEE_FLAGS, entry.annotation):
-        raise NotFound("flag")
+        raise NotFound("No such flag.")
     entry.resolved_at = utcnow()
     session.flush()
 

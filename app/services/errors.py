@@ -1,44 +1,51 @@
-"""The refusals services raise: each says why, with the HTTP status that fits it.
+"""The refusals services raise, by kind; each message says why, to the person who asked.
 
-Views and the API turn them into responses (the API's error handler, views' ``fail``), so a
-refusal reads the same whichever way the request came.
+Services know nothing of HTTP: the web layer gives each kind its status in one table
+(``app.errors.status_of``), and each blueprint answers refusals in one handler, so a refusal
+reads the same whichever way the request came.
 """
 
 from __future__ import annotations
 
 
-class AnnotationError(ValueError):
-    """A request we refuse; ``status`` is the HTTP status that fits, the message says why."""
-
-    def __init__(self, message: str, status: int = 422):
-        super().__init__(message)
-        self.status = status
+class Refused(ValueError):
+    """A request the rules turn down; nothing was changed."""
 
 
-class NotFound(AnnotationError):
+class Invalid(Refused):
+    """What was sent cannot be stored as it is (a rule about its content)."""
+
+
+class Malformed(Invalid):
+    """What was sent is not in the shape asked for."""
+
+
+class TooLarge(Invalid):
+    """What was sent is longer than the limit it names."""
+
+
+class SignInNeeded(Refused):
+    """Only a signed-in reader may do this."""
+
+
+class NotFound(Refused):
     """Missing, deleted, or someone else's private note: the same answer for all three."""
 
-    def __init__(self, what: str = "annotation"):
-        super().__init__(f"No such {what}.", 404)
+    def __init__(self, message: str = "No such annotation."):
+        super().__init__(message)
 
 
-class Forbidden(AnnotationError):
-    """The viewer may see the annotation but not do this to it."""
-
-    def __init__(self, message: str):
-        super().__init__(message, 403)
+class Forbidden(Refused):
+    """The viewer may see the thing but not do this to it."""
 
 
-class Conflict(AnnotationError):
-    """The request is fine, but the annotation's present state does not allow it."""
-
-    def __init__(self, message: str):
-        super().__init__(message, 409)
+class Conflict(Refused):
+    """The request is fine, but the present state of what it names does not allow it."""
 
 
-class QuotaExceeded(AnnotationError):
+class QuotaExceeded(Refused):
     """Too many writes too fast: nothing was saved; try again in ``retry_after`` seconds."""
 
     def __init__(self, message: str, retry_after: int):
-        super().__init__(message, 429)
+        super().__init__(message)
         self.retry_after = retry_after

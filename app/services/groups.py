@@ -12,21 +12,16 @@ from sqlalchemy.orm import Session, joinedload
 from app.database import begin_write
 from app.models import Group, Membership, ReadingAssignment, Removal, Role, Text, User
 from app.services.access import Viewer
+from app.services.errors import Forbidden, Invalid, NotFound, SignInNeeded
 
 MAX_NAME = 120
 MAX_DESCRIPTION = 2_000
 MAX_PROMPT = 4_000
 
 
-class GroupError(ValueError):
-    def __init__(self, message: str, status: int = 422):
-        super().__init__(message)
-        self.status = status
-
-
-def _no_such_group() -> GroupError:
+def _no_such_group() -> NotFound:
     # A group you do not belong to answers like a missing one: its existence is its members'.
-    return GroupError("No such group.", 404)
+    return NotFound("No such group.")
 
 
 def new_invite_code() -> str:
@@ -36,23 +31,23 @@ def new_invite_code() -> str:
 def _clean_name(name: str) -> str:
     name = " ".join(name.split())
     if not name:
-        raise GroupError("Give the group a name.")
+        raise Invalid("Give the group a name.")
     if len(name) > MAX_NAME:
-        raise GroupError(f"A group name may have at most {MAX_NAME} characters.")
+        raise Invalid(f"A group name may have at most {MAX_NAME} characters.")
     return name
 
 
 def _clean_description(description: str) -> str:
     description = description.strip()
     if len(description) > MAX_DESCRIPTION:
-        raise GroupError(f"A description may have at most {MAX_DESCRIPTION:,} characters.")
+        raise Invalid(f"A description may have at most {MAX_DESCRIPTION:,} characters.")
     return description
 
 
 def create(session: Session, viewer: Viewer, name: str, description: str = "") -> Group:
     """A new group, its creator the owner, its invite link on."""
     if viewer.user is None:
-        raise GroupError("Sign in to create a group.", 401)
+        raise SignInNeeded("Sign in to create a group.")
     group = Group(
         name=_clean_name(name),
         description=_clean_description(description),
@@ -71,7 +66,7 @@ def get(session: Session, viewer: Viewer, group_id: int, *, teaching: bool = Fal
     if group is None or not (viewer.is_member(group_id) or viewer.is_admin):
         raise _no_such_group()
     if teaching and not (viewer.teaches(group_id) or viewer.is_admin):
-        raise GroupError("Only the group's owner and instructors can do that.", 403)
+        raise Forbidden("Only the group's owner and instructors can do that.")
     return group
 
 
@@ -129,21 +124,20 @@ def set_invite(session: Session, viewer: Viewer, group_id: int, on: bool) -> Gro
 def by_invite(session: Session, code: str) -> Group:
     group = session.scalar(select(Group).where(Group.invite_code == code)) if code else None
     if group is None:
-        raise GroupError("This invite link is not valid: it was switched off or replaced.", 404)
+        raise NotFound("This invite link is not valid: it was switched off or replaced.")
     return group
 
 
 def join(session: Session, viewer: Viewer, code: str) -> Group:
     """Join by the invite link, unless the group's instructors removed the viewer."""
     if viewer.user is None:
-        raise GroupError("Sign in to join a group.", 401)
+        raise SignInNeeded("Sign in to join a group.")
     begin_write(session)
     group = by_invite(session, code)
     removed = select(Removal.id).where(Removal.group_id == group.id, Removal.user_id == viewer.id)
     if session.scalar(removed) is not None:
-        raise GroupError(
-            "The group's instructors removed you from this group: only they can let you back in.",
-            403,
+        raise Forbidden(
+            "The group's instructors removed you from this group: only they can let you back in."
         )
     if not viewer.is_member(group.id):
         session.add(Membership(group_id=group.id, user_id=viewer.id, role=Role.MEMBER))
@@ -156,7 +150,7 @@ def _membership(session: Session, group_id: int, user_id: int) -> Membership:
         select(Membership).where(Membership.group_id == group_id, Membership.user_id == user_id)
     )
     if membership is None:
-        raise GroupError("That person is not a member of this group.", 404)
+        raise NotFound("That person is not a member of this group.")
     return membership
 
 
@@ -165,7 +159,7 @@ def leave(session: Session, viewer: Viewer, group_id: int) -> None:
     begin_write(session)
     membership = _membership(session, group_id, viewer.id)
     if membership.role is Role.OWNER:
-        raise GroupError("The owner cannot leave the group; make someone else owner first.")
+        raise Invalid("The owner cannot leave the group; make someone else owner first.")
     session.delete(membership)
     session.flush()
 
@@ -175,7 +169,7 @@ def _check_owner(viewer: Viewer, group_id: int) -> None:
     could make instructors could make one of a second account of their own, and moderate
     their own notes through it."""
     if not (viewer.roles.get(group_id) is Role.OWNER or viewer.is_admin):
-        raise GroupError("Only the group's owner gives and takes the instructor's role.", 403)
+        raise Forbidden("Only the group's owner gives and takes the instructor's role.")
 
 
 def remove_member(session: Session, viewer: Viewer, group_id: int, user_id: int) -> None:
@@ -185,7 +179,7 @@ def remove_member(session: Session, viewer: Viewer, group_id: int, user_id: int)
     begin_write(session)
     membership = _membership(session, group_id, user_id)
     if membership.role is Role.OWNER:
-        raise GroupError("The owner cannot be removed.")
+        raise Invalid("The owner cannot be removed.")
     if membership.role is Role.INSTRUCTOR:
         _check_owner(viewer, group_id)
     session.delete(membership)
@@ -213,7 +207,7 @@ def readmit(session: Session, viewer: Viewer, group_id: int, user_id: int) -> No
         select(Removal).where(Removal.group_id == group_id, Removal.user_id == user_id)
     )
     if removal is None:
-        raise GroupError("That person was not removed from this group.", 404)
+        raise NotFound("That person was not removed from this group.")
     session.delete(removal)
     session.flush()
 
@@ -223,11 +217,11 @@ def set_role(session: Session, viewer: Viewer, group_id: int, user_id: int, role
     get(session, viewer, group_id, teaching=True)
     _check_owner(viewer, group_id)
     if role is Role.OWNER:
-        raise GroupError("Ownership cannot be given this way.")
+        raise Invalid("Ownership cannot be given this way.")
     begin_write(session)
     membership = _membership(session, group_id, user_id)
     if membership.role is Role.OWNER:
-        raise GroupError("The owner's role cannot be changed.")
+        raise Invalid("The owner's role cannot be changed.")
     membership.role = role
     session.flush()
 
@@ -243,11 +237,11 @@ def add_reading(
     """Put a text on the reading list, or change its due date and prompt."""
     group = get(session, viewer, group_id, teaching=True)
     if len(prompt) > MAX_PROMPT:
-        raise GroupError(f"A prompt may have at most {MAX_PROMPT:,} characters.")
+        raise Invalid(f"A prompt may have at most {MAX_PROMPT:,} characters.")
     begin_write(session)
     text = session.scalar(select(Text).where(Text.slug == slug))
     if text is None:
-        raise GroupError(f"There is no text '{slug}'.", 404)
+        raise NotFound(f"There is no text '{slug}'.")
     assignment = session.scalar(
         select(ReadingAssignment).where(
             ReadingAssignment.group_id == group.id, ReadingAssignment.text_id == text.id
@@ -268,7 +262,7 @@ def remove_reading(session: Session, viewer: Viewer, group_id: int, assignment_i
     begin_write(session)
     assignment = session.get(ReadingAssignment, assignment_id)
     if assignment is None or assignment.group_id != group_id:
-        raise GroupError("That text is not on this group's reading list.", 404)
+        raise NotFound("That text is not on this group's reading list.")
     session.delete(assignment)
     session.flush()
 

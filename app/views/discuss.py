@@ -7,11 +7,13 @@ from app import edge
 from app.current import viewer
 from app.extensions import db
 from app.models import ReactionKind
+from app.models.annotation import group_key
 from app.services import annotations, discussion, notifications
-from app.services.annotations import AnnotationError
-from app.views.notes import fail, note_in_text
+from app.views.notes import note_in_text
+from app.views.refusals import answer_refusals, form_refused
 
 bp = Blueprint("discuss", __name__)
+answer_refusals(bp, form_refused)
 
 
 def _done(annotation, message: str | None = None):
@@ -26,16 +28,13 @@ def _done(annotation, message: str | None = None):
 def reply(annotation_id: int):
     """Answer a note or a reply."""
     seen = request.form.get("audience")
-    try:
-        answer = discussion.reply(
-            db.session,
-            viewer(),
-            annotation_id,
-            request.form.get("body", ""),
-            annotations.parse_audience(seen) if seen else None,
-        )
-    except AnnotationError as error:
-        return fail(error)
+    answer = discussion.reply(
+        db.session,
+        viewer(),
+        annotation_id,
+        request.form.get("body", ""),
+        annotations.parse_audience(seen) if seen else None,
+    )
     return _done(answer, "Reply posted.")
 
 
@@ -43,15 +42,12 @@ def reply(annotation_id: int):
 @login_required
 def paragraph(slug: str, group_id: int, number: int):
     """Post in a group's discussion of one paragraph (the thread starts with the first post)."""
-    try:
-        thread = discussion.discussion_thread(db.session, viewer(), slug, group_id, number)
-        answer = discussion.reply(db.session, viewer(), thread.id, request.form.get("body", ""))
-    except AnnotationError as error:
-        return fail(error, slug)
+    thread = discussion.discussion_thread(db.session, viewer(), slug, group_id, number)
+    answer = discussion.reply(db.session, viewer(), thread.id, request.form.get("body", ""))
     db.session.commit()
     flash(f"Posted to the discussion of ¶{number}.", "success")
     return redirect(
-        url_for("library.read", slug=slug, lens=f"group-{group_id}", _anchor=f"a{answer.id}")
+        url_for("library.read", slug=slug, lens=group_key(group_id), _anchor=f"a{answer.id}")
     )
 
 
@@ -64,10 +60,7 @@ def react(annotation_id: int):
     except ValueError:
         abort(400, description="Reactions are 'agree' or 'question'.")
     on = request.values.get("on", "1") != "0"
-    try:
-        annotation = discussion.react(db.session, viewer(), annotation_id, kind, on)
-    except AnnotationError as error:
-        return fail(error)
+    annotation = discussion.react(db.session, viewer(), annotation_id, kind, on)
     return _done(annotation)
 
 
@@ -75,10 +68,7 @@ def react(annotation_id: int):
 @login_required
 def flag(annotation_id: int):
     """Ask the group's instructors to look at an annotation."""
-    try:
-        entry = discussion.flag(db.session, viewer(), annotation_id, request.form.get("reason", ""))
-    except AnnotationError as error:
-        return fail(error)
+    entry = discussion.flag(db.session, viewer(), annotation_id, request.form.get("reason", ""))
     return _done(entry.annotation, "Thank you: the instructors will see your flag.")
 
 
@@ -87,10 +77,7 @@ def flag(annotation_id: int):
 def hide(annotation_id: int):
     """Hide an annotation from members (moderators and the author still read it), or unhide."""
     hidden = request.values.get("hidden", "1") != "0"
-    try:
-        annotation = discussion.set_hidden(db.session, viewer(), annotation_id, hidden)
-    except AnnotationError as error:
-        return fail(error)
+    annotation = discussion.set_hidden(db.session, viewer(), annotation_id, hidden)
     return _done(annotation, "Hidden from members." if hidden else "Visible again.")
 
 
@@ -100,11 +87,8 @@ def visibility(annotation_id: int):
     """Change who sees a thread (after the author confirmed it moves every reply too)."""
     if not request.form.get("confirm"):
         abort(400, description="Confirm that the whole thread changes audience.")
-    try:
-        audience = annotations.parse_audience(request.form.get("audience"))
-        annotation = annotations.set_visibility(db.session, viewer(), annotation_id, *audience)
-    except AnnotationError as error:
-        return fail(error)
+    audience = annotations.parse_audience(request.form.get("audience"))
+    annotation = annotations.set_visibility(db.session, viewer(), annotation_id, *audience)
     return _done(annotation, "Audience changed for the whole thread.")
 
 

@@ -9,19 +9,10 @@ from app.current import viewer
 from app.extensions import db
 from app.models import Role
 from app.services import discussion, groups, texts
-from app.services.groups import GroupError
+from app.views.refusals import answer_refusals, group_refused
 
 bp = Blueprint("groups", __name__, url_prefix="/groups")
-
-
-def _refused(error: GroupError, group_id: int | None = None):
-    db.session.rollback()
-    if error.status in (401, 403, 404):
-        abort(error.status, description=str(error))
-    flash(str(error), "error")
-    return redirect(
-        url_for("groups.show", group_id=group_id) if group_id else url_for("groups.index")
-    )
+answer_refusals(bp, group_refused)
 
 
 def _to_group(group_id: int, message: str):
@@ -41,12 +32,9 @@ def index():
 @login_required
 def create():
     """Start a group; its creator owns it."""
-    try:
-        group = groups.create(
-            db.session, viewer(), request.form.get("name", ""), request.form.get("description", "")
-        )
-    except GroupError as error:
-        return _refused(error)
+    group = groups.create(
+        db.session, viewer(), request.form.get("name", ""), request.form.get("description", "")
+    )
     return _to_group(group.id, "Group created. Share its invite link with your seminar.")
 
 
@@ -55,10 +43,7 @@ def create():
 def show(group_id: int):
     """A group's members, reading list, invite link and (for instructors) flags."""
     acting = viewer()
-    try:
-        group = groups.get(db.session, acting, group_id)
-    except GroupError as error:
-        return _refused(error)
+    group = groups.get(db.session, acting, group_id)
     teaches = acting.teaches(group_id) or acting.is_admin
     return render_template(
         "groups/show.html",
@@ -79,12 +64,7 @@ def show(group_id: int):
 def update(group_id: int):
     """Rename or describe the group."""
     form = request.form
-    try:
-        groups.update(
-            db.session, viewer(), group_id, form.get("name", ""), form.get("description", "")
-        )
-    except GroupError as error:
-        return _refused(error, group_id)
+    groups.update(db.session, viewer(), group_id, form.get("name", ""), form.get("description", ""))
     return _to_group(group_id, "Saved.")
 
 
@@ -93,10 +73,7 @@ def update(group_id: int):
 def invite(group_id: int):
     """Make a new invite link (the old one stops working) or switch it off."""
     on = request.form.get("on", "1") != "0"
-    try:
-        groups.set_invite(db.session, viewer(), group_id, on)
-    except GroupError as error:
-        return _refused(error, group_id)
+    groups.set_invite(db.session, viewer(), group_id, on)
     return _to_group(group_id, "New invite link made." if on else "Invite link switched off.")
 
 
@@ -104,10 +81,7 @@ def invite(group_id: int):
 @login_required
 def leave(group_id: int):
     """Leave a group: its notes disappear from my view at once."""
-    try:
-        groups.leave(db.session, viewer(), group_id)
-    except GroupError as error:
-        return _refused(error, group_id)
+    groups.leave(db.session, viewer(), group_id)
     db.session.commit()
     flash("You have left the group.", "success")
     return redirect(url_for("groups.index"))
@@ -117,10 +91,7 @@ def leave(group_id: int):
 @login_required
 def remove_member(group_id: int, user_id: int):
     """Remove someone from the group (owner and instructors)."""
-    try:
-        groups.remove_member(db.session, viewer(), group_id, user_id)
-    except GroupError as error:
-        return _refused(error, group_id)
+    groups.remove_member(db.session, viewer(), group_id, user_id)
     return _to_group(group_id, "Member removed.")
 
 
@@ -128,10 +99,7 @@ def remove_member(group_id: int, user_id: int):
 @login_required
 def readmit(group_id: int, user_id: int):
     """Let someone removed join by the invite link again."""
-    try:
-        groups.readmit(db.session, viewer(), group_id, user_id)
-    except GroupError as error:
-        return _refused(error, group_id)
+    groups.readmit(db.session, viewer(), group_id, user_id)
     return _to_group(group_id, "They may join again by the invite link.")
 
 
@@ -141,10 +109,7 @@ def set_role(group_id: int, user_id: int):
     """Make a member an instructor, or an instructor a member again."""
     if request.form.get("role") not in (Role.INSTRUCTOR, Role.MEMBER):
         abort(400, description="Roles are 'instructor' or 'member'.")
-    try:
-        groups.set_role(db.session, viewer(), group_id, user_id, Role(request.form["role"]))
-    except GroupError as error:
-        return _refused(error, group_id)
+    groups.set_role(db.session, viewer(), group_id, user_id, Role(request.form["role"]))
     return _to_group(group_id, "Role changed.")
 
 
@@ -162,17 +127,14 @@ def _due(raw: str) -> date | None:
 def add_reading(group_id: int):
     """Put a text on the reading list (or change its due date and prompt)."""
     form = request.form
-    try:
-        groups.add_reading(
-            db.session,
-            viewer(),
-            group_id,
-            form.get("text", ""),
-            _due(form.get("due_on", "")),
-            form.get("prompt", ""),
-        )
-    except GroupError as error:
-        return _refused(error, group_id)
+    groups.add_reading(
+        db.session,
+        viewer(),
+        group_id,
+        form.get("text", ""),
+        _due(form.get("due_on", "")),
+        form.get("prompt", ""),
+    )
     return _to_group(group_id, "Reading list updated.")
 
 
@@ -180,10 +142,7 @@ def add_reading(group_id: int):
 @login_required
 def remove_reading(group_id: int, assignment_id: int):
     """Take a text off the reading list."""
-    try:
-        groups.remove_reading(db.session, viewer(), group_id, assignment_id)
-    except GroupError as error:
-        return _refused(error, group_id)
+    groups.remove_reading(db.session, viewer(), group_id, assignment_id)
     return _to_group(group_id, "Removed from the reading list.")
 
 
@@ -191,30 +150,22 @@ def remove_reading(group_id: int, assignment_id: int):
 @login_required
 def resolve_flag(group_id: int, flag_id: int):
     """Dismiss a flag without hiding the annotation."""
-    from app.services.annotations import AnnotationError
-
-    try:
-        discussion.resolve_flag(db.session, viewer(), flag_id)
-    except AnnotationError as error:
-        abort(error.status, description=str(error))
+    discussion.resolve_flag(db.session, viewer(), flag_id)
     return _to_group(group_id, "Flag dismissed.")
 
 
 join_bp = Blueprint("join", __name__)
+answer_refusals(join_bp, group_refused)
 
 
 @join_bp.route("/join/<code>", methods=["GET", "POST"])
 @login_required
 def join(code: str):
     """An invite link: shows the group, joins on POST."""
-    try:
-        group = groups.by_invite(db.session, code)
-        if request.method == "POST":
-            groups.join(db.session, viewer(), code)
-            return _to_group(group.id, f"Welcome to {group.name}.")
-    except GroupError as error:
-        db.session.rollback()
-        abort(error.status, description=str(error))
+    group = groups.by_invite(db.session, code)
+    if request.method == "POST":
+        groups.join(db.session, viewer(), code)
+        return _to_group(group.id, f"Welcome to {group.name}.")
     return render_template(
         "groups/join.html", group=group, code=code, member=viewer().is_member(group.id)
     )

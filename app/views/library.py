@@ -162,7 +162,6 @@ def read(slug: str):
             tag_suggestions=tags,
             kinds=list(texts.Kind),
             sorts=list(texts.Sort),
-            colors=list(HighlightColor),
             flatten=discussion.flatten,
             paragraph_url=partial(
                 _paragraph_url,

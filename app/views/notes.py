@@ -8,10 +8,11 @@ from app.current import viewer
 from app.extensions import db
 from app.models import HighlightColor, Motivation
 from app.services import annotations, discussion, groups, texts
-from app.services.annotations import AnnotationError, Changes, Draft, NotebookFilter, SpanTarget
-from app.services.errors import QuotaExceeded
+from app.services.annotations import Changes, Draft, NotebookFilter, SpanTarget
+from app.views.refusals import answer_refusals, form_refused
 
 bp = Blueprint("notes", __name__)
+answer_refusals(bp, form_refused)
 
 
 def _tags(raw: str) -> list[str]:
@@ -39,38 +40,6 @@ def note_in_text(annotation) -> str:
     )
 
 
-def fail(error: AnnotationError, slug: str | None = None):
-    """A refused form: 403/404 as such. Words someone wrote come back to them in a form that
-    sends them again (a redirect would lose them); anything else goes back to the page with
-    the message."""
-    db.session.rollback()
-    if error.status in (403, 404):
-        abort(error.status, description=str(error))
-    back = url_for("library.read", slug=slug) if slug else url_for("notes.notebook")
-    if request.form.get("body", "").strip():
-        kept = [
-            (name, value)
-            for name, values in request.form.lists()
-            if name not in ("csrf_token", "body", "tags")
-            for value in values
-        ]
-        page = render_template(
-            "notes/refused.html",
-            message=str(error),
-            body=request.form["body"],
-            tags=request.form.get("tags"),
-            kept=kept,
-            back=back,
-        )
-        return page, error.status, _retry_after(error)
-    flash(str(error), "error")
-    return redirect(back)
-
-
-def _retry_after(error: AnnotationError) -> dict[str, str]:
-    return {"Retry-After": str(error.retry_after)} if isinstance(error, QuotaExceeded) else {}
-
-
 @bp.post("/texts/<slug>/notes")
 @login_required
 def create(slug: str):
@@ -78,23 +47,20 @@ def create(slug: str):
     start = edge.whole_number(request.form.get("start"), "start", "an offset in the text")
     end = edge.whole_number(request.form.get("end"), "end", "an offset in the text")
     target = SpanTarget(start=start, end=end) if start is not None else None
-    try:
-        visibility, group_id = annotations.parse_audience(request.form.get("audience"))
-        draft = Draft(
-            text_slug=slug,
-            motivation=Motivation.QUESTIONING
-            if request.form.get("question")
-            else Motivation.COMMENTING,
-            body=request.form.get("body", ""),
-            tags=_tags(request.form.get("tags", "")),
-            color=_color(request.form.get("color")),
-            target=target,
-            visibility=visibility,
-            group_id=group_id,
-        )
-        annotation = annotations.create(db.session, viewer(), draft)
-    except AnnotationError as error:
-        return fail(error, slug)
+    visibility, group_id = annotations.parse_audience(request.form.get("audience"))
+    draft = Draft(
+        text_slug=slug,
+        motivation=Motivation.QUESTIONING
+        if request.form.get("question")
+        else Motivation.COMMENTING,
+        body=request.form.get("body", ""),
+        tags=_tags(request.form.get("tags", "")),
+        color=_color(request.form.get("color")),
+        target=target,
+        visibility=visibility,
+        group_id=group_id,
+    )
+    annotation = annotations.create(db.session, viewer(), draft)
     db.session.commit()
     flash("Note saved.", "success")
     return redirect(note_in_text(annotation))
@@ -104,32 +70,26 @@ def create(slug: str):
 @login_required
 def edit(annotation_id: int):
     """Edit a note's words, tags and colour; the earlier version is kept."""
-    try:
-        annotation = annotations.get_editable(db.session, viewer(), annotation_id)
-        if request.method == "POST":
-            changes = Changes(
-                body=request.form.get("body", ""),
-                tags=_tags(request.form.get("tags", "")),
-                color=_color(request.form.get("color")),
-                clear_color=not request.form.get("color"),
-            )
-            annotation = annotations.edit(db.session, viewer(), annotation_id, changes)
-            db.session.commit()
-            flash("Note saved.", "success")
-            return redirect(note_in_text(annotation))
-    except AnnotationError as error:
-        return fail(error)
-    return render_template("notes/edit.html", annotation=annotation, colors=list(HighlightColor))
+    annotation = annotations.get_editable(db.session, viewer(), annotation_id)
+    if request.method == "POST":
+        changes = Changes(
+            body=request.form.get("body", ""),
+            tags=_tags(request.form.get("tags", "")),
+            color=_color(request.form.get("color")),
+            clear_color=not request.form.get("color"),
+        )
+        annotation = annotations.edit(db.session, viewer(), annotation_id, changes)
+        db.session.commit()
+        flash("Note saved.", "success")
+        return redirect(note_in_text(annotation))
+    return render_template("notes/edit.html", annotation=annotation)
 
 
 @bp.post("/notes/<int:annotation_id>/delete")
 @login_required
 def delete(annotation_id: int):
     """Delete, then offer an undo on the page the reader returns to."""
-    try:
-        annotation = annotations.delete(db.session, viewer(), annotation_id)
-    except AnnotationError as error:
-        return fail(error)
+    annotation = annotations.delete(db.session, viewer(), annotation_id)
     db.session.commit()
     removed = annotation.user_id != viewer().id  # a moderator's removal of someone's thread
     flash("Removed, with its replies." if removed else "Note deleted.", "undo")
@@ -144,10 +104,7 @@ def delete(annotation_id: int):
 @login_required
 def restore(annotation_id: int):
     """Undo a delete."""
-    try:
-        annotation = annotations.restore(db.session, viewer(), annotation_id)
-    except AnnotationError as error:
-        return fail(error)
+    annotation = annotations.restore(db.session, viewer(), annotation_id)
     db.session.commit()
     flash("Note restored.", "success")
     return redirect(note_in_text(annotation))
@@ -156,10 +113,7 @@ def restore(annotation_id: int):
 @bp.get("/notes/<int:annotation_id>")
 def show(annotation_id: int):
     """One thread on a page of its own, every form open: where the margin's links lead."""
-    try:
-        root, conversation = discussion.thread_of(db.session, viewer(), annotation_id)
-    except AnnotationError as error:
-        return fail(error)
+    root, conversation = discussion.thread_of(db.session, viewer(), annotation_id)
     return render_template(
         "notes/show.html",
         root=root,
@@ -173,10 +127,7 @@ def show(annotation_id: int):
 @login_required
 def history(annotation_id: int):
     """Every earlier version of a note, with its time."""
-    try:
-        history = annotations.versions(db.session, viewer(), annotation_id)
-    except AnnotationError as error:
-        return fail(error)
+    history = annotations.versions(db.session, viewer(), annotation_id)
     return render_template("notes/history.html", history=history, annotation=history.annotation)
 
 
@@ -192,7 +143,6 @@ def notebook():
         "notes/notebook.html",
         groups=annotations.group_for_notebook(db.session, entries),
         filters=filters,
-        colors=list(HighlightColor),
         tags=annotations.tag_suggestions(db.session, viewer(), own=True),
         undo=edge.number(request.args.get("undo")),
     )

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.models import Annotation, AnnotationVersion, Event, Flag, Visibility
+from app.models import Annotation, AnnotationVersion, Event, Flag, Motivation, Visibility
 from app.services import annotations, discussion, groups
 from app.services.access import viewer_for
 from tests import factories
@@ -337,7 +337,7 @@ def _nested_public_highlights(session, user, text, first: int, count: int) -> No
         start, end = span.start + n, span.end - n
         draft = annotations.Draft(
             text_slug=text.slug,
-            motivation=annotations.Motivation.HIGHLIGHTING,
+            motivation=Motivation.HIGHLIGHTING,
             target=annotations.SpanTarget(exact=content[start:end], start=start, end=end),
             visibility=Visibility.PUBLIC,
         )

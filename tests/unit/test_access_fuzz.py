@@ -41,8 +41,8 @@ from app.models import (
 )
 from app.services import annotations, discussion, groups, live, notifications, texts
 from app.services.access import ANONYMOUS, Action, can, readable_by, viewer_for, visible_to
-from app.services.annotations import AnnotationError, Changes, NotebookFilter
-from app.services.groups import GroupError
+from app.services.annotations import Changes, NotebookFilter
+from app.services.errors import Refused
 from tests import factories
 
 NAMES = ["ann", "ben", "cat", "eve"]  # eve is a site admin
@@ -199,7 +199,7 @@ class AccessMachine(RuleBasedStateMachine):
             result = action()
             self.session.commit()
             return result if result is not None else True
-        except (AnnotationError, GroupError):
+        except Refused:
             self.session.rollback()
             return None
 

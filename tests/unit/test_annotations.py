@@ -6,10 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from app.models import HighlightColor
+from app.models import HighlightColor, Paragraph
+from app.models.text import ParagraphRole, spans_of
 from app.services import annotations, importer
 from app.services.access import viewer_for
-from app.services.annotations import AnnotationError, Changes, SpanTarget, normalise_tags
+from app.services.annotations import Changes, SpanTarget, normalise_tags
+from app.services.errors import Refused
+from app.services.revision_cache import Layout
 from tests import factories
 from tests.conftest import SEED
 
@@ -28,13 +31,14 @@ def test_tags_are_normalised_and_deduplicated(raw, expected):
 
 
 def test_too_many_or_too_long_tags_are_refused():
-    with pytest.raises(AnnotationError, match="at most 20 tags"):
+    with pytest.raises(Refused, match="at most 20 tags"):
         normalise_tags([f"t{n}" for n in range(21)])
-    with pytest.raises(AnnotationError, match="at most 64"):
+    with pytest.raises(Refused, match="at most 64"):
         normalise_tags(["x" * 65])
 
 
 CONTENT = "The trade agreement was signed. The trade agreement was hailed."
+LAYOUT = Layout(CONTENT, spans_of([Paragraph(number=1, role=ParagraphRole.BODY, body=CONTENT)]))
 
 
 @pytest.mark.parametrize(
@@ -48,7 +52,7 @@ CONTENT = "The trade agreement was signed. The trade agreement was hailed."
     ],
 )
 def test_resolve_span(target, expected):
-    assert annotations.resolve_span(CONTENT, target) == expected
+    assert annotations.resolve_span(LAYOUT, target) == expected
 
 
 @pytest.mark.parametrize(
@@ -64,8 +68,8 @@ def test_resolve_span(target, expected):
     ],
 )
 def test_resolve_span_refuses_bad_selectors(target, message):
-    with pytest.raises(AnnotationError, match=message):
-        annotations.resolve_span(CONTENT, target)
+    with pytest.raises(Refused, match=message):
+        annotations.resolve_span(LAYOUT, target)
 
 
 def test_edit_keeps_each_earlier_version_with_its_time(session, seeded):

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from app.models import Annotation, Visibility
 from app.services import annotations, discussion, groups
 from app.services.access import viewer_for
-from app.services.errors import AnnotationError, QuotaExceeded
+from app.services.errors import QuotaExceeded, Refused
 from app.services.quotas import WriteLimits
 from tests import factories
 
@@ -90,7 +90,7 @@ def test_a_move_waits_for_a_hide_and_is_then_refused(engine, session, thread):
         annotations.set_visibility(on, mover, thread["note"], Visibility.PUBLIC)
 
     refused = race(engine, hide, move)
-    assert isinstance(refused, AnnotationError) and "hidden" in str(refused)
+    assert isinstance(refused, Refused) and "hidden" in str(refused)
     session.rollback()
     stored = session.get(Annotation, thread["note"])
     assert (stored.visibility, stored.hidden_at is not None) == (Visibility.GROUP, True)
@@ -123,7 +123,7 @@ def test_a_move_waits_for_someone_elses_reply_and_is_then_refused(engine, sessio
         annotations.set_visibility(on, mover, thread["note"], Visibility.PUBLIC)
 
     refused = race(engine, reply, move)
-    assert isinstance(refused, AnnotationError) and "Others have replied" in str(refused)
+    assert isinstance(refused, Refused) and "Others have replied" in str(refused)
 
 
 @pytest.mark.parametrize("per_minute, per_day", [(0, 0), (5, 0), (0, 5)])

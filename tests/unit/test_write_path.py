@@ -25,7 +25,8 @@ from app.models import (
 from app.models.base import utcnow
 from app.services import annotations, importer, revision_cache
 from app.services.access import viewer_for
-from app.services.annotations import Draft, SpanTarget
+from app.services.annotations import Draft, SpanTarget, writing
+from app.services.errors import NotFound
 from tests import factories
 from tests.conftest import SEED, recorded_queries
 
@@ -163,7 +164,7 @@ def test_create_anchors_on_a_revision_that_arrived_before_the_write_began(
     revised = SEED.read_text(encoding="utf-8").replace("Rolls Royce", "Rolls-Royce motor car")
     path = tmp_path / SEED.name
     path.write_text(revised, encoding="utf-8")
-    real_begin_write = annotations.begin_write
+    real_begin_write = writing.begin_write
 
     def import_first(*args, **kwargs):
         with Session(engine) as other:
@@ -171,7 +172,7 @@ def test_create_anchors_on_a_revision_that_arrived_before_the_write_began(
             other.commit()
         return real_begin_write(*args, **kwargs)
 
-    monkeypatch.setattr(annotations, "begin_write", import_first)
+    monkeypatch.setattr(writing, "begin_write", import_first)
     draft = Draft(
         text_slug=seeded.slug,
         motivation=Motivation.HIGHLIGHTING,
@@ -269,9 +270,8 @@ def test_create_refuses_a_text_gone_since_the_session_last_read_it(engine, sessi
         other.execute(Text.__table__.update().where(Text.id == seeded.id).values(slug="renamed"))
         other.commit()
     draft = Draft(text_slug=slug, body="second")
-    with pytest.raises(annotations.AnnotationError, match="There is no text") as refused:
+    with pytest.raises(NotFound, match="There is no text"):
         annotations.create(session, viewer_for(session, user), draft)
-    assert refused.value.status == 404
     session.rollback()
 
 

@@ -1,0 +1,190 @@
+"""Annotations and their collections as W3C Web Annotation JSON-LD (as ``h/presenters``)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from flask import current_app, request, url_for
+
+from app.api.schemas import (
+    ANNO_CONTEXT,
+    COLOR_KEY,
+    GROUP_KEY,
+    PAGE_SIZE,
+    VISIBILITY_KEY,
+    Paging,
+)
+from app.models import Annotation
+from app.models.text import ParagraphSpan, paragraph_at
+from app.services.errors import NotFound
+
+MAX_URL_ROOTS = 32
+
+
+class Urls:
+    """The absolute URLs that annotations name, built once per request.
+
+    ``url_for`` is slow next to string formatting, and a page of annotations names several
+    URLs per item. Everything here depends only on the request's root URL
+    (``request.url_root``: scheme, host and script root) and the routes.
+    """
+
+    def __init__(self) -> None:
+        # The collection's URL; an annotation's IRI is this + "/<id>" (its route, api.annotation).
+        self.annotations = url_for("api.annotation_list", _external=True)
+        self.context = [ANNO_CONTEXT, {"scholia": url_for("api.namespace", _external=True) + "#"}]
+        self._texts: dict[str, str] = {}
+
+    @classmethod
+    def of_request(cls) -> Urls:
+        """The request's ``Urls``, made once per worker and root URL rather than per request.
+
+        What ``url_for`` answers depends on the app's routes and on the request's scheme, host
+        and script root, all of them in the WSGI environ (after ProxyFix has rewritten it):
+        the key. The host is the client's to choose, so the table is bounded.
+        """
+        environ = request.environ
+        key = (
+            environ.get("wsgi.url_scheme"),
+            environ.get("HTTP_HOST"),
+            environ.get("SERVER_NAME"),
+            environ.get("SERVER_PORT"),
+            environ.get("SCRIPT_NAME"),
+        )
+        table = current_app.extensions.setdefault("scholia.urls", {})
+        urls = table.get(key)
+        if urls is None:
+            if len(table) >= MAX_URL_ROOTS:
+                table.clear()
+            urls = table[key] = cls()
+        return urls
+
+    def annotation(self, annotation_id: int) -> str:
+        return f"{self.annotations}/{annotation_id}"
+
+    def text(self, slug: str) -> str:
+        url = self._texts.get(slug)
+        if url is None:
+            url = self._texts[slug] = url_for("library.read", slug=slug, _external=True)
+        return url
+
+
+def _target(annotation: Annotation, urls: Urls) -> Any:
+    if annotation.is_reply:  # W3C: a reply's target is the annotation it answers
+        return urls.annotation(annotation.parent_id)
+    target: dict[str, Any] = {"source": urls.text(annotation.text.slug)}
+    if annotation.exact is not None:
+        selectors: list[dict] = [
+            {
+                "type": "TextQuoteSelector",
+                "exact": annotation.exact,
+                "prefix": annotation.prefix,
+                "suffix": annotation.suffix,
+            }
+        ]
+        if annotation.start is not None:
+            selectors.append(
+                {"type": "TextPositionSelector", "start": annotation.start, "end": annotation.end}
+            )
+        target["selector"] = selectors
+    return target
+
+
+def serialise(
+    annotation: Annotation,
+    spans: list[ParagraphSpan] | None = None,
+    readable: bool = True,
+    urls: Urls | None = None,
+    context: bool = True,
+) -> dict:
+    """The annotation as W3C JSON-LD; ``spans`` (the text's paragraphs) add scholia:paragraph.
+
+    ``readable`` is False for a hidden annotation the caller may not read: its words stay out.
+    ``urls`` are the request's, made once for many items; ``context=False`` leaves out the
+    ``@context`` of an item inside a collection or page, which carries it once for them all.
+    """
+    urls = urls or Urls()
+    bodies = []
+    if annotation.body_source and readable:
+        bodies.append(
+            {
+                "type": "TextualBody",
+                "purpose": "commenting",
+                "format": "text/markdown",
+                "value": annotation.body_source,
+            }
+        )
+    for tag in annotation.tag_names if readable else []:
+        bodies.append({"type": "TextualBody", "purpose": "tagging", "value": tag})
+    data: dict[str, Any] = {
+        "id": urls.annotation(annotation.id),
+        "type": "Annotation",
+        "motivation": annotation.motivation.value,
+        "created": annotation.created_at.isoformat(),
+        "modified": annotation.updated_at.isoformat(),
+        "creator": {"type": "Person", "name": annotation.user.display_name},
+        "body": bodies,
+        "target": _target(annotation, urls),
+        VISIBILITY_KEY: annotation.visibility.value,
+        "scholia:orphan": annotation.is_orphan,
+    }
+    if annotation.group_id is not None:
+        data[GROUP_KEY] = annotation.group_id
+    if annotation.is_reply:
+        data["scholia:root"] = urls.annotation(annotation.root_id)
+    if annotation.is_hidden:
+        data["scholia:hidden"] = True
+    if annotation.is_discussion:
+        data["scholia:discussion"] = True
+    if annotation.color is not None:
+        data[COLOR_KEY] = annotation.color.value
+    if spans is not None and annotation.start is not None:
+        data["scholia:paragraph"] = paragraph_at(spans, annotation.start).paragraph.number
+    return {"@context": urls.context, **data} if context else data
+
+
+def listing(urls: Urls, slug: str, paging: Paging, total: int, items: list[dict]) -> dict:
+    """The AnnotationCollection of a text (with its first page's items), or one AnnotationPage.
+
+    The collection keeps ``items`` at its top level, as before paging: clients that read only
+    ``items`` get the first page, and ``total``, ``first``, ``next`` and ``last`` say how to
+    read on. ``?page=N`` answers a plain W3C AnnotationPage with ``partOf``, ``startIndex``,
+    ``prev`` and ``next``.
+    """
+    collection = f"{urls.annotations}?text={quote(slug)}"
+    if paging.limit != PAGE_SIZE:
+        collection += f"&limit={paging.limit}"
+    last = max(0, -(-total // paging.limit) - 1)
+    page = paging.page or 0
+    if page > last:
+        raise NotFound(
+            f"There is no page {page}: pages run from 0 to {last} ({total} annotations)."
+        )
+
+    def page_url(number: int) -> str:
+        return f"{collection}&page={number}"
+
+    data: dict[str, Any] = {"@context": urls.context}
+    if paging.page is None:
+        data.update(
+            id=collection,
+            type="AnnotationCollection",
+            total=total,
+            first=page_url(0),
+            last=page_url(last),
+            startIndex=0,
+        )
+    else:
+        data.update(
+            id=page_url(page),
+            type="AnnotationPage",
+            partOf={"id": collection, "total": total},
+            startIndex=paging.offset,
+        )
+        if page > 0:
+            data["prev"] = page_url(page - 1)
+    if page < last:
+        data["next"] = page_url(page + 1)
+    data["items"] = items
+    return data

@@ -1,0 +1,84 @@
+"""Reading single annotations and a text's list, through the access policy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, joinedload
+
+from app.models import (
+    Annotation,
+    AnnotationVersion,
+    Text,
+)
+from app.models.text import ParagraphSpan
+from app.services import revision_cache
+from app.services.access import Action, Viewer, can, visible_to
+from app.services.annotations.rules import FORBIDDEN_MESSAGES
+from app.services.errors import Forbidden, NotFound
+
+# Built once: making the joinedload option anew costs more than running the query.
+_TEXT_BY_SLUG = (
+    select(Text).where(Text.slug == bindparam("slug")).options(joinedload(Text.current_revision))
+)
+
+
+def text_for(session: Session, slug: str, *, reload: bool = False) -> Text:
+    query = _TEXT_BY_SLUG.execution_options(populate_existing=True) if reload else _TEXT_BY_SLUG
+    text = session.scalar(query, {"slug": slug})
+    if text is None or text.current_revision is None:
+        raise NotFound(f"There is no text '{slug}'.")
+    return text
+
+
+def paragraph_spans(session: Session, annotation: Annotation) -> list[ParagraphSpan]:
+    """The paragraphs of the revision the annotation is anchored to, with their offsets.
+
+    From this process's cache of immutable revisions (see revision_cache): read, never change.
+    """
+    return revision_cache.layout(session, annotation.revision).spans
+
+
+def get_visible(session: Session, viewer: Viewer, annotation_id: int) -> Annotation:
+    annotation = session.get(Annotation, annotation_id)
+    if annotation is None or not can(viewer, Action.VIEW, annotation):
+        raise NotFound()
+    return annotation
+
+
+def get_editable(session: Session, viewer: Viewer, annotation_id: int) -> Annotation:
+    """For the edit form: the author only (404 if unseen, 403 if someone else's)."""
+    annotation = get_visible(session, viewer, annotation_id)
+    if not can(viewer, Action.EDIT, annotation):
+        raise Forbidden(FORBIDDEN_MESSAGES[Action.EDIT])
+    return annotation
+
+
+def for_text(session: Session, viewer: Viewer, text: Text) -> list[Annotation]:
+    """Every annotation on a text that the viewer may see, in reading order, in two queries."""
+    return list(
+        session.scalars(
+            select(Annotation)
+            .where(Annotation.text_id == text.id, visible_to(viewer))
+            .options(joinedload(Annotation.user))
+            .order_by(Annotation.start.is_(None), Annotation.start, Annotation.id)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class History:
+    annotation: Annotation
+    versions: list[AnnotationVersion]  # the earlier versions the viewer may read, oldest first
+    withheld: int  # earlier versions written for another audience, for the author's eyes only
+
+
+def versions(session: Session, viewer: Viewer, annotation_id: int) -> History:
+    """A note's earlier versions, as far as they were written for those who may read it now."""
+    annotation = get_visible(session, viewer, annotation_id)
+    if not can(viewer, Action.READ_HIDDEN, annotation):
+        raise Forbidden("An instructor has hidden this annotation.")
+    is_author = annotation.user_id == viewer.id
+    shown = [v for v in annotation.versions if is_author or not v.author_only]
+    return History(annotation, shown, len(annotation.versions) - len(shown))

@@ -1,0 +1,125 @@
+"""Where in a text an annotation sits: selectors checked and resolved, moved onto revisions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.models import (
+    Annotation,
+    Text,
+    TextRevision,
+)
+from app.models.text import snap_to_paragraphs
+from app.services import anchoring, revision_cache
+from app.services.annotations.rules import CONTEXT_CHARS, MAX_CONTEXT_CHARS, MAX_QUOTE_CHARS
+from app.services.errors import Invalid, Malformed, TooLarge
+
+
+@dataclass(frozen=True)
+class SpanTarget:
+    """What a client says it selected; either part may be missing or stale."""
+
+    exact: str | None = None
+    prefix: str = ""
+    suffix: str = ""
+    start: int | None = None
+    end: int | None = None
+
+
+def resolve_span(layout: revision_cache.Layout, target: SpanTarget) -> tuple[int, int]:
+    """Check a client's selectors against the text and return the span they mean, its ends
+    moved off the blank lines between paragraphs.
+
+    The quote wins over stale offsets (the text may have been revised since the page loaded),
+    but offsets that are out of range, empty, or contradict a quote found nowhere are refused.
+    """
+    start, end = _span_meant(layout.content, target)
+    snapped = snap_to_paragraphs(layout.spans, start, end)
+    if snapped is None:
+        raise Invalid("The selection holds only the space between two paragraphs.")
+    return snapped
+
+
+def _span_meant(content: str, target: SpanTarget) -> tuple[int, int]:
+    for name, context in (("prefix", target.prefix), ("suffix", target.suffix)):
+        if context and len(context) > MAX_CONTEXT_CHARS:
+            raise TooLarge(
+                f"The quote's {name} may have at most {MAX_CONTEXT_CHARS:,} characters "
+                f"(it has {len(context):,}); {CONTEXT_CHARS} are enough to find it."
+            )
+    if target.start is not None or target.end is not None:
+        start, end = target.start, target.end
+        if not _is_offset(start) or not _is_offset(end):
+            raise Malformed("TextPositionSelector needs integer start and end.")
+        if not 0 <= start < end <= len(content):
+            raise Invalid(
+                f"The position {start}–{end} is not a non-empty span of this text "
+                f"(0–{len(content)})."
+            )
+        if target.exact is None or content[start:end] == target.exact:
+            return start, end
+    if target.exact is None:
+        raise Malformed("The target needs a TextQuoteSelector or a TextPositionSelector.")
+    if not target.exact.strip():
+        raise Invalid("The selected quote is empty.")
+    if len(target.exact) > MAX_QUOTE_CHARS:
+        raise TooLarge(f"The quote may have at most {MAX_QUOTE_CHARS:,} characters.")
+    position = (
+        anchoring.PositionSelector(target.start, target.end) if target.start is not None else None
+    )
+    quote = anchoring.QuoteSelector(target.exact, target.prefix or "", target.suffix or "")
+    found = anchoring.anchor(content, quote, position)
+    if found is None or content[found.start : found.end] != target.exact:
+        raise Invalid("The quoted words are not in this text.")
+    return found.start, found.end
+
+
+def _is_offset(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)  # JSON's false is no 0
+
+
+def set_span(annotation: Annotation, content: str, start: int, end: int) -> None:
+    quote, _ = anchoring.describe(content, start, end, CONTEXT_CHARS)
+    annotation.exact, annotation.prefix, annotation.suffix = quote.exact, quote.prefix, quote.suffix
+    annotation.start, annotation.end = start, end
+
+
+def reanchor(session: Session, text: Text, new: TextRevision) -> dict[str, int]:
+    """Move every annotation of ``text`` onto revision ``new``; orphans are kept, never lost.
+
+    Runs inside the importer's transaction, so a revision and its re-anchored notes appear
+    together or not at all.
+    """
+    counts = {"kept": 0, "moved": 0, "orphaned": 0}
+    content, spans = new.content, new.spans()
+    annotations = session.scalars(
+        select(Annotation).where(Annotation.text_id == text.id, Annotation.exact.is_not(None))
+    ).all()
+    for annotation in annotations:
+        position = (
+            anchoring.PositionSelector(annotation.start, annotation.end)
+            if annotation.start is not None
+            else None
+        )
+        quote = anchoring.QuoteSelector(annotation.exact, annotation.prefix, annotation.suffix)
+        found = anchoring.anchor(content, quote, position)
+        annotation.revision_id = new.id
+        snapped = found and snap_to_paragraphs(spans, found.start, found.end)
+        if not snapped:
+            annotation.start = annotation.end = None
+            counts["orphaned"] += 1
+            continue
+        counts["kept" if found.method == "position" else "moved"] += 1
+        # The note now belongs to these words; its selectors describe them from here on.
+        set_span(annotation, content, *snapped)
+    # Notes on the whole text simply follow it.
+    session.execute(
+        update(Annotation)
+        .where(Annotation.text_id == text.id, Annotation.exact.is_(None))
+        .values(revision_id=new.id)
+    )
+    session.flush()
+    return counts

@@ -1,0 +1,277 @@
+"""New annotations and edits: the one write path (``store``), checks under the write lock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.database import begin_write
+from app.models import (
+    Annotation,
+    AnnotationTag,
+    AnnotationVersion,
+    EventKind,
+    HighlightColor,
+    IdempotencyKey,
+    Motivation,
+    Text,
+    User,
+    Visibility,
+)
+from app.models.base import utcnow
+from app.services import live, markdown, notifications, quotas, revision_cache
+from app.services.access import Action, Viewer, can
+from app.services.annotations.queries import text_for
+from app.services.annotations.rules import (
+    audience_key,
+    check_audience,
+    check_body,
+    check_motivation,
+    check_words,
+    normalise_tags,
+    refusal,
+)
+from app.services.annotations.spans import SpanTarget, resolve_span, set_span
+from app.services.errors import Invalid, Malformed, NotFound, Refused, SignInNeeded
+
+
+@dataclass
+class Draft:
+    """A new annotation's content, in neutral form (the API and the HTML forms both make one)."""
+
+    text_slug: str
+    motivation: Motivation = Motivation.COMMENTING
+    body: str = ""
+    tags: list[str] = field(default_factory=list)
+    color: HighlightColor | None = None
+    target: SpanTarget | None = None  # None: a note on the whole text
+    visibility: Visibility = Visibility.PRIVATE
+    group_id: int | None = None
+
+
+@dataclass
+class Changes:
+    """An edit; fields left as None stay as they are."""
+
+    body: str | None = None
+    tags: list[str] | None = None
+    color: HighlightColor | None = None
+    clear_color: bool = False
+    motivation: Motivation | None = None
+
+
+def new_annotation(viewer: Viewer, body: str = "", **fields) -> Annotation:
+    """An annotation by the viewer, its Markdown rendered once, created and updated now.
+
+    ``updated_at`` starts equal to ``created_at``: only an edit moves it (see is_edited).
+    """
+    now = utcnow()
+    return Annotation(
+        created_at=now,
+        updated_at=now,
+        user_id=viewer.id,
+        body_source=body,
+        body_html=markdown.render(body) if body.strip() else "",
+        **fields,
+    )
+
+
+def check_quota(session: Session, viewer: Viewer) -> None:
+    """Refuse a change past the viewer's write quota; every write calls it under the lock."""
+    if viewer.limits is not None and viewer.id is not None:
+        quotas.check(session, viewer.id, viewer.limits)
+
+
+def create(session: Session, viewer: Viewer, draft: Draft) -> Annotation:
+    """Store a new annotation, with its tags and its event, in one short write transaction.
+
+    On SQLite every worker's writes queue for one lock, so the work that needs no lock
+    (anchoring the span on the text as it stands, rendering the Markdown) is done before it;
+    under the lock the text's current revision is read again, and anchored on afresh only if
+    the text was revised meanwhile.
+    """
+    if viewer.user is None:
+        raise SignInNeeded("Sign in to annotate.")
+    check_audience(viewer, draft.visibility, draft.group_id)
+    body = check_body(draft.body)
+    tags = normalise_tags(draft.tags)
+    check_motivation(draft.motivation, is_reply=False)
+    if draft.target is None and not body.strip():
+        raise Invalid("A note on the whole text needs some words.")
+    text = text_for(session, draft.text_slug)
+    try:
+        annotation = _new_on_text(session, viewer, draft, body, text)
+    except Refused:  # perhaps words of a revision that arrived since: judged below
+        annotation = None
+    # The caller answers with the annotation as written: the commit need not expire it.
+    begin_write(session, keep=[text, text.current_revision], expire_on_commit=False)
+    check_quota(session, viewer)
+    current = session.scalar(select(Text.current_revision_id).where(Text.id == text.id))
+    if annotation is None or current != annotation.revision.id:
+        text = text_for(session, draft.text_slug, reload=True)
+        annotation = _new_on_text(session, viewer, draft, body, text)
+    annotation.created_at = annotation.updated_at = utcnow()
+    annotation.tags = [AnnotationTag(name=name) for name in sorted(tags)]  # as loaded
+    audience = audience_key(draft.visibility, draft.group_id)
+    if viewer.user.last_audience != audience:  # the editor offers it first next time
+        session.execute(update(User).where(User.id == viewer.id).values(last_audience=audience))
+    return store(session, viewer, annotation)
+
+
+def store(
+    session: Session, viewer: Viewer, annotation: Annotation, parent: Annotation | None = None
+) -> Annotation:
+    """Write a new annotation (a note, a highlight or a reply) with its event and its
+    notices: the one way a new annotation reaches the database, under the write lock."""
+    session.add(annotation)
+    session.flush()
+    live.record(session, annotation, EventKind.CREATED, viewer.id)
+    notifications.notify(session, annotation, parent)
+    return annotation
+
+
+def _new_on_text(
+    session: Session, viewer: Viewer, draft: Draft, body: str, text: Text
+) -> Annotation:
+    """The annotation ``draft`` describes, anchored on the text's current revision, unsaved."""
+    revision = text.current_revision
+    annotation = new_annotation(
+        viewer,
+        body,
+        text=text,
+        revision=revision,
+        visibility=draft.visibility,
+        group_id=draft.group_id,
+        motivation=draft.motivation,
+        color=draft.color,
+    )
+    if draft.target is not None:
+        layout = revision_cache.layout(session, revision)
+        start, end = resolve_span(layout, draft.target)
+        set_span(annotation, layout.content, start, end)
+    return annotation
+
+
+def get_for(session: Session, viewer: Viewer, annotation_id: int, action: Action) -> Annotation:
+    """The annotation, locked for a write, if the viewer may do ``action`` to it.
+
+    What the viewer may not see answers 404, exactly like a missing annotation (its existence
+    is private too); what they may see but not change answers 403. Only for writes: reads use
+    ``get_visible``, which never waits for the write lock.
+    """
+    begin_write(session)
+    annotation = thread_locked(session, annotation_id)
+    if action is Action.RESTORE:
+        if annotation is None or not can(viewer, action, annotation):
+            raise NotFound()
+    else:
+        if annotation is None or not can(viewer, Action.VIEW, annotation):
+            raise NotFound()
+        if not can(viewer, action, annotation):
+            raise refusal(viewer, action, annotation)
+    check_quota(session, viewer)
+    return annotation
+
+
+def thread_locked(session: Session, annotation_id: int) -> Annotation | None:
+    """The annotation as it stands now, with its thread's writes taking turns.
+
+    SQLite's write lock already serialises every write. On PostgreSQL two requests on one
+    thread would each judge it on what it was before the other committed (a move and a hide, a
+    move and a reply): every write to a thread locks the thread's first note's row, root first
+    whatever it writes (so two of them never wait for each other), then reads what it judges.
+    """
+    annotation = session.get(Annotation, annotation_id)
+    if annotation is None or session.get_bind().dialect.name != "postgresql":
+        return annotation
+    root_id = annotation.root_id or annotation.id
+    session.get(Annotation, root_id, with_for_update=True, populate_existing=True)
+    if root_id != annotation.id:
+        session.refresh(annotation)
+    return annotation
+
+
+def edit(session: Session, viewer: Viewer, annotation_id: int, changes: Changes) -> Annotation:
+    """Apply an edit, keeping the state before it as a version."""
+    annotation = get_for(session, viewer, annotation_id, Action.EDIT)
+    body = check_body(changes.body) if changes.body is not None else annotation.body_source
+    tags = normalise_tags(changes.tags) if changes.tags is not None else annotation.tag_names
+    color = None if changes.clear_color else (changes.color or annotation.color)
+    motivation = changes.motivation or annotation.motivation
+    check_motivation(motivation, is_reply=annotation.is_reply)
+    check_words(annotation, body)
+    if (body, tags, color, motivation) == (
+        annotation.body_source,
+        annotation.tag_names,
+        annotation.color,
+        annotation.motivation,
+    ):
+        return annotation
+    annotation.versions.append(
+        AnnotationVersion(
+            number=len(annotation.versions) + 1,
+            body_source=annotation.body_source,
+            body_html=annotation.body_html,
+            tags=" ".join(annotation.tag_names),
+            color=annotation.color,
+            created_at=annotation.updated_at,
+        )
+    )
+    annotation.body_source = body
+    annotation.body_html = markdown.render(body) if body.strip() else ""
+    if tags != annotation.tag_names:
+        # Only what changed: a kept tag replaced by a new row of the same name would be
+        # inserted before the old one is deleted, against the (annotation, name) constraint.
+        annotation.tags = [
+            *(tag for tag in annotation.tags if tag.name in tags),
+            *(AnnotationTag(name=name) for name in tags if name not in annotation.tag_names),
+        ]
+    annotation.color, annotation.motivation = color, motivation
+    annotation.updated_at = utcnow()
+    session.flush()
+    live.record(session, annotation, EventKind.UPDATED, viewer.id)
+    return annotation
+
+
+MAX_IDEMPOTENCY_KEY = 255
+
+
+def once(
+    session: Session, viewer: Viewer, key: str | None, make: Callable[[], Annotation]
+) -> tuple[Annotation, bool]:
+    """Run ``make`` once per (viewer, key): a retry gets the first result back, not a copy.
+
+    Returns the annotation and whether it was made now. Two simultaneous requests with one key
+    on PostgreSQL both get past the lookup; the unique key then refuses the second, whose work
+    is rolled back to its savepoint, and it answers with the first one's annotation.
+    """
+    if key is None:
+        return make(), True
+    if not key or len(key) > MAX_IDEMPOTENCY_KEY:
+        raise Malformed(f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters.")
+
+    def earlier() -> Annotation | None:
+        found = session.scalar(
+            select(IdempotencyKey.annotation_id).where(
+                IdempotencyKey.user_id == viewer.id, IdempotencyKey.key == key
+            )
+        )
+        return session.get(Annotation, found) if found is not None else None
+
+    begin_write(session)
+    if (annotation := earlier()) is not None:
+        return annotation, False
+    try:
+        with session.begin_nested():
+            annotation = make()
+            session.add(IdempotencyKey(user_id=viewer.id, key=key, annotation_id=annotation.id))
+    except IntegrityError:
+        annotation = earlier()
+        if annotation is None:
+            raise
+        return annotation, False
+    return annotation, True

@@ -1,0 +1,139 @@
+"""What a reading page is keyed on, read in one statement before its annotations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from functools import cached_property
+from typing import NamedTuple
+
+from sqlalchemy import Select, bindparam, select
+from sqlalchemy.orm import Session
+
+from app.models import (
+    Membership,
+    ReadingAssignment,
+    Text,
+)
+from app.services import groups, live, notifications
+from app.services.access import (
+    ANONYMOUS,
+    VISIBLE_RULES,
+    Viewer,
+    visibility_rule,
+)
+from app.services.texts.lens import Lens, default_lens, lens_options
+
+
+class Assignment(NamedTuple):
+    """A group's reading assignment of the text, as the page header shows it."""
+
+    id: int
+    group_id: int
+    group_name: str
+    due_on: date | None
+    prompt: str
+
+
+@dataclass
+class ReadingContext:
+    """What a reading page needs before its annotations: read on every request in one statement.
+
+    ``cursor`` is the text's change-log position; with the lens, the viewer and the filters it
+    names the rendered page exactly (see ``page_key``), so a cached render can stand in for it.
+    The text itself is loaded only when the page is rendered.
+    """
+
+    session: Session
+    text_id: int
+    revision_id: int
+    lens: Lens
+    lens_options: list[tuple[str, str]]
+    group_names: dict[int, str]
+    assignments: list[Assignment]
+    cursor: int
+    unread_count: int
+
+    @cached_property
+    def text(self) -> Text:
+        return self.session.get(Text, self.text_id)
+
+    def page_key(self, viewer: Viewer, *extra) -> tuple:
+        return (
+            "reading",
+            self.text_id,
+            self.revision_id,
+            self.lens.key,
+            self.cursor,
+            viewer.cache_key,
+            tuple(sorted(self.group_names.items())),
+            *extra,
+        )
+
+
+def _reading_stamp(rule: str) -> Select:
+    """The text, its change-log cursor, the viewer's unread count and the viewer's groups'
+    assignments of the text (one row each, or one row of NULLs): everything a cached reading
+    page is keyed on, in one prebuilt statement per kind of viewer."""
+    assigned = ReadingAssignment.__table__.join(
+        Membership.__table__,
+        (Membership.group_id == ReadingAssignment.group_id)
+        & (Membership.user_id == bindparam("user_id")),
+    )
+    return (
+        select(
+            Text.id,
+            Text.current_revision_id,
+            live.cursor_of(Text.id).label("cursor"),
+            notifications.unread_query(rule).scalar_subquery().label("unread"),
+            ReadingAssignment.id.label("assignment_id"),
+            ReadingAssignment.group_id,
+            ReadingAssignment.due_on,
+            ReadingAssignment.prompt,
+        )
+        .select_from(Text.__table__)
+        .outerjoin(assigned, ReadingAssignment.text_id == Text.id)
+        .where(Text.slug == bindparam("slug"))
+        .order_by(ReadingAssignment.id)
+    )
+
+
+# Built once: on every reading page, where building them costs more than running them.
+_READING_STAMPS = {rule: _reading_stamp(rule) for rule in VISIBLE_RULES}
+
+
+def reading_context(
+    session: Session, slug: str, viewer: Viewer = ANONYMOUS, lens: Lens | None = None
+) -> ReadingContext | None:
+    # The cursor is read with the text, before the annotations: a change made in between is
+    # then both on the page and in the feed (a harmless repeat), never in neither.
+    rule, params = visibility_rule(viewer)
+    rows = (
+        session.connection()
+        .execute(_READING_STAMPS[rule], {"slug": slug, "user_id": viewer.id, **params})
+        .all()
+    )
+    if not rows or rows[0].current_revision_id is None:
+        return None
+    first = rows[0]
+    group_names = groups.names(session, viewer)
+    assignments = [
+        Assignment(r.assignment_id, r.group_id, group_names[r.group_id], r.due_on, r.prompt)
+        for r in rows
+        if r.assignment_id is not None and r.group_id in group_names
+    ]
+    if lens is None or (lens.kind == "group" and lens.group_id not in group_names):
+        lens = default_lens(viewer, [a.group_id for a in assignments])
+    if lens.kind == "mine" and viewer.user is None:
+        lens = Lens("public")
+    return ReadingContext(
+        session,
+        first.id,
+        first.current_revision_id,
+        lens,
+        lens_options(viewer, group_names),
+        group_names,
+        assignments,
+        first.cursor,
+        first.unread if viewer.user is not None else 0,
+    )
