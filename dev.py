@@ -32,7 +32,16 @@ def run(*args: str | Path, env: dict | None = None) -> None:
 
 
 def ensure_venv(requirements: str) -> None:
-    if not (BIN / "python").exists():
+    # A .venv without pip is what a run without ensurepip left half-made: make it again.
+    has_pip = (BIN / "python").exists() and any(VENV.glob("lib/python*/site-packages/pip"))
+    if not has_pip:
+        try:
+            import ensurepip  # noqa: F401 (Debian ships it apart, in python3-venv)
+        except ImportError:
+            sys.exit(
+                "error: this Python cannot make a virtual environment (no ensurepip).\n"
+                "On Debian or Ubuntu: sudo apt-get install python3-venv, then run this again."
+            )
         print(f"creating {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
     files = sorted(ROOT.glob("requirements*.txt"))
