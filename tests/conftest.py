@@ -9,20 +9,18 @@ starts from empty tables.
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, event, make_url, text
+from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.orm import Session
 
 from app import create_app
 from app.config import normalise_database_url
 from app.extensions import db
 from tests import factories
+from tests.factories import AuthActions
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "carr-rapprochement.txt"
 TEST_PASSWORD = factories.DEFAULT_PASSWORD
@@ -141,45 +139,6 @@ def runner(app):
     return app.test_cli_runner()
 
 
-CSRF_TOKEN = re.compile(
-    r'<meta name="csrf-token" content="([^"]+)">|<input[^>]* name="csrf_token"[^>]* value="([^"]+)"'
-)
-
-
-def csrf_token(client, path: str = "/") -> str:
-    """The token a real browser would send: from the page's meta tag (signed-in pages) or a
-    form's hidden field; a page with neither (an anonymous reader's) sends the sign-in form's."""
-    for page in (path, "/auth/login"):
-        match = CSRF_TOKEN.search(client.get(page).get_data(as_text=True))
-        if match:
-            return match.group(1) or match.group(2)
-    raise AssertionError(f"neither {path} nor the sign-in page carries a CSRF token")
-
-
-class AuthActions:
-    """Register, sign in and out through the real forms, CSRF token included."""
-
-    def __init__(self, client):
-        self.client = client
-
-    def register(self, email="reader@example.org", name="Reader", password=TEST_PASSWORD, **kw):
-        data = {
-            "display_name": name,
-            "email": email,
-            "password": password,
-            "confirm": kw.pop("confirm", password),
-            "csrf_token": csrf_token(self.client, "/auth/register"),
-        }
-        return self.client.post("/auth/register", data=data, **kw)
-
-    def login(self, email="reader@example.org", password=TEST_PASSWORD, **kw):
-        data = {"email": email, "password": password, "csrf_token": csrf_token(self.client)}
-        return self.client.post("/auth/login", data=data, **kw)
-
-    def logout(self, **kw):
-        return self.client.post("/auth/logout", data={"csrf_token": csrf_token(self.client)}, **kw)
-
-
 @pytest.fixture
 def auth(client):
     return AuthActions(client)
@@ -193,18 +152,3 @@ def seeded(session):
     result = importer.import_file(session, SEED)
     session.commit()
     return result.text
-
-
-@contextmanager
-def recorded_queries(engine) -> Iterator[list[str]]:
-    """Every SQL statement the engine runs inside the block, for query-count assertions."""
-    statements: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)

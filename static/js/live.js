@@ -30,6 +30,8 @@ async function poll() {
       const created = data.events.filter((e) => e.kind === "created").length;
       if (created) status.textContent = `${created} new ${created === 1 ? "note or reply" : "notes or replies"}.`;
     }
+    // The change log position the page now holds everything up to (what it may show of it).
+    document.documentElement.dataset.caughtUp = cursor;
   } catch {
     delay = Math.min(delay * 2, MAX_BACKOFF); // the server or network is down: try again later
   }

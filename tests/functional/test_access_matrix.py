@@ -13,7 +13,7 @@ from app.models import Role, Visibility
 from app.services import groups
 from app.services.access import viewer_for
 from tests import factories
-from tests.conftest import AuthActions, csrf_token
+from tests.factories import AuthActions, csrf_token
 
 PAGE = "/texts/carr-rapprochement"
 VIEWERS = ["author", "member", "instructor", "outsider", "other", "anonymous", "admin", "disabled"]

@@ -21,7 +21,8 @@ from app.services import accounts
 from app.services.devices import SALT as DEVICE_COOKIE_SALT
 from app.views.auth import DEVICE_COOKIE
 from tests import factories
-from tests.conftest import CHEAP_PASSWORD_METHOD, TEST_PASSWORD, AuthActions, csrf_token
+from tests.conftest import CHEAP_PASSWORD_METHOD, TEST_PASSWORD
+from tests.factories import AuthActions, csrf_token
 
 
 def _signed_in_as(client, name: str) -> bool:

@@ -8,84 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import Group, Membership, ReadingAssignment, Role
-from app.services import groups
-from app.services.access import viewer_for
 from tests import factories
-from tests.conftest import AuthActions, csrf_token
-
-SLUG = "carr-rapprochement"
-PAGE = f"/texts/{SLUG}"
-
-
-class Browser:
-    """One person with a browser of their own: a separate test client, signed in by the form.
-
-    The sign-in happens on first use (scrypt is slow), so bystanders a test never drives cost
-    only their account.
-    """
-
-    def __init__(self, app, user=None):
-        self.app = app
-        self.user = user
-        self._client = None
-        self._token = None
-
-    def _open(self) -> None:
-        if self._client is None:
-            self._client = self.app.test_client()
-            if self.user is not None:
-                response = AuthActions(self._client).login(self.user.email)
-                assert response.status_code == 302, "sign-in failed"
-            # Signing in starts a fresh session, so the token is read afterwards, once.
-            self._token = csrf_token(self._client, "/")
-
-    @property
-    def client(self):
-        self._open()
-        return self._client
-
-    @property
-    def token(self) -> str:
-        self._open()
-        return self._token
-
-    def get(self, path: str, **kwargs):
-        return self.client.get(path, **kwargs)
-
-    def html(self, path: str) -> str:
-        response = self.client.get(path)
-        assert response.status_code == 200, (path, response.status_code)
-        return response.get_data(as_text=True)
-
-    def post(self, path: str, **data):
-        return self.client.post(path, data={"csrf_token": self.token, **data})
-
-    def api(self, method: str, path: str, payload=None):
-        return self.client.open(
-            path, method=method, json=payload, headers={"X-CSRFToken": self.token}
-        )
-
-
-def sign_in(app, session, name: str, **kwargs) -> Browser:
-    """A new account named ``name``, signed in in a browser of its own."""
-    email = name.lower().replace(" ", ".") + "@example.org"
-    return Browser(app, factories.make_user(session, email, name, **kwargs))
-
-
-def make_group(session, owner, *members, name: str = "Carr seminar") -> Group:
-    """A group made and joined through the services (set-up, not the thing under test)."""
-    group = groups.create(session, viewer_for(session, owner), name)
-    session.commit()
-    for member in members:
-        groups.join(session, viewer_for(session, member), group.invite_code)
-        session.commit()
-    return group
-
-
-def fresh(session):
-    """The test's session, done with its snapshot: what it reads next is what requests wrote."""
-    session.commit()
-    return session
+from tests.factories import PAGE, SLUG, Browser, csrf_token, flashed, fresh, make_group, sign_in
 
 
 def role_of(session, group_id: int, user_id: int) -> Role | None:
@@ -101,12 +25,6 @@ def group_id_from(response) -> int:
     match = re.fullmatch(r"/groups/(\d+)", response.headers["Location"])
     assert match, response.headers["Location"]
     return int(match.group(1))
-
-
-def flashed(browser: Browser, response) -> str:
-    """The page a refused form sends the reader back to (its flash messages included)."""
-    assert response.status_code == 302
-    return browser.html(response.headers["Location"])
 
 
 # ---- creating ---------------------------------------------------------------------------------

@@ -16,8 +16,17 @@ from app.models import Annotation, AnnotationVersion, Event, Flag, Motivation, V
 from app.services import annotations, discussion, groups
 from app.services.access import viewer_for
 from tests import factories
-from tests.functional.test_discussion import api_note, api_reply, form_reply
-from tests.functional.test_groups import PAGE, Browser, flashed, fresh, make_group, sign_in
+from tests.factories import (
+    PAGE,
+    Browser,
+    api_note,
+    api_reply,
+    flashed,
+    form_reply,
+    fresh,
+    make_group,
+    sign_in,
+)
 
 
 @pytest.fixture
@@ -362,7 +371,7 @@ def test_the_page_grows_linearly_with_nested_highlights(app, session, seminar):
 
 
 def test_anonymous_visitors_share_one_cached_page(app, session, seminar, engine):
-    from tests.conftest import recorded_queries
+    from tests.factories import recorded_queries
 
     first, second = app.test_client(), app.test_client()
     html = first.get(PAGE).get_data(as_text=True)

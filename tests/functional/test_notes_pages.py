@@ -9,7 +9,7 @@ import pytest
 
 from app.models import Annotation, HighlightColor
 from tests import factories
-from tests.conftest import csrf_token, recorded_queries
+from tests.factories import csrf_token, recorded_queries
 
 PAGE = "/texts/carr-rapprochement"
 

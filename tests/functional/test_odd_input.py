@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from app.models import Annotation, Notification
 from tests import factories
-from tests.functional.test_groups import PAGE, SLUG, fresh, make_group, sign_in
+from tests.factories import PAGE, SLUG, fresh, make_group, sign_in
 
 EVENTS = f"/api/v1/texts/{SLUG}/events"
 ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")

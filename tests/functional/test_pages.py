@@ -6,7 +6,8 @@ import re
 from html import unescape
 
 from app.assets import content_version
-from tests.conftest import SEED, recorded_queries
+from tests.conftest import SEED
+from tests.factories import recorded_queries
 
 TITLE = "Rapprochement; how the Bolsheviks came to love capitalists"
 

@@ -12,8 +12,7 @@ from sqlalchemy import select
 from app.models import Reaction, ReactionKind, Visibility
 from app.views.library import MARGIN_NOTES
 from tests import factories
-from tests.conftest import recorded_queries
-from tests.functional.test_groups import PAGE, Browser, fresh, make_group, sign_in
+from tests.factories import PAGE, Browser, fresh, make_group, recorded_queries, sign_in
 
 
 @pytest.fixture

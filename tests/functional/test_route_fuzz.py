@@ -41,7 +41,8 @@ from app.models import Text, User
 from app.services import discussion, groups, importer
 from app.services.access import viewer_for
 from tests import factories
-from tests.conftest import SEED, AuthActions, make_test_app
+from tests.conftest import SEED, make_test_app
+from tests.factories import AuthActions
 
 SLUG = "carr-rapprochement"
 METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")

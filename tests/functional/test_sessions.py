@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from app.models import LoginAttempt, User
 from tests import factories
-from tests.conftest import TEST_PASSWORD, AuthActions, csrf_token
+from tests.conftest import TEST_PASSWORD
+from tests.factories import AuthActions, csrf_token
 
 NEW_PASSWORD = "a brand new passphrase"
 

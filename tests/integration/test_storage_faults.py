@@ -22,7 +22,8 @@ from app.models import Annotation
 from app.services import importer
 from app.services.access import viewer_for
 from tests import factories
-from tests.conftest import SEED, AuthActions, _required, csrf_token, make_test_app
+from tests.conftest import SEED, _required, make_test_app
+from tests.factories import AuthActions, csrf_token
 
 PAGE = "/texts/carr-rapprochement"
 pytestmark = pytest.mark.slow

@@ -28,7 +28,8 @@ from app.services.access import viewer_for
 from app.services.annotations import Draft, SpanTarget, writing
 from app.services.errors import NotFound
 from tests import factories
-from tests.conftest import SEED, recorded_queries
+from tests.conftest import SEED
+from tests.factories import recorded_queries
 
 
 @pytest.fixture
