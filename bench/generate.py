@@ -74,7 +74,7 @@ from app.models import (
 )
 from app.models.text import PARAGRAPH_SEPARATOR
 from app.models.user import PASSWORD_METHOD
-from app.services import anchoring, markdown
+from app.services import anchoring, markdown, revision_cache
 from app.services.annotations import (
     CONTEXT_CHARS,
     SpanTarget,
@@ -319,7 +319,7 @@ def verify(conn: Connection, rng: random.Random, sample: int = 3_000) -> int:
         select(a).where((a.c.text_id == carr) | a.c.id.in_(picked)).order_by(a.c.id)
     ).all()
     by_id = {r.id: r for r in conn.execute(select(a).where(a.c.root_id.is_(None))).all()}
-    contents: dict[int, str] = {}
+    layouts: dict[int, revision_cache.Layout] = {}
     tags: dict[int, list[str]] = {}
     for annotation_id, name in conn.execute(
         select(AnnotationTag.annotation_id, AnnotationTag.name).where(
@@ -329,18 +329,14 @@ def verify(conn: Connection, rng: random.Random, sample: int = 3_000) -> int:
         tags.setdefault(annotation_id, []).append(name)
     for row in rows:
         problem = None
-        if row.revision_id not in contents:
-            bodies = conn.scalars(
-                select(Paragraph.body)
-                .where(Paragraph.revision_id == row.revision_id)
-                .order_by(Paragraph.number)
-            ).all()
-            contents[row.revision_id] = PARAGRAPH_SEPARATOR.join(bodies)
-        content = contents[row.revision_id]
+        if row.revision_id not in layouts:
+            layouts[row.revision_id] = revision_cache.build(conn, row.revision_id)
+        layout = layouts[row.revision_id]
+        content = layout.content
         if row.start is not None:
             target = SpanTarget(row.exact, row.prefix, row.suffix, row.start, row.end)
             quote, _ = anchoring.describe(content, row.start, row.end, CONTEXT_CHARS)
-            if resolve_span(content, target) != (row.start, row.end):
+            if resolve_span(layout, target) != (row.start, row.end):
                 problem = "selectors do not resolve to their span"
             elif (quote.exact, quote.prefix, quote.suffix) != (row.exact, row.prefix, row.suffix):
                 problem = "quote, prefix or suffix differ from anchoring.describe"

@@ -63,7 +63,7 @@ STARTUP_TIMEOUT = 60.0
 # would otherwise take each request for another browser and rewrite the session cookie).
 USER_AGENT = "scholia-bench"
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
-CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+CSRF_FIELD = re.compile(r'<input[^>]* name="csrf_token"[^>]* value="([^"]+)"')
 # Below this many requests per side, a throughput ratio says more about luck than about data
 # size; the big/small comparison then uses the in-process render time instead.
 MIN_REQUESTS_FOR_RATIO = 100

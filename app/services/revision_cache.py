@@ -18,7 +18,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from app.models import Paragraph, TextRevision
@@ -60,7 +60,7 @@ def layout_of(session: Session, revision_id: int, content_hash: str) -> Layout:
         if found is not None:
             _entries.move_to_end(key)
             return found
-    made = _build(session, revision_id)
+    made = build(session, revision_id)
     with _lock:
         if key not in _entries:
             _entries[key] = made
@@ -71,7 +71,8 @@ def layout_of(session: Session, revision_id: int, content_hash: str) -> Layout:
     return made
 
 
-def _build(session: Session, revision_id: int) -> Layout:
+def build(session: Session | Connection, revision_id: int) -> Layout:
+    """The revision's layout read from its paragraphs (uncached)."""
     rows = session.execute(
         select(Paragraph.id, Paragraph.number, Paragraph.role, Paragraph.body)
         .where(Paragraph.revision_id == revision_id)

@@ -25,7 +25,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.services import live, markdown, notifications, quotas, revision_cache
 from app.services.access import Action, Viewer, can
-from app.services.annotations.queries import text_for
+from app.services.annotations.queries import text_and_author, text_for
 from app.services.annotations.rules import (
     audience_key,
     check_audience,
@@ -102,19 +102,21 @@ def create(session: Session, viewer: Viewer, draft: Draft) -> Annotation:
     check_motivation(draft.motivation, is_reply=False)
     if draft.target is None and not body.strip():
         raise Invalid("A note on the whole text needs some words.")
-    text = text_for(session, draft.text_slug)
+    text, author = text_and_author(session, draft.text_slug, viewer)
     try:
         annotation = _new_on_text(session, viewer, draft, body, text)
     except Refused:  # perhaps words of a revision that arrived since: judged below
         annotation = None
-    # The caller answers with the annotation as written: the commit need not expire it.
-    begin_write(session, keep=[text, text.current_revision], expire_on_commit=False)
+    # The caller answers with the annotation as written (its author's name too): the commit
+    # need not expire it.
+    begin_write(session, keep=[text, text.current_revision, author], expire_on_commit=False)
     check_quota(session, viewer)
     current = session.scalar(select(Text.current_revision_id).where(Text.id == text.id))
     if annotation is None or current != annotation.revision.id:
         text = text_for(session, draft.text_slug, reload=True)
         annotation = _new_on_text(session, viewer, draft, body, text)
     annotation.created_at = annotation.updated_at = utcnow()
+    annotation.user = author
     annotation.tags = [AnnotationTag(name=name) for name in sorted(tags)]  # as loaded
     audience = audience_key(draft.visibility, draft.group_id)
     if viewer.user.last_audience != audience:  # the editor offers it first next time
