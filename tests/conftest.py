@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
+from hypothesis import settings
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.orm import Session
 
@@ -27,6 +28,14 @@ TEST_PASSWORD = factories.DEFAULT_PASSWORD
 # Tests sign in thousands of times: scrypt would cost the suite minutes. Production's method has
 # a test of its own (test_auth.py).
 CHEAP_PASSWORD_METHOD = "pbkdf2:sha256:1"
+
+
+# How hard the property tests look (the access state machine above all, a few minutes of a core
+# in "ci"): HYPOTHESIS_PROFILE=quick while working on something, =thorough for a long hunt.
+settings.register_profile("ci", max_examples=40, deadline=None)
+settings.register_profile("quick", max_examples=10, deadline=None)
+settings.register_profile("thorough", max_examples=400, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def _required(name: str) -> bool:

@@ -525,7 +525,7 @@ def test_no_path_shows_what_the_policy_denies(session, seeded, people):
     run_state_machine_as_test(
         lambda: AccessMachine(session, people, seeded),
         settings=settings(
-            max_examples=60,
+            max_examples=settings.default.max_examples,  # the profile's (tests/conftest.py)
             stateful_step_count=30,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],

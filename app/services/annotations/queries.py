@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, true
 from sqlalchemy.orm import Session, joinedload
 
 from app.models import Annotation, AnnotationVersion, Text, User
@@ -22,6 +22,7 @@ _TEXT_BY_SLUG = (
 
 _TEXT_AND_AUTHOR = (
     select(Text, User)
+    .join(User, true())  # two rows by their keys, side by side: no relation between them
     .where(Text.slug == bindparam("slug"), User.id == bindparam("user_id"))
     .options(joinedload(Text.current_revision))
 )
