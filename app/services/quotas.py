@@ -43,8 +43,10 @@ def check(session: Session, user_id: int, limits: WriteLimits, now: datetime | N
     if session.get_bind().dialect.name == "postgresql":
         # The account's parallel requests take turns here, until this write commits. In a
         # statement of its own: a statement that waits for a lock still counts the rows its
-        # snapshot held before, which would let every parallel request through.
-        session.execute(select(User.id).where(User.id == user_id).with_for_update())
+        # snapshot held before, which would let every parallel request through. FOR NO KEY
+        # UPDATE: others' writes that only refer to this account (a reply notifying it) check
+        # its key meanwhile without waiting, or two readers replying to each other deadlock.
+        session.execute(select(User.id).where(User.id == user_id).with_for_update(key_share=True))
     recent = Event.created_at > now - MINUTE
     in_minute, first_in_minute, in_day, first_in_day = session.execute(
         select(

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from app.models import Annotation, Visibility
@@ -140,3 +140,32 @@ def test_a_quota_of_zero_is_no_limit(session, seeded, per_minute, per_day):
     else:
         annotations.create(session, limited, draft)
     session.rollback()
+
+
+def test_a_readers_quota_lock_does_not_hold_up_a_reply_that_notifies_them(engine, session, seeded):
+    """PostgreSQL: while Ann's write holds her account's quota lock, Ben's reply to Ann's note
+    (whose notice refers to Ann's row) goes through at once. Under a plain FOR UPDATE it waited,
+    and when Ann's write went on to notify Ben, whose own lock Ben held, the two deadlocked."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("row locks are PostgreSQL's; SQLite's one write lock serialises writes")
+    ann, ben = factories.make_user(session), factories.make_user(session)
+    note = factories.make_annotation(
+        session, ann, seeded, "Krasin", body="Ann's", visibility=Visibility.PUBLIC
+    )
+    limited = WriteLimits(per_minute=100, per_day=0)
+    ann_viewer = replace(viewer_for(session, ann), limits=limited)
+    ben_viewer = replace(viewer_for(session, ben), limits=limited)
+    note_id = note.id
+    session.commit()
+    holding = Session(engine)
+    try:
+        annotations.create(  # Ann's write, holding her quota lock, not yet committed
+            holding, ann_viewer, annotations.Draft(text_slug=seeded.slug, body="Still writing")
+        )
+        with Session(engine) as replying:
+            replying.execute(text("SET LOCAL lock_timeout = '3s'"))
+            discussion.reply(replying, ben_viewer, note_id, "Ben answers")
+            replying.commit()  # no lock timeout: nothing waited for Ann's transaction
+    finally:
+        holding.rollback()
+        holding.close()

@@ -191,7 +191,9 @@ def thread_locked(session: Session, annotation_id: int) -> Annotation | None:
     if annotation is None or session.get_bind().dialect.name != "postgresql":
         return annotation
     root_id = annotation.root_id or annotation.id
-    session.get(Annotation, root_id, with_for_update=True, populate_existing=True)
+    # FOR NO KEY UPDATE, as the quota's lock: rows that only refer to the thread go on.
+    lock = {"key_share": True}
+    session.get(Annotation, root_id, with_for_update=lock, populate_existing=True)
     if root_id != annotation.id:
         session.refresh(annotation)
     return annotation
