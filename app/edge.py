@@ -35,7 +35,8 @@ MAX_JSON_DEPTH = 64
 _NOT_A_NAME = re.compile(r"[\x00-\x1f\ud800-\udfff]")
 _NOT_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 _FORMS = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
-# Parameters that name a group as "group-<id>", parsed by the services with isdigit() and int().
+# Parameters that name a group as "group-<id>" (models.annotation.group_in_key reads them): here
+# only the number's bounds are checked, as for every id.
 _GROUP_KEYS = frozenset({"lens", "audience"})
 
 

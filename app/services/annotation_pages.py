@@ -1,7 +1,7 @@
 """A text's annotations a page at a time, for the API's paged, cached collection.
 
-The whole list (``annotations.for_text``) serves the reading page; a client of the API reads it
-in pages of a few hundred instead, so no answer grows with the text's popularity. A page is
+The reading page shows a text's annotations in margins of a few each; a client of the API reads
+them in pages of a few hundred, so no answer grows with the text's popularity. A page is
 made once and then served from the render cache until the text changes; ``text_state`` is what
 a cached answer costs: one small, prebuilt query.
 """

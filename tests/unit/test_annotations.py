@@ -8,11 +8,12 @@ import pytest
 
 from app.models import HighlightColor, Paragraph
 from app.models.text import ParagraphRole, spans_of
-from app.services import annotations, importer
+from app.services import annotations, importer, texts
 from app.services.access import viewer_for
 from app.services.annotations import Changes, SpanTarget, normalise_tags
 from app.services.errors import Refused
 from app.services.revision_cache import Layout
+from app.services.texts import Lens
 from tests import factories
 from tests.conftest import SEED
 
@@ -139,8 +140,8 @@ def test_reimport_that_deletes_the_words_keeps_the_note_as_an_orphan(session, se
     assert result.anchoring["orphaned"] == 1
     session.expire_all()
     assert doomed.is_orphan and doomed.exact == doomed_quote and doomed.deleted_at is None
-    view_notes = annotations.for_text(session, viewer_for(session, user), result.text)
-    assert doomed in view_notes
+    page = texts.reading_view(session, result.text.slug, viewer_for(session, user), Lens("mine"))
+    assert doomed in page.orphans  # listed under "Notes whose text has changed"
 
 
 def test_reimport_of_the_same_file_touches_no_annotation(session, seeded):

@@ -26,7 +26,7 @@ from app.models.base import utcnow
 from app.services import annotations, importer, revision_cache
 from app.services.access import viewer_for
 from app.services.annotations import Draft, SpanTarget, writing
-from app.services.errors import NotFound
+from app.services.errors import NotFound, Refused
 from tests import factories
 from tests.conftest import SEED
 from tests.factories import recorded_queries
@@ -306,3 +306,23 @@ def test_revision_cache_keeps_nothing_for_a_revision_that_is_not_there(session, 
     with pytest.raises(LookupError):
         revision_cache.layout_of(session, 999_999, seeded.current_revision.content_hash)
     assert revision_cache._entries == {}
+
+
+def test_a_quote_not_in_the_text_is_refused_without_waiting_for_the_write_lock(
+    session, seeded, sqlite_path, monkeypatch
+):
+    """Anchoring happens before the lock: words the text lacks never queue every writer."""
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 2_000)
+    viewer = viewer_for(session, factories.make_user(session))
+    draft = Draft(
+        text_slug=seeded.slug, body="x", target=SpanTarget(exact="a Bolshevik submarine race")
+    )
+    holder = _hold_write_lock(sqlite_path, 1.5)
+    try:
+        started = time.monotonic()
+        with pytest.raises(Refused, match="not in this text"):
+            annotations.create(session, viewer, draft)
+        assert time.monotonic() - started < 1.0  # refused at once, not after the lock came free
+    finally:
+        holder.join()
+        session.rollback()

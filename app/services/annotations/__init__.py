@@ -10,7 +10,6 @@ from app.services.annotations.notebook import (
 )
 from app.services.annotations.queries import (
     History,
-    for_text,
     get_editable,
     get_visible,
     paragraph_spans,
@@ -56,7 +55,6 @@ __all__ = [
     "create",
     "delete",
     "edit",
-    "for_text",
     "get_editable",
     "get_for",
     "get_visible",

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, joinedload
 from app.models import Annotation, AnnotationVersion, Text, User
 from app.models.text import ParagraphSpan
 from app.services import revision_cache
-from app.services.access import Action, Viewer, can, visible_to
+from app.services.access import Action, Viewer, can
 from app.services.annotations.rules import FORBIDDEN_MESSAGES
 from app.services.errors import Forbidden, NotFound
 
@@ -25,6 +25,8 @@ _TEXT_AND_AUTHOR = (
     .join(User, true())  # two rows by their keys, side by side: no relation between them
     .where(Text.slug == bindparam("slug"), User.id == bindparam("user_id"))
     .options(joinedload(Text.current_revision))
+    # As they are now, whatever the session loaded before: what is anchored on is current.
+    .execution_options(populate_existing=True)
 )
 
 
@@ -67,18 +69,6 @@ def get_editable(session: Session, viewer: Viewer, annotation_id: int) -> Annota
     if not can(viewer, Action.EDIT, annotation):
         raise Forbidden(FORBIDDEN_MESSAGES[Action.EDIT])
     return annotation
-
-
-def for_text(session: Session, viewer: Viewer, text: Text) -> list[Annotation]:
-    """Every annotation on a text that the viewer may see, in reading order, in two queries."""
-    return list(
-        session.scalars(
-            select(Annotation)
-            .where(Annotation.text_id == text.id, visible_to(viewer))
-            .options(joinedload(Annotation.user))
-            .order_by(Annotation.start.is_(None), Annotation.start, Annotation.id)
-        )
-    )
 
 
 @dataclass(frozen=True)

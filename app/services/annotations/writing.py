@@ -36,7 +36,7 @@ from app.services.annotations.rules import (
     refusal,
 )
 from app.services.annotations.spans import SpanTarget, resolve_span, set_span
-from app.services.errors import Invalid, Malformed, NotFound, Refused, SignInNeeded
+from app.services.errors import Invalid, Malformed, NotFound, SignInNeeded
 
 
 @dataclass
@@ -103,16 +103,14 @@ def create(session: Session, viewer: Viewer, draft: Draft) -> Annotation:
     if draft.target is None and not body.strip():
         raise Invalid("A note on the whole text needs some words.")
     text, author = text_and_author(session, draft.text_slug, viewer)
-    try:
-        annotation = _new_on_text(session, viewer, draft, body, text)
-    except Refused:  # perhaps words of a revision that arrived since: judged below
-        annotation = None
+    # Refused here, it is refused: this read is the text as it stands (the lock is not taken).
+    annotation = _new_on_text(session, viewer, draft, body, text)
     # The caller answers with the annotation as written (its author's name too): the commit
     # need not expire it.
     begin_write(session, keep=[text, text.current_revision, author], expire_on_commit=False)
     check_quota(session, viewer)
     current = session.scalar(select(Text.current_revision_id).where(Text.id == text.id))
-    if annotation is None or current != annotation.revision.id:
+    if current != annotation.revision.id:  # revised since: anchor on what is current now
         text = text_for(session, draft.text_slug, reload=True)
         annotation = _new_on_text(session, viewer, draft, body, text)
     annotation.created_at = annotation.updated_at = utcnow()
