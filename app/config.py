@@ -70,7 +70,7 @@ def build_config(instance_path: str) -> dict:
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         # Number of reverse proxies in front of the app whose X-Forwarded-* headers we trust.
         "PROXY_COUNT": _int("SCHOLIA_PROXY_COUNT", 0),
-        # Sign-in delays (services/accounts.py: LoginPolicy): failed attempts within the window
+        # Sign-in delays (services/sign_in.py: LoginPolicy): failed attempts within the window
         # past the free ones make the next attempt wait 1 s, 2 s, 4 s... up to the maximum. The
         # free counts once went by the names without FREE_, which still work.
         "LOGIN_WINDOW_HOURS": _int("SCHOLIA_LOGIN_WINDOW_HOURS", 24),

@@ -16,7 +16,7 @@ from app.cached import CachedBody
 from app.current import render_cache, viewer
 from app.extensions import db
 from app.models import Annotation, ReactionKind, TextRevision
-from app.services import annotation_pages, annotations, discussion
+from app.services import annotation_pages, annotations, discussion, moderation
 from app.services.access import Action, can
 from app.services.errors import Malformed, NotFound
 
@@ -160,6 +160,6 @@ def annotation_hide(annotation_id: int):
     payload = _json_payload()
     if not isinstance(payload, dict) or not isinstance(payload.get("hidden"), bool):
         raise Malformed('Send {"hidden": true} or {"hidden": false}.')
-    annotation = discussion.set_hidden(db.session, require_user(), annotation_id, payload["hidden"])
+    annotation = moderation.set_hidden(db.session, require_user(), annotation_id, payload["hidden"])
     db.session.commit()
     return _json(annotation)

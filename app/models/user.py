@@ -70,6 +70,10 @@ class User(UserMixin, db.Model):
     def set_password(self, password: str) -> None:
         self.password_hash = hash_password(password)
 
+    def end_sessions(self) -> None:
+        """Every session begun before this ends on its next request (views/auth.py: load_user)."""
+        self.session_generation = User.session_generation + 1  # in SQL: two writers both count
+
     def get_id(self) -> str:
         """What Flask-Login keeps in the session: the id and the session generation."""
         return session_id(self.id, self.session_generation)

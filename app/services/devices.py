@@ -1,7 +1,7 @@
 """Known devices: OWASP's "Slow Down Online Guessing Attacks with Device Cookies".
 
 A browser that signed in to an account keeps a signed cookie naming it, with a random nonce; a
-sign-in attempt the cookie vouches for is judged by that nonce's failures alone (accounts.py),
+sign-in attempt the cookie vouches for is judged by that nonce's failures alone (sign_in.py),
 so someone guessing a reader's password elsewhere does not keep the reader out of their own
 browser. Each entry also holds a tag of the password it was earned with: a new password (a
 reset after a theft, say) leaves every device that knew only the old one a stranger again.

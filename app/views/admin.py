@@ -5,7 +5,7 @@ from flask_login import login_required
 
 from app.current import viewer
 from app.extensions import db
-from app.services import accounts, discussion
+from app.services import accounts, moderation
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -25,7 +25,7 @@ def users():
     return render_template(
         "admin/users.html",
         users=accounts.all_users(db.session),
-        flags=discussion.open_flags(db.session, viewer()),
+        flags=moderation.open_flags(db.session, viewer()),
     )
 
 

@@ -29,7 +29,7 @@ from app.extensions import db, login_manager
 from app.forms import LoginForm, PasswordForm, RegisterForm
 from app.models import User
 from app.models.user import parse_session_id
-from app.services import accounts, devices
+from app.services import accounts, devices, sign_in
 from app.services.access import ANONYMOUS, Account, load_signed_in
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -82,9 +82,9 @@ def _safe_next(target: str | None) -> str:
     return url_for("library.index")
 
 
-def _login_policy() -> accounts.LoginPolicy:
+def _login_policy() -> sign_in.LoginPolicy:
     config = current_app.config
-    return accounts.LoginPolicy(
+    return sign_in.LoginPolicy(
         window=timedelta(hours=config["LOGIN_WINDOW_HOURS"]),
         free_failures_per_account=config["LOGIN_FREE_FAILURES_PER_ACCOUNT"],
         free_failures_per_address=config["LOGIN_FREE_FAILURES_PER_ADDRESS"],
@@ -152,7 +152,7 @@ def _check_password(form, check: Callable[[], User], wrong: int) -> tuple[User |
     comes too early is not counted; a wrong password is (committed, as a failed sign-in)."""
     try:
         return check(), 200, {}
-    except accounts.TooManyAttempts as error:
+    except sign_in.TooManyAttempts as error:
         db.session.rollback()
         form.form_errors.append(str(error))
         return None, 429, {"Retry-After": str(error.seconds)}
@@ -198,7 +198,7 @@ def login():
         known = _known_devices()
         user, status, headers = _check_password(
             form,
-            lambda: accounts.authenticate(
+            lambda: sign_in.authenticate(
                 db.session,
                 form.email.data,
                 form.password.data,
@@ -219,7 +219,7 @@ def login():
 @login_required
 def logout():
     """Sign out on every device (a POST with a CSRF token, so another site cannot do it)."""
-    accounts.sign_out_everywhere(db.session, current_user.id)
+    sign_in.sign_out_everywhere(db.session, current_user.id)
     db.session.commit()
     logout_user()
     g.pop("viewer", None)
@@ -243,7 +243,7 @@ def account():
         known = _known_devices()
         user, status, headers = _check_password(
             form,
-            lambda: accounts.change_password(
+            lambda: sign_in.change_password(
                 db.session,
                 current_user.id,
                 form.current_password.data,

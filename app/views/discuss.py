@@ -8,7 +8,7 @@ from app.current import viewer
 from app.extensions import db
 from app.models import ReactionKind
 from app.models.annotation import group_key
-from app.services import annotations, discussion, notifications
+from app.services import annotations, discussion, moderation, notifications
 from app.views.notes import note_in_text
 from app.views.refusals import answer_refusals, form_refused
 
@@ -68,7 +68,7 @@ def react(annotation_id: int):
 @login_required
 def flag(annotation_id: int):
     """Ask the group's instructors to look at an annotation."""
-    entry = discussion.flag(db.session, viewer(), annotation_id, request.form.get("reason", ""))
+    entry = moderation.flag(db.session, viewer(), annotation_id, request.form.get("reason", ""))
     return _done(entry.annotation, "Thank you: the instructors will see your flag.")
 
 
@@ -77,7 +77,7 @@ def flag(annotation_id: int):
 def hide(annotation_id: int):
     """Hide an annotation from members (moderators and the author still read it), or unhide."""
     hidden = request.values.get("hidden", "1") != "0"
-    annotation = discussion.set_hidden(db.session, viewer(), annotation_id, hidden)
+    annotation = moderation.set_hidden(db.session, viewer(), annotation_id, hidden)
     return _done(annotation, "Hidden from members." if hidden else "Visible again.")
 
 

@@ -8,7 +8,7 @@ from flask_login import login_required
 from app.current import viewer
 from app.extensions import db
 from app.models import Role
-from app.services import discussion, groups, texts
+from app.services import groups, moderation, texts
 from app.views.refusals import answer_refusals, group_refused
 
 bp = Blueprint("groups", __name__, url_prefix="/groups")
@@ -54,7 +54,7 @@ def show(group_id: int):
         members=groups.members(db.session, group),
         removed=groups.removed(db.session, group) if teaches else [],
         library=texts.library(db.session) if teaches else [],
-        flags=discussion.open_flags(db.session, acting, group_id) if teaches else [],
+        flags=moderation.open_flags(db.session, acting, group_id) if teaches else [],
         Role=Role,
     )
 
@@ -150,7 +150,7 @@ def remove_reading(group_id: int, assignment_id: int):
 @login_required
 def resolve_flag(group_id: int, flag_id: int):
     """Dismiss a flag without hiding the annotation."""
-    discussion.resolve_flag(db.session, viewer(), flag_id)
+    moderation.resolve_flag(db.session, viewer(), flag_id)
     return _to_group(group_id, "Flag dismissed.")
 
 

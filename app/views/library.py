@@ -63,15 +63,11 @@ def _paragraphs(name: str) -> frozenset[int]:
     return frozenset(n for n in numbers if n is not None)
 
 
-def _page_args(
-    lens: texts.Lens,
-    filters: texts.Filters,
-    paragraphs: dict[str, frozenset[int]],
-    focus: int | None,
-) -> dict[str, list[str]]:
+def _page_args(lens: texts.Lens, asked: texts.PageRequest) -> dict[str, list[str]]:
     """The page's query as its own links repeat it: made from what the page was parsed into
     (what its cache key holds), never from the request as sent, or a visitor's extra
     parameters would reach every later reader of the cached page."""
+    filters = asked.filters
     args = {"lens": [lens.key]}
     for name, value in (
         ("member", filters.member),
@@ -79,11 +75,15 @@ def _page_args(
         ("color", filters.color),
         ("kind", filters.kind),
         ("sort", filters.sort if filters.sort is not texts.Sort.POSITION else None),
-        ("focus", focus),
+        ("focus", asked.focus),
     ):
         if value:
             args[name] = [str(value)]
-    for name, numbers in paragraphs.items():
+    for name, numbers in (
+        ("expand", asked.expand),
+        ("note", asked.note_forms),
+        ("discuss", asked.discuss_forms),
+    ):
         if numbers:
             args[name] = [str(n) for n in sorted(numbers)]
     return args
@@ -97,15 +97,37 @@ def _paragraph_url(
     return url_for("library.read", slug=slug, **args, _anchor=anchor or f"p{number}")
 
 
+def _render_body(context: texts.ReadingContext, acting, asked: texts.PageRequest) -> bytes:
+    """The highlights, margins and forms: from the inputs ``context.body_key`` lists, only."""
+    view = texts.reading_view(
+        db.session,
+        "",
+        acting,
+        request=asked,
+        context=context,
+        margin_limit=MARGIN_NOTES,
+        whole_text_limit=WHOLE_TEXT_NOTES,
+    )
+    user = acting.user
+    tags = annotations.tag_suggestions(db.session, acting, context.text_id) if user else []
+    return render_template(
+        "library/_reading_body.html",
+        view=view,
+        tag_suggestions=tags,
+        kinds=list(texts.Kind),
+        flatten=discussion.flatten,
+        paragraph_url=partial(_paragraph_url, view.text.slug, _page_args(context.lens, asked)),
+    ).encode()
+
+
 @bp.get("/texts/<slug>")
 def read(slug: str):
     """A text, paragraph by paragraph, with the notes of one lens in the margin.
 
-    Rendered once per cache key and then sent as it is: the highlights and margins
-    (``library/_reading_body.html``) are keyed on the text's change-log cursor, lens, filters,
-    viewer and session (its forms carry the session's CSRF token); the whole page besides on
-    what the page around them shows (inbox count, reading assignments, name). A page with a
-    flash message is rendered around the cached highlights and margins, and not kept.
+    Rendered once per cache key and then sent as it is: the highlights and margins under
+    ``ReadingContext.body_key``, the whole page under ``page_key`` (which adds what the page
+    around them shows). A page with a flash message is rendered around the cached highlights
+    and margins, and not kept.
     """
     acting = viewer()
     context = texts.reading_context(
@@ -114,64 +136,24 @@ def read(slug: str):
     if context is None:
         abort(404, description="There is no text at this address.")
     remember_unread_count(context.unread_count)
-    filters, expand = _filters(), _paragraphs("expand")
-    focus = edge.number(request.args.get("focus"))  # see notes.note_in_text; else ignored
-    open_forms = {name: _paragraphs(name) for name in ("note", "discuss")}
-    user = acting.user
-    # A signed-in reader's forms carry the session's CSRF token, so it is part of the key; an
-    # anonymous page has no forms and no token, and is one page for every anonymous visitor.
-    if user and "csrf_token" not in session:
+    asked = texts.PageRequest(
+        filters=_filters(),
+        expand=_paragraphs("expand"),
+        note_forms=_paragraphs("note"),
+        discuss_forms=_paragraphs("discuss"),
+        focus=edge.number(request.args.get("focus")),  # see notes.note_in_text; else ignored
+    )
+    if acting.user and "csrf_token" not in session:
         generate_csrf()  # the session's CSRF secret exists before it goes into the key
-    body_key = context.page_key(
-        acting,
-        filters,
-        expand,
-        tuple(open_forms.values()),
-        focus,
-        session.get("csrf_token") if user else None,
-        user and user.last_audience,
-    )
-    page_key = (
-        *body_key,
-        user and user.display_name,
-        context.unread_count,
-        tuple(context.assignments),
-    )
+    form_token = session.get("csrf_token")
+    body_key = context.body_key(acting, asked, form_token)
+    page_key = context.page_key(acting, asked, form_token)
     cache = render_cache()
     flashes = bool(session.get("_flashes"))
     cached = None if flashes else cache.get(page_key)
     if cached is not None:
         return cached.response()
-
-    def render_body() -> bytes:
-        view = texts.reading_view(
-            db.session,
-            slug,
-            acting,
-            filters=filters,
-            context=context,
-            margin_limit=MARGIN_NOTES,
-            whole_text_limit=WHOLE_TEXT_NOTES,
-            expand=expand,
-            focus=focus,
-        )
-        tags = annotations.tag_suggestions(db.session, acting, context.text_id) if user else []
-        return render_template(
-            "library/_reading_body.html",
-            view=view,
-            tag_suggestions=tags,
-            kinds=list(texts.Kind),
-            sorts=list(texts.Sort),
-            flatten=discussion.flatten,
-            paragraph_url=partial(
-                _paragraph_url,
-                slug,
-                _page_args(context.lens, filters, {"expand": expand, **open_forms}, focus),
-            ),
-            open_forms=open_forms,
-        ).encode()
-
-    body = cache.get_or_make(body_key, render_body, len)
+    body = cache.get_or_make(body_key, partial(_render_body, context, acting, asked), len)
     head, _, tail = render_template("library/read.html", view=context, body=BODY_SLOT).partition(
         BODY_SLOT
     )

@@ -17,7 +17,7 @@ from app.config import build_config
 from app.models import LoginAttempt, User
 from app.models.base import utcnow
 from app.models.user import use_password_method
-from app.services import accounts
+from app.services import accounts, sign_in
 from app.services.devices import SALT as DEVICE_COOKIE_SALT
 from app.views.auth import DEVICE_COOKIE
 from tests import factories
@@ -290,7 +290,7 @@ def test_failures_past_the_free_ones_make_each_next_attempt_wait_twice_as_long(
 def test_the_delay_schedule_counts_from_the_last_failure_within_the_window(session):
     """The service's clock is a parameter: the whole schedule, to the second."""
     factories.make_user(session, "reader@example.org")
-    policy = accounts.LoginPolicy(
+    policy = sign_in.LoginPolicy(
         window=timedelta(hours=24),
         free_failures_per_account=2,
         free_failures_per_address=100,
@@ -301,7 +301,7 @@ def test_the_delay_schedule_counts_from_the_last_failure_within_the_window(sessi
 
     def attempt(seconds: float, right: bool = False):
         try:
-            user = accounts.authenticate(
+            user = sign_in.authenticate(
                 session,
                 "reader@example.org",
                 TEST_PASSWORD if right else "wrong password",
@@ -309,7 +309,7 @@ def test_the_delay_schedule_counts_from_the_last_failure_within_the_window(sessi
                 policy,
                 now=start + timedelta(seconds=seconds),
             )
-        except accounts.TooManyAttempts as error:
+        except sign_in.TooManyAttempts as error:
             session.rollback()
             return error.retry_after.total_seconds()
         except accounts.AccountError:
@@ -696,8 +696,8 @@ def test_production_hashes_passwords_with_scrypt(tmp_path, session, monkeypatch)
     finally:
         use_password_method(CHEAP_PASSWORD_METHOD)
     assert user.password_hash.startswith("scrypt:32768:8:1$")
-    policy = accounts.LoginPolicy()
-    signed_in = accounts.authenticate(
+    policy = sign_in.LoginPolicy()
+    signed_in = sign_in.authenticate(
         session, "scrypt@example.org", factories.DEFAULT_PASSWORD, "127.0.0.1", policy
     )
     assert signed_in.id == user.id

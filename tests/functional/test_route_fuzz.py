@@ -38,7 +38,7 @@ from werkzeug.routing import Rule
 from app import create_app
 from app.extensions import db
 from app.models import Text, User
-from app.services import discussion, groups, importer
+from app.services import discussion, groups, importer, moderation
 from app.services.access import viewer_for
 from tests import factories
 from tests.conftest import SEED, make_test_app
@@ -170,7 +170,7 @@ class World:
         )
         reply = discussion.reply(session, viewer_for(session, member), note.id, "A reply")
         session.commit()
-        flag = discussion.flag(session, viewer_for(session, owner), theirs.id, "rude")
+        flag = moderation.flag(session, viewer_for(session, owner), theirs.id, "rude")
         session.commit()
         reading = groups.add_reading(
             session, viewer_for(session, owner), group.id, SLUG, None, "Read it"

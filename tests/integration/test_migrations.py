@@ -28,7 +28,7 @@ from app.models import (
     ReactionKind,
     User,
 )
-from app.services import annotations, discussion, groups, importer
+from app.services import annotations, discussion, groups, importer, moderation
 from app.services.access import viewer_for
 from tests import factories
 from tests.conftest import SEED, make_test_app
@@ -83,7 +83,7 @@ def _seminar(session: Session) -> None:
     answer = discussion.reply(session, viewer_for(session, ben), note.id, "Answer")
     discussion.reply(session, viewer_for(session, ann), answer.id, "Answer to the answer")
     discussion.react(session, viewer_for(session, ben), note.id, ReactionKind.AGREE, True)
-    discussion.flag(session, viewer_for(session, ben), note.id, "Look at this")
+    moderation.flag(session, viewer_for(session, ben), note.id, "Look at this")
     session.commit()
     draft = annotations.Draft(text_slug=text_.slug, body="once")
     reader = viewer_for(session, ben)

@@ -39,7 +39,7 @@ from app.models import (
     User,
     Visibility,
 )
-from app.services import annotations, discussion, groups, live, notifications, texts
+from app.services import annotations, discussion, groups, live, moderation, notifications, texts
 from app.services.access import ANONYMOUS, Action, can, readable_by, viewer_for, visible_to
 from app.services.annotations import Changes, NotebookFilter
 from app.services.errors import Refused
@@ -418,7 +418,7 @@ class AccessMachine(RuleBasedStateMachine):
             and (who == "eve" or not undoing_anothers)
         )
         done = self._try(
-            lambda: discussion.set_hidden(self.session, self.viewer(who), note, hidden)
+            lambda: moderation.set_hidden(self.session, self.viewer(who), note, hidden)
         )
         assert bool(done) is expected, (who, note, hidden)
         if done and hidden != (entry.hidden_by is not None):

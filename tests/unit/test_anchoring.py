@@ -16,10 +16,24 @@ from app.services.anchoring import (
     QuoteSelector,
     anchor,
     describe,
+    distance,
+    fuzzy,
 )
 from app.services.importer import parse_file
 
 SEED = Path(__file__).resolve().parents[2] / "seeds" / "carr-rapprochement.txt"
+
+
+def count_myers(monkeypatch, record) -> None:
+    """Call ``record(pattern, text)`` on every pass of Myers' algorithm, wherever it is used."""
+    myers = distance.myers
+
+    def counting(pattern: str, text: str, *, anchored: bool) -> list[int]:
+        record(pattern, text)
+        return myers(pattern, text, anchored=anchored)
+
+    monkeypatch.setattr(distance, "myers", counting)
+    monkeypatch.setattr(fuzzy, "myers", counting)
 
 
 def annotate(content: str, words: str, within: str | None = None):
@@ -234,9 +248,7 @@ def table_scores(pattern: str, text: str, anchored: bool) -> list[int]:
     anchored=st.booleans(),
 )
 def test_myers_agrees_with_the_dynamic_programming_table(pattern, text, anchored):
-    assert anchoring._myers(pattern, text, anchored=anchored) == table_scores(
-        pattern, text, anchored
-    )
+    assert distance.myers(pattern, text, anchored=anchored) == table_scores(pattern, text, anchored)
 
 
 WORDS = [
@@ -290,15 +302,15 @@ def long_text_with_sparse_edits(draw):
 @given(long_text_with_sparse_edits())
 def test_edit_distance_of_long_texts_is_exact_for_sparse_edits(pair):
     a, b = pair
-    direct = anchoring._myers(a, b, anchored=True)[-1] if b else len(a)
-    assert anchoring._edit_distance(a, b) == direct
+    direct = distance.myers(a, b, anchored=True)[-1] if b else len(a)
+    assert distance.edit_distance(a, b) == direct
 
 
 @settings(max_examples=100, deadline=None)
 @given(a=st.text(alphabet="ab ", max_size=30), b=st.text(alphabet="ab ", max_size=30))
 def test_edit_distance_of_short_texts_is_levenshtein(a, b):
     expected = table_scores(a, b, anchored=True)[-1] if a and b else len(a) + len(b)
-    assert anchoring._edit_distance(a, b) == expected
+    assert distance.edit_distance(a, b) == expected
 
 
 # Properties: edits that leave an annotation's words alone never move it off them.
@@ -585,13 +597,7 @@ def test_approximate_search_on_100_kb_stays_local(big_texts, monkeypatch, words,
     }
     words, expected = replacements.get(words, words), replacements.get(expected, expected)
     scanned = []
-    myers = anchoring._myers
-
-    def counting(pattern: str, text: str, *, anchored: bool) -> list[int]:
-        scanned.append(len(text))
-        return myers(pattern, text, anchored=anchored)
-
-    monkeypatch.setattr(anchoring, "_myers", counting)
+    count_myers(monkeypatch, lambda pattern, text: scanned.append(len(text)))
     quote, position = annotate(old, words)
     found = anchor(new, quote, position)
     assert text_of(new, found) == expected
@@ -609,13 +615,7 @@ def test_a_clients_huge_context_costs_no_more_than_a_short_one(monkeypatch, case
         case
     ]
     work = []
-    myers = anchoring._myers
-
-    def counting(pattern: str, text: str, *, anchored: bool) -> list[int]:
-        work.append(len(pattern) * len(text))
-        return myers(pattern, text, anchored=anchored)
-
-    monkeypatch.setattr(anchoring, "_myers", counting)
+    count_myers(monkeypatch, lambda pattern, text: work.append(len(pattern) * len(text)))
 
     def cost(prefix: str, suffix: str):
         work.clear()

@@ -18,7 +18,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from app.models import Annotation, Visibility
-from app.services import annotations, discussion, groups
+from app.services import annotations, discussion, groups, moderation
 from app.services.access import viewer_for
 from app.services.errors import QuotaExceeded, Refused
 from app.services.quotas import WriteLimits
@@ -83,7 +83,7 @@ def thread(session, seeded):
 
 def test_a_move_waits_for_a_hide_and_is_then_refused(engine, session, thread):
     def hide(on: Session):
-        discussion.set_hidden(on, viewer_for(on, thread["ann"]), thread["note"], True)
+        moderation.set_hidden(on, viewer_for(on, thread["ann"]), thread["note"], True)
 
     def move(on: Session):
         mover = viewer_for(on, thread["ben"])

@@ -212,19 +212,23 @@ def test_create_leaves_the_annotation_and_its_tags_loaded_as_stored(engine, sess
         assert sorted(t.id for t in rows) == sorted(t.id for t in annotation.tags)
 
 
-def _hold_write_lock(path: str, seconds: float) -> threading.Thread:
-    """Another connection takes the write lock now and lets it go after ``seconds``."""
-    other = sqlite3.connect(path, isolation_level=None, timeout=0, check_same_thread=False)
-    other.execute("BEGIN IMMEDIATE")
+class _LockHolder(threading.Thread):
+    """Another connection that takes the write lock now and lets it go after ``seconds``;
+    ``releasing`` is set just before it does, so a writer that got in must have waited."""
 
-    def release() -> None:
-        threading.Event().wait(seconds)
-        other.execute("COMMIT")
-        other.close()
+    def __init__(self, path: str, seconds: float):
+        super().__init__()
+        self.other = sqlite3.connect(path, isolation_level=None, timeout=0, check_same_thread=False)
+        self.other.execute("BEGIN IMMEDIATE")
+        self.seconds = seconds
+        self.releasing = threading.Event()
+        self.start()
 
-    thread = threading.Thread(target=release)
-    thread.start()
-    return thread
+    def run(self) -> None:
+        threading.Event().wait(self.seconds)
+        self.releasing.set()
+        self.other.execute("COMMIT")
+        self.other.close()
 
 
 def _busy_timeout(session) -> int:
@@ -238,10 +242,9 @@ def test_begin_write_waits_for_the_lock_in_short_naps(session, seeded, sqlite_pa
     sleep = time.sleep
     monkeypatch.setattr(time, "sleep", lambda seconds: naps.append(seconds) or sleep(seconds))
     session.scalar(select(User.id))  # a read transaction is open
-    holder = _hold_write_lock(sqlite_path, 0.1)
-    started = time.monotonic()
+    holder = _LockHolder(sqlite_path, 0.1)
     begin_write(session)
-    assert time.monotonic() - started >= 0.1
+    assert holder.releasing.is_set()  # it got the lock only once the holder let go
     holder.join()
     assert naps and max(naps) <= max(database.LOCK_NAPS)
     assert not _try_to_write(sqlite_path)
@@ -253,7 +256,7 @@ def test_begin_write_gives_up_with_sqlites_error_past_the_busy_timeout(
     session, seeded, sqlite_path, monkeypatch
 ):
     monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 100)
-    holder = _hold_write_lock(sqlite_path, 0.5)
+    holder = _LockHolder(sqlite_path, 0.5)
     # SQLAlchemy's error, as a statement's would be: the error pages answer it with a 503.
     with pytest.raises(OperationalError, match="database is locked"):
         begin_write(session)
@@ -317,12 +320,11 @@ def test_a_quote_not_in_the_text_is_refused_without_waiting_for_the_write_lock(
     draft = Draft(
         text_slug=seeded.slug, body="x", target=SpanTarget(exact="a Bolshevik submarine race")
     )
-    holder = _hold_write_lock(sqlite_path, 1.5)
+    holder = _LockHolder(sqlite_path, 1.5)
     try:
-        started = time.monotonic()
         with pytest.raises(Refused, match="not in this text"):
             annotations.create(session, viewer, draft)
-        assert time.monotonic() - started < 1.0  # refused at once, not after the lock came free
+        assert not holder.releasing.is_set()  # refused at once, not after the lock came free
     finally:
         holder.join()
         session.rollback()

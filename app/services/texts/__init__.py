@@ -5,7 +5,7 @@ boundaries itself and the page arrives with its highlights in place: no anchorin
 browser, nothing to wait for, and it works without JavaScript.
 """
 
-from app.services.texts.context import Assignment, ReadingContext, reading_context
+from app.services.texts.context import Assignment, PageRequest, ReadingContext, reading_context
 from app.services.texts.lens import Filters, Kind, Lens, Sort, default_lens, kind_of, lens_options
 from app.services.texts.library import LibraryEntry, library
 from app.services.texts.page import ParagraphView, ReadingView, reading_view
@@ -17,6 +17,7 @@ __all__ = [
     "Kind",
     "Lens",
     "LibraryEntry",
+    "PageRequest",
     "ParagraphView",
     "ReadingContext",
     "ReadingView",

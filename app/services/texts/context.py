@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from typing import NamedTuple
@@ -22,7 +22,7 @@ from app.services.access import (
     Viewer,
     visibility_rule,
 )
-from app.services.texts.lens import Lens, default_lens, lens_options
+from app.services.texts.lens import Filters, Lens, default_lens, lens_options
 
 
 class Assignment(NamedTuple):
@@ -35,12 +35,28 @@ class Assignment(NamedTuple):
     prompt: str
 
 
+@dataclass(frozen=True)
+class PageRequest:
+    """What a reader asked of a reading page besides the text and the lens.
+
+    ``expand``: paragraphs whose margins list every note (0: the whole text's notes);
+    ``note_forms`` and ``discuss_forms``: paragraphs whose forms a reader without JavaScript
+    opened; ``focus``: the note a reader was sent to (shown, its thread open).
+    """
+
+    filters: Filters = field(default_factory=Filters)
+    expand: frozenset[int] = frozenset()
+    note_forms: frozenset[int] = frozenset()
+    discuss_forms: frozenset[int] = frozenset()
+    focus: int | None = None
+
+
 @dataclass
 class ReadingContext:
     """What a reading page needs before its annotations: read on every request in one statement.
 
     ``cursor`` is the text's change-log position; with the lens, the viewer and the filters it
-    names the rendered page exactly (see ``page_key``), so a cached render can stand in for it.
+    names the rendered page exactly (see ``body_key``), so a cached render can stand in for it.
     The text itself is loaded only when the page is rendered.
     """
 
@@ -58,7 +74,15 @@ class ReadingContext:
     def text(self) -> Text:
         return self.session.get(Text, self.text_id)
 
-    def page_key(self, viewer: Viewer, *extra) -> tuple:
+    def body_key(self, viewer: Viewer, request: PageRequest, form_token: str | None) -> tuple:
+        """Everything the page's body (highlights, margins, forms) is made from.
+
+        The body is rendered from this context, the viewer and ``request`` alone
+        (views/library.py: ``_render_body``), so a new input has to come through one of them,
+        and this key is where it is listed. ``form_token``: the CSRF token a signed-in
+        reader's forms carry; an anonymous page has no forms and is one for every visitor.
+        """
+        user = viewer.user
         return (
             "reading",
             self.text_id,
@@ -67,7 +91,18 @@ class ReadingContext:
             self.cursor,
             viewer.cache_key,
             tuple(sorted(self.group_names.items())),
-            *extra,
+            user and user.last_audience,  # the note editor's default audience
+            request,
+            form_token if user else None,
+        )
+
+    def page_key(self, viewer: Viewer, request: PageRequest, form_token: str | None) -> tuple:
+        """The body's key and what the page around it shows: name, inbox, assignments."""
+        return (
+            *self.body_key(viewer, request, form_token),
+            viewer.user and viewer.user.display_name,
+            self.unread_count,
+            tuple(self.assignments),
         )
 
 

@@ -21,7 +21,7 @@ from app.services.access import (
     Viewer,
     visible_to,
 )
-from app.services.texts.context import Assignment, ReadingContext, reading_context
+from app.services.texts.context import Assignment, PageRequest, ReadingContext, reading_context
 from app.services.texts.lens import Filters, Lens, passes, sort_key
 from app.services.texts.segments import Segment, segments
 
@@ -51,14 +51,21 @@ class ReadingView:
     # margin does: a thousand long notes on the whole text made every visitor's page 8 MB).
     whole_text_more: int = 0
     lens: Lens | None = None
-    filters: Filters | None = None
+    request: PageRequest = field(default_factory=PageRequest)
     lens_options: list[tuple[str, str]] = field(default_factory=list)
     group_names: dict[int, str] = field(default_factory=dict)
     assignments: list[Assignment] = field(default_factory=list)
     conversation: discussion.Conversation = field(default_factory=lambda: discussion.Conversation())
     members: list[tuple[int, str]] = field(default_factory=list)
     cursor: int = 0  # the live feed's position when the page was rendered
-    focus: int | None = None  # the note the reader was sent to: shown, its thread open
+
+    @property
+    def filters(self) -> Filters:
+        return self.request.filters
+
+    @property
+    def focus(self) -> int | None:
+        return self.request.focus
 
     @property
     def spans(self) -> list[ParagraphSpan]:
@@ -90,24 +97,22 @@ def reading_view(
     slug: str,
     viewer: Viewer = ANONYMOUS,
     lens: Lens | None = None,
-    filters: Filters | None = None,
+    request: PageRequest | None = None,
     *,
     context: ReadingContext | None = None,
     margin_limit: int | None = None,
     whole_text_limit: int | None = None,
-    expand: frozenset[int] = frozenset(),
-    focus: int | None = None,
 ) -> ReadingView | None:
     """The page's whole content in a fixed number of queries, however many annotations.
 
     With ``margin_limit``, each paragraph's margin lists that many notes (in the sort order)
     and counts the rest (``whole_text_limit``: the notes on the whole text and those whose
-    words are gone, together; paragraph 0 in ``expand``), except the paragraphs numbered in
-    ``expand`` and the note ``focus``
-    (one a reader just wrote or answered, sent back to it without JavaScript to bring it in):
-    every highlight is in the text all the same.
+    words are gone, together), except the paragraphs in ``request.expand`` (0: the whole
+    text's) and the note ``request.focus`` (one a reader just wrote or answered, sent back to
+    it without JavaScript to bring it in): every highlight is in the text all the same.
     """
-    filters = filters or Filters()
+    request = request or PageRequest()
+    filters, expand, focus = request.filters, request.expand, request.focus
     context = context or reading_context(session, slug, viewer, lens)
     if context is None:
         return None
@@ -125,11 +130,10 @@ def reading_view(
         views,
         cursor=context.cursor,
         lens=lens,
-        filters=filters,
+        request=request,
         lens_options=context.lens_options,
         group_names=context.group_names,
         assignments=context.assignments,
-        focus=focus,
     )
     roots = list(
         session.scalars(

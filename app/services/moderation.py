@@ -1,0 +1,81 @@
+"""Flags and hiding: readers ask the instructors to look; moderators settle and hide."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload
+
+from app.database import begin_write
+from app.models import Annotation, EventKind, Flag
+from app.models.base import utcnow
+from app.services import live
+from app.services.access import Action, Viewer, can, visible_to
+from app.services.annotations import get_for
+from app.services.errors import Invalid, NotFound
+
+MAX_FLAG_REASON = 1_000
+
+
+def flag(session: Session, viewer: Viewer, annotation_id: int, reason: str) -> Flag:
+    """Ask the instructors to look at an annotation: one open flag per reader and annotation
+    (a second is the same report again, and answers with the first)."""
+    reason = " ".join(reason.split())
+    if not reason:
+        raise Invalid("Say why this needs an instructor's attention.")
+    if len(reason) > MAX_FLAG_REASON:
+        raise Invalid(f"A reason may have at most {MAX_FLAG_REASON:,} characters.")
+    annotation = get_for(session, viewer, annotation_id, Action.FLAG)
+    mine = select(Flag).where(
+        Flag.annotation_id == annotation.id, Flag.user_id == viewer.id, Flag.resolved_at.is_(None)
+    )
+    if (entry := session.scalar(mine)) is not None:
+        return entry
+    entry = Flag(annotation_id=annotation.id, user_id=viewer.id, reason=reason)
+    try:
+        with session.begin_nested():  # PostgreSQL: a parallel request may have flagged first
+            session.add(entry)
+    except IntegrityError:
+        return session.scalar(mine)
+    return entry
+
+
+def set_hidden(session: Session, viewer: Viewer, annotation_id: int, hidden: bool) -> Annotation:
+    """Hide or show again; hiding settles the annotation's open flags."""
+    annotation = get_for(session, viewer, annotation_id, Action.HIDE)
+    if hidden == annotation.is_hidden:
+        return annotation
+    annotation.hidden_at = utcnow() if hidden else None
+    annotation.hidden_by_id = viewer.id if hidden else None
+    if hidden:
+        session.execute(
+            update(Flag)
+            .where(Flag.annotation_id == annotation.id, Flag.resolved_at.is_(None))
+            .values(resolved_at=utcnow())
+        )
+    session.flush()
+    live.record(session, annotation, EventKind.HIDDEN if hidden else EventKind.UNHIDDEN, viewer.id)
+    return annotation
+
+
+def open_flags(session: Session, viewer: Viewer, group_id: int | None = None) -> list[Flag]:
+    """Unresolved flags on annotations the viewer moderates (a group's, or all for admins)."""
+    query = (
+        select(Flag)
+        .join(Annotation, Annotation.id == Flag.annotation_id)
+        .where(Flag.resolved_at.is_(None), visible_to(viewer))
+        .options(joinedload(Flag.annotation).joinedload(Annotation.text), joinedload(Flag.user))
+        .order_by(Flag.created_at)
+    )
+    if group_id is not None:
+        query = query.where(Annotation.group_id == group_id)
+    return [f for f in session.scalars(query) if can(viewer, Action.SEE_FLAGS, f.annotation)]
+
+
+def resolve_flag(session: Session, viewer: Viewer, flag_id: int) -> None:
+    begin_write(session)
+    entry = session.get(Flag, flag_id)
+    if entry is None or not can(viewer, Action.SEE_FLAGS, entry.annotation):
+        raise NotFound("No such flag.")
+    entry.resolved_at = utcnow()
+    session.flush()
