@@ -28,6 +28,15 @@ class Motivation(enum.StrEnum):
     REPLYING = "replying"
 
 
+class Kind(enum.StrEnum):
+    """What a reader calls an annotation (and filters by): its motivation says question, its
+    words say note or highlight, whatever motivation a client sent with them."""
+
+    HIGHLIGHT = "highlight"
+    NOTE = "note"
+    QUESTION = "question"
+
+
 class Visibility(enum.StrEnum):
     PRIVATE = "private"
     GROUP = "group"
@@ -140,17 +149,25 @@ class Annotation(db.Model):
         return self.updated_at != self.created_at
 
     @property
+    def kind(self) -> Kind:
+        if self.motivation is Motivation.QUESTIONING:
+            return Kind.QUESTION
+        return Kind.NOTE if self.body_html else Kind.HIGHLIGHT  # rendered only from words
+
+    @property
     def is_orphan(self) -> bool:
         return self.exact is not None and self.start is None
 
+    # For a listing that read every tag in one query: ``tag_names`` then loads nothing.
+    preloaded_tag_names = None  # not a column: a plain attribute, per instance once set
+
     @property
     def tag_names(self) -> list[str]:
-        preloaded = self.__dict__.get("_preloaded_tag_names")
+        preloaded = self.preloaded_tag_names
         return preloaded if preloaded is not None else [t.name for t in self.tags]
 
     def preload_tag_names(self, names: list[str]) -> None:
-        """For a listing that read every tag in one query: ``tag_names`` then loads nothing."""
-        self.__dict__["_preloaded_tag_names"] = names
+        self.preloaded_tag_names = names
 
 
 class AnnotationTag(db.Model):

@@ -3,12 +3,14 @@
 // server; after a change this module fetches the page again and swaps in the changed parts.
 import { api } from "./api.js";
 import { changed, dropDraft, dropSent, keepDraft, readDrafts } from "./drafts.js";
-import { reveal, showNote } from "./margin.js";
+import { formFromTemplate, reveal, showNote } from "./margin.js";
 import { onRefresh, refresh } from "./page.js";
 import { codePoints, pageContent, rangeToOffsets, selectors } from "./selection.js";
 
 const reading = document.querySelector(".reading");
-const COLORS = ["yellow", "green", "blue", "pink", "purple"];
+// The page's note form is the one source of the colours and audiences the tools offer.
+const noteTemplate = document.getElementById("note-form-template").content;
+const COLORS = [...noteTemplate.querySelectorAll('input[name="color"]')].map((input) => input.value).filter(Boolean);
 const capitalise = (s) => s[0].toUpperCase() + s.slice(1);
 
 function element(tag, attributes = {}, ...children) {
@@ -78,10 +80,13 @@ function hideToolbar() {
 const slug = document.querySelector('meta[name="text-slug"]').content;
 const source = new URL(`/texts/${slug}`, location.origin).href;
 
+/** The API's fields for an audience as the page's forms name it ("private", "public" or a
+ * group's option, which carries the group's id); one the reader no longer has is "private", as
+ * the forms' own choice falls back to "Only me". */
 function audienceFields(key) {
-  if (key === "public") return { "scholia:visibility": "public" };
-  if (key?.startsWith("group-")) return { "scholia:visibility": "group", "scholia:group": Number(key.slice(6)) };
-  return { "scholia:visibility": "private" };
+  const option = [...noteTemplate.querySelectorAll("select.audience-select option")].find((o) => o.value === key);
+  if (option?.dataset.group) return { "scholia:visibility": "group", "scholia:group": Number(option.dataset.group) };
+  return { "scholia:visibility": option?.value === "public" ? "public" : "private" };
 }
 
 function annotationFor(offsets, { color = null, body = "", tags = [], audience = reading.dataset.audience, question = false } = {}) {
@@ -121,42 +126,30 @@ function openEditor(offsets, draft = null) {
   const row = [...document.querySelectorAll(".para-row")].find((r) => Number(r.dataset.start) <= offsets.start && offsets.start <= Number(r.dataset.end));
   const margin = row.querySelector(".margin");
   const quote = selectors(pageContent(), offsets.start, offsets.end)[0].exact;
-  const id = `editor-${Date.now()}`;
-  const colorChoices = element("fieldset", { class: "colors" }, element("legend", {}, "Highlight colour"));
-  for (const color of ["", ...COLORS]) {
-    const input = element("input", { type: "radio", name: "color", value: color });
-    if (color === "yellow") input.checked = true;
-    colorChoices.append(element("label", {}, input, " ", color ? capitalise(color) : "None"));
-  }
-  const textarea = element("textarea", { id: `${id}-body`, name: "body", rows: "5" });
-  const tags = element("input", { id: `${id}-tags`, name: "tags", type: "text", list: "tag-suggestions", autocomplete: "off" });
+  // The page's own note form (the <template> "Note on ¶N" opens), with the words quoted, a
+  // highlight colour chosen and a Cancel beside Save.
+  const form = formFromTemplate("note", row);
+  form.classList.replace("inline-form-panel", "note-editor");
+  form.setAttribute("aria-label", "New note");
+  const { body: textarea, tags, question } = form.elements;
+  const audience = form.querySelector("select.audience-select");
+  textarea.required = false; // tags alone make a tagged highlight
+  form.elements.color.value = "yellow";
+  form.prepend(element("blockquote", { class: "note-quote" }, quote.length > 240 ? `${quote.slice(0, 240)}…` : quote));
   const message = element("p", { class: "error", role: "alert", hidden: "" });
-  // The same choices as the page's own forms; the last one used is the default.
-  const audience = document.querySelector("select.audience-select")?.cloneNode(true) ?? element("select");
-  audience.id = `${id}-audience`;
-  audience.value = reading.dataset.audience || "private";
-  const question = element("input", { type: "checkbox", name: "question", value: "1" });
-  const form = element("form", { class: "note-form note-editor", "aria-label": "New note" },
-    element("blockquote", { class: "note-quote" }, quote.length > 240 ? `${quote.slice(0, 240)}…` : quote),
-    element("label", { for: `${id}-body` }, "Your note ", element("span", { class: "hint" }, "(Markdown)")),
-    textarea,
-    element("label", { for: `${id}-tags` }, "Tags ", element("span", { class: "hint" }, "(separate with spaces)")),
-    tags,
-    element("label", { for: `${id}-audience` }, "Who sees this"), audience,
-    element("label", { class: "confirm" }, question, " This is a question"),
-    colorChoices, message,
-    element("div", { class: "editor-actions" },
-      element("button", { type: "submit", class: "button" }, "Save note"),
-      element("button", { type: "button", class: "link-button", "data-action": "cancel" }, "Cancel")));
+  const save = form.querySelector('button[type="submit"]');
+  const actions = element("div", { class: "editor-actions" });
+  save.before(message, actions);
+  actions.append(save, element("button", { type: "button", class: "link-button", "data-action": "cancel" }, "Cancel"));
   if (draft) {
     textarea.value = draft.body;
     tags.value = draft.tags;
     if ([...audience.options].some((option) => option.value === draft.audience)) audience.value = draft.audience;
     question.checked = draft.question;
-    for (const input of colorChoices.querySelectorAll("input")) input.checked = input.value === draft.color;
+    form.elements.color.value = draft.color ?? "";
   }
   const name = editorDraft(offsets);
-  const save = () => {
+  const keep = () => {
     if (!textarea.value.trim() && !tags.value.trim()) return dropDraft(name);
     keepDraft(name, {
       ...offsets, quote, body: textarea.value, tags: tags.value, audience: audience.value,
@@ -164,8 +157,8 @@ function openEditor(offsets, draft = null) {
     });
   };
   form.dataset.draft = name;
-  form.addEventListener("input", save);
-  if (draft) save();
+  form.addEventListener("input", keep);
+  if (draft) keep();
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const color = form.elements.color.value || null;

@@ -40,25 +40,15 @@ export async function showNote(id) {
 // ---- one form at a time, cloned from the page's <template>s ----
 let made = 0;
 
-function openInlineForm(link) {
-  const open = document.getElementById(link.getAttribute("aria-controls") ?? "");
-  if (open) {
-    open.remove();
-    link.setAttribute("aria-expanded", "false");
-    changed(); // closed with words in it: they are kept, and listed above the text
-    return;
-  }
-  const template = document.getElementById(`${link.dataset.form}-form-template`);
-  if (!template) return;
+/** A fresh copy of the page's ``kind`` form (reply, flag, note, discuss), with ids of its own
+ * and placed in paragraph ``row`` if given; null if the page has none. */
+export function formFromTemplate(kind, row = null) {
+  const template = document.getElementById(`${kind}-form-template`);
+  if (!template) return null;
   const form = template.content.firstElementChild.cloneNode(true);
-  const id = `inline-${link.dataset.form}-${++made}`;
+  const id = `inline-${kind}-${++made}`;
   form.id = id;
-  const action = link.dataset.action ?? template.dataset.action?.replace("/0/", `/${link.dataset.annotation}/`);
-  if (action) form.action = action;
-  // A reply names the audience its writer saw: a thread moved meanwhile does not take it along.
-  const seen = form.querySelector('input[type="hidden"][name="audience"]');
-  if (seen) seen.value = link.dataset.audience ?? "";
-  const row = link.closest(".para-row");
+  if (template.dataset.action) form.action = template.dataset.action;
   if (row) {
     for (const number of form.querySelectorAll(".paragraph-number")) number.textContent = row.dataset.paragraph;
     if (form.elements.start) form.elements.start.value = row.dataset.start;
@@ -73,6 +63,28 @@ function openInlineForm(link) {
   if (audience) {
     form.querySelector(`label[for="${audience.id}"]`).htmlFor = `${id}-audience`;
     audience.id = `${id}-audience`;
+    audience.value = reading.dataset.audience || "private";
+  }
+  return form;
+}
+
+function openInlineForm(link) {
+  const open = document.getElementById(link.getAttribute("aria-controls") ?? "");
+  if (open) {
+    open.remove();
+    link.setAttribute("aria-expanded", "false");
+    changed(); // closed with words in it: they are kept, and listed above the text
+    return;
+  }
+  const form = formFromTemplate(link.dataset.form, link.closest(".para-row"));
+  if (!form) return;
+  const action = link.dataset.action ?? form.getAttribute("action")?.replace("/0/", `/${link.dataset.annotation}/`);
+  if (action) form.action = action;
+  // A reply names the audience its writer saw: a thread moved meanwhile does not take it along.
+  const seen = form.querySelector('input[type="hidden"][name="audience"]');
+  if (seen) seen.value = link.dataset.audience ?? "";
+  const audience = form.querySelector("select.audience-select");
+  if (audience) {
     audience.value = link.dataset.audience ?? reading.dataset.audience;
     const replies = Number(link.dataset.replies || 0);
     if (replies) form.querySelector(".replies-included").textContent = `, its ${replies} ${replies === 1 ? "reply" : "replies"} included`;
@@ -84,7 +96,7 @@ function openInlineForm(link) {
   });
   keepFormWords(form, link.dataset.form, link.dataset.annotation ?? link.dataset.paragraph);
   (link.closest(".note-actions, .margin-tools") ?? link).after(form);
-  link.setAttribute("aria-controls", id);
+  link.setAttribute("aria-controls", form.id);
   link.setAttribute("aria-expanded", "true");
   changed();
   form.querySelector("textarea, input[type=text], select")?.focus();

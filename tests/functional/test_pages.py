@@ -102,7 +102,7 @@ def test_reading_page_query_count_is_constant(engine, client, seeded):
 
 # ---- static files: one versioned URL each, kept by the browser ----
 
-JS_IMPORT = re.compile(r'(?:from |import\()"(\./[^"]+)"')
+JS_IMPORT = re.compile(r'(?:from |import ?\(?)"(\./[^"]+)"')
 
 
 def test_static_files_are_under_one_versioned_prefix_and_kept_a_year(client, seeded):

@@ -5,8 +5,9 @@ boundaries itself and the page arrives with its highlights in place: no anchorin
 browser, nothing to wait for, and it works without JavaScript.
 """
 
+from app.models import Kind
 from app.services.texts.context import Assignment, PageRequest, ReadingContext, reading_context
-from app.services.texts.lens import Filters, Kind, Lens, Sort, default_lens, kind_of, lens_options
+from app.services.texts.lens import Filters, Lens, Sort, default_lens, lens_options
 from app.services.texts.library import LibraryEntry, library
 from app.services.texts.page import ParagraphView, ReadingView, reading_view
 from app.services.texts.segments import Segment, segments
@@ -24,7 +25,6 @@ __all__ = [
     "Segment",
     "Sort",
     "default_lens",
-    "kind_of",
     "lens_options",
     "library",
     "reading_context",

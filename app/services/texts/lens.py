@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from app.models import (
     Annotation,
     HighlightColor,
-    Motivation,
+    Kind,
     Visibility,
 )
 from app.models.annotation import group_in_key, group_key
@@ -26,12 +26,6 @@ class Sort(enum.StrEnum):
     NEWEST = "newest"
     DISCUSSED = "discussed"
     QUESTIONS = "questions"
-
-
-class Kind(enum.StrEnum):
-    HIGHLIGHT = "highlight"
-    NOTE = "note"
-    QUESTION = "question"
 
 
 @dataclass(frozen=True)
@@ -87,12 +81,6 @@ class Filters:
         return any((self.member, self.tag, self.color, self.kind))
 
 
-def kind_of(annotation: Annotation) -> Kind:
-    if annotation.motivation is Motivation.QUESTIONING:
-        return Kind.QUESTION
-    return Kind.NOTE if annotation.body_source.strip() else Kind.HIGHLIGHT
-
-
 def lens_options(viewer: Viewer, group_names: dict[int, str]) -> list[tuple[str, str]]:
     """(key, label) of every lens the viewer may use, in menu order."""
     options = [("mine", "My notes")] if viewer.user is not None else []
@@ -115,7 +103,7 @@ def passes(annotation: Annotation, filters: Filters, viewer: Viewer) -> bool:
         return False
     if filters.color and annotation.color != filters.color:
         return False
-    return not (filters.kind and kind_of(annotation) != filters.kind)
+    return not (filters.kind and annotation.kind != filters.kind)
 
 
 def sort_key(filters: Filters, conversation: discussion.Conversation, viewer: Viewer):
@@ -125,7 +113,7 @@ def sort_key(filters: Filters, conversation: discussion.Conversation, viewer: Vi
         return lambda a: (-conversation.reply_counts.get(a.id, 0), a.start or 0, a.id)
     if filters.sort is Sort.QUESTIONS:
         return lambda a: (
-            kind_of(a) is not Kind.QUESTION or not can(viewer, Action.READ_HIDDEN, a),
+            a.kind is not Kind.QUESTION or not can(viewer, Action.READ_HIDDEN, a),
             -conversation.count(a.id, "question"),
             a.start or 0,
             a.id,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from app.models import (
     Annotation,
+    Kind,
 )
 from app.models.text import ParagraphSpan
 
@@ -35,7 +36,7 @@ class Segment:
         if self.top.is_hidden:  # whether it had words is part of them
             return "hidden annotation"
         color = f", {self.top.color.value}" if self.top.color else ""
-        if self.top.body_html:
+        if self.top.kind is not Kind.HIGHLIGHT:
             return f"note by {self.top.user.display_name}{color}"
         return f"highlight{color}"
 
