@@ -1,4 +1,4 @@
-"""Seeded benchmark data, written straight into a fresh, migrated, seeded database.
+"""Seeded benchmark data: every row what the services would store, inserted in bulk.
 
 Two datasets:
 
@@ -9,45 +9,29 @@ Two datasets:
   carrying 100,000 annotations (private, group and public, roots and replies) by 270 more
   readers in 10 more groups: the reading page of the Carr text must not notice them.
 
-The database is made with the real ``flask --app wsgi db upgrade`` and ``flask --app wsgi seed``;
-the rest is inserted with SQLAlchemy Core in batches (the services would take minutes for 100k
-rows), but every row is what the services store: ``annotations.create`` (selectors described
-by ``anchoring.describe``, ``body_html`` from ``markdown.render``, normalised tags, the
-author's ``last_audience``, a ``created`` event), ``discussion.reply`` (root/parent, the
-root's audience, a ``created`` event, reply and @mention notifications) and
-``discussion.react`` (unique per user/annotation/kind, a ``reacted`` event). Every account has
-the password ``PASSWORD`` (one scrypt hash, computed once).
-
-Generated databases are cached in ``bench/.data/`` under a key made of the parameters, the
-migration head, this file and the seed texts, so reruns start at once. With ``--postgres URL``
-the databases are made on that PostgreSQL server instead (the role needs CREATEDB) and cached
-there by name.
-
-    .venv/bin/python -m bench.generate [--postgres URL] [--force]
+The database is made with the real ``flask --app wsgi db upgrade`` and ``flask --app wsgi seed``
+(``bench/data.py``); the rest is inserted here with SQLAlchemy Core in batches (the services
+would take minutes for 100k rows), but every row is what the services store:
+``annotations.create`` (selectors described by ``anchoring.describe``, ``body_html`` from
+``markdown.render``, normalised tags, the author's ``last_audience``, a ``created`` event),
+``discussion.reply`` (root/parent, the root's audience, a ``created`` event, reply and
+@mention notifications) and ``discussion.react`` (unique per user/annotation/kind, a
+``reacted`` event), and ``verify`` checks a sample against the services' own rules. Every
+account has the password ``PASSWORD`` (one scrypt hash, computed once).
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
-import json
-import os
 import random
 import re
-import shutil
-import sqlite3
-import subprocess
-import sys
-import time
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import Connection, create_engine, event, func, select, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
+from sqlalchemy import Connection, func, select
 from werkzeug.security import check_password_hash
 
 from app.models import (
@@ -86,13 +70,27 @@ from app.services.annotations import (
 from app.services.importer import ParsedText
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
 DATA = ROOT / "bench" / ".data"
+
+
 PASSWORD = "bench-password-1917"  # noqa: S105 (every generated account's, on purpose)
+
+
 SECRET_KEY = "scholia-bench-secret-key"  # noqa: S105 (fixed so that sessions survive restarts)
+
+
 CARR = "carr-rapprochement"
+
+
 BATCH = 5_000
+
+
 # Fixed, so that two runs write the same timestamps.
 EPOCH = datetime(2025, 9, 1, 8, 0, tzinfo=UTC)
+
+
 COLORS = list(HighlightColor)
 
 
@@ -107,200 +105,6 @@ class Params:
     text_annotations: int = 100_000  # big only, over the generated texts
     readers: int = 270  # big only: accounts beyond the seminar's
     groups: int = 10  # big only: groups beyond the seminar
-
-
-@dataclass
-class Dataset:
-    kind: str
-    url: str
-    manifest: dict
-    admin: str | None = None  # PostgreSQL: the URL to create and drop databases from
-
-
-# ---- the cache -------------------------------------------------------------------------------
-
-
-def migration_head() -> str:
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-
-    config = Config()
-    config.set_main_option("script_location", str(ROOT / "migrations"))
-    return ",".join(sorted(ScriptDirectory.from_config(config).get_heads()))
-
-
-def cache_key(kind: str, params: Params) -> str:
-    digest = hashlib.sha256()
-    effective = asdict(params) if kind == "big" else asdict(small_params(params))
-    digest.update(json.dumps([kind, effective, migration_head()], sort_keys=True).encode())
-    digest.update(Path(__file__).read_bytes())
-    for path in sorted((ROOT / "seeds").iterdir()):
-        digest.update(path.name.encode() + path.read_bytes())
-    return digest.hexdigest()[:12]
-
-
-def small_params(params: Params) -> Params:
-    return replace(params, texts=0, text_annotations=0, readers=0, groups=0)
-
-
-def ensure(kind: str, params: Params, postgres: str | None = None, force: bool = False) -> Dataset:
-    """The cached dataset of this kind, generated first if it is missing or stale."""
-    key = cache_key(kind, params)
-    DATA.mkdir(parents=True, exist_ok=True)
-    if postgres:
-        target = make_url(postgres).set(database=f"scholia_bench_{kind}_{key}")
-        manifest_path = DATA / f"{kind}-{key}-{target.host}-{target.port}.json"
-        exists = _pg_exists(postgres, target.database)
-        url = target.render_as_string(hide_password=False)
-    else:
-        path = DATA / f"{kind}-{key}.sqlite3"
-        manifest_path = path.with_suffix(".json")
-        exists = path.exists()
-        url = f"sqlite:///{path}"
-    if exists and manifest_path.exists() and not force:
-        return Dataset(kind, url, json.loads(manifest_path.read_text()), postgres)
-    started = time.monotonic()
-    print(f"generating the {kind} dataset ({key}); later runs reuse it", flush=True)
-    effective = params if kind == "big" else small_params(params)
-    if postgres:
-        building = make_url(postgres).set(database=f"scholia_bench_{kind}_{key}_building")
-        _pg_drop(postgres, building.database)
-        _pg_drop(postgres, target.database)
-        _pg_create(postgres, building.database)
-        manifest = build(building.render_as_string(hide_password=False), effective)
-        _pg_rename(postgres, building.database, target.database)
-    else:
-        _prune(kind)
-        building_path = path.with_name(path.name + ".building")
-        for stale in _sqlite_files(building_path):
-            stale.unlink()
-        manifest = build(f"sqlite:///{building_path}", effective)
-        building_path.replace(path)
-    manifest.update(kind=kind, key=key, seconds=round(time.monotonic() - started, 1))
-    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
-    print(f"  {kind} dataset ready in {manifest['seconds']} s: {manifest['counts']}", flush=True)
-    return Dataset(kind, url, manifest, postgres)
-
-
-def _sqlite_files(path: Path) -> list[Path]:
-    return [p for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")) if p.exists()]
-
-
-def _prune(kind: str) -> None:
-    """Older cached files of this kind: each is tens of megabytes and will not be used again."""
-    for stale in DATA.glob(f"{kind}-*"):
-        if stale.is_file():
-            stale.unlink()
-
-
-def _pg_admin(postgres: str):
-    return create_engine(postgres, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-
-
-def _pg_exists(postgres: str, name: str) -> bool:
-    engine = _pg_admin(postgres)
-    try:
-        with engine.connect() as conn:
-            query = text("SELECT 1 FROM pg_database WHERE datname = :name")
-            return conn.execute(query, {"name": name}).first() is not None
-    finally:
-        engine.dispose()
-
-
-def _pg_run(postgres: str, sql: str) -> None:
-    engine = _pg_admin(postgres)
-    try:
-        with engine.connect() as conn:
-            conn.exec_driver_sql(sql)
-    finally:
-        engine.dispose()
-
-
-def _pg_create(postgres: str, name: str, template: str | None = None) -> None:
-    suffix = f' TEMPLATE "{template}"' if template else ""
-    _pg_run(postgres, f'CREATE DATABASE "{name}"{suffix}')
-
-
-def _pg_drop(postgres: str, name: str) -> None:
-    _pg_run(postgres, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _pg_rename(postgres: str, old: str, new: str) -> None:
-    _pg_run(postgres, f'ALTER DATABASE "{old}" RENAME TO "{new}"')
-
-
-def working_copy(dataset: Dataset, label: str) -> str:
-    """A fresh copy of the dataset for one workload (writes must not leak into the next)."""
-    url = make_url(dataset.url)
-    if url.get_backend_name() == "sqlite":
-        source = Path(url.database)
-        copy = DATA / "work" / f"{dataset.kind}-{label}.sqlite3"
-        copy.parent.mkdir(parents=True, exist_ok=True)
-        for stale in _sqlite_files(copy):
-            stale.unlink()
-        shutil.copyfile(source, copy)
-        return f"sqlite:///{copy}"
-    name = f"scholia_bench_work_{label}"
-    _pg_drop(dataset.admin, name)
-    _pg_create(dataset.admin, name, template=url.database)
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
-def drop_copy(dataset: Dataset, url: str) -> None:
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        for path in _sqlite_files(Path(parsed.database)):
-            path.unlink()
-    else:
-        _pg_drop(dataset.admin, parsed.database)
-
-
-# ---- building --------------------------------------------------------------------------------
-
-
-def flask_env(url: str) -> dict[str, str]:
-    env = dict(os.environ, DATABASE_URL=url, SECRET_KEY=SECRET_KEY)
-    env.pop("SCHOLIA_SEEDS_DIR", None)
-    return env
-
-
-def build(url: str, params: Params) -> dict:
-    for command in (["db", "upgrade"], ["seed"]):
-        result = subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "wsgi", *command],
-            cwd=ROOT,
-            env=flask_env(url),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode:
-            raise RuntimeError(f"flask {' '.join(command)} failed:\n{result.stdout}{result.stderr}")
-    engine = create_engine(url)
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
-    try:
-        with engine.begin() as conn:
-            generator = Generator(conn, params)
-            manifest = generator.run()
-        with engine.connect() as conn:
-            manifest["verified"] = verify(conn, random.Random(f"{params.seed}-verify"))
-        with engine.connect() as conn:
-            if engine.dialect.name == "postgresql":
-                _pg_fix_sequences(conn)
-                conn.commit()
-        if engine.dialect.name == "postgresql":
-            # What autovacuum would have done long before anyone read a seminar's 5,000 notes.
-            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.exec_driver_sql("ANALYZE")
-    finally:
-        engine.dispose()
-    if url.startswith("sqlite"):
-        # Fold the WAL into the file, so a copy of the one file is the whole database.
-        with sqlite3.connect(make_url(url).database) as raw:
-            raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        raw.close()
-    return manifest
 
 
 def verify(conn: Connection, rng: random.Random, sample: int = 3_000) -> int:
@@ -362,25 +166,6 @@ def verify(conn: Connection, rng: random.Random, sample: int = 3_000) -> int:
         if problem:
             raise AssertionError(f"annotation {row.id}: {problem}")
     return len(rows)
-
-
-def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record) -> None:
-    # Foreign keys checked as the app checks them; no fsync while building a throwaway file.
-    dbapi_conn.execute("PRAGMA foreign_keys = ON")
-    dbapi_conn.execute("PRAGMA synchronous = OFF")
-
-
-def _pg_fix_sequences(conn: Connection) -> None:
-    """Ids were given explicitly: move each table's sequence past them."""
-    tables = [
-        "user", "reading_group", "membership", "reading_assignment", "text", "text_revision",
-        "paragraph", "annotation", "annotation_tag", "reaction", "event", "notification",
-    ]  # fmt: skip
-    for table in tables:
-        # Table names come from the list above, never from input.
-        sql = f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
-        sql += f'COALESCE((SELECT MAX(id) FROM "{table}"), 0) + 1, false)'  # noqa: S608
-        conn.exec_driver_sql(sql)
 
 
 def password_hash(password: str, salt_seed: str) -> str:
@@ -913,9 +698,6 @@ class Thread:
         return out
 
 
-# ---- words -----------------------------------------------------------------------------------
-
-
 def _words(line: str) -> list[str]:
     return line.split()
 
@@ -924,10 +706,14 @@ FIRST = _words(
     "Ada Boris Chiara Dmitri Elif Fatima Gustav Hana Ines Jonas Kofi Lena Mateo Nadia Oskar "
     "Priya Quentin Rosa Sami Tamar Ugo Vera Wanjiru Xavier Yusuf Zofia Anouk Bruno Celeste Dario"
 )
+
+
 LAST = _words(
     "Okafor Lindqvist Moreau Petrov Yilmaz Haddad Brandt Tanaka Ferreira Kowalski Mensah Novak "
     "Alvarez Rahman Schulz Costa Ivanova Dubois Nakamura Osei Rossi Sato Weber Zhang Kaur Byrne"
 )
+
+
 WORDS = _words(
     "the of and to in a that was it for on as with by at from this which be were or an not "
     "had their but they have more all one its been would there so no when who what about than "
@@ -943,11 +729,15 @@ WORDS = _words(
     "important difficult possible necessary useful dangerous early late new old great small "
     "café résumé naïve Zürich — “so-called” ‘détente’"
 )
+
+
 TAGS = _words(
     "NEP trade diplomacy Germany Rapallo Lenin Krasin war-communism Estonia Reichswehr "
     "capitalism revolution Britain treaty question key-passage context historiography "
     "essay exam Comintern concessions"
 )
+
+
 COMMENTS = [
     "This is where the argument turns",
     "Compare the tone here with the opening paragraph",
@@ -1006,19 +796,3 @@ def note_body(rng: random.Random, question: bool, short: bool = False) -> str:
     elif style < 0.42:
         body += f" **{rng.choice(TAGS)}** matters: `{rng.choice(WORDS)}`."
     return body
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--postgres", help="a PostgreSQL URL whose role may CREATE DATABASE")
-    parser.add_argument("--force", action="store_true", help="generate even if cached")
-    parser.add_argument("--seed", type=int, default=Params.seed)
-    args = parser.parse_args()
-    params = Params(seed=args.seed)
-    for kind in ("small", "big"):
-        dataset = ensure(kind, params, args.postgres, args.force)
-        print(f"{kind}: {make_url(dataset.url).render_as_string()}  {dataset.manifest['counts']}")
-
-
-if __name__ == "__main__":
-    main()
