@@ -105,7 +105,8 @@ def parallel(extra: list[str]) -> list[str]:
     caller chose: `-n 0` runs it in one process."""
     if any(arg == "-n" or arg.startswith(("-n", "--numprocesses")) for arg in extra):
         return []
-    workers = min(4, os.cpu_count() or 1)
+    # One more worker than cores: a third of the suite waits (browsers, servers, live polls).
+    workers = min(4, (os.cpu_count() or 1) + 1)
     return ["-n", str(workers), "--dist", "worksteal"] if workers > 1 else []
 
 

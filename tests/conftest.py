@@ -78,6 +78,9 @@ def make_test_app(database_url: str, instance_path: Path, **overrides):
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SEEDS_DIR": str(SEED.parent),
         "PASSWORD_HASH_METHOD": CHEAP_PASSWORD_METHOD,
+        # Live pages ask for changes more often than the 2.5 s readers get: the browser tests
+        # wait for each change a poll at most, and they wait for many.
+        "LIVE_POLL_MS": 500,
     }
     config.update(overrides)
     app = create_app(config)

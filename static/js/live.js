@@ -5,7 +5,7 @@ import { refresh } from "./page.js";
 
 const reading = document.querySelector(".reading");
 const slug = document.querySelector('meta[name="text-slug"]').content;
-const INTERVAL = 2500;
+const INTERVAL = Number(reading.dataset.pollMs) || 2500; // SCHOLIA_LIVE_POLL_MS
 const MAX_BACKOFF = 30000;
 let cursor = reading.dataset.cursor;
 let delay = INTERVAL;

@@ -8,7 +8,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from tests.browser.conftest import READ_PATH, sign_in
+from tests.browser.conftest import READ_PATH, sign_in_through_the_form
 from tests.conftest import TEST_PASSWORD
 from tests.factories import make_user
 
@@ -123,7 +123,7 @@ def test_a_new_password_on_the_account_page_signs_out_every_other_device(
     laptop = new_page(viewport={"width": 1280, "height": 900})
     phone = new_page(viewport={"width": 360, "height": 740}, is_mobile=True)
     for page in (laptop, phone):
-        sign_in(page, EMAIL)
+        sign_in_through_the_form(page, EMAIL)
         _signed_in_as(page, NAME)
 
     laptop.get_by_role("banner").get_by_role("link", name="Account").click()
@@ -151,7 +151,7 @@ def test_a_new_password_on_the_account_page_signs_out_every_other_device(
     phone.reload()
     _signed_out(phone)  # the other is signed out
 
-    sign_in(phone, EMAIL, NEW_PASSWORD)
+    sign_in_through_the_form(phone, EMAIL, NEW_PASSWORD)
     _signed_in_as(phone, NAME)
 
 
@@ -159,7 +159,7 @@ def test_signing_out_signs_out_every_device(new_page, session):
     make_user(session, EMAIL, NAME)
     laptop, phone = new_page(), new_page()
     for page in (laptop, phone):
-        sign_in(page, EMAIL)
+        sign_in_through_the_form(page, EMAIL)
     phone.goto(READ_PATH)
     laptop.get_by_role("banner").get_by_role("button", name="Sign out").click()
     expect(laptop.get_by_role("status")).to_have_text("You are signed out on every device.")

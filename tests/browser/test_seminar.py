@@ -19,6 +19,7 @@ from tests.browser.conftest import (
     note_span,
     open_note_editor,
     sign_in,
+    sign_in_through_the_form,
     wait_for_scroll_to_settle,
 )
 from tests.factories import make_user
@@ -57,7 +58,7 @@ def _same_document(page) -> bool:
 
 
 @pytest.fixture
-def seminar(new_page, session) -> Seminar:
+def seminar_through_pages(new_page, session) -> Seminar:
     """Through the pages: the instructor starts a group, puts the text on its reading list with a
     prompt; both students join by the invite link; everyone has the reading page open."""
     make_user(session, "ida@example.org", "Ida Instructor")
@@ -65,7 +66,7 @@ def seminar(new_page, session) -> Seminar:
     make_user(session, "ben@example.org", "Ben Student")
     teacher, a, b = (new_page(**DESKTOP) for _ in range(3))
 
-    sign_in(teacher, "ida@example.org")
+    sign_in_through_the_form(teacher, "ida@example.org")
     teacher.goto("/groups")
     teacher.locator("#name").fill(GROUP)
     teacher.get_by_role("button", name="Create group").click()
@@ -78,7 +79,7 @@ def seminar(new_page, session) -> Seminar:
     invite = teacher.locator("#invite-link").input_value()
 
     for page, email in ((a, "ann@example.org"), (b, "ben@example.org")):
-        sign_in(page, email)
+        sign_in_through_the_form(page, email)
         page.goto(invite)
         page.get_by_role("button", name="Join the group").click()
         expect(page.get_by_role("heading", level=1)).to_have_text(GROUP)
@@ -87,6 +88,33 @@ def seminar(new_page, session) -> Seminar:
     for page in (teacher, a, b):
         _open_reading(page, group_id)
     return Seminar(group_id, teacher, a, b)
+
+
+@pytest.fixture
+def seminar(new_page, session, seeded) -> Seminar:
+    """The same seminar, its group and reading list made through the services (the pages that
+    make them are used once, above): everyone signed in with the reading page open."""
+    from app.services import groups
+    from app.services.access import viewer_for
+    from tests.factories import make_group
+
+    teacher_user = make_user(session, "ida@example.org", "Ida Instructor")
+    students = [
+        make_user(session, "ann@example.org", "Ann Student"),
+        make_user(session, "ben@example.org", "Ben Student"),
+    ]
+    group = make_group(session, teacher_user, *students, name=GROUP)
+    groups.add_reading(
+        session, viewer_for(session, teacher_user), group.id, seeded.slug, None, PROMPT
+    )
+    session.commit()
+    pages = []
+    for email in ("ida@example.org", "ann@example.org", "ben@example.org"):
+        page = new_page(**DESKTOP)
+        sign_in(page, email)
+        _open_reading(page, group.id)
+        pages.append(page)
+    return Seminar(group.id, *pages)
 
 
 def caught_up(page) -> None:
@@ -149,8 +177,8 @@ def _assert_place_kept(page, paragraph: int, before: dict) -> None:
 # ---- 10. a note, a reply and moderation, live ----
 
 
-def test_a_seminar_annotates_replies_and_moderates_live(seminar):
-    s = seminar
+def test_a_seminar_annotates_replies_and_moderates_live(seminar_through_pages):
+    s = seminar_through_pages
     for page in (s.a, s.b):
         prompt = page.get_by_role("complementary", name=f"Reading for {GROUP}")
         expect(prompt.locator(".assignment-prompt")).to_have_text(PROMPT)
