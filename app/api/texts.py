@@ -4,26 +4,25 @@ from app import edge
 from app.api import bp
 from app.current import viewer
 from app.extensions import db
-from app.services import annotations, live, texts
-from app.services.errors import NotFound
+from app.services import annotations, live, revision_cache
 
 
 @bp.get("/texts/<slug>")
 def text(slug: str):
     """The text's canonical content and each paragraph's offsets in it (selectors count there)."""
-    view = texts.reading_view(db.session, slug)
-    if view is None:
-        raise NotFound(f"There is no text '{slug}'.")
+    text = annotations.text_for(db.session, slug)
+    revision = text.current_revision
+    layout = revision_cache.layout(db.session, revision)
     return jsonify(
         {
-            "id": view.text.id,
-            "slug": view.text.slug,
+            "id": text.id,
+            "slug": text.slug,
             "url": url_for("library.read", slug=slug, _external=True),
-            "title": view.text.title,
-            "author": view.text.author,
-            "citation": view.text.citation,
-            "revision": view.revision.number,
-            "content": view.revision.content,
+            "title": text.title,
+            "author": text.author,
+            "citation": text.citation,
+            "revision": revision.number,
+            "content": layout.content,
             "paragraphs": [
                 {
                     "number": s.paragraph.number,
@@ -32,7 +31,7 @@ def text(slug: str):
                     "start": s.start,
                     "end": s.end,
                 }
-                for s in view.spans
+                for s in layout.spans
             ],
         }
     )
