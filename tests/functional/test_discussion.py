@@ -218,7 +218,7 @@ def test_the_readers_last_audience_is_offered_again_in_the_note_forms(app, semin
         )
         # The whole text's form, the paragraph form's <template> and ¶4's form (opened by ?note=4).
         assert len(forms) == 3
-        return {re.search(r'<option value="([^"]+)" selected>', f).group(1) for f in forms}
+        return {re.search(r'<option value="([^"]+)"[^>]* selected>', f).group(1) for f in forms}
 
     assert selected(bea.html(f"{PAGE}?note=4")) == {"private"}
     fourth = text.current_revision.spans()[3]
