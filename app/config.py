@@ -93,7 +93,7 @@ def build_config(instance_path: str) -> dict:
         # never locks anyone out.
         "PASSWORD_HASH_METHOD": os.environ.get("SCHOLIA_PASSWORD_HASH_METHOD") or "scrypt",
         # How often an open reading page asks for changes, in milliseconds (static/js/live.js).
-        "LIVE_POLL_MS": _int("SCHOLIA_LIVE_POLL_MS", 2500),
+        "LIVE_POLL_MS": max(250, _int("SCHOLIA_LIVE_POLL_MS", 2500)),
         # Rendered pages kept per worker process, in MB (app/services/render_cache.py).
         "RENDER_CACHE_MB": _int("SCHOLIA_RENDER_CACHE_MB", 64),
         "SEEDS_DIR": os.environ.get("SCHOLIA_SEEDS_DIR")

@@ -1,6 +1,6 @@
 """Headless Chromium loading a page: when is everything painted, how long is the longest task.
 
-Run by bench/run.py in a process of its own, so that a page which hangs the browser's main thread
+Run by bench/page.py in a process of its own, so that a page which hangs the browser's main thread
 can be stopped from outside at once (a blocked page does not honour Playwright's timeouts):
 
     .venv/bin/python -m bench.browser BASE_URL PATH FLOOR_PATH SESSION_COOKIE RUNS

@@ -667,7 +667,8 @@ class Thread:
         gen.insert(Notification, notifications)
 
     def notify(self, answer: dict) -> Iterable[dict]:
-        """``discussion._notify``: the parent's author, then members @mentioned in group replies."""
+        """As ``notifications.notify``: the parent's author, then members @mentioned in group
+        replies."""
         notified = {answer["user_id"]}
         parent = answer["parent"]
         out = []

@@ -1,4 +1,4 @@
--- wrk script for `python3 dev.py bench` (bench/run.py sets everything through the environment).
+-- wrk script for `python3 dev.py bench` (bench/load.py sets everything through the environment).
 --
 --   BENCH_COOKIE       Cookie header of a signed-in session ("" for none)
 --   BENCH_USER_AGENT   the User-Agent the session signed in with

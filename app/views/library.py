@@ -63,11 +63,11 @@ def _paragraphs(name: str) -> frozenset[int]:
     return frozenset(n for n in numbers if n is not None)
 
 
-def _page_args(lens: texts.Lens, asked: texts.PageRequest) -> dict[str, list[str]]:
+def _page_args(lens: texts.Lens, page_request: texts.PageRequest) -> dict[str, list[str]]:
     """The page's query as its own links repeat it: made from what the page was parsed into
     (what its cache key holds), never from the request as sent, or a visitor's extra
     parameters would reach every later reader of the cached page."""
-    filters = asked.filters
+    filters = page_request.filters
     args = {"lens": [lens.key]}
     for name, value in (
         ("member", filters.member),
@@ -75,14 +75,14 @@ def _page_args(lens: texts.Lens, asked: texts.PageRequest) -> dict[str, list[str
         ("color", filters.color),
         ("kind", filters.kind),
         ("sort", filters.sort if filters.sort is not texts.Sort.POSITION else None),
-        ("focus", asked.focus),
+        ("focus", page_request.focus),
     ):
         if value:
             args[name] = [str(value)]
     for name, numbers in (
-        ("expand", asked.expand),
-        ("note", asked.note_forms),
-        ("discuss", asked.discuss_forms),
+        ("expand", page_request.expand),
+        ("note", page_request.note_forms),
+        ("discuss", page_request.discuss_forms),
     ):
         if numbers:
             args[name] = [str(n) for n in sorted(numbers)]
@@ -97,13 +97,13 @@ def _paragraph_url(
     return url_for("library.read", slug=slug, **args, _anchor=anchor or f"p{number}")
 
 
-def _render_body(context: texts.ReadingContext, acting, asked: texts.PageRequest) -> bytes:
+def _render_body(context: texts.ReadingContext, acting, page_request: texts.PageRequest) -> bytes:
     """The highlights, margins and forms: from the inputs ``context.body_key`` lists, only."""
     view = texts.reading_view(
         db.session,
-        "",
+        context.text.slug,
         acting,
-        request=asked,
+        page_request=page_request,
         context=context,
         margin_limit=MARGIN_NOTES,
         whole_text_limit=WHOLE_TEXT_NOTES,
@@ -116,7 +116,9 @@ def _render_body(context: texts.ReadingContext, acting, asked: texts.PageRequest
         tag_suggestions=tags,
         kinds=list(texts.Kind),
         flatten=discussion.flatten,
-        paragraph_url=partial(_paragraph_url, view.text.slug, _page_args(context.lens, asked)),
+        paragraph_url=partial(
+            _paragraph_url, view.text.slug, _page_args(context.lens, page_request)
+        ),
     ).encode()
 
 
@@ -136,7 +138,7 @@ def read(slug: str):
     if context is None:
         abort(404, description="There is no text at this address.")
     remember_unread_count(context.unread_count)
-    asked = texts.PageRequest(
+    page_request = texts.PageRequest(
         filters=_filters(),
         expand=_paragraphs("expand"),
         note_forms=_paragraphs("note"),
@@ -145,15 +147,15 @@ def read(slug: str):
     )
     if acting.user and "csrf_token" not in session:
         generate_csrf()  # the session's CSRF secret exists before it goes into the key
-    form_token = session.get("csrf_token")
-    body_key = context.body_key(acting, asked, form_token)
-    page_key = context.page_key(acting, asked, form_token)
+    csrf_secret = session.get("csrf_token")
+    body_key = context.body_key(acting, page_request, csrf_secret)
+    page_key = context.page_key(acting, page_request, csrf_secret)
     cache = render_cache()
     flashes = bool(session.get("_flashes"))
     cached = None if flashes else cache.get(page_key)
     if cached is not None:
         return cached.response()
-    body = cache.get_or_make(body_key, partial(_render_body, context, acting, asked), len)
+    body = cache.get_or_make(body_key, partial(_render_body, context, acting, page_request), len)
     head, _, tail = render_template("library/read.html", view=context, body=BODY_SLOT).partition(
         BODY_SLOT
     )

@@ -85,7 +85,7 @@ function openInlineForm(link) {
   if (seen) seen.value = link.dataset.audience ?? "";
   const audience = form.querySelector("select.audience-select");
   if (audience) {
-    audience.value = link.dataset.audience ?? reading.dataset.audience;
+    if (link.dataset.audience) audience.value = link.dataset.audience; // "Who sees this": the note's
     const replies = Number(link.dataset.replies || 0);
     if (replies) form.querySelector(".replies-included").textContent = `, its ${replies} ${replies === 1 ? "reply" : "replies"} included`;
   }

@@ -159,3 +159,34 @@ def test_create_user_refuses_an_overlong_name(session):
 
     with pytest.raises(accounts.AccountError, match="at most 80"):
         accounts.create_user(session, "long@example.org", "N" * 81, "long enough pw")
+
+
+def test_what_a_highlight_is_called_follows_its_words_and_motivation(session, seeded):
+    """One answer (Annotation.kind) to note, highlight or question, for the filters, the card
+    and the words a screen reader hears where the mark begins."""
+    from app.models import Kind, Motivation
+    from app.services.annotations import Draft
+
+    user = factories.make_user(session)
+    viewer = viewer_for(session, user)
+    plain = factories.make_annotation(session, user, seeded, "Krasin", color=HighlightColor.BLUE)
+    noted = factories.make_annotation(session, user, seeded, "Arcos", body="Raided in 1927")
+    start = seeded.current_revision.content.index("Rapallo")
+    asked = annotations.create(
+        session,
+        viewer,
+        Draft(
+            text_slug=seeded.slug,
+            motivation=Motivation.QUESTIONING,
+            target=SpanTarget(exact="Rapallo", start=start, end=start + len("Rapallo")),
+        ),
+    )
+    session.commit()
+    assert [a.kind for a in (plain, noted, asked)] == [Kind.HIGHLIGHT, Kind.NOTE, Kind.QUESTION]
+    page = texts.reading_view(session, seeded.slug, viewer, Lens("mine"))
+    labels = {
+        s.top.id: s.label for p in page.paragraphs for s in p.segments if s.top is not None
+    }
+    assert labels[plain.id] == "highlight, blue"
+    assert labels[noted.id] == f"note by {user.display_name}"
+    assert labels[asked.id] == f"note by {user.display_name}"  # a question, words or not

@@ -55,8 +55,9 @@ class PageRequest:
 class ReadingContext:
     """What a reading page needs before its annotations: read on every request in one statement.
 
-    ``cursor`` is the text's change-log position; with the lens, the viewer and the filters it
-    names the rendered page exactly (see ``body_key``), so a cached render can stand in for it.
+    ``cursor`` is the text's change-log position; with the lens, the viewer and what the reader
+    asked of the page (a ``PageRequest``) it names the rendered page exactly (see ``body_key``),
+    so a cached render can stand in for it.
     The text itself is loaded only when the page is rendered.
     """
 
@@ -74,13 +75,15 @@ class ReadingContext:
     def text(self) -> Text:
         return self.session.get(Text, self.text_id)
 
-    def body_key(self, viewer: Viewer, request: PageRequest, form_token: str | None) -> tuple:
+    def body_key(self, viewer: Viewer, page_request: PageRequest, csrf_secret: str | None) -> tuple:
         """Everything the page's body (highlights, margins, forms) is made from.
 
-        The body is rendered from this context, the viewer and ``request`` alone
-        (views/library.py: ``_render_body``), so a new input has to come through one of them,
-        and this key is where it is listed. ``form_token``: the CSRF token a signed-in
-        reader's forms carry; an anonymous page has no forms and is one for every visitor.
+        The body is rendered from this context, the viewer and ``page_request``
+        (views/library.py: ``_render_body``); besides those, its template reads only the
+        reader's default audience (``viewer().user.last_audience``) and the CSRF token its
+        forms carry, which is made from the session's secret: both are here. A new input has
+        to come through one of these, and this key is where it is listed. An anonymous page
+        has no forms and no secret, and is one for every visitor.
         """
         user = viewer.user
         return (
@@ -91,15 +94,15 @@ class ReadingContext:
             self.cursor,
             viewer.cache_key,
             tuple(sorted(self.group_names.items())),
-            user and user.last_audience,  # the note editor's default audience
-            request,
-            form_token if user else None,
+            user and user.last_audience,
+            page_request,
+            csrf_secret if user else None,
         )
 
-    def page_key(self, viewer: Viewer, request: PageRequest, form_token: str | None) -> tuple:
+    def page_key(self, viewer: Viewer, page_request: PageRequest, csrf_secret: str | None) -> tuple:
         """The body's key and what the page around it shows: name, inbox, assignments."""
         return (
-            *self.body_key(viewer, request, form_token),
+            *self.body_key(viewer, page_request, csrf_secret),
             viewer.user and viewer.user.display_name,
             self.unread_count,
             tuple(self.assignments),

@@ -51,7 +51,7 @@ class ReadingView:
     # margin does: a thousand long notes on the whole text made every visitor's page 8 MB).
     whole_text_more: int = 0
     lens: Lens | None = None
-    request: PageRequest = field(default_factory=PageRequest)
+    page_request: PageRequest = field(default_factory=PageRequest)
     lens_options: list[tuple[str, str]] = field(default_factory=list)
     group_names: dict[int, str] = field(default_factory=dict)
     assignments: list[Assignment] = field(default_factory=list)
@@ -61,11 +61,11 @@ class ReadingView:
 
     @property
     def filters(self) -> Filters:
-        return self.request.filters
+        return self.page_request.filters
 
     @property
     def focus(self) -> int | None:
-        return self.request.focus
+        return self.page_request.focus
 
     @property
     def spans(self) -> list[ParagraphSpan]:
@@ -97,7 +97,7 @@ def reading_view(
     slug: str,
     viewer: Viewer = ANONYMOUS,
     lens: Lens | None = None,
-    request: PageRequest | None = None,
+    page_request: PageRequest | None = None,
     *,
     context: ReadingContext | None = None,
     margin_limit: int | None = None,
@@ -107,12 +107,12 @@ def reading_view(
 
     With ``margin_limit``, each paragraph's margin lists that many notes (in the sort order)
     and counts the rest (``whole_text_limit``: the notes on the whole text and those whose
-    words are gone, together), except the paragraphs in ``request.expand`` (0: the whole
-    text's) and the note ``request.focus`` (one a reader just wrote or answered, sent back to
+    words are gone, together), except the paragraphs in ``page_request.expand`` (0: the whole
+    text's) and the note ``page_request.focus`` (one a reader just wrote or answered, sent back to
     it without JavaScript to bring it in): every highlight is in the text all the same.
     """
-    request = request or PageRequest()
-    filters, expand, focus = request.filters, request.expand, request.focus
+    page_request = page_request or PageRequest()
+    filters, expand, focus = page_request.filters, page_request.expand, page_request.focus
     context = context or reading_context(session, slug, viewer, lens)
     if context is None:
         return None
@@ -130,7 +130,7 @@ def reading_view(
         views,
         cursor=context.cursor,
         lens=lens,
-        request=request,
+        page_request=page_request,
         lens_options=context.lens_options,
         group_names=context.group_names,
         assignments=context.assignments,
