@@ -245,6 +245,7 @@ class Generator:
             "text_id": carr["id"],
             "group_id": group_id,
             "viewer": {"id": viewer, "email": self.email(viewer)},
+            "members": [self.email(m) for m in members],  # bench/live.py's readers
             "group_roots": p.annotations,
             "counts": dict(sorted(self.counts.items())),
         }
