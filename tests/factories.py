@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from bs4 import BeautifulSoup
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -73,6 +74,16 @@ def make_annotation(
     annotation = annotations.create(session, viewer_for(session, user), draft)
     session.commit()
     return annotation
+
+
+def dom(html: str) -> BeautifulSoup:
+    """The page parsed as a browser would: tests query its elements, not its markup's spelling."""
+    return BeautifulSoup(html, "html.parser")
+
+
+def text_of(element) -> str:
+    """An element's text as a reader sees it: its whitespace runs collapsed, its ends trimmed."""
+    return " ".join(element.get_text().split())
 
 
 # ---- people in browsers of their own, and what they send ----
@@ -207,18 +218,17 @@ def form_reply(browser, parent_id: int, body: str) -> int:
     return int(re.search(r"#a(\d+)$", response.headers["Location"]).group(1))
 
 
-CSRF_TOKEN = re.compile(
-    r'<meta name="csrf-token" content="([^"]+)">|<input[^>]* name="csrf_token"[^>]* value="([^"]+)"'
-)
+CSRF_TOKEN = 'meta[name="csrf-token"][content], input[name="csrf_token"][value]'
 
 
 def csrf_token(client, path: str = "/") -> str:
     """The token a real browser would send: from the page's meta tag (signed-in pages) or a
     form's hidden field; a page with neither (an anonymous reader's) sends the sign-in form's."""
     for page in (path, "/auth/login"):
-        match = CSRF_TOKEN.search(client.get(page).get_data(as_text=True))
-        if match:
-            return match.group(1) or match.group(2)
+        for carrier in dom(client.get(page).get_data(as_text=True)).select(CSRF_TOKEN):
+            token = carrier.get("content") if carrier.name == "meta" else carrier.get("value")
+            if token:
+                return token
     raise AssertionError(f"neither {path} nor the sign-in page carries a CSRF token")
 
 

@@ -9,7 +9,18 @@ from sqlalchemy import func, select
 
 from app.models import Group, Membership, ReadingAssignment, Role
 from tests import factories
-from tests.factories import PAGE, SLUG, Browser, csrf_token, flashed, fresh, make_group, sign_in
+from tests.factories import (
+    PAGE,
+    SLUG,
+    Browser,
+    csrf_token,
+    dom,
+    flashed,
+    fresh,
+    make_group,
+    sign_in,
+    text_of,
+)
 
 
 def role_of(session, group_id: int, user_id: int) -> Role | None:
@@ -44,9 +55,11 @@ def test_creating_a_group_makes_its_creator_owner_with_the_invite_link_on(app, s
     page = ada.html(f"/groups/{group_id}")
     assert "Group created." in page
     assert "You are the owner." in page
-    assert f'value="http://localhost/join/{group.invite_code}"' in page
-    listing = ada.html("/groups")
-    assert "Russian history" in listing and "owner · 1 member<" in listing
+    invite = dom(page).select_one("input#invite-link")
+    assert invite["value"] == f"http://localhost/join/{group.invite_code}"
+    listing = dom(ada.html("/groups")).select("ul.group-list li")
+    said = {text_of(entry.a): text_of(entry.select_one(".hint")) for entry in listing}
+    assert said == {"Russian history": "· owner · 1 member"}
 
 
 @pytest.mark.parametrize(
@@ -169,8 +182,9 @@ def test_a_member_who_leaves_stops_seeing_the_groups_notes_at_once(app, session,
     assert role_of(session, group.id, bea.user.id) is None
 
     page = bea.html(lens)
-    assert "Seminar-only thought" not in page and f'id="a{note.id}"' not in page
-    assert f'value="group-{group.id}"' not in page  # neither a lens nor an audience any more
+    assert "Seminar-only thought" not in page and dom(page).find(id=f"a{note.id}") is None
+    # Neither a lens nor an audience any more (the forms' <template>s included).
+    assert dom(page).find_all(attrs={"value": f"group-{group.id}"}) == []
     assert bea.get(f"/api/v1/annotations/{note.id}").status_code == 404
     assert bea.get(f"/api/v1/annotations?text={SLUG}").get_json()["total"] == 0
     assert bea.get(f"/groups/{group.id}").status_code == 404
@@ -263,16 +277,24 @@ def test_reading_list_due_date_and_prompt_shown_above_the_text_to_members_only(
         f"/groups/{group.id}/readings", text=SLUG, due_on="2030-03-01", prompt=prompt
     )
     assert "Reading list updated." in flashed(ada, response)
+
+    def due(page: str) -> list[tuple[str, str]]:
+        return [(t.get("datetime"), t.get_text()) for t in dom(page).select("time")]
+
     group_page = bea.html(f"/groups/{group.id}")
     assert "Rapprochement" in group_page and "due" in group_page
-    assert '<time datetime="2030-03-01">1 March 2030</time>' in group_page
+    assert ("2030-03-01", "1 March 2030") in due(group_page)
     assert prompt in group_page
 
     page = bea.html(PAGE)
-    assert 'data-lens="group-' + str(group.id) + '"' in page  # the seminar's lens by default
+    parsed = dom(page)
+    # The seminar's lens by default.
+    assert parsed.select_one("article.reading")["data-lens"] == f"group-{group.id}"
     assert prompt in page
-    assert '<time datetime="2030-03-01">1 March 2030</time>' in page
-    assert page.index(prompt) < page.index('id="p1"')  # above the text
+    assert ("2030-03-01", "1 March 2030") in due(page)
+    # Above the text.
+    (said,) = [p for p in parsed.select(".assignment-prompt") if p.get_text() == prompt]
+    assert said.find_next(id="p1") is parsed.select_one("div.para-row#p1")
     for outsider in (eve, Browser(app)):
         page = outsider.html(PAGE)
         assert prompt not in page and "1 March 2030" not in page

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-from html import unescape
 
 import pytest
 
 from app.models import Annotation, HighlightColor
 from tests import factories
-from tests.factories import csrf_token, recorded_queries
+from tests.factories import csrf_token, dom, recorded_queries, text_of
 
 PAGE = "/texts/carr-rapprochement"
 
@@ -21,25 +20,28 @@ def reader(session, auth):
     return user
 
 
-def _para_html(html: str, number: int) -> str:
-    match = re.search(
-        rf'<div class="para-row[^"]*" id="p{number}".*?<p class="para"[^>]*>(.*?)</p>',
-        html,
-        re.DOTALL,
-    )
-    return match.group(1)
+def _page(client, path: str = PAGE):
+    return dom(client.get(path).get_data(as_text=True))
+
+
+def _para(page, number: int):
+    """Paragraph ``number``'s text (its <p class="para">), marks and all."""
+    para = page.select_one(f"div.para-row#p{number} p.para")
+    assert para is not None, number
+    return para
 
 
 def test_highlights_are_marks_in_the_served_html(client, session, seeded, reader):
     factories.make_annotation(
         session, reader, seeded, "Litvinov in Copenhagen", color=HighlightColor.GREEN
     )
-    para = _para_html(client.get(PAGE).get_data(as_text=True), 4)
-    mark = re.search(r'<mark class="hl hl-green"[^>]*>Litvinov in Copenhagen</mark>', para)
-    assert mark, para[:300]
-    assert 'data-label="highlight, green"' in mark.group(0)
+    para = _para(_page(client), 4)
+    marks = [m for m in para.select("mark") if m.string == "Litvinov in Copenhagen"]
+    assert len(marks) == 1, str(para)[:300]
+    assert marks[0]["class"] == ["hl", "hl-green"]
+    assert marks[0]["data-label"] == "highlight, green"
     # Remove the markup and the paragraph is still exactly Carr's words.
-    assert unescape(re.sub(r"<[^>]+>", "", para)) == seeded.current_revision.paragraphs[3].body
+    assert para.get_text() == seeded.current_revision.paragraphs[3].body
 
 
 def test_overlapping_and_nested_highlights_split_into_segments(client, session, seeded, reader):
@@ -50,25 +52,26 @@ def test_overlapping_and_nested_highlights_split_into_segments(client, session, 
     crossing = factories.make_annotation(
         session, reader, seeded, "negotiated an agreement", color=HighlightColor.BLUE
     )
-    para = _para_html(client.get(PAGE).get_data(as_text=True), 4)
-    segments = re.findall(r'<mark class="([^"]+)" data-start="(\d+)"[^>]*>([^<]*)</mark>', para)
+    para = _para(_page(client), 4)
+    segments = para.select("mark")
+    assert all(m.string is not None for m in segments)  # words only, no mark inside a mark
 
-    def covering(at: str) -> str:  # a mark names its offset; the notes' spans say who covers it
+    def covering(mark) -> str:  # a mark names its offset; the notes' spans say who covers it
         notes = (outer, inner, crossing)
-        return " ".join(str(a.id) for a in notes if a.start <= int(at) < a.end)
+        return " ".join(str(a.id) for a in notes if a.start <= int(mark["data-start"]) < a.end)
 
-    assert [(covering(at), text) for _, at, text in segments] == [
+    assert [(covering(m), m.string) for m in segments] == [
         (f"{outer.id}", "Litvinov "),
         (f"{outer.id} {inner.id}", "in Copenhagen"),
         (f"{outer.id}", " "),
         (f"{outer.id} {crossing.id}", "negotiated"),
         (f"{crossing.id}", " an agreement"),
     ]
-    assert "hl-pink hl-overlap" in segments[1][0]
+    assert {"hl-pink", "hl-overlap"} <= set(segments[1]["class"])
     # Each note's words are reached from the mark where they begin.
-    starts = re.findall(r'id="m(\d+)" data-starts="([^"]+)"', para)
-    assert starts == [(str(a.id), str(a.id)) for a in (outer, inner, crossing)]
-    assert unescape(re.sub(r"<[^>]+>", "", para)) == seeded.current_revision.paragraphs[3].body
+    starts = [(m["id"], m["data-starts"]) for m in para.select("mark[data-starts]")]
+    assert starts == [(f"m{a.id}", str(a.id)) for a in (outer, inner, crossing)]
+    assert para.get_text() == seeded.current_revision.paragraphs[3].body
 
 
 def test_a_highlight_across_paragraphs_marks_both_and_its_note_sits_where_it_starts(
@@ -78,15 +81,12 @@ def test_a_highlight_across_paragraphs_marks_both_and_its_note_sits_where_it_sta
     spans = seeded.current_revision.spans()
     quote = content[spans[4].end - 20 : spans[5].start + 15]
     note = factories.make_annotation(session, reader, seeded, quote, body="across")
-    html = client.get(PAGE).get_data(as_text=True)
+    page = _page(client)
     for number in (5, 6):
-        marked = re.findall(
-            r'<mark [^>]*data-start="(\d+)"[^>]*>([^<]*)</mark>', _para_html(html, number)
-        )
-        assert len(marked) == 1 and note.start <= int(marked[0][0]) < note.end
-    assert f'data-starts="{note.id}"' in _para_html(html, 5)
-    row5 = html[html.index('id="p5"') : html.index('id="p6"')]
-    assert f'id="a{note.id}"' in row5
+        marked = _para(page, number).select("mark")
+        assert len(marked) == 1 and note.start <= int(marked[0]["data-start"]) < note.end
+    assert _para(page, 5).select_one(f'mark[data-starts="{note.id}"]') is not None
+    assert page.select_one(f"#p5 #a{note.id}") is not None  # the note, in ¶5's row
 
 
 def test_paragraph_note_form_without_javascript(client, seeded, reader):
@@ -104,9 +104,10 @@ def test_paragraph_note_form_without_javascript(client, seeded, reader):
     assert response.status_code == 302
     # Back at the note, shown in the margin however full (a private note: the default lens).
     assert re.search(r"/texts/carr-rapprochement\?focus=(\d+)#a\1$", response.headers["Location"])
-    html = client.get(PAGE).get_data(as_text=True)
-    assert "Why <em>Genoa</em>?" in html
-    assert "#conferences" in html and "#genoa" in html
+    page = _page(client)
+    (body,) = [b for b in page.select(".note-body") if text_of(b) == "Why Genoa?"]
+    assert [text_of(em) for em in body.select("em")] == ["Genoa"]
+    assert "#conferences" in text_of(page) and "#genoa" in text_of(page)
 
 
 def test_whole_text_note_and_empty_note_error(client, seeded, reader):
@@ -116,25 +117,23 @@ def test_whole_text_note_and_empty_note_error(client, seeded, reader):
     )
     assert "needs some words" in empty.get_data(as_text=True)
     client.post(f"{PAGE}/notes", data={"csrf_token": token, "body": "Realpolitik throughout."})
-    html = client.get(PAGE).get_data(as_text=True)
-    start = html.index('<section class="text-notes"')
-    notes = html[start : html.index("</section>", start)]
-    assert "Realpolitik throughout." in notes
+    page = _page(client)
+    notes = page.select_one("section.text-notes")
+    assert "Realpolitik throughout." in text_of(notes)
     # The text comes first; a link at its head says how many notes follow it.
-    assert html.index("Editor’s introduction") < html.index("The excerpt") < start
-    head = html[: html.index("Editor’s introduction")]
-    assert '<a href="#text-notes">Notes on the whole text (1)</a>' in head
+    intro = page.find(string="Editor’s introduction")
+    excerpt = intro.find_next(string="The excerpt")
+    assert excerpt is not None and excerpt.find_next("section", class_="text-notes") is notes
+    assert text_of(intro.find_previous("a", href="#text-notes")) == "Notes on the whole text (1)"
 
 
-def _fields(html: str) -> dict[str, str]:
-    """The refused-form page's fields as the browser would send them again."""
+def _fields(form) -> dict[str, str]:
+    """The refused form's fields as the browser would send them again."""
     fields = {
-        unescape(name): unescape(value)
-        for name, value in re.findall(
-            r'<input type="(?:hidden|text)"[^>]* name="([^"]+)"[^>]* value="([^"]*)"', html
-        )
+        field["name"]: field.get("value", "")
+        for field in form.select('input[type="hidden"], input[type="text"]')
     }
-    fields["body"] = unescape(re.search(r"<textarea[^>]*>(.*?)</textarea>", html, re.S).group(1))
+    fields["body"] = form.select_one("textarea").get_text()
     return fields
 
 
@@ -156,10 +155,11 @@ def test_a_refused_note_comes_back_with_its_words_and_can_be_sent_again(
         },
     )
     assert refused.status_code == 413
-    html = refused.get_data(as_text=True)
-    assert "the limit is 20,000" in html
-    assert f'action="{PAGE}/notes"' in html
-    fields = _fields(html)
+    page = dom(refused.get_data(as_text=True))
+    assert "the limit is 20,000" in text_of(page)
+    form = page.select_one(f'form[action="{PAGE}/notes"]')
+    assert form is not None
+    fields = _fields(form)
     assert fields["body"] == long_words  # every word, escaped in the page, none lost
     assert fields["tags"] == "genoa conferences"
     assert (fields["start"], fields["end"]) == (str(span.start), str(span.end))
@@ -190,7 +190,8 @@ def test_edit_form_keeps_history(client, session, seeded, reader):
     )
     history = client.get(f"/notes/{note.id}/history").get_data(as_text=True)
     assert "first" in history and "second" in history and "Version 1" in history
-    assert f'href="/notes/{note.id}/history">edited' in client.get(PAGE).get_data(as_text=True)
+    links = _page(client).select(f'a[href="/notes/{note.id}/history"]')
+    assert [text_of(a) for a in links] == ["edited"]
 
 
 def test_delete_offers_undo(client, session, seeded, reader):
@@ -200,7 +201,7 @@ def test_delete_offers_undo(client, session, seeded, reader):
         f"/notes/{note.id}/delete", data={"csrf_token": token}, follow_redirects=True
     ).get_data(as_text=True)
     assert "Note deleted." in page and "regret this" not in page
-    assert f'action="/notes/{note.id}/restore"' in page
+    assert dom(page).select_one(f'form[action="/notes/{note.id}/restore"]') is not None
     restored = client.post(
         f"/notes/{note.id}/restore", data={"csrf_token": token}, follow_redirects=True
     ).get_data(as_text=True)
@@ -247,10 +248,12 @@ def test_notebook_groups_by_text_and_paragraph_and_filters(client, session, seed
         color=HighlightColor.YELLOW,
     )
     factories.make_annotation(session, reader, seeded, None, body="whole-text thought")
-    html = client.get("/notes").get_data(as_text=True)
-    assert html.index("¶4") < html.index("trade man") < html.index("the treaty")
-    assert "whole-text thought" in html
-    assert 'href="/texts/carr-rapprochement?focus=' in html  # private notes: the default lens
+    page = _page(client, "/notes")
+    text = text_of(page)
+    assert text.index("¶4") < text.index("trade man") < text.index("the treaty")
+    assert "whole-text thought" in text
+    # To each note in the text: private notes are in the default lens.
+    assert page.select('a[href^="/texts/carr-rapprochement?focus="]')
     by_tag = client.get("/notes?tag=%23People").get_data(as_text=True)
     assert "trade man" in by_tag and "the treaty" not in by_tag
     by_color = client.get("/notes?color=yellow").get_data(as_text=True)

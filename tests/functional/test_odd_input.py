@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from app.models import Annotation, Notification
 from tests import factories
-from tests.factories import PAGE, SLUG, fresh, make_group, sign_in
+from tests.factories import PAGE, SLUG, dom, fresh, make_group, sign_in
 
 EVENTS = f"/api/v1/texts/{SLUG}/events"
 ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
@@ -156,13 +156,14 @@ def test_undo_in_other_digits_offers_to_restore_nothing(app, session, seeded):
     note = factories.make_annotation(session, ada.user, seeded, "Bolsheviks", body="Gone soon")
     response = ada.post(f"/notes/{note.id}/delete")
     assert response.status_code == 302
-    restore = f'action="/notes/{note.id}/restore"'
-    assert restore in ada.html(response.headers["Location"])  # the real offer, flashed once
+    restore = f'form[action="/notes/{note.id}/restore"]'
+    # The real offer, flashed once.
+    assert dom(ada.html(response.headers["Location"])).select_one(restore) is not None
     ada.post(f"/notes/{note.id}/restore")
     ada.post(f"/notes/{note.id}/delete")  # flash the undo message again
     page = ada.html(f"{PAGE}?undo={arabic(note.id)}")
     assert "Note deleted." in page
-    assert restore not in page
+    assert dom(page).select(restore) == []
 
 
 def test_marking_read_with_an_id_that_is_no_number_is_a_400_that_marks_nothing(

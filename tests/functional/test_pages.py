@@ -3,25 +3,38 @@
 from __future__ import annotations
 
 import re
-from html import unescape
 
 from app.assets import content_version
 from tests.conftest import SEED
-from tests.factories import recorded_queries
+from tests.factories import dom, recorded_queries, text_of
 
 TITLE = "Rapprochement; how the Bolsheviks came to love capitalists"
 
 
-def _paragraph_texts(html: str) -> list[str]:
-    return [unescape(p) for p in re.findall(r'<p class="para"[^>]*>(.*?)</p>', html, re.DOTALL)]
+def _page(client, path: str = "/texts/carr-rapprochement"):
+    return dom(client.get(path).get_data(as_text=True))
+
+
+def _paragraph_texts(page) -> list[str]:
+    return [p.get_text() for p in page.select("p.para")]
+
+
+def _addresses(page) -> list[str]:
+    """Every address the page names in an attribute (src, href, data-src, ...), in page order."""
+    return [
+        value
+        for element in page.find_all(True)  # <template>s' content included
+        for name, value in element.attrs.items()
+        if name.endswith(("src", "href"))
+    ]
 
 
 def test_library_lists_texts_with_author_and_paragraph_count(client, seeded):
-    html = client.get("/").get_data(as_text=True)
-    assert TITLE in unescape(html)
-    assert "EH Carr" in html
-    assert "10 paragraphs" in html
-    assert 'href="/texts/carr-rapprochement"' in html
+    page = _page(client, "/")
+    assert "EH Carr" in text_of(page)
+    assert "10 paragraphs" in text_of(page)
+    links = page.select('a[href="/texts/carr-rapprochement"]')
+    assert TITLE in [text_of(a) for a in links]
 
 
 def test_empty_library_says_how_to_load_texts(client):
@@ -32,31 +45,31 @@ def test_empty_library_says_how_to_load_texts(client):
 def test_reading_page_shows_every_paragraph_word_for_word(client, seeded):
     response = client.get("/texts/carr-rapprochement")
     assert response.status_code == 200
-    html = response.get_data(as_text=True)
+    page = dom(response.get_data(as_text=True))
     source = SEED.read_text(encoding="utf-8")
     blocks = [" ".join(b.split()) for b in source.split("\n\n") if b.strip()]
     # Everything but the title line appears, in order, as a paragraph.
-    assert _paragraph_texts(html) == blocks[1:]
+    assert _paragraph_texts(page) == blocks[1:]
 
 
 def test_reading_page_numbers_paragraphs_with_anchors_and_permalinks(client, seeded):
-    html = client.get("/texts/carr-rapprochement").get_data(as_text=True)
+    page = _page(client)
     for n in range(1, 11):
-        assert f'id="p{n}"' in html
-        assert f'href="/texts/carr-rapprochement#p{n}"' in html
-        assert f"¶{n}<" in html
+        row = page.select_one(f"div.para-row#p{n}")
+        assert row is not None, n
+        (permalink,) = row.select(f'a[href="/texts/carr-rapprochement#p{n}"]')
+        assert permalink.find(string=True, recursive=False) == f"¶{n}"
 
 
 def test_front_matter_excerpt_and_citation_are_separate_sections(client, seeded):
-    html = client.get("/texts/carr-rapprochement").get_data(as_text=True)
-    front = html.index('class="front-matter"')
-    excerpt = html.index('class="excerpt"')
-    citation = html.index('class="citation"')
-    assert front < excerpt < citation
-    assert "In this short excerpt Carr describes" in html[front:excerpt]
-    assert "The strengthening of party and Soviet organization" in html[excerpt:citation]
-    assert "Source; E.H. Carr" in html[citation:]
-    assert html.count('class="para-row role-body"') == 6
+    page = _page(client)
+    sections = page.select("section.front-matter, section.excerpt, footer.citation")
+    assert [s["class"] for s in sections] == [["front-matter"], ["excerpt"], ["citation"]]
+    front, excerpt, citation = sections
+    assert "In this short excerpt Carr describes" in text_of(front)
+    assert "The strengthening of party and Soviet organization" in text_of(excerpt)
+    assert "Source; E.H. Carr" in text_of(citation)
+    assert len(page.select("div.para-row.role-body")) == 6
 
 
 def test_unknown_text_is_a_404_page(client):
@@ -85,8 +98,9 @@ def test_hsts_only_over_https(client):
 
 def test_pages_load_no_assets_from_other_origins(client, seeded):
     for path in ("/", "/texts/carr-rapprochement", "/auth/login", "/auth/register"):
-        html = client.get(path).get_data(as_text=True)
-        for url in re.findall(r'(?:src|href)="([^"]+)"', html):
+        addresses = _addresses(_page(client, path))
+        assert addresses, path
+        for url in addresses:
             assert not re.match(r"^(https?:)?//", url), f"{path} loads {url}"
 
 
@@ -106,8 +120,7 @@ JS_IMPORT = re.compile(r'(?:from |import ?\(?)"(\./[^"]+)"')
 
 
 def test_static_files_are_under_one_versioned_prefix_and_kept_a_year(client, seeded):
-    html = client.get("/texts/carr-rapprochement").get_data(as_text=True)
-    urls = re.findall(r'(?:href|src)="(/static/[^"]+)"', html)
+    urls = [url for url in _addresses(_page(client)) if url.startswith("/static/")]
     prefixes = {url.split("/")[2] for url in urls}
     assert len(prefixes) == 1 and re.fullmatch(r"[0-9a-f]{12}", next(iter(prefixes)))
     names = {url.split("/", 3)[3] for url in urls}

@@ -4,7 +4,6 @@ form, each thread on a page of its own, and the cached render that never goes st
 from __future__ import annotations
 
 import gzip
-import re
 
 import pytest
 from sqlalchemy import select
@@ -12,7 +11,16 @@ from sqlalchemy import select
 from app.models import Reaction, ReactionKind, Visibility
 from app.views.library import MARGIN_NOTES
 from tests import factories
-from tests.factories import PAGE, Browser, fresh, make_group, recorded_queries, sign_in
+from tests.factories import (
+    PAGE,
+    Browser,
+    dom,
+    fresh,
+    make_group,
+    recorded_queries,
+    sign_in,
+    text_of,
+)
 
 
 @pytest.fixture
@@ -39,10 +47,16 @@ def _note(session, browser: Browser, text, word: str, body: str, group=None, occ
     )
 
 
-def _margin(html: str, number: int) -> str:
-    start = html.index(f'id="p{number}"')
-    end = html.find('<div class="para-row', start + 1)
-    return html[start : end if end > 0 else len(html)]
+def _margin(html: str, number: int):
+    """Paragraph ``number``'s row: its text and its margin."""
+    row = dom(html).select_one(f"div.para-row#p{number}")
+    assert row is not None, number
+    return row
+
+
+def _cards(row) -> list[int]:
+    """Ids of the note cards in a margin, in the order shown."""
+    return [int(card["id"].removeprefix("a")) for card in row.select("article.note")]
 
 
 def _group_notes_on_p1(session, seminar, text, count: int) -> list:
@@ -60,19 +74,18 @@ def test_the_margin_lists_the_first_notes_and_links_to_the_rest(session, seminar
     lens = f"{PAGE}?lens=group-{group.id}"
     html = ben.html(lens)
     margin = _margin(html, 1)
-    shown = [int(n) for n in re.findall(r'<article class="note[^"]*"\s+id="a(\d+)"', margin)]
-    assert shown == ids[:MARGIN_NOTES]  # position order, then id
-    assert f"{MARGIN_NOTES + 3} notes, {MARGIN_NOTES} shown" in margin
-    link = re.search(r'<a class="more-notes-link" href="([^"]+)"[^>]*>([^<]+)</a>', margin)
-    assert link.group(2) == "Show 3 more notes on ¶1"
+    assert _cards(margin) == ids[:MARGIN_NOTES]  # position order, then id
+    (count,) = margin.select("p.para-count")
+    assert text_of(count) == f"{MARGIN_NOTES + 3} notes, {MARGIN_NOTES} shown"
+    (link,) = margin.select("a.more-notes-link")
+    assert link.get_text() == "Show 3 more notes on ¶1"
     # Every highlight is in the text all the same.
-    marked = {int(i) for m in re.findall(r'data-starts="([^"]+)"', margin) for i in m.split()}
+    marked = {int(i) for m in margin.select("[data-starts]") for i in m["data-starts"].split()}
     assert marked == set(ids)
 
-    expanded = ben.html(link.group(1).replace("&amp;", "&"))
-    everything = re.findall(r'<article class="note[^"]*"\s+id="a(\d+)"', _margin(expanded, 1))
-    assert sorted(int(n) for n in everything) == sorted(ids)
-    assert "more-notes-link" not in _margin(expanded, 1)
+    expanded = _margin(ben.html(link["href"]), 1)
+    assert sorted(_cards(expanded)) == sorted(ids)
+    assert expanded.select(".more-notes-link") == []
 
 
 @pytest.mark.parametrize("name", ["expand", "note", "discuss"])
@@ -90,22 +103,25 @@ def test_paragraph_forms_are_links_until_one_is_opened(session, seminar, seeded)
     _, ann, ben, _, group = seminar
     lens = f"{PAGE}?lens=group-{group.id}"
     html = ben.html(lens)
-    paragraphs = len(re.findall(r'<div class="para-row', html))
+    page = dom(html)
+    paragraphs = len(page.select("div.para-row"))
     assert paragraphs >= 10
     # Sign-out, the lens bar, the shared buttons' form, the whole text's note form; the rest
-    # are <template>s, inert until margin.js copies one.
-    outside = re.sub(r"<template .*?</template>", "", html, flags=re.S)
-    assert len(re.findall(r"<form ", outside)) == 4
+    # are <template>s, inert until margin.js copies one (select(), like a browser's
+    # querySelectorAll, does not look inside a <template>'s content).
+    assert len(page.select("template")) >= 4
+    assert len(page.select("form")) == 4
     margin = _margin(html, 5)
-    assert "<form" not in margin
-    link = re.search(r'<a class="inline-form-link" data-form="note"[^>]* href="([^"]+)"', margin)
-    opened = ben.html(link.group(1).replace("&amp;", "&"))
-    form = _margin(opened, 5)
+    assert margin.select("form") == []
+    link = margin.select_one('a.inline-form-link[data-form="note"][href]')
+    opened = ben.html(link["href"])
+    (form,) = _margin(opened, 5).select("form")
     fifth = seeded.current_revision.spans()[4]
-    assert f'<input type="hidden" name="start" value="{fifth.start}">' in form
-    assert f'<input type="hidden" name="end" value="{fifth.end}">' in form
-    assert 'id="note-p5"' in form and "Your note on paragraph 5" in form
-    assert "<form" not in _margin(opened, 4)
+    assert form.select_one('input[type="hidden"][name="start"]')["value"] == str(fifth.start)
+    assert form.select_one('input[type="hidden"][name="end"]')["value"] == str(fifth.end)
+    assert form.select_one("textarea#note-p5") is not None
+    assert "Your note on paragraph 5" in text_of(form)
+    assert _margin(opened, 4).select("form") == []
     # That form stores a note on the whole paragraph, in the reader's own name.
     sent = ben.post(
         f"/texts/{seeded.slug}/notes",
@@ -115,7 +131,7 @@ def test_paragraph_forms_are_links_until_one_is_opened(session, seminar, seeded)
         audience=f"group-{group.id}",
     )
     assert sent.status_code == 302
-    assert "On ¶5." in _margin(ann.html(lens), 5)
+    assert "On ¶5." in text_of(_margin(ann.html(lens), 5))
 
 
 def test_no_form_per_note_in_the_margin(session, seminar, seeded):
@@ -124,22 +140,20 @@ def test_no_form_per_note_in_the_margin(session, seminar, seeded):
     buttons, and margin.js reacts in place."""
     _, ann, ben, _, group = seminar
     note = _note(session, ann, seeded, "Krasin", "A trader.", group)
-    html = ben.html(f"{PAGE}?lens=group-{group.id}")
-    card = html[
-        html.index(f'id="a{note.id}"') : html.index("</article>", html.index(f'id="a{note.id}"'))
-    ]
-    assert "<form" not in card and "<button" not in card
-    assert f'href="/notes/{note.id}#a{note.id}" data-react="agree"' in card
-    assert f'href="/notes/{note.id}#a{note.id}" data-react="question"' in card
-    assert f'href="/notes/{note.id}#reply-{note.id}"' in card
-    assert f'href="/notes/{note.id}#flag-{note.id}"' in card
+    card = dom(ben.html(f"{PAGE}?lens=group-{group.id}")).select_one(f"article#a{note.id}")
+    assert card.select("form, button") == []
+    assert card.select_one(f'a[href="/notes/{note.id}#a{note.id}"][data-react="agree"]')
+    assert card.select_one(f'a[href="/notes/{note.id}#a{note.id}"][data-react="question"]')
+    assert card.select_one(f'a[href="/notes/{note.id}#reply-{note.id}"]')
+    assert card.select_one(f'a[href="/notes/{note.id}#flag-{note.id}"]')
 
     # Where the link leads, one click reacts: a button of the page's one shared form, which comes
     # before every button that names it.
-    page = ben.html(f"/notes/{note.id}")
-    assert f'formaction="/notes/{note.id}/react?kind=agree&amp;on=1"' in page
-    assert len(re.findall(r'<form id="post-actions"', page)) == 1
-    assert page.index('<form id="post-actions"') < page.index('form="post-actions"')
+    page = dom(ben.html(f"/notes/{note.id}"))
+    assert page.select_one(f'button[formaction="/notes/{note.id}/react?kind=agree&on=1"]')
+    (shared,) = page.select("form#post-actions")
+    naming = page.find_all(attrs={"form": "post-actions"})
+    assert naming and shared.find_all_next(attrs={"form": "post-actions"}) == naming
 
     # The shared form posts the button's own address (its query names the reaction).
     token = ben.token
@@ -151,12 +165,11 @@ def test_no_form_per_note_in_the_margin(session, seminar, seeded):
     # Without the token the same button is refused.
     assert ben.client.post(f"/notes/{note.id}/react?kind=agree&on=0").status_code == 400
     # The reader's own reaction shows in the margin, in words too.
-    html = ben.html(f"{PAGE}?lens=group-{group.id}")
-    assert re.search(
-        r'class="reaction reaction-agree reaction-mine"[^>]*>Agree <span class="count">1</span>'
-        r'<span class="visually-hidden"> \(yours\)</span>',
-        html,
-    )
+    page = dom(ben.html(f"{PAGE}?lens=group-{group.id}"))
+    (mine,) = page.select(".reaction.reaction-agree.reaction-mine")
+    assert mine.get_text() == "Agree 1 (yours)"
+    assert mine.select_one("span.count").get_text() == "1"
+    assert [s.get_text() for s in mine.select(".visually-hidden")] == [" (yours)"]
 
 
 def test_a_thread_has_a_page_with_every_form(session, seminar, seeded):
@@ -166,16 +179,17 @@ def test_a_thread_has_a_page_with_every_form(session, seminar, seeded):
     assert answer.status_code == 302
     reply_id = int(answer.headers["Location"].rsplit("#a", 1)[1])
 
-    page = ben.html(f"/notes/{note.id}")
-    assert "A trader." in page and "A diplomat too." in page
-    assert f'action="/notes/{note.id}/reply"' in page
-    assert f'id="reply-{note.id}"' in page and f'id="flag-{note.id}"' in page
-    back = f"/texts/carr-rapprochement?lens=group-{group.id}&amp;focus={note.id}#a{note.id}"
-    assert f'href="{back}"' in page  # back to it in the text, its thread open
+    html = ben.html(f"/notes/{note.id}")
+    assert "A trader." in html and "A diplomat too." in html
+    page = dom(html)
+    assert page.select_one(f'form[action="/notes/{note.id}/reply"]') is not None
+    assert page.select_one(f"#reply-{note.id}") and page.select_one(f"#flag-{note.id}")
+    back = f"/texts/carr-rapprochement?lens=group-{group.id}&focus={note.id}#a{note.id}"
+    assert page.select_one(f'a[href="{back}"]') is not None  # back to it in the text, thread open
     # A reply's address shows its whole thread.
     assert "A trader." in ben.html(f"/notes/{reply_id}")
     # The author can move the thread to another audience from here.
-    assert f'id="audience-{note.id}"' in ann.html(f"/notes/{note.id}")
+    assert dom(ann.html(f"/notes/{note.id}")).select_one(f"#audience-{note.id}") is not None
     # Nobody else learns that the thread exists.
     assert cy.get(f"/notes/{note.id}").status_code == 404
     assert Browser(ida.app).get(f"/notes/{note.id}").status_code == 404
@@ -245,13 +259,16 @@ def test_the_page_around_the_cached_part_is_fresh(session, seminar, seeded):
     """The header, the inbox count and the CSRF token are rendered on every request."""
     _, ann, ben, _, group = seminar
     lens = f"{PAGE}?lens=group-{group.id}"
-    first = ben.html(lens)
+    first = dom(ben.html(lens))
     note = _note(session, ann, seeded, "Krasin", "Hello @Ben Student", group)
     assert note.id
-    second = ben.html(lens)
-    assert 'class="badge">1<' in second and 'class="badge"' not in first
-    token = re.search(r'<meta name="csrf-token" content="([^"]+)">', second).group(1)
-    assert f'name="csrf_token" value="{token}"' in second  # the shared form's, this request's
+    second = dom(ben.html(lens))
+    assert first.select(".badge") == []
+    (badge,) = second.select(".badge")
+    assert badge.find(string=True, recursive=False) == "1"
+    token = second.select_one('meta[name="csrf-token"]')["content"]
+    # The shared form's, this request's.
+    assert second.select_one('form#post-actions input[name="csrf_token"]')["value"] == token
 
 
 def test_browsers_that_take_gzip_get_the_same_page_gzipped(session, seminar, seeded):
@@ -281,6 +298,6 @@ def test_a_flash_message_shows_once_and_is_never_cached(session, seminar, seeded
 
 def test_no_name_can_spell_where_the_cached_part_goes(app, session, seeded):
     tricky = Browser(app, factories.make_user(session, "tricky@example.org", "<!--reading-body-->"))
-    page = tricky.html(PAGE)
-    assert "&lt;!--reading-body--&gt;" in page
-    assert page.count('<div class="para-row') == len(seeded.current_revision.paragraphs)
+    page = dom(tricky.html(PAGE))
+    assert [s.get_text() for s in page.select(".user-name")] == ["<!--reading-body-->"]
+    assert len(page.select("div.para-row")) == len(seeded.current_revision.paragraphs)

@@ -42,7 +42,7 @@ from app.services import discussion, groups, importer, moderation
 from app.services.access import viewer_for
 from tests import factories
 from tests.conftest import SEED, make_test_app
-from tests.factories import AuthActions
+from tests.factories import AuthActions, dom
 
 SLUG = "carr-rapprochement"
 METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
@@ -102,7 +102,7 @@ FORM_NAMES = [
 # ---- the world the signed-in client acts in ---------------------------------------------------
 
 KEEP = {"user", "text", "text_revision", "paragraph"}  # the rest is made again for every rule
-CSRF_VALUE = re.compile(r'name="csrf[-_]token" (?:content|value)="([^"]+)"')
+CSRF_VALUE = 'meta[name="csrf-token"][content], input[name="csrf_token"][value]'
 _addresses = count(1)
 
 
@@ -115,9 +115,11 @@ def _client(app):
 
 
 def _token(client, path: str) -> str:
-    match = CSRF_VALUE.search(client.get(path).get_data(as_text=True))
-    assert match, f"no CSRF token on {path}"
-    return match.group(1)
+    carrier = dom(client.get(path).get_data(as_text=True)).select_one(CSRF_VALUE)
+    assert carrier, f"no CSRF token on {path}"
+    token = carrier.get("content") if carrier.name == "meta" else carrier.get("value")
+    assert token, f"an empty CSRF token on {path}"
+    return token
 
 
 class World:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app.models import LoginAttempt, User
 from tests import factories
 from tests.conftest import TEST_PASSWORD
-from tests.factories import AuthActions, csrf_token
+from tests.factories import AuthActions, csrf_token, dom, text_of
 
 NEW_PASSWORD = "a brand new passphrase"
 
@@ -20,8 +20,10 @@ NEW_PASSWORD = "a brand new passphrase"
 def _signed_in_as(client, name: str) -> bool:
     page = client.get("/")
     assert page.status_code == 200
-    html = page.get_data(as_text=True)
-    return f'<span class="user-name">{name}</span>' in html and "Sign out" in html
+    parsed = dom(page.get_data(as_text=True))
+    # The page header names ``name`` and offers to sign out.
+    named = name in [s.get_text() for s in parsed.select("span.user-name")]
+    return named and "Sign out" in [text_of(b) for b in parsed.select("button")]
 
 
 def _copy_of(app, client):
@@ -95,8 +97,8 @@ def test_the_account_page_refuses_a_wrong_current_password(app, session, client,
     thief = _copy_of(app, client)
     response = _change_password(client, current="not my password")
     assert response.status_code == 400
-    html = response.get_data(as_text=True)
-    assert re.search(r'id="current_password-error">[^<]*not correct', html)
+    error = dom(response.get_data(as_text=True)).select_one("#current_password-error")
+    assert "not correct" in error.get_text()
     assert _signed_in_as(thief, "Reader")  # nothing changed
     assert session.scalar(select(User.session_generation)) == 0
     # The guess counts as a failed sign-in for the account.
@@ -119,8 +121,8 @@ def test_the_account_page_explains_a_bad_new_password(
     auth.login()
     response = _change_password(client, new=new, confirm=confirm)
     assert response.status_code == 400
-    html = response.get_data(as_text=True)
-    assert f'id="{field}-error">{message}' in html
+    error = dom(response.get_data(as_text=True)).select_one(f"#{field}-error")
+    assert error.get_text().startswith(message)
     assert session.scalar(select(User.session_generation)) == 0
 
 
@@ -143,9 +145,13 @@ def test_the_account_page_needs_a_signed_in_user_and_a_csrf_token(session, clien
 
 def test_the_nav_links_to_the_account_page(session, client, auth):
     factories.make_user(session, "reader@example.org", "Reader")
-    assert 'href="/auth/account"' not in client.get("/").get_data(as_text=True)
+
+    def account_links() -> list:
+        return dom(client.get("/").get_data(as_text=True)).select('a[href="/auth/account"]')
+
+    assert account_links() == []
     auth.login()
-    assert 'href="/auth/account"' in client.get("/").get_data(as_text=True)
+    assert account_links()
 
 
 def test_disabling_ends_sessions_and_enabling_revives_none(app, session, client, auth):
@@ -272,8 +278,12 @@ def test_the_account_page_is_never_stored(session, client, auth):
 def test_static_files_keep_their_year_long_cache(session, client, auth):
     factories.make_user(session, "reader@example.org", "Reader")
     auth.login()
-    html = client.get("/").get_data(as_text=True)
-    url = re.search(r'href="(/static/[^"]+/css/main\.css)"', html).group(1)
+    page = dom(client.get("/").get_data(as_text=True))
+    (url,) = [
+        link["href"]
+        for link in page.select('link[rel="stylesheet"][href]')
+        if re.fullmatch(r"/static/[^\s]+/css/main\.css", link["href"])
+    ]
     with client.get(url) as response:
         assert response.status_code == 200
         assert response.cache_control.max_age == 365 * 24 * 3600

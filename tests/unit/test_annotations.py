@@ -184,9 +184,7 @@ def test_what_a_highlight_is_called_follows_its_words_and_motivation(session, se
     session.commit()
     assert [a.kind for a in (plain, noted, asked)] == [Kind.HIGHLIGHT, Kind.NOTE, Kind.QUESTION]
     page = texts.reading_view(session, seeded.slug, viewer, Lens("mine"))
-    labels = {
-        s.top.id: s.label for p in page.paragraphs for s in p.segments if s.top is not None
-    }
+    labels = {s.top.id: s.label for p in page.paragraphs for s in p.segments if s.top is not None}
     assert labels[plain.id] == "highlight, blue"
     assert labels[noted.id] == f"note by {user.display_name}"
     assert labels[asked.id] == f"note by {user.display_name}"  # a question, words or not
