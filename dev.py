@@ -12,12 +12,15 @@ requirements file changed), so a fresh clone needs no other step.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import venv
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -97,7 +100,31 @@ def test(extra: list[str]) -> None:
     ensure_venv("requirements-dev.txt")
     ensure_chromium()
     lint()
-    run(BIN / "python", "-m", "pytest", *parallel(extra), *extra)
+    with in_memory_temp() as env:
+        run(BIN / "python", "-m", "pytest", *parallel(extra), *extra, env=env)
+
+
+@contextlib.contextmanager
+def in_memory_temp() -> Iterator[dict]:
+    """The environment with TMPDIR in memory (a fresh directory in /dev/shm) where there is
+    one: the tests' databases and Chromium's profiles and shared memory live there, and on a
+    disk the kernel's writeback of them cost a 2-core machine a seventh of the suite's time
+    (6:44 against 5:50). Nothing tested needs a disk: a killed server leaves its writes in the
+    page cache either way."""
+    env = dict(os.environ)
+    shm = "/dev/shm"  # noqa: S108 (a private directory of our own is made in it)
+    if "TMPDIR" in env or not os.path.isdir(shm) or not os.access(shm, os.W_OK):
+        yield env
+        return
+    free = os.statvfs(shm)
+    if free.f_bavail * free.f_frsize < 2 * 1024**3:  # a container's 64 MB would fill up
+        yield env
+        return
+    temp = tempfile.mkdtemp(prefix="scholia-tests-", dir=shm)
+    try:
+        yield {**env, "TMPDIR": temp}
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 def parallel(extra: list[str]) -> list[str]:

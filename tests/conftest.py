@@ -30,9 +30,10 @@ TEST_PASSWORD = factories.DEFAULT_PASSWORD
 CHEAP_PASSWORD_METHOD = "pbkdf2:sha256:1"
 
 
-# How hard the property tests look (the access state machine above all, a few minutes of a core
-# in "ci"): HYPOTHESIS_PROFILE=quick while working on something, =thorough for a long hunt.
-settings.register_profile("ci", max_examples=40, deadline=None)
+# How hard the property tests look (the access state machine above all, about a minute of a core
+# in "ci", 25 runs of 30 steps): HYPOTHESIS_PROFILE=quick while working on something,
+# =thorough for a long hunt (run it after changing the access policy or a read path).
+settings.register_profile("ci", max_examples=25, deadline=None)
 settings.register_profile("quick", max_examples=10, deadline=None)
 settings.register_profile("thorough", max_examples=400, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -95,8 +95,9 @@ def test_no_payload_runs_or_reaches_out_and_nothing_breaks_the_layout(new_page, 
     sign_in(page, "hostile1@example.org")
     group = hostile["group"]
     for path in [*PAGES, f"/groups/{group.id}", f"/texts/hostile?lens=group-{group.id}"]:
-        page.goto(path)
-        page.wait_for_load_state("networkidle")
+        # "load": after every script (modules run before it); not "networkidle", which a
+        # reading page's live polls may never leave long enough.
+        page.goto(path, wait_until="load")
         assert not dialogs, f"{path}: a payload ran: {dialogs}"
         overflow = page.evaluate(WIDEST)
         assert overflow["by"] <= 1, f"{path} scrolls sideways at {width}px: {overflow}"
