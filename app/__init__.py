@@ -91,6 +91,9 @@ def _template_helpers() -> dict:
 
     return {
         "may": may,
+        # A shared part of the reading page gives its own (services/texts/parts.py).
+        "may_author": may,
+        "shared": False,
         "audience_of": audience_of,
         "unread_count": unread_count,
         "viewer": viewer,

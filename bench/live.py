@@ -7,7 +7,8 @@ For each run (A notes on the Carr text, N readers) this builds the seminar with 
 (the group's members are the readers), serves it with gunicorn as in production
 (``bench/server.py``), signs every reader in through the real form and has each do what the
 reading page's script does: load the page, poll the text's change log every 2.5 s
-(``static/js/live.js``), and fetch the page again when the log moved (``static/js/page.js``).
+(``static/js/live.js``), and fetch the parts the log names from their own addresses, with the
+ETag it holds (``static/js/page.js``).
 Meanwhile W members create notes at R per second through the API. Reported per run: the write
 rate achieved, p50/p99 of creates, polls and page fetches, the **staleness** of each note (its
 201 until each reader holds a page that contains it, p50/p99 over notes x readers), the
@@ -48,11 +49,22 @@ class Reader:
     polls: list[float] = field(default_factory=list)
     fetches: list[float] = field(default_factory=list)
     errors: int = 0
+    etags: dict[int, str | None] = field(default_factory=dict)  # per part, as the browser keeps
 
 
-def _get(base: str, session: Session, path: str) -> tuple[int, bytes, float]:
+def _get(
+    base: str, session: Session, path: str, etag: str | None = None, answer: dict | None = None
+) -> tuple[int, bytes, float]:
     headers = {"Cookie": session.cookie, "User-Agent": "scholia-bench", "Accept": "*/*"}
-    return fetch(base, "GET", path, headers, timeout=120)
+    if etag:
+        headers["If-None-Match"] = etag
+    return fetch(base, "GET", path, headers, timeout=120, answer_headers=answer)
+
+
+def _hold(reader: Reader, body: bytes, now: float) -> None:
+    for ids in SHOWN.findall(body):
+        for annotation_id in ids.split():
+            reader.held.setdefault(int(annotation_id), now)
 
 
 def _load_page(base: str, reader: Reader, page: str) -> int:
@@ -62,15 +74,30 @@ def _load_page(base: str, reader: Reader, page: str) -> int:
     if status != 200:
         reader.errors += 1
         return -1
-    for ids in SHOWN.findall(body):
-        for annotation_id in ids.split():
-            reader.held.setdefault(int(annotation_id), now)
+    _hold(reader, body, now)
     found = CURSOR.search(body)
     return int(found.group(1)) if found else -1
 
 
+def _fetch_part(base: str, reader: Reader, page: str, number: int) -> None:
+    """A part the feed named, from its own address, with the ETag held (page.js, the browser's
+    cache): a 304 when it is unchanged for this reader."""
+    path, _, query = page.partition("?")
+    answer: dict = {}
+    status, body, seconds = _get(
+        base, reader.session, f"{path}/parts/{number}?{query}", reader.etags.get(number), answer
+    )
+    reader.fetches.append(seconds)
+    if status == 200:
+        reader.etags[number] = answer.get("ETag")
+        _hold(reader, body, time.monotonic())
+    elif status != 304:
+        reader.errors += 1
+
+
 def _read(base: str, reader: Reader, page: str, slug: str, stop: threading.Event) -> None:
-    """What the page's script does: poll from the page's cursor, fetch the page on news."""
+    """What the page's script does: poll from the page's cursor, fetch the parts the feed
+    names (the page, for an event that names none)."""
     cursor = _load_page(base, reader, page)
     # Readers opened the page at different moments: their polls do not march in step.
     stop.wait(POLL_SECONDS * (hash(reader.session.cookie) % 1000) / 1000)
@@ -83,9 +110,12 @@ def _read(base: str, reader: Reader, page: str, slug: str, stop: threading.Event
             reader.errors += 1
         else:
             answer = json.loads(body)
-            if answer["events"]:
+            events = answer["events"]
+            if any(not e.get("parts") for e in events):
                 cursor = max(cursor, _load_page(base, reader, page), answer["cursor"])
             else:
+                for number in sorted({n for e in events for n in e["parts"]}):
+                    _fetch_part(base, reader, page, number)
                 cursor = answer["cursor"]
         stop.wait(POLL_SECONDS)
 

@@ -158,6 +158,13 @@ def make_group(session, owner, *members, name: str = "Carr seminar") -> Group:
     return group
 
 
+def seminar_of_four(app, session) -> tuple[Browser, Browser, Browser, Browser, Group]:
+    """Ida teaches Ann and Ben, each signed in; Cy, signed in too, reads alone."""
+    names = ("Ida Teacher", "Ann Student", "Ben Student", "Cy Outsider")
+    ida, ann, ben, cy = (sign_in(app, session, name) for name in names)
+    return ida, ann, ben, cy, make_group(session, ida.user, ann.user, ben.user)
+
+
 def fresh(session):
     """The test's session, done with its snapshot: what it reads next is what requests wrote."""
     session.commit()

@@ -68,5 +68,8 @@ def events(slug: str):
     found, cursor = live.events_after(db.session, viewer(), text.id, after)
     return jsonify(
         cursor=cursor,
-        events=[{"id": e.id, "kind": e.kind, "annotation": e.annotation_id} for e in found],
+        events=[
+            {"id": e.id, "kind": e.kind, "annotation": e.annotation_id, "parts": list(e.parts)}
+            for e in found
+        ],
     )

@@ -1,6 +1,6 @@
 """Every model, importable from one place (Alembic's autogenerate needs them all loaded)."""
 
-from app.models.activity import Event, EventKind, Notification, NotificationKind
+from app.models.activity import Event, EventKind, Notification, NotificationKind, PartChange
 from app.models.annotation import (
     Annotation,
     AnnotationTag,
@@ -36,6 +36,7 @@ __all__ = [
     "NotificationKind",
     "Paragraph",
     "ParagraphRole",
+    "PartChange",
     "Reaction",
     "ReactionKind",
     "ReadingAssignment",

@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -77,3 +77,26 @@ class Event(db.Model):
         return Annotation(
             user_id=self.author_id, visibility=self.visibility, group_id=self.group_id
         )
+
+
+class PartChange(db.Model):
+    """Which part of a reading page an event changed, for which audience: the version of a
+    part rendered once for everyone in an audience is the last event that changed it there.
+
+    ``part`` is a paragraph's number, or 0 for the notes on the whole text and those whose
+    words are gone. ``audience`` is "public", "group-<id>", or "user-<id>" for what only that
+    reader sees differently (their private notes, their own hidden ones).
+    Rows are only ever inserted: concurrent writers never wait on one another's row.
+    """
+
+    __tablename__ = "part_change"
+    __table_args__ = (Index("ix_part_change_version", "text_id", "audience", "part", "event_id"),)
+
+    event_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(db.Integer, "sqlite"),
+        ForeignKey("event.id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    audience: Mapped[str] = mapped_column(String(40), primary_key=True)
+    part: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text_id: Mapped[int] = mapped_column(ForeignKey("text.id", ondelete="CASCADE"))

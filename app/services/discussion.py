@@ -186,6 +186,20 @@ def conversation(
     return result
 
 
+def my_reactions(session: Session, viewer: Viewer, text_id: int) -> list[tuple[int, str]]:
+    """(annotation id, kind) of the viewer's reactions on a text's notes they may see: what the
+    reading page marks as theirs in parts shared with others (rendered for nobody's reactions)."""
+    if viewer.user is None:
+        return []
+    rows = session.execute(
+        select(Reaction.annotation_id, Reaction.kind)
+        .join(Annotation, Annotation.id == Reaction.annotation_id)
+        .where(Reaction.user_id == viewer.id, Annotation.text_id == text_id, visible_to(viewer))
+        .order_by(Reaction.annotation_id, Reaction.kind)
+    )
+    return [(annotation_id, kind.value) for annotation_id, kind in rows]
+
+
 def _add_reactions(session: Session, viewer: Viewer, result: Conversation, ids: list[int]) -> None:
     for annotation_id, kind, n in session.execute(
         select(Reaction.annotation_id, Reaction.kind, func.count())

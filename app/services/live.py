@@ -14,7 +14,10 @@ from dataclasses import dataclass
 from sqlalchemy import ScalarSelect, func, insert, select
 from sqlalchemy.orm import Session
 
-from app.models import Annotation, Event, EventKind, Visibility
+from app.models import Annotation, Event, EventKind, PartChange, TextRevision, Visibility
+from app.models.annotation import group_key
+from app.models.text import paragraph_index
+from app.services import revision_cache
 from app.services.access import Action, Viewer, can
 
 MAX_EVENTS = 200
@@ -32,23 +35,93 @@ def record(
 
     The row is inserted at once, with one plain INSERT (no unit of work: it is on every write
     path, under the write lock), so the annotation must have its id (be flushed) already.
+    With it go the reading-page parts it changes, for each audience whose render of them it
+    changes (see ``part_audiences``).
     """
     visibility, group_id = audience or (annotation.visibility, annotation.group_id)
+    event_id = (
+        session.connection()
+        .execute(
+            _INSERT,
+            {
+                "text_id": annotation.text_id,
+                "annotation_id": annotation.id,
+                "kind": kind,
+                "author_id": annotation.user_id,
+                "visibility": visibility,
+                "group_id": group_id,
+                "actor_id": actor_id,
+            },
+        )
+        .scalar_one()
+    )
+    hidden = kind in (EventKind.HIDDEN, EventKind.UNHIDDEN) or annotation.is_hidden
     session.connection().execute(
-        _INSERT,
-        {
-            "text_id": annotation.text_id,
-            "annotation_id": annotation.id,
-            "kind": kind,
-            "author_id": annotation.user_id,
-            "visibility": visibility,
-            "group_id": group_id,
-            "actor_id": actor_id,
-        },
+        insert(PartChange.__table__),
+        [
+            {"event_id": event_id, "text_id": annotation.text_id, "audience": key, "part": part}
+            for key in part_audiences(visibility, group_id, annotation.user_id, hidden)
+            for part in parts_of(session, annotation)
+        ],
     )
 
 
-_INSERT = insert(Event.__table__)
+_INSERT = insert(Event.__table__).returning(Event.id)
+
+# The reading page's part for the notes on the whole text and those whose words are gone; the
+# others are paragraphs, by number (from 1).
+WHOLE_TEXT_PART = 0
+
+
+def user_audience(user_id: int) -> str:
+    """The audience of what one reader alone sees differently."""
+    return f"user-{user_id}"
+
+
+def audience_of(visibility: Visibility, group_id: int | None, author_id: int) -> str:
+    if visibility is Visibility.PUBLIC:
+        return "public"
+    if visibility is Visibility.GROUP and group_id is not None:
+        return group_key(group_id)
+    return user_audience(author_id)
+
+
+def part_audiences(
+    visibility: Visibility, group_id: int | None, author_id: int, hidden: bool
+) -> list[str]:
+    """Whose render of a part a change in this audience changes: everyone's in it, and the
+    author's own besides when the note is hidden (its author still reads its words)."""
+    keys = [audience_of(visibility, group_id, author_id)]
+    if hidden and user_audience(author_id) not in keys:
+        keys.append(user_audience(author_id))
+    return keys
+
+
+def parts_of(session: Session, annotation: Annotation) -> list[int]:
+    """The parts showing an annotation: its thread's first note's paragraphs (every one its
+    highlight covers), or the whole-text part."""
+    root = annotation if annotation.root_id is None else session.get(Annotation, annotation.root_id)
+    if root.start is None or root.end is None:
+        return [WHOLE_TEXT_PART]
+    revision = session.get(TextRevision, root.revision_id)
+    spans = revision_cache.layout_of(session, revision.id, revision.content_hash).spans
+    first, last = paragraph_index(spans, root.start), paragraph_index(spans, root.end - 1)
+    return [spans[i].paragraph.number for i in range(first, last + 1)]
+
+
+def part_versions(
+    session: Session, text_id: int, audiences: list[str]
+) -> dict[str, dict[int, int]]:
+    """For each audience, each part's version: the last event that changed it there."""
+    rows = session.execute(
+        select(PartChange.audience, PartChange.part, func.max(PartChange.event_id))
+        .where(PartChange.text_id == text_id, PartChange.audience.in_(audiences))
+        .group_by(PartChange.audience, PartChange.part)
+    )
+    versions: dict[str, dict[int, int]] = {key: {} for key in audiences}
+    for key, part, version in rows:
+        versions[key][part] = version
+    return versions
 
 
 @dataclass(frozen=True)
@@ -56,6 +129,7 @@ class LiveEvent:
     id: int
     kind: str
     annotation_id: int
+    parts: tuple[int, ...] = ()  # the reading-page parts it changed
 
 
 def cursor_of(text_id) -> ScalarSelect[int]:
@@ -87,4 +161,12 @@ def events_after(
     ).all()
     cursor = rows[-1].id if rows else after
     visible = [e for e in rows if can(viewer, Action.VIEW, e.audience())]
-    return [LiveEvent(e.id, e.kind.value, e.annotation_id) for e in visible], cursor
+    parts: dict[int, set[int]] = {e.id: set() for e in visible}
+    if visible:
+        for event_id, part in session.execute(
+            select(PartChange.event_id, PartChange.part).where(PartChange.event_id.in_(parts))
+        ):
+            parts[event_id].add(part)
+    return [
+        LiveEvent(e.id, e.kind.value, e.annotation_id, tuple(sorted(parts[e.id]))) for e in visible
+    ], cursor

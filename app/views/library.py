@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import hashlib
+import re
 from functools import partial
 
-from flask import Blueprint, abort, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, render_template, request, session, url_for
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
@@ -12,6 +14,7 @@ from app.current import remember_unread_count, render_cache, viewer
 from app.extensions import db
 from app.models import HighlightColor
 from app.services import annotations, discussion, texts
+from app.services.access import Viewer
 
 bp = Blueprint("library", __name__)
 
@@ -49,8 +52,6 @@ def _filters() -> texts.Filters:
 MARGIN_NOTES = 3
 # Notes on the whole text (and those whose words are gone) listed after it; "Show N more" too.
 WHOLE_TEXT_NOTES = 10
-# Where the cached part goes in the page around it: markup, so no escaped text can spell it.
-BODY_SLOT = Markup("<!--reading-body-->")
 # Beyond any text's paragraphs; bounds the numbers a URL can ask to open.
 MAX_PARAGRAPH = 99_999
 
@@ -97,47 +98,118 @@ def _paragraph_url(
     return url_for("library.read", slug=slug, **args, _anchor=anchor or f"p{number}")
 
 
-def _render_body(context: texts.ReadingContext, acting, page_request: texts.PageRequest) -> bytes:
-    """The highlights, margins and forms: from the inputs ``context.body_key`` lists, only."""
+PART_BREAK = "<!--part-break-->"
+WHOLE_TEXT = texts.WHOLE_TEXT_PART
+# How many notes part 0 lists (the link above the text says), as its first tag has it.
+WHOLE_TEXT_COUNT = re.compile(r'^\s*<div class="whole-text-part" id="part-0" data-count="(\d+)"')
+# Where a reader's own form goes in part 0 (the notes on the whole text).
+TEXT_NOTE_FORM_SLOT = '<div class="text-note-form-slot"></div>'
+
+
+def _render_parts(
+    context: texts.ReadingContext,
+    reader: Viewer,
+    page_request: texts.PageRequest,
+    numbers: list[int],
+    shared: bool,
+) -> dict[int, bytes]:
+    """Parts ``numbers`` as ``reader`` sees them (an audience's stand-in when ``shared``): from
+    the inputs their keys list, only (services/texts/parts.py)."""
     view = texts.reading_view(
         db.session,
         context.text.slug,
-        acting,
+        reader,
         page_request=page_request,
         context=context,
         margin_limit=MARGIN_NOTES,
         whole_text_limit=WHOLE_TEXT_NOTES,
+        only=frozenset(numbers) if len(numbers) < len(context.spans) else None,
     )
-    user = acting.user
-    tags = annotations.tag_suggestions(db.session, acting, context.text_id) if user else []
-    return render_template(
-        "library/_reading_body.html",
+    html = render_template(
+        "library/_parts.html",
         view=view,
-        tag_suggestions=tags,
-        kinds=list(texts.Kind),
+        numbers=numbers,
+        paragraph_views={pv.paragraph.number: pv for pv in view.paragraphs},
+        reader=reader,
+        shared=shared,
+        may=partial(texts.may, reader),
+        may_author=partial(texts.may_as_author, reader) if shared else partial(texts.may, reader),
         flatten=discussion.flatten,
         paragraph_url=partial(
             _paragraph_url, view.text.slug, _page_args(context.lens, page_request)
         ),
+    )
+    return dict(zip(numbers, (part.encode() for part in html.split(PART_BREAK)), strict=True))
+
+
+def _parts(
+    context: texts.ReadingContext,
+    acting: Viewer,
+    page_request: texts.PageRequest,
+    numbers: list[int],
+    csrf_secret: str | None,
+) -> dict[int, bytes]:
+    """The parts from the render cache, rendering (once per audience) the ones it lacks."""
+    cache = render_cache()
+    planned = texts.plan_parts(db.session, context, acting, page_request, numbers, csrf_secret)
+    found = {part.number: cache.get(part.key) for part in planned}
+    for personal in (False, True):
+        missing = [p for p in planned if found[p.number] is None and p.personal is personal]
+        if not missing:
+            continue
+        reader = acting if personal else texts.audience_for(acting, context.lens).stand_in()
+        made = _render_parts(
+            context, reader, page_request, [p.number for p in missing], not personal
+        )
+        for part in missing:
+            found[part.number] = made[part.number]
+            cache.put(part.key, made[part.number], len(made[part.number]))
+    return found
+
+
+def _render_page(
+    context: texts.ReadingContext, acting: Viewer, page_request: texts.PageRequest, csrf_secret
+) -> bytes:
+    spans = context.spans
+    parts = _parts(context, acting, page_request, texts.part_numbers(spans), csrf_secret)
+    html = {number: body.decode() for number, body in parts.items()}
+    if acting.user:
+        form = render_template("library/_text_note_form.html", view=context)
+        filled = TEXT_NOTE_FORM_SLOT.replace("></div>", ">" + form + "</div>")
+        html[WHOLE_TEXT] = html[WHOLE_TEXT].replace(TEXT_NOTE_FORM_SLOT, filled, 1)
+    whole_text_count = WHOLE_TEXT_COUNT.search(html[WHOLE_TEXT])
+    # Our templates' own output, put together: nothing in it is unescaped input.
+    html = {number: Markup(part) for number, part in html.items()}  # noqa: S704
+    by_role = {
+        role: [s.paragraph.number for s in spans if s.paragraph.role in roles]
+        for role, roles in texts.SECTIONS.items()
+    }
+    return render_template(
+        "library/read.html",
+        view=context,
+        parts=html,
+        front_matter=by_role["front_matter"],
+        body_paragraphs=by_role["body"],
+        citations=by_role["citations"],
+        members=texts.members(db.session, acting, context.text_id, context.lens),
+        filters=page_request.filters,
+        kinds=list(texts.Kind),
+        whole_text_count=int(whole_text_count[1]) if whole_text_count else 0,
+        my_reactions=discussion.my_reactions(db.session, acting, context.text_id),
+        tag_suggestions=(
+            annotations.tag_suggestions(db.session, acting, context.text_id) if acting.user else []
+        ),
     ).encode()
 
 
-@bp.get("/texts/<slug>")
-def read(slug: str):
-    """A text, paragraph by paragraph, with the notes of one lens in the margin.
-
-    Rendered once per cache key and then sent as it is: the highlights and margins under
-    ``ReadingContext.body_key``, the whole page under ``page_key`` (which adds what the page
-    around them shows). A page with a flash message is rendered around the cached highlights
-    and margins, and not kept.
-    """
+def _reading_request() -> tuple[texts.ReadingContext, Viewer, texts.PageRequest, str | None]:
+    """What a reading page or one of its parts was asked for: 404 for no text."""
     acting = viewer()
     context = texts.reading_context(
-        db.session, slug, acting, texts.Lens.parse(request.args.get("lens"))
+        db.session, request.view_args["slug"], acting, texts.Lens.parse(request.args.get("lens"))
     )
     if context is None:
         abort(404, description="There is no text at this address.")
-    remember_unread_count(context.unread_count)
     page_request = texts.PageRequest(
         filters=_filters(),
         expand=_paragraphs("expand"),
@@ -147,19 +219,60 @@ def read(slug: str):
     )
     if acting.user and "csrf_token" not in session:
         generate_csrf()  # the session's CSRF secret exists before it goes into the key
-    csrf_secret = session.get("csrf_token")
-    body_key = context.body_key(acting, page_request, csrf_secret)
+    return context, acting, page_request, session.get("csrf_token")
+
+
+@bp.get("/texts/<slug>")
+def read(slug: str):
+    """A text, paragraph by paragraph, with the notes of one lens in the margin.
+
+    Assembled from its parts (each rendered once for everyone who sees it alike, see
+    services/texts/parts.py) around what is the reader's own; the whole page is then kept under
+    ``ReadingContext.page_key``. A page with a flash message is not kept.
+    """
+    context, acting, page_request, csrf_secret = _reading_request()
+    remember_unread_count(context.unread_count)
     page_key = context.page_key(acting, page_request, csrf_secret)
     cache = render_cache()
     flashes = bool(session.get("_flashes"))
     cached = None if flashes else cache.get(page_key)
     if cached is not None:
         return cached.response()
-    body = cache.get_or_make(body_key, partial(_render_body, context, acting, page_request), len)
-    head, _, tail = render_template("library/read.html", view=context, body=BODY_SLOT).partition(
-        BODY_SLOT
-    )
-    page = CachedBody.of(head.encode() + body + tail.encode(), "text/html")
+    page = CachedBody.of(_render_page(context, acting, page_request, csrf_secret), "text/html")
     if not flashes:
         cache.put(page_key, page, page.size)
     return page.response()
+
+
+@bp.get("/texts/<slug>/parts/<int(min=0):number>")
+def part(slug: str, number: int):
+    """One part of the reading page (a paragraph, or 0: the notes on the whole text), as the
+    page with the same query shows it: what a live update fetches when the feed names it.
+    Answered 304 while the part is unchanged for this reader."""
+    context, acting, page_request, csrf_secret = _reading_request()
+    spans = context.spans
+    if number not in texts.part_numbers(spans):
+        abort(404, description="The text has no such part.")
+    (planned,) = texts.plan_parts(db.session, context, acting, page_request, [number], csrf_secret)
+    etag = hashlib.sha256(repr(planned.key).encode()).hexdigest()[:32]
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)
+    else:
+        body = _parts(context, acting, page_request, [number], csrf_secret)[number]
+        response = Response(body, mimetype="text/html")
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@bp.get("/readers/<int:user_id>.css")
+def own_controls(user_id: int):
+    """What shows a reader the controls on their own notes in parts shared with others (each
+    part has them for every note, hidden): it names only the id, so anyone may have it."""
+    css = (
+        f'.own-controls[data-author="{user_id}"] {{ display: inline; }}\n'
+        f'.not-own[data-author="{user_id}"] {{ display: none; }}\n'
+    )
+    response = Response(css, mimetype="text/css")
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response

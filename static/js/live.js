@@ -26,7 +26,10 @@ async function poll() {
     cursor = data.cursor;
     delay = INTERVAL;
     if (data.events.length) {
-      await refresh();
+      // The parts the changes touched; an event naming none (from before parts) asks for the page.
+      const parts = new Set(data.events.flatMap((e) => e.parts ?? []));
+      const whole = data.events.some((e) => !e.parts?.length);
+      await refresh(whole ? undefined : [...parts]);
       const created = data.events.filter((e) => e.kind === "created").length;
       if (created) status.textContent = `${created} new ${created === 1 ? "note or reply" : "notes or replies"}.`;
     }

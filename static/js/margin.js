@@ -5,7 +5,7 @@
 // that page too, and act here in one click.
 import { api } from "./api.js";
 import { changed, keepFormWords } from "./drafts.js";
-import { onRefresh, refresh } from "./page.js";
+import { onRefresh, refresh, setMyReaction } from "./page.js";
 
 const reading = document.querySelector(".reading");
 
@@ -128,8 +128,9 @@ async function act(link) {
   const actions = item.querySelector(":scope > .note-actions");
   actions.querySelector(".error")?.remove();
   const kind = link.dataset.react;
+  const wasMine = link.classList.contains("reaction-mine");
   try {
-    if (kind) await api(link.classList.contains("reaction-mine") ? "DELETE" : "PUT", `/api/v1/annotations/${id}/reactions/${kind}`);
+    if (kind) await api(wasMine ? "DELETE" : "PUT", `/api/v1/annotations/${id}/reactions/${kind}`);
     else await api("POST", `/api/v1/annotations/${id}/hidden`, { hidden: link.dataset.hide === "true" });
   } catch (error) {
     const message = document.createElement("p");
@@ -140,16 +141,26 @@ async function act(link) {
     return;
   }
   const focused = document.activeElement === link;
+  if (kind) setMyReaction(id, kind, !wasMine);
   await refresh();
   const same = kind ? `a[data-react="${kind}"]` : "a[data-hide]";
   if (focused) document.querySelector(`[data-annotation="${id}"] > .note-actions ${same}`)?.focus();
 }
 
+// Delete in the margin is a link to the note's page (no button per note): here it sends the
+// page's one form for such actions, as a Delete button there would.
+function deleteNote(link) {
+  const form = document.getElementById("post-actions");
+  form.action = link.dataset.delete;
+  form.submit();
+}
+
 reading.addEventListener("click", (event) => {
-  const link = event.target.closest("a.inline-form-link, a.more-notes-link, a[data-react], a[data-hide]");
+  const link = event.target.closest("a.inline-form-link, a.more-notes-link, a[data-react], a[data-hide], a[data-delete]");
   if (!link || event.ctrlKey || event.metaKey || event.shiftKey) return;
   event.preventDefault();
   if (link.classList.contains("more-notes-link")) expandParagraph(link.dataset.paragraph);
+  else if (link.dataset.delete) deleteNote(link);
   else if (link.matches("[data-react], [data-hide]")) act(link);
   else openInlineForm(link);
 });

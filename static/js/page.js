@@ -1,8 +1,9 @@
 // Swapping in fresh server-rendered parts of the reading page, keeping the reader's place.
-// The server is the only renderer: after any change, the page is fetched again (with its lens
-// and filters) and the changed paragraphs replace the old ones.
+// The server is the only renderer. A live update names the parts that changed (a paragraph by
+// its number, 0 for the notes on the whole text): each is fetched from its own address, with
+// the page's lens and filters, and replaces the old one. Anything else fetches the whole page.
 
-const SWAPPED = [".para-row", "#text-notes-link", ".text-notes", ".orphans", "#tag-suggestions", "#nav-inbox"];
+const SWAPPED = [".para-row", "#text-notes-link", "#part-0", "#tag-suggestions", "#nav-inbox"];
 
 /** A part the reader is writing in, or selecting words in, is left alone until they are done. */
 function busy(node) {
@@ -36,8 +37,16 @@ export function onRefresh(callback) {
 let running = null;
 let again = false;
 
-/** Fetch the page again and swap in what changed. Calls made meanwhile are merged into one. */
-export async function refresh() {
+// Parts a live update named and not yet swapped in; null: the whole page is wanted.
+let wanted = new Set();
+
+/** Fetch the page again (or, given part numbers, just those parts) and swap in what changed.
+    Calls made meanwhile are merged into one. */
+export async function refresh(parts) {
+  if (wanted !== null) {
+    if (parts) for (const number of parts) wanted.add(number);
+    else wanted = null;
+  }
   if (running) {
     again = true;
     return running;
@@ -45,7 +54,9 @@ export async function refresh() {
   running = (async () => {
     do {
       again = false;
-      await swap();
+      const asked = wanted;
+      wanted = new Set();
+      await (asked === null ? swap() : swapParts([...asked]));
     } while (again);
   })();
   try {
@@ -63,36 +74,43 @@ async function swap() {
   const response = await fetch(location.pathname + location.search, { credentials: "same-origin" });
   if (!response.ok) return;
   const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+  await putIn(() => {
+    for (const selector of SWAPPED) {
+      for (const node of document.querySelectorAll(selector)) {
+        replacePart(node, node.id ? fresh.getElementById(node.id) : fresh.querySelector(selector));
+      }
+    }
+  });
+}
+
+/** The parts (by number) from their own addresses: the browser asks again with the ETag it
+    holds, and a part unchanged for this reader costs the server a 304. */
+async function swapParts(numbers) {
+  const base = `${location.pathname.replace(/\/$/, "")}/parts/`;
+  const answers = await Promise.all(
+    numbers.map(async (number) => {
+      const response = await fetch(base + number + location.search, { credentials: "same-origin" });
+      return response.ok ? [number, await response.text()] : [number, null];
+    }),
+  );
+  await putIn(() => {
+    for (const [number, html] of answers) {
+      if (html === null) continue;
+      const id = number === 0 ? "part-0" : `p${number}`;
+      const fresh = new DOMParser().parseFromString(html, "text/html");
+      replacePart(document.getElementById(id), fresh.getElementById(id));
+    }
+  });
+}
+
+/** Swap parts in with ``replaceAll``, the reader kept where they were reading. */
+async function putIn(replaceAll) {
   // From here to putting the caret back nothing awaits: no key press can fall in between.
   const caret = caretInParagraph();
   const anchor = [...document.querySelectorAll(".para-row")].find((row) => row.getBoundingClientRect().bottom > 0);
   const before = anchor?.getBoundingClientRect().top ?? 0;
-  const reading = document.querySelector(".reading");
-  for (const selector of SWAPPED) {
-    for (const node of document.querySelectorAll(selector)) {
-      const replacement = node.id ? fresh.getElementById(node.id) : fresh.querySelector(selector);
-      if (!replacement || busy(node)) continue;
-      const html = replacement.outerHTML;
-      if (node.id) {
-        // The first time, the part as the page has it: the same unless a script changed it.
-        const last = served.get(node.id) ?? node.outerHTML;
-        served.set(node.id, html);
-        if (last === html) continue;
-      }
-      // Left as the reader has them: what is open stays open, and a thread stays closed (the
-      // server sends one open to a reader sent to it, ?focus=, however often they close it).
-      for (const details of node.querySelectorAll("details[id]")) {
-        if (!details.open && !details.matches(".replies")) continue;
-        replacement.querySelector(`#${CSS.escape(details.id)}`)?.toggleAttribute("open", details.open);
-      }
-      // A paragraph off screen is not laid out (content-visibility: auto) and stands in at the
-      // size it last had: its replacement keeps that size until it is shown.
-      if (node.matches(".para-row")) replacement.style.containIntrinsicSize = `auto ${node.getBoundingClientRect().height}px`;
-      node.replaceWith(document.adoptNode(replacement));
-    }
-  }
-  const orphans = fresh.querySelector(".orphans");
-  if (orphans && !document.querySelector(".orphans")) reading.append(document.adoptNode(orphans));
+  replaceAll();
+  markMyReactions();
   for (const callback of listeners) callback();
   if (caret) putCaretBack(caret);
   if (anchor) {
@@ -131,8 +149,64 @@ function putCaretBack({ para: old, row, offset }) {
   }
 }
 
+function replacePart(node, replacement) {
+  if (!node || !replacement) return;
+  if (node.id === "part-0") {
+    // The count above the text follows the notes below it, even while the reader writes there.
+    const count = document.querySelector(".whole-text-count");
+    if (count) count.textContent = replacement.dataset.count;
+  }
+  if (busy(node)) return;
+  const html = replacement.outerHTML;
+  if (node.id) {
+    // The first time, the part as the page has it: the same unless a script changed it.
+    const last = served.get(node.id) ?? node.outerHTML;
+    served.set(node.id, html);
+    if (last === html) return;
+  }
+  // Left as the reader has them: what is open stays open, and a thread stays closed (the
+  // server sends one open to a reader sent to it, ?focus=, however often they close it).
+  for (const details of node.querySelectorAll("details[id]")) {
+    if (!details.open && !details.matches(".replies")) continue;
+    replacement.querySelector(`#${CSS.escape(details.id)}`)?.toggleAttribute("open", details.open);
+  }
+  // A paragraph off screen is not laid out (content-visibility: auto) and stands in at the
+  // size it last had: its replacement keeps that size until it is shown.
+  if (node.matches(".para-row")) replacement.style.containIntrinsicSize = `auto ${node.getBoundingClientRect().height}px`;
+  // The reader's own form for a note on the whole text stays as they left it.
+  const slot = node.querySelector(".text-note-form-slot");
+  if (slot) replacement.querySelector(".text-note-form-slot")?.replaceWith(slot);
+  node.replaceWith(document.adoptNode(replacement));
+}
+
+// The reader's reactions: parts shared with others are rendered for nobody's, and marked here.
+const mine = new Set((document.querySelector(".reading")?.dataset.myReactions ?? "").split(" ").filter(Boolean));
+
+/** Note that the reader now has (or no longer has) reaction ``kind`` on note ``id``. */
+export function setMyReaction(id, kind, on) {
+  mine[on ? "add" : "delete"](`${id}:${kind}`);
+  markMyReactions();
+}
+
+export function markMyReactions() {
+  for (const link of document.querySelectorAll(".reading a[data-react]")) {
+    const id = link.closest("[data-annotation]")?.dataset.annotation;
+    const on = mine.has(`${id}:${link.dataset.react}`);
+    if (on === link.classList.contains("reaction-mine")) continue;
+    link.classList.toggle("reaction-mine", on);
+    if (on) {
+      const yours = document.createElement("span");
+      yours.className = "visually-hidden";
+      yours.textContent = " (yours)";
+      link.append(yours);
+    } else link.querySelector(".visually-hidden")?.remove();
+  }
+}
+
 /** Scroll so that the element ``id`` is ``top`` pixels from the top of the window again. */
 function keepPlace(id, top) {
   const now = document.getElementById(id)?.getBoundingClientRect().top ?? top;
   window.scrollBy(0, now - top);
 }
+
+markMyReactions();

@@ -16,22 +16,14 @@ from tests.factories import (
     Browser,
     dom,
     fresh,
-    make_group,
     recorded_queries,
-    sign_in,
     text_of,
 )
 
 
 @pytest.fixture
 def seminar(app, session, seeded):
-    """Ida teaches Ann and Ben; Cy reads alone."""
-    ida, ann, ben = (
-        sign_in(app, session, n) for n in ("Ida Teacher", "Ann Student", "Ben Student")
-    )
-    cy = sign_in(app, session, "Cy Outsider")
-    group = make_group(session, ida.user, ann.user, ben.user)
-    return ida, ann, ben, cy, group
+    return factories.seminar_of_four(app, session)
 
 
 def _note(session, browser: Browser, text, word: str, body: str, group=None, occurrence=0):
@@ -164,12 +156,11 @@ def test_no_form_per_note_in_the_margin(session, seminar, seeded):
     assert fresh(session).scalars(select(Reaction.kind)).all() == [ReactionKind.AGREE]
     # Without the token the same button is refused.
     assert ben.client.post(f"/notes/{note.id}/react?kind=agree&on=0").status_code == 400
-    # The reader's own reaction shows in the margin, in words too.
+    # The margin is the seminar's, shared: the page names the reader's own reactions, which its
+    # script marks (in words too: tests/browser/test_seminar.py).
     page = dom(ben.html(f"{PAGE}?lens=group-{group.id}"))
-    (mine,) = page.select(".reaction.reaction-agree.reaction-mine")
-    assert mine.get_text() == "Agree 1 (yours)"
-    assert mine.select_one("span.count").get_text() == "1"
-    assert [s.get_text() for s in mine.select(".visually-hidden")] == [" (yours)"]
+    assert page.select_one("article.reading")["data-my-reactions"].split() == [f"{note.id}:agree"]
+    assert page.select_one(f"#a{note.id} .reaction-agree span.count").get_text() == "1"
 
 
 def test_a_thread_has_a_page_with_every_form(session, seminar, seeded):

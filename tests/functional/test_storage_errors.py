@@ -142,6 +142,8 @@ def test_no_page_a_reader_opens_waits_for_the_write_lock(app, session, seeded, b
         "annotation_id": note.id,
         "group_id": group.id,
         "code": group.invite_code,
+        "number": 1,
+        "user_id": admin.id,
     }
     with app.test_request_context():
         urls = [

@@ -438,6 +438,7 @@ class AccessMachine(RuleBasedStateMachine):
 
     def check_read_paths(self, pages: bool):
         self.session.expire_all()
+        self.session.scalars(select(Annotation)).all()  # reloaded in one query, not one each
         for who in [*NAMES, None]:
             viewer = self.viewer(who)
             if who in self.model.disabled:
@@ -457,6 +458,7 @@ class AccessMachine(RuleBasedStateMachine):
                 continue
             shown, placeholders = self._on_pages(viewer)
             assert shown <= allowed, (who, shown - allowed)
+            assert self.words_shown <= readable, (who, self.words_shown - readable)
             for note_id in placeholders:  # "Note deleted": only where an answer is readable
                 assert self.model.notes[note_id].deleted, (who, note_id)
                 assert set(self.model.beneath(note_id)) & allowed, (who, note_id)
@@ -484,18 +486,41 @@ class AccessMachine(RuleBasedStateMachine):
 
     def _on_pages(self, viewer) -> tuple[set[int], set[int]]:
         """The notes the reading pages show, and the deleted first notes they keep as a
-        wordless placeholder above answers."""
+        wordless placeholder above answers: each page as it is served, from parts rendered
+        for the viewer's audience (shared with every reader of it) and parts for them alone."""
         seen: set[int] = set()
+        worded: set[int] = set()
         lenses = [texts.Lens("public")] + ([texts.Lens("mine")] if viewer.user else [])
         lenses += [texts.Lens("group", g) for g in viewer.roles]
         for lens in lenses:
-            view = texts.reading_view(self.session, self.text.slug, viewer, lens)
-            for paragraph in view.paragraphs:
-                seen |= {a.id for a in paragraph.notes}
-            seen |= {a.id for a in view.text_notes + view.orphans}
-            for nodes in view.conversation.threads.values():
-                seen |= {n.annotation.id for n in discussion.flatten(nodes) if not n.is_placeholder}
+            context = texts.reading_context(self.session, self.text.slug, viewer, lens)
+            numbers = texts.part_numbers(context.spans)
+            planned = texts.plan_parts(
+                self.session, context, viewer, texts.PageRequest(), numbers, None
+            )
+            stand_in = texts.audience_for(viewer, context.lens).stand_in()
+            for reader, personal in ((stand_in, False), (viewer, True)):
+                only = frozenset(p.number for p in planned if p.personal is personal)
+                if not only:
+                    continue
+                view = texts.reading_view(
+                    self.session, self.text.slug, reader, lens, context=context, only=only
+                )
+                notes = [a for p in view.paragraphs if p.paragraph.number in only for a in p.notes]
+                if texts.WHOLE_TEXT_PART in only:
+                    notes += view.text_notes + view.orphans
+                threads = [
+                    n.annotation
+                    for root in notes
+                    for n in discussion.flatten(view.conversation.threads.get(root.id, []))
+                    if not n.is_placeholder
+                ]
+                for note in notes + threads:
+                    seen.add(note.id)
+                    if texts.may(reader, "read_hidden", note):
+                        worded.add(note.id)
         placeholders = {n for n in seen if self.session.get(Annotation, n).deleted_at is not None}
+        self.words_shown = worded - placeholders
         return seen - placeholders, placeholders
 
 

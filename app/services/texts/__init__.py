@@ -10,23 +10,45 @@ from app.services.texts.context import Assignment, PageRequest, ReadingContext, 
 from app.services.texts.lens import Filters, Lens, Sort, default_lens, lens_options
 from app.services.texts.library import LibraryEntry, library
 from app.services.texts.page import ParagraphView, ReadingView, reading_view
+from app.services.texts.parts import (
+    SECTIONS,
+    WHOLE_TEXT_PART,
+    Audience,
+    Part,
+    audience_for,
+    may,
+    may_as_author,
+    members,
+    part_numbers,
+)
+from app.services.texts.parts import plan as plan_parts
 from app.services.texts.segments import Segment, segments
 
 __all__ = [
+    "SECTIONS",
+    "WHOLE_TEXT_PART",
     "Assignment",
+    "Audience",
     "Filters",
     "Kind",
     "Lens",
     "LibraryEntry",
     "PageRequest",
     "ParagraphView",
+    "Part",
     "ReadingContext",
     "ReadingView",
     "Segment",
     "Sort",
+    "audience_for",
     "default_lens",
     "lens_options",
     "library",
+    "may",
+    "may_as_author",
+    "members",
+    "part_numbers",
+    "plan_parts",
     "reading_context",
     "reading_view",
     "segments",

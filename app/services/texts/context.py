@@ -14,8 +14,10 @@ from app.models import (
     Membership,
     ReadingAssignment,
     Text,
+    TextRevision,
 )
-from app.services import groups, live, notifications
+from app.models.text import ParagraphSpan
+from app.services import groups, live, notifications, revision_cache
 from app.services.access import (
     ANONYMOUS,
     VISIBLE_RULES,
@@ -74,6 +76,15 @@ class ReadingContext:
     @cached_property
     def text(self) -> Text:
         return self.session.get(Text, self.text_id)
+
+    @cached_property
+    def revision(self) -> TextRevision:
+        return self.session.get(TextRevision, self.revision_id)
+
+    @cached_property
+    def spans(self) -> list[ParagraphSpan]:
+        """The revision's paragraphs with their offsets (detached copies: read them only)."""
+        return revision_cache.layout(self.session, self.revision).spans
 
     def body_key(self, viewer: Viewer, page_request: PageRequest, csrf_secret: str | None) -> tuple:
         """Everything the page's body (highlights, margins, forms) is made from.
