@@ -50,6 +50,9 @@ class Reader:
     fetches: list[float] = field(default_factory=list)
     errors: int = 0
     etags: dict[int, str | None] = field(default_factory=dict)  # per part, as the browser keeps
+    pages: int = 0  # whole pages fetched
+    parts: int = 0  # parts fetched (200)
+    unchanged: int = 0  # parts answered 304
 
 
 def _get(
@@ -70,6 +73,7 @@ def _hold(reader: Reader, body: bytes, now: float) -> None:
 def _load_page(base: str, reader: Reader, page: str) -> int:
     status, body, seconds = _get(base, reader.session, page)
     now = time.monotonic()
+    reader.pages += 1
     reader.fetches.append(seconds)
     if status != 200:
         reader.errors += 1
@@ -89,9 +93,12 @@ def _fetch_part(base: str, reader: Reader, page: str, number: int) -> None:
     )
     reader.fetches.append(seconds)
     if status == 200:
+        reader.parts += 1
         reader.etags[number] = answer.get("ETag")
         _hold(reader, body, time.monotonic())
-    elif status != 304:
+    elif status == 304:
+        reader.unchanged += 1
+    else:
         reader.errors += 1
 
 
@@ -293,6 +300,10 @@ def run(notes: int, readers: int, rate: float, args: argparse.Namespace) -> dict
         "stale_p99_s": _round(_percentile(stale, 0.99)),
         "never_seen": never,
         "cpu_s_per_note": round(cpu / len(created), 3) if created else None,
+        "polls": sum(len(r.polls) for r in page_readers),
+        "pages": sum(r.pages for r in page_readers),
+        "parts": sum(r.parts for r in page_readers),
+        "parts_unchanged": sum(r.unchanged for r in page_readers),
         "errors": len(create_errors) + sum(r.errors for r in page_readers),
     }
 

@@ -5,6 +5,7 @@ from app.api import bp
 from app.current import viewer
 from app.extensions import db
 from app.services import annotations, live, revision_cache
+from app.services.errors import NotFound
 
 
 @bp.get("/texts/<slug>")
@@ -61,15 +62,26 @@ def events(slug: str):
     Without ``after`` it only returns the current cursor, to start following from now.
     Polling this is stateless, so any worker on any server answers and nothing is missed.
     """
-    text = annotations.text_for(db.session, slug)
     after = edge.whole_number(request.args.get("after"), "after", "a cursor", edge.MAX_BIG)
+    stamp = live.text_and_cursor(db.session, slug)
+    if stamp is None:
+        raise NotFound(f"There is no text '{slug}'.")
+    text_id, latest = stamp
     if after is None:
-        return jsonify(cursor=live.latest_id(db.session, text.id), events=[])
-    found, cursor = live.events_after(db.session, viewer(), text.id, after)
+        return jsonify(cursor=latest, events=[])
+    if latest <= after:  # nothing new: the poll of almost every open page, answered at once
+        return jsonify(cursor=after, events=[])
+    found, cursor = live.events_after(db.session, viewer(), text_id, after)
     return jsonify(
         cursor=cursor,
         events=[
-            {"id": e.id, "kind": e.kind, "annotation": e.annotation_id, "parts": list(e.parts)}
+            {
+                "id": e.id,
+                "kind": e.kind,
+                "annotation": e.annotation_id,
+                "parts": list(e.parts),
+                "yours": e.yours,
+            }
             for e in found
         ],
     )

@@ -146,12 +146,10 @@ def _parts(
     context: texts.ReadingContext,
     acting: Viewer,
     page_request: texts.PageRequest,
-    numbers: list[int],
-    csrf_secret: str | None,
+    planned: list[texts.Part],
 ) -> dict[int, bytes]:
     """The parts from the render cache, rendering (once per audience) the ones it lacks."""
     cache = render_cache()
-    planned = texts.plan_parts(db.session, context, acting, page_request, numbers, csrf_secret)
     found = {part.number: cache.get(part.key) for part in planned}
     for personal in (False, True):
         missing = [p for p in planned if found[p.number] is None and p.personal is personal]
@@ -171,7 +169,9 @@ def _render_page(
     context: texts.ReadingContext, acting: Viewer, page_request: texts.PageRequest, csrf_secret
 ) -> bytes:
     spans = context.spans
-    parts = _parts(context, acting, page_request, texts.part_numbers(spans), csrf_secret)
+    numbers = texts.part_numbers(spans)
+    planned = texts.plan_parts(db.session, context, acting, page_request, numbers, csrf_secret)
+    parts = _parts(context, acting, page_request, planned)
     html = {number: body.decode() for number, body in parts.items()}
     if acting.user:
         form = render_template("library/_text_note_form.html", view=context)
@@ -258,7 +258,7 @@ def part(slug: str, number: int):
     if request.if_none_match.contains(etag):
         response = Response(status=304)
     else:
-        body = _parts(context, acting, page_request, [number], csrf_secret)[number]
+        body = _parts(context, acting, page_request, [planned])[number]
         response = Response(body, mimetype="text/html")
     response.set_etag(etag)
     response.headers["Cache-Control"] = "private, no-cache"

@@ -172,7 +172,8 @@ function openEditor(offsets, draft = null) {
       closeEditor();
       await refresh();
       const id = created.id.split("/").pop();
-      document.getElementById(`a${id}`)?.focus();
+      // In a margin already full the new note is brought in, not left under "Show 1 more".
+      (await showNote(id))?.focus();
       say("Note saved.");
     } catch (error) {
       message.textContent = error.message;

@@ -1,7 +1,7 @@
 // Live updates: follow the text's change log from the cursor the page was rendered at.
 // Polling is stateless (any worker on any server answers); after a dropped connection the
 // next poll asks again from the same cursor, so nothing is missed.
-import { refresh } from "./page.js";
+import { onRefresh, refresh } from "./page.js";
 
 const reading = document.querySelector(".reading");
 const slug = document.querySelector('meta[name="text-slug"]').content;
@@ -12,8 +12,39 @@ let delay = INTERVAL;
 
 const status = document.createElement("div");
 status.className = "visually-hidden";
+status.id = "live-status";
 status.setAttribute("role", "status");
 document.body.append(status);
+
+// Notes and replies others posted since the page opened (id -> its parts): marked "New" where
+// they show, and counted on "Show N more" where the margin leaves them out, until the page is
+// loaded again. The reader's own are not news.
+const fresh = new Map();
+
+function markNew() {
+  const hidden = new Map();
+  for (const [id, parts] of fresh) {
+    const card = document.getElementById(`a${id}`);
+    if (card) {
+      card.classList.add("note-new");
+      card.closest("details.replies")?.classList.add("has-new");
+    } else {
+      for (const part of parts) hidden.set(part, (hidden.get(part) ?? 0) + 1);
+    }
+  }
+  for (const [part, count] of hidden) {
+    const link = document.querySelector(`${part === 0 ? "#part-0" : `#p${part}`} .more-notes-link`);
+    if (!link) continue;
+    let badge = link.querySelector(".new-count");
+    if (!badge) {
+      badge = document.createElement("span");
+      badge.className = "new-count";
+      link.append(badge);
+    }
+    badge.textContent = ` (${count} new)`;
+  }
+}
+onRefresh(markNew);
 
 async function poll() {
   try {
@@ -30,8 +61,11 @@ async function poll() {
       const parts = new Set(data.events.flatMap((e) => e.parts ?? []));
       const whole = data.events.some((e) => !e.parts?.length);
       await refresh(whole ? undefined : [...parts]);
-      const created = data.events.filter((e) => e.kind === "created").length;
-      if (created) status.textContent = `${created} new ${created === 1 ? "note or reply" : "notes or replies"}.`;
+      const created = data.events.filter((e) => e.kind === "created" && !e.yours);
+      for (const event of created) fresh.set(event.annotation, event.parts ?? []);
+      markNew();
+      const n = created.length;
+      if (n) status.textContent = `${n} new ${n === 1 ? "note or reply" : "notes or replies"}.`;
     }
     // The change log position the page now holds everything up to (what it may show of it).
     document.documentElement.dataset.caughtUp = cursor;

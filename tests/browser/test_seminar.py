@@ -633,3 +633,51 @@ def test_a_highlight_made_in_a_group_lens_shows_where_it_was_made(page, session,
     expect(page.locator("#p4 mark.hl-green")).to_have_text(
         "consolidation of Soviet relations", timeout=3000
     )
+
+
+# ---- 14. parts shared by the seminar, over time ----
+
+
+def test_a_note_posted_live_in_a_full_paragraph_is_marked_new_and_announced(seminar):
+    s = seminar
+    status = s.b.locator("#live-status")
+    for n in range(3):  # the margin shows three notes a paragraph
+        _post_note(s.a, 5, WORDS, f"Earlier thought {n}.", s.audience)
+    expect(s.b.locator("#p5 article.note")).to_have_count(3, timeout=LIVE_MS)
+
+    fourth = _post_note(s.a, 5, WORDS, "The fourth thought.", s.audience)
+    more = s.b.locator("#p5 .more-notes-link")
+    expect(more).to_contain_text("Show 1 more note on ¶5 (1 new)", timeout=LIVE_MS)
+    expect(status).to_have_text("1 new note or reply.")
+    more.click()
+    card = s.b.locator(f"#a{fourth}")
+    expect(card.locator(".note-body")).to_have_text("The fourth thought.")
+    expect(card).to_have_class(re.compile(r"\bnote-new\b"))
+    # Its author's own page: the note is there, not announced to her as news.
+    expect(s.a.locator(f"#a{fourth}")).not_to_have_class(re.compile(r"\bnote-new\b"))
+    expect(s.a.locator("#live-status")).not_to_contain_text("new")
+
+
+def test_a_private_note_stays_out_of_its_paragraph_as_the_seminar_shares_it(seminar):
+    s = seminar
+    private_id = _post_note(
+        s.a, 7, "the quest for military collaboration", "Mine alone.", "private"
+    )
+    # The instructor writes in the same paragraph: B's copy of ¶7 is fetched anew, the
+    # seminar's copy; A's is hers, with her private note and the instructor's.
+    shared_id = _post_note(
+        s.teacher, 7, "the quest for military collaboration", "For the seminar.", s.audience
+    )
+    expect(s.b.locator(f"#a{shared_id} .note-body")).to_have_text(
+        "For the seminar.", timeout=LIVE_MS
+    )
+    expect(s.a.locator(f"#a{shared_id} .note-body")).to_have_text(
+        "For the seminar.", timeout=LIVE_MS
+    )
+    caught_up(s.b)
+    expect(s.b.locator(f"#a{private_id}")).to_have_count(0)
+    expect(s.b.locator("#p7")).not_to_contain_text("Mine alone.")
+    expect(s.a.locator(f"#a{private_id} .note-body")).to_have_text("Mine alone.")
+    # B's own controls are on no one else's note; A's are on hers.
+    expect(s.b.locator(f"#a{shared_id}").get_by_role("link", name="Edit")).to_be_hidden()
+    expect(s.teacher.locator(f"#a{shared_id}").get_by_role("link", name="Edit")).to_be_visible()

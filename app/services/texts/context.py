@@ -72,6 +72,7 @@ class ReadingContext:
     assignments: list[Assignment]
     cursor: int
     unread_count: int
+    revision_hash: str = ""  # the revision's content hash: names its cached layout
 
     @cached_property
     def text(self) -> Text:
@@ -84,7 +85,7 @@ class ReadingContext:
     @cached_property
     def spans(self) -> list[ParagraphSpan]:
         """The revision's paragraphs with their offsets (detached copies: read them only)."""
-        return revision_cache.layout(self.session, self.revision).spans
+        return revision_cache.layout_of(self.session, self.revision_id, self.revision_hash).spans
 
     def body_key(self, viewer: Viewer, page_request: PageRequest, csrf_secret: str | None) -> tuple:
         """Everything the page's body (highlights, margins, forms) is made from.
@@ -133,6 +134,7 @@ def _reading_stamp(rule: str) -> Select:
         select(
             Text.id,
             Text.current_revision_id,
+            TextRevision.content_hash,
             live.cursor_of(Text.id).label("cursor"),
             notifications.unread_query(rule).scalar_subquery().label("unread"),
             ReadingAssignment.id.label("assignment_id"),
@@ -141,6 +143,7 @@ def _reading_stamp(rule: str) -> Select:
             ReadingAssignment.prompt,
         )
         .select_from(Text.__table__)
+        .outerjoin(TextRevision.__table__, TextRevision.id == Text.current_revision_id)
         .outerjoin(assigned, ReadingAssignment.text_id == Text.id)
         .where(Text.slug == bindparam("slug"))
         .order_by(ReadingAssignment.id)
@@ -185,4 +188,5 @@ def reading_context(
         assignments,
         first.cursor,
         first.unread if viewer.user is not None else 0,
+        first.content_hash,
     )

@@ -27,6 +27,8 @@ from app.services.texts.context import PageRequest, ReadingContext
 from app.services.texts.lens import Lens
 
 WHOLE_TEXT_PART = live.WHOLE_TEXT_PART
+# Up to this many parts, their versions are read one by one through the index, not all at once.
+FEW_PARTS = 8
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,8 @@ def plan(
     audiences = [_change_audience(context.lens)]
     if viewer.user is not None:
         audiences.append(live.user_audience(viewer.id))
-    versions = live.part_versions(session, context.text_id, audiences)
+    few = numbers if len(numbers) <= FEW_PARTS else None  # a live update's, not a page's
+    versions = live.part_versions(session, context.text_id, audiences, few)
     shared, own = versions[audiences[0]], versions.get(audiences[-1], {})
     personal = _personal_parts(session, context, viewer, page_request, spans)
     parts = []
