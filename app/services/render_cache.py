@@ -1,8 +1,11 @@
 """Rendered results kept in this process's memory, keyed on everything they were made from.
 
-Every key carries the text's change-log cursor (``live.latest_id``) besides the viewer, lens and
-filters, so an entry cannot go stale: any change to the text's annotations writes an event,
-moves the cursor and so makes a new key; the old entry simply ages out. Nothing here is shared
+Every key carries a position in the text's change log besides what else the value was made
+from (the viewer or their audience, lens, filters): a whole page the text's cursor
+(``live.latest_id``), a part of a page that part's version for its audience
+(``live.part_versions``). So an entry cannot go stale: a change to the text's annotations writes
+an event, which moves the positions it concerns and so makes new keys; old entries age out.
+Events are never deleted but with their text, so a position never moves back. Nothing here is shared
 between workers or servers and nothing depends on it being warm, so app servers stay
 stateless: a cold cache is slower, never wrong.
 """

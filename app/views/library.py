@@ -155,10 +155,13 @@ def _parts(
         missing = [p for p in planned if found[p.number] is None and p.personal is personal]
         if not missing:
             continue
-        reader = acting if personal else texts.audience_for(acting, context.lens).stand_in()
-        made = _render_parts(
-            context, reader, page_request, [p.number for p in missing], not personal
-        )
+        if personal:
+            reader, from_context = acting, context
+        else:
+            reader = texts.audience_for(acting, context.lens).stand_in()
+            from_context = texts.shared_context(context)
+        numbers = [p.number for p in missing]
+        made = _render_parts(from_context, reader, page_request, numbers, not personal)
         for part in missing:
             found[part.number] = made[part.number]
             cache.put(part.key, made[part.number], len(made[part.number]))
@@ -274,5 +277,5 @@ def own_controls(user_id: int):
         f'.not-own[data-author="{user_id}"] {{ display: none; }}\n'
     )
     response = Response(css, mimetype="text/css")
-    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    response.headers["Cache-Control"] = "public, max-age=86400"  # a day: its rules may change
     return response

@@ -13,7 +13,7 @@ from flask import template_rendered
 
 from app.models import Visibility
 from tests import factories
-from tests.factories import dom, text_of
+from tests.factories import dom, make_group, text_of
 
 PAGE = "/texts/carr-rapprochement"
 WORD = "Krasin"
@@ -171,3 +171,31 @@ def test_own_reactions_are_listed_for_the_page_to_mark(session, seminar, seeded)
     page = dom(ben.html(_lens(group)))
     assert page.select_one("article.reading")["data-my-reactions"].split() == [f"{note.id}:agree"]
     assert dom(ann.html(_lens(group))).select_one("article.reading")["data-my-reactions"] == ""
+
+
+def test_a_readers_own_parts_are_kept_per_lens(app, session, seminar, seeded):
+    """Found in review: a part rendered for one reader alone was keyed without its lens, so
+    the lens loaded first filled it for the others (and a discussion went to the wrong group)."""
+    _, ann, _, cy, group = seminar
+    other = make_group(session, cy.user, ann.user, name="Other seminar")
+    private = _note(session, ann, seeded, "My own highlight.", visibility=Visibility.PRIVATE)
+    number = _paragraph_of(seeded)
+    ann.html(f"{PAGE}?lens=public")
+    assert f'id="a{private.id}"' not in ann.html(f"{PAGE}?lens=public")
+    for lens_group in (other, group, other):
+        page = dom(ann.html(f"{PAGE}?lens=group-{lens_group.id}"))
+        assert page.select_one(f"#a{private.id}"), lens_group.name
+        discuss = page.select_one(f'#p{number} a[data-form="discuss"]')
+        assert discuss["data-action"].endswith(f"/discuss/{lens_group.id}/{number}")
+
+
+def test_readers_in_other_groups_besides_share_the_seminars_parts(
+    session, seminar, seeded, renders
+):
+    """Found in review: the shared key held all of the reader's groups, so Ann (in a second
+    group) and Ben rendered the seminar's lens once each."""
+    _, ann, ben, cy, group = seminar
+    make_group(session, cy.user, ann.user, name="Other seminar")
+    ann.html(_lens(group))
+    ben.html(_lens(group))
+    assert len(renders) == 1, renders

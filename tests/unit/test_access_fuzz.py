@@ -503,8 +503,9 @@ class AccessMachine(RuleBasedStateMachine):
                 only = frozenset(p.number for p in planned if p.personal is personal)
                 if not only:
                     continue
+                made_from = context if personal else texts.shared_context(context)
                 view = texts.reading_view(
-                    self.session, self.text.slug, reader, lens, context=context, only=only
+                    self.session, self.text.slug, reader, lens, context=made_from, only=only
                 )
                 notes = [a for p in view.paragraphs if p.paragraph.number in only for a in p.notes]
                 if texts.WHOLE_TEXT_PART in only:

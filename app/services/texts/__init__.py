@@ -20,6 +20,7 @@ from app.services.texts.parts import (
     may_as_author,
     members,
     part_numbers,
+    shared_context,
 )
 from app.services.texts.parts import plan as plan_parts
 from app.services.texts.segments import Segment, segments
@@ -52,4 +53,5 @@ __all__ = [
     "reading_context",
     "reading_view",
     "segments",
+    "shared_context",
 ]

@@ -58,7 +58,7 @@ class ReadingContext:
     """What a reading page needs before its annotations: read on every request in one statement.
 
     ``cursor`` is the text's change-log position; with the lens, the viewer and what the reader
-    asked of the page (a ``PageRequest``) it names the rendered page exactly (see ``body_key``),
+    asked of the page (a ``PageRequest``) it names the rendered page exactly (see ``page_key``),
     so a cached render can stand in for it.
     The text itself is loaded only when the page is rendered.
     """
@@ -87,15 +87,16 @@ class ReadingContext:
         """The revision's paragraphs with their offsets (detached copies: read them only)."""
         return revision_cache.layout_of(self.session, self.revision_id, self.revision_hash).spans
 
-    def body_key(self, viewer: Viewer, page_request: PageRequest, csrf_secret: str | None) -> tuple:
-        """Everything the page's body (highlights, margins, forms) is made from.
+    def page_key(self, viewer: Viewer, page_request: PageRequest, csrf_secret: str | None) -> tuple:
+        """Everything a whole reading page is made from, for this reader.
 
-        The body is rendered from this context, the viewer and ``page_request``
-        (views/library.py: ``_render_body``); besides those, its template reads only the
-        reader's default audience (``viewer().user.last_audience``) and the CSRF token its
-        forms carry, which is made from the session's secret: both are here. A new input has
-        to come through one of these, and this key is where it is listed. An anonymous page
-        has no forms and no secret, and is one for every visitor.
+        Its parts (views/library.py: ``_parts``) are made from this context, the viewer (or
+        their audience's stand-in) and ``page_request``, and within that from the reader's
+        default audience and the CSRF token their forms carry (made from the session's
+        secret); the page around them shows the reader's name, inbox count and assignments.
+        The text's cursor names every change to its annotations. A new input has to come
+        through one of these, and this key is where it is listed. An anonymous page has no
+        forms and no secret, and is one for every visitor.
         """
         user = viewer.user
         return (
@@ -109,13 +110,7 @@ class ReadingContext:
             user and user.last_audience,
             page_request,
             csrf_secret if user else None,
-        )
-
-    def page_key(self, viewer: Viewer, page_request: PageRequest, csrf_secret: str | None) -> tuple:
-        """The body's key and what the page around it shows: name, inbox, assignments."""
-        return (
-            *self.body_key(viewer, page_request, csrf_secret),
-            viewer.user and viewer.user.display_name,
+            user and user.display_name,
             self.unread_count,
             tuple(self.assignments),
         )

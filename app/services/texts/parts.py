@@ -13,7 +13,9 @@ rendered for them alone.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -77,6 +79,33 @@ def part_numbers(spans: list[ParagraphSpan]) -> list[int]:
     return [s.paragraph.number for s in spans] + [WHOLE_TEXT_PART]
 
 
+class SharedKey(NamedTuple):
+    """A part as every reader of an audience sees it."""
+
+    text_id: int
+    revision_id: int
+    audience: Audience  # names the lens
+    lens_group_name: str | None  # the only group such a part can name
+    page_request: PageRequest
+    version: int
+    number: int
+
+
+class OwnKey(NamedTuple):
+    """A part as one reader alone sees it."""
+
+    text_id: int
+    revision_id: int
+    lens_key: str
+    reader: tuple  # Viewer.cache_key: who, and their groups' roles
+    group_names: tuple  # their groups, which its forms offer
+    default_audience: str
+    csrf_secret: str | None  # the forms' tokens are made from it
+    page_request: PageRequest
+    versions: tuple[int, ...]  # the audience's and the reader's own; the text's in "mine"
+    number: int
+
+
 def plan(
     session: Session,
     context: ReadingContext,
@@ -87,39 +116,59 @@ def plan(
 ) -> list[Part]:
     """Each requested part with the key its render is kept under, and whose render it is."""
     audience = audience_for(viewer, context.lens)
-    spans = context.spans
-    common = (
-        "part",
-        context.text_id,
-        context.revision_id,
-        tuple(sorted(context.group_names.items())),
-        page_request,
-    )
+
+    def own(number: int, *versions: int) -> Part:
+        key = OwnKey(
+            context.text_id,
+            context.revision_id,
+            context.lens.key,
+            viewer.cache_key,
+            tuple(sorted(context.group_names.items())),
+            viewer.user.last_audience,
+            csrf_secret,
+            page_request,
+            versions,
+            number,
+        )
+        return Part(number, key, True)
+
     if audience.reader is not None:  # one reader's lens: changed by whatever they may see
-        key = (*common, viewer.cache_key, viewer.user.last_audience, csrf_secret, context.cursor)
-        return [Part(n, (*key, n), True) for n in numbers]
-    audiences = [_change_audience(context.lens)]
+        return [own(n, context.cursor) for n in numbers]
+    shared_audience = _change_audience(context.lens)
+    audiences = [shared_audience]
     if viewer.user is not None:
         audiences.append(live.user_audience(viewer.id))
     few = numbers if len(numbers) <= FEW_PARTS else None  # a live update's, not a page's
     versions = live.part_versions(session, context.text_id, audiences, few)
-    shared, own = versions[audiences[0]], versions.get(audiences[-1], {})
-    personal = _personal_parts(session, context, viewer, page_request, spans)
+    shared = versions[shared_audience]
+    mine = versions[audiences[1]] if viewer.user is not None else {}
+    personal = _personal_parts(session, context, viewer, page_request, context.spans)
+    group_name = shared_context(context).group_names.get(context.lens.group_id)
     parts = []
     for n in numbers:
         if n in personal:
-            key = (
-                *common,
-                viewer.cache_key,
-                viewer.user.last_audience,
-                csrf_secret,
-                shared.get(n, 0),
-                own.get(n, 0),
-            )
-            parts.append(Part(n, (*key, n), True))
+            parts.append(own(n, shared.get(n, 0), mine.get(n, 0)))
         else:
-            parts.append(Part(n, (*common, audience, shared.get(n, 0), n), False))
+            key = SharedKey(
+                context.text_id,
+                context.revision_id,
+                audience,
+                group_name,
+                page_request,
+                shared.get(n, 0),
+                n,
+            )
+            parts.append(Part(n, key, False))
     return parts
+
+
+def shared_context(context: ReadingContext) -> ReadingContext:
+    """The context a shared part is rendered from: of the reader's groups, only the lens's
+    (the only one such a part shows notes of), so readers in other groups besides share it."""
+    names = context.group_names
+    group_id = context.lens.group_id
+    only = {group_id: names[group_id]} if group_id in names else {}
+    return dataclasses.replace(context, group_names=only)
 
 
 def _change_audience(lens: Lens) -> str:
