@@ -60,10 +60,11 @@ async function poll() {
       // The parts the changes touched; an event naming none (from before parts) asks for the page.
       const parts = new Set(data.events.flatMap((e) => e.parts ?? []));
       const whole = data.events.some((e) => !e.parts?.length);
-      await refresh(whole ? undefined : [...parts]);
+      // Known as new before the swap: marked as the parts go in, before the page keeps the
+      // reader's place (a mark added after it would move what they read).
       const created = data.events.filter((e) => e.kind === "created" && !e.yours);
       for (const event of created) fresh.set(event.annotation, event.parts ?? []);
-      markNew();
+      await refresh(whole ? undefined : [...parts]);
       const n = created.length;
       if (n) status.textContent = `${n} new ${n === 1 ? "note or reply" : "notes or replies"}.`;
     }
