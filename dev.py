@@ -121,6 +121,9 @@ def in_memory_temp() -> Iterator[dict]:
         yield env
         return
     temp = tempfile.mkdtemp(prefix="scholia-tests-", dir=shm)
+    # Others may pass through, not list it (as through /tmp): the PostgreSQL disk-full test runs
+    # a cluster as the postgres user in a folder of its own made here.
+    os.chmod(temp, 0o711)  # noqa: S103 (pass through only, no listing)
     try:
         yield {**env, "TMPDIR": temp}
     finally:
