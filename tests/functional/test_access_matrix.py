@@ -82,9 +82,31 @@ def world(app, session, seeded):
     }
 
 
+LENSES = ("mine", "public", "group", "other_group")
+
+
+def _lens_keys(world) -> list[str]:
+    return [f"group-{world[k].id}" if k.endswith("group") else k for k in LENSES]
+
+
 def _all_lenses(client, world) -> list[str]:
-    lenses = ["mine", "public", f"group-{world['group'].id}", f"group-{world['other_group'].id}"]
-    return [client.get(PAGE, query_string={"lens": k}).get_data(as_text=True) for k in lenses]
+    return [
+        client.get(PAGE, query_string={"lens": k}).get_data(as_text=True) for k in _lens_keys(world)
+    ]
+
+
+def _all_parts(client, world) -> list[str]:
+    """The parts holding the notes, and the whole text's, from their own addresses in every
+    lens, as a live update fetches them."""
+    numbers = {0}
+    for note in world["notes"].values():
+        content = note.revision.content
+        numbers.add(content[: note.start].count("\n\n") + 1)
+    return [
+        client.get(f"{PAGE}/parts/{n}", query_string={"lens": k}).get_data(as_text=True)
+        for k in _lens_keys(world)
+        for n in sorted(numbers)
+    ]
 
 
 @pytest.mark.parametrize("viewer", VIEWERS)
@@ -92,6 +114,7 @@ def test_read_paths(world, viewer):
     client = world["clients"][viewer]
     lens_pages = _all_lenses(client, world)
     pages = "".join(lens_pages)
+    parts = "".join(_all_parts(client, world))
     listing = client.get("/api/v1/annotations", query_string={"text": "carr-rapprochement"})
     listed = {item["id"].rsplit("/", 1)[1] for item in listing.get_json()["items"]}
     feed = client.get("/api/v1/texts/carr-rapprochement/events", query_string={"after": 0})
@@ -106,6 +129,7 @@ def test_read_paths(world, viewer):
         # Pages show group notes in the group's lens, which admins (not members) do not have.
         on_page = allowed and not (viewer == "admin" and kind == "group")
         assert (note.body_source in pages) is on_page, (kind, viewer)
+        assert (note.body_source in parts) is on_page, (kind, viewer)
         if not allowed:
             assert all(dom(page).find(id=f"a{note.id}") is None for page in lens_pages)
 
