@@ -89,6 +89,7 @@ class SharedKey(NamedTuple):
     page_request: PageRequest
     version: int
     number: int
+    kind: str = "shared part"  # the render cache holds other tuples too: none equals this
 
 
 class OwnKey(NamedTuple):
@@ -104,6 +105,7 @@ class OwnKey(NamedTuple):
     page_request: PageRequest
     versions: tuple[int, ...]  # the audience's and the reader's own; the text's in "mine"
     number: int
+    kind: str = "own part"
 
 
 def plan(
