@@ -79,11 +79,11 @@ def create_app(config: dict | None = None) -> Flask:
 def _template_helpers() -> dict:
     """What every template may ask: the access policy for the current viewer, the inbox count."""
     from app.current import unread_count, viewer
-    from app.services.access import Action, can
+    from app.services import texts
     from app.services.annotations import audience_key
 
     def may(action: str, annotation) -> bool:
-        return can(viewer(), Action(action), annotation)
+        return texts.may(viewer(), action, annotation)
 
     def audience_of(annotation) -> str:
         """ "private", "public" or "group-<id>": what forms send as ``audience``."""

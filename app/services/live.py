@@ -56,12 +56,13 @@ def record(
         .scalar_one()
     )
     hidden = kind in (EventKind.HIDDEN, EventKind.UNHIDDEN) or annotation.is_hidden
+    parts = parts_of(session, annotation)
     session.connection().execute(
         insert(PartChange.__table__),
         [
             {"event_id": event_id, "text_id": annotation.text_id, "audience": key, "part": part}
             for key in part_audiences(visibility, group_id, annotation.user_id, hidden)
-            for part in parts_of(session, annotation)
+            for part in parts
         ],
     )
 
