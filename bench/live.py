@@ -6,16 +6,18 @@
 For each run (A notes on the Carr text, N readers) this builds the seminar with ``bench/data.py``
 (the group's members are the readers), serves it with gunicorn as in production
 (``bench/server.py``), signs every reader in through the real form and has each do what the
-reading page's script does: load the page, poll the text's change log every 2.5 s
-(``static/js/live.js``), and fetch the parts the log names from their own addresses, with the
-ETag it holds (``static/js/page.js``).
+reading page's script does: load the page and poll its feed every 2.5 s
+(``static/js/live.js``), which brings the events and the parts they changed as that page shows
+them (``static/js/page.js`` swaps them in).
 Meanwhile W members create notes at R per second through the API. Reported per run: the write
 rate achieved, p50/p99 of creates, polls and page fetches, the **staleness** of each note (its
 201 until each reader holds a page that contains it, p50/p99 over notes x readers), the
 server's CPU seconds per note (gunicorn's processes, from /proc), errors, and hello world's
-throughput measured in the same run. Readers' clients run in this process, so at hundreds of
-readers the client's own CPU shares the machine with the server: the CPU figure counts only
-the server's.
+throughput measured in the same run. Beside the CPU per note, what the polls cost: each poll with
+nothing new (measured before the writers start), and the floor, the polls per note priced as
+hello world polled by as many clients the same way (every poll is at least a request).
+Readers' clients run in this process, so at hundreds of readers the client's own CPU shares
+the machine with the server: the CPU figure counts only the server's.
 """
 
 from __future__ import annotations
@@ -49,19 +51,13 @@ class Reader:
     polls: list[float] = field(default_factory=list)
     fetches: list[float] = field(default_factory=list)
     errors: int = 0
-    etags: dict[int, str | None] = field(default_factory=dict)  # per part, as the browser keeps
     pages: int = 0  # whole pages fetched
-    parts: int = 0  # parts fetched (200)
-    unchanged: int = 0  # parts answered 304
+    parts: int = 0  # parts the feed brought
 
 
-def _get(
-    base: str, session: Session, path: str, etag: str | None = None, answer: dict | None = None
-) -> tuple[int, bytes, float]:
+def _get(base: str, session: Session, path: str) -> tuple[int, bytes, float]:
     headers = {"Cookie": session.cookie, "User-Agent": "scholia-bench", "Accept": "*/*"}
-    if etag:
-        headers["If-None-Match"] = etag
-    return fetch(base, "GET", path, headers, timeout=120, answer_headers=answer)
+    return fetch(base, "GET", path, headers, timeout=120)
 
 
 def _hold(reader: Reader, body: bytes, now: float) -> None:
@@ -83,46 +79,27 @@ def _load_page(base: str, reader: Reader, page: str) -> int:
     return int(found.group(1)) if found else -1
 
 
-def _fetch_part(base: str, reader: Reader, page: str, number: int) -> None:
-    """A part the feed named, from its own address, with the ETag held (page.js, the browser's
-    cache): a 304 when it is unchanged for this reader."""
-    path, _, query = page.partition("?")
-    answer: dict = {}
-    status, body, seconds = _get(
-        base, reader.session, f"{path}/parts/{number}?{query}", reader.etags.get(number), answer
-    )
-    reader.fetches.append(seconds)
-    if status == 200:
-        reader.parts += 1
-        reader.etags[number] = answer.get("ETag")
-        _hold(reader, body, time.monotonic())
-    elif status == 304:
-        reader.unchanged += 1
-    else:
-        reader.errors += 1
-
-
-def _read(base: str, reader: Reader, page: str, slug: str, stop: threading.Event) -> None:
-    """What the page's script does: poll from the page's cursor, fetch the parts the feed
-    names (the page, for an event that names none)."""
+def _read(base: str, reader: Reader, page: str, stop: threading.Event) -> None:
+    """What the page's script does: poll the page's feed from the page's cursor, which brings
+    the parts that changed (the page, for an event that names none)."""
     cursor = _load_page(base, reader, page)
+    path, _, query = page.partition("?")
     # Readers opened the page at different moments: their polls do not march in step.
     stop.wait(POLL_SECONDS * (hash(reader.session.cookie) % 1000) / 1000)
     while not stop.is_set():
-        status, body, seconds = _get(
-            base, reader.session, f"/api/v1/texts/{slug}/events?after={cursor}"
-        )
+        status, body, seconds = _get(base, reader.session, f"{path}/events?{query}&after={cursor}")
         reader.polls.append(seconds)
         if status != 200:
             reader.errors += 1
         else:
+            now = time.monotonic()
             answer = json.loads(body)
-            events = answer["events"]
-            if any(not e.get("parts") for e in events):
+            for html in answer["parts"].values():
+                reader.parts += 1
+                _hold(reader, html.encode(), now)
+            if any(not e.get("parts") for e in answer["events"]):
                 cursor = max(cursor, _load_page(base, reader, page), answer["cursor"])
             else:
-                for number in sorted({n for e in events for n in e["parts"]}):
-                    _fetch_part(base, reader, page, number)
                 cursor = answer["cursor"]
         stop.wait(POLL_SECONDS)
 
@@ -211,6 +188,37 @@ def hello_world(workers: int, seconds: float = 5.0, clients: int = 8) -> float:
     return sum(counts) / seconds
 
 
+def hello_polled(readers: int, workers: int, seconds: float = 10.0) -> float:
+    """Server CPU seconds per request of hello world polled by ``readers`` clients every 2.5 s,
+    as the readers poll Scholia: the least any poll can cost on this stack, this load, this
+    machine (the run's floor for the CPU per note)."""
+    server = Server("bench.hello:app", None, workers, "live-hello-polled")
+    stop = threading.Event()
+    counts = [0] * readers
+
+    def client(n: int) -> None:
+        stop.wait(POLL_SECONDS * n / readers)
+        while not stop.is_set():
+            fetch(server.base, "GET", "/")
+            counts[n] += 1
+            stop.wait(POLL_SECONDS)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(readers)]
+    try:
+        for thread in threads:
+            thread.start()
+        time.sleep(POLL_SECONDS)
+        cpu, before = _server_cpu(server), sum(counts)
+        time.sleep(seconds)
+        cpu, polls = _server_cpu(server) - cpu, sum(counts) - before
+        stop.set()
+        for thread in threads:
+            thread.join()
+    finally:
+        server.stop()
+    return cpu / polls
+
+
 def run(notes: int, readers: int, rate: float, args: argparse.Namespace) -> dict:
     writers = max(1, min(args.writers, readers))
     params = replace(
@@ -237,16 +245,21 @@ def run(notes: int, readers: int, rate: float, args: argparse.Namespace) -> dict
         stop = threading.Event()
         page_readers = [Reader(s) for s in sessions]
         threads = [
-            threading.Thread(target=_read, args=(server.base, r, page, generate.CARR, stop))
-            for r in page_readers
+            threading.Thread(target=_read, args=(server.base, r, page, stop)) for r in page_readers
         ]
         for thread in threads:
             thread.start()
         time.sleep(POLL_SECONDS + 1)  # every page open and polling
+        # Nothing written yet: what the polls alone cost the server.
+        cpu_before, polls_before = _server_cpu(server), _polls(page_readers)
+        time.sleep(POLL_SECONDS * 2)
+        idle_cpu = _server_cpu(server) - cpu_before
+        idle_polls = _polls(page_readers) - polls_before
         created: dict[int, float] = {}
         create_latency: list[float] = []
         create_errors: list[int] = []
         cpu_before, started = _server_cpu(server), time.monotonic()
+        polls_before = _polls(page_readers)
         writer_threads = [
             threading.Thread(
                 target=_write,
@@ -271,6 +284,7 @@ def run(notes: int, readers: int, rate: float, args: argparse.Namespace) -> dict
         writing = time.monotonic() - started
         time.sleep(POLL_SECONDS * 2 + 1)  # the last notes reach every page
         cpu = _server_cpu(server) - cpu_before
+        polls = _polls(page_readers) - polls_before
         stop.set()
         for thread in threads + writer_threads:
             thread.join(timeout=120)
@@ -283,6 +297,7 @@ def run(notes: int, readers: int, rate: float, args: argparse.Namespace) -> dict
         for reader in page_readers
     ]
     never = sum(1 for s in stale if s == float("inf"))
+    floor = hello_polled(readers, args.workers)
     return {
         "notes": notes,
         "readers": readers,
@@ -300,12 +315,21 @@ def run(notes: int, readers: int, rate: float, args: argparse.Namespace) -> dict
         "stale_p99_s": _round(_percentile(stale, 0.99)),
         "never_seen": never,
         "cpu_s_per_note": round(cpu / len(created), 3) if created else None,
-        "polls": sum(len(r.polls) for r in page_readers),
+        # Of which the polls: each answered as a poll with nothing new costs (idle) ...
+        "polls_per_note": round(polls / len(created), 1) if created else None,
+        "idle_poll_cpu_ms": round(idle_cpu / idle_polls * 1000, 2) if idle_polls else None,
+        # ... and the least they could cost: each as hello world polled the same way.
+        "hello_poll_cpu_ms": round(floor * 1000, 2),
+        "poll_floor_s_per_note": round(polls * floor / len(created), 3) if created else None,
+        "polls": _polls(page_readers),
         "pages": sum(r.pages for r in page_readers),
         "parts": sum(r.parts for r in page_readers),
-        "parts_unchanged": sum(r.unchanged for r in page_readers),
         "errors": len(create_errors) + sum(r.errors for r in page_readers),
     }
+
+
+def _polls(readers: list[Reader]) -> int:
+    return sum(len(r.polls) for r in readers)
 
 
 def _round(value: float | None) -> float | None:
@@ -335,11 +359,15 @@ def main(argv: list[str] | None = None) -> int:
             results.append(result)
             print(json.dumps(result), flush=True)
     print(f"hello world again: {hello_world(args.workers):,.0f} req/s", flush=True)
-    print("\n notes readers  rate  achieved  stale p50/p99 s  CPU s/note  create p99 ms  errors")
+    print(
+        "\n notes readers  rate  achieved  stale p50/p99 s  CPU s/note (polls' floor)"
+        "  create p99 ms  errors"
+    )
     for r in results:
         print(
             f"{r['notes']:>6} {r['readers']:>7} {r['rate']:>5} {r['achieved_rate']:>9} "
             f"{r['stale_p50_s']!s:>7}/{r['stale_p99_s']!s:<7} {r['cpu_s_per_note']!s:>10} "
+            f"({r['poll_floor_s_per_note']!s:>5})  "
             f"{r['create_p99_ms']!s:>14} {r['errors']:>7}"
             + (f"  ({r['never_seen']} never seen)" if r["never_seen"] else "")
         )

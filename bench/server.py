@@ -124,9 +124,8 @@ def fetch(
     headers: dict | None = None,
     body: bytes | None = None,
     timeout: float = 60,
-    answer_headers: dict | None = None,
 ) -> tuple[int, bytes, float]:
-    """Status, body and seconds taken; the response's headers go into ``answer_headers``."""
+    """Status, body and seconds taken."""
     host = urllib.parse.urlsplit(base)
     conn = http.client.HTTPConnection(host.hostname, host.port, timeout=timeout)
     started = time.perf_counter()
@@ -134,8 +133,6 @@ def fetch(
         conn.request(method, path, body=body, headers=headers or {})
         response = conn.getresponse()
         data = response.read()
-        if answer_headers is not None:
-            answer_headers.update(response.getheaders())
         return response.status, data, time.perf_counter() - started
     finally:
         conn.close()

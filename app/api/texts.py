@@ -63,25 +63,8 @@ def events(slug: str):
     Polling this is stateless, so any worker on any server answers and nothing is missed.
     """
     after = edge.whole_number(request.args.get("after"), "after", "a cursor", edge.MAX_BIG)
-    stamp = live.text_and_cursor(db.session, slug)
-    if stamp is None:
+    found = live.news(db.session, slug, after, viewer)
+    if found is None:
         raise NotFound(f"There is no text '{slug}'.")
-    text_id, latest = stamp
-    if after is None:
-        return jsonify(cursor=latest, events=[])
-    if latest <= after:  # nothing new: the poll of almost every open page, answered at once
-        return jsonify(cursor=after, events=[])
-    found, cursor = live.events_after(db.session, viewer(), text_id, after)
-    return jsonify(
-        cursor=cursor,
-        events=[
-            {
-                "id": e.id,
-                "kind": e.kind,
-                "annotation": e.annotation_id,
-                "parts": list(e.parts),
-                "yours": e.yours,
-            }
-            for e in found
-        ],
-    )
+    events, cursor = found
+    return jsonify(cursor=cursor, events=[e.as_json() for e in events])

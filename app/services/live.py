@@ -9,6 +9,7 @@ snapshot) before it leaves, so the feed never tells anyone about an annotation t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import ScalarSelect, bindparam, func, insert, select
@@ -146,6 +147,15 @@ class LiveEvent:
     parts: tuple[int, ...] = ()  # the reading-page parts it changed
     yours: bool = False  # made by the viewer: not news to them
 
+    def as_json(self) -> dict:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "annotation": self.annotation_id,
+            "parts": list(self.parts),
+            "yours": self.yours,
+        }
+
 
 def cursor_of(text_id) -> ScalarSelect[int]:
     """The change log's position on a text (0 before any change), as SQL: every reading of the
@@ -163,12 +173,22 @@ _TEXT_AND_CURSOR = select(Text.id, cursor_of(Text.id)).where(
 )
 
 
-def text_and_cursor(session: Session, slug: str) -> tuple[int, int] | None:
-    """The text's id and its change log's position, in one statement; None for no text. A
-    poll that finds nothing new after its cursor is answered from this alone: who asks does not
-    matter when there is nothing to tell."""
-    row = session.execute(_TEXT_AND_CURSOR, {"slug": slug}).first()
-    return None if row is None else (row[0], row[1])
+def news(
+    session: Session, slug: str, after: int | None, reader: Callable[[], Viewer]
+) -> tuple[list[LiveEvent], int] | None:
+    """What a poll from cursor ``after`` learns: the events ``reader()`` may know of, and the
+    new cursor; None for no text. Without ``after``, only the cursor, to follow
+    from now. A poll that finds nothing new (that of almost every open page) is answered from
+    one statement, before anything is known of who asks: it tells nobody anything."""
+    stamp = session.execute(_TEXT_AND_CURSOR, {"slug": slug}).first()
+    if stamp is None:
+        return None
+    text_id, latest = stamp
+    if after is None:
+        return [], latest
+    if latest <= after:
+        return [], after
+    return events_after(session, reader(), text_id, after)
 
 
 def latest_id(session: Session, text_id: int) -> int:

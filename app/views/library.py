@@ -4,7 +4,7 @@ import hashlib
 import re
 from functools import partial
 
-from flask import Blueprint, Response, abort, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, jsonify, render_template, request, session, url_for
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
@@ -13,7 +13,7 @@ from app.cached import CachedBody
 from app.current import remember_unread_count, render_cache, viewer
 from app.extensions import db
 from app.models import HighlightColor
-from app.services import annotations, discussion, texts
+from app.services import annotations, discussion, live, texts
 from app.services.access import Viewer
 
 bp = Blueprint("library", __name__)
@@ -205,24 +205,31 @@ def _render_page(
     ).encode()
 
 
-def _reading_request() -> tuple[texts.ReadingContext, Viewer, texts.PageRequest, str | None]:
-    """What a reading page or one of its parts was asked for: 404 for no text."""
-    acting = viewer()
-    context = texts.reading_context(
-        db.session, request.view_args["slug"], acting, texts.Lens.parse(request.args.get("lens"))
-    )
-    if context is None:
-        abort(404, description="There is no text at this address.")
-    page_request = texts.PageRequest(
+def _page_request() -> texts.PageRequest:
+    """The page's query (lens aside): its filters and the margins and forms it opens."""
+    return texts.PageRequest(
         filters=_filters(),
         expand=_paragraphs("expand"),
         note_forms=_paragraphs("note"),
         discuss_forms=_paragraphs("discuss"),
         focus=edge.number(request.args.get("focus")),  # see notes.note_in_text; else ignored
     )
+
+
+def _reading_request(
+    page_request: texts.PageRequest,
+) -> tuple[texts.ReadingContext, Viewer, str | None]:
+    """Who reads which text in which lens, and the CSRF secret their forms are made from: 404
+    for no text."""
+    acting = viewer()
+    context = texts.reading_context(
+        db.session, request.view_args["slug"], acting, texts.Lens.parse(request.args.get("lens"))
+    )
+    if context is None:
+        abort(404, description="There is no text at this address.")
     if acting.user and "csrf_token" not in session:
         generate_csrf()  # the session's CSRF secret exists before it goes into the key
-    return context, acting, page_request, session.get("csrf_token")
+    return context, acting, session.get("csrf_token")
 
 
 @bp.get("/texts/<slug>")
@@ -233,7 +240,8 @@ def read(slug: str):
     services/texts/parts.py) around what is the reader's own; the whole page is then kept under
     ``ReadingContext.page_key``. A page with a flash message is not kept.
     """
-    context, acting, page_request, csrf_secret = _reading_request()
+    page_request = _page_request()
+    context, acting, csrf_secret = _reading_request(page_request)
     remember_unread_count(context.unread_count)
     page_key = context.page_key(acting, page_request, csrf_secret)
     cache = render_cache()
@@ -252,7 +260,8 @@ def part(slug: str, number: int):
     """One part of the reading page (a paragraph, or 0: the notes on the whole text), as the
     page with the same query shows it: what a live update fetches when the feed names it.
     Answered 304 while the part is unchanged for this reader."""
-    context, acting, page_request, csrf_secret = _reading_request()
+    page_request = _page_request()
+    context, acting, csrf_secret = _reading_request(page_request)
     spans = context.spans
     if number not in texts.part_numbers(spans):
         abort(404, description="The text has no such part.")
@@ -265,6 +274,35 @@ def part(slug: str, number: int):
         response = Response(body, mimetype="text/html")
     response.set_etag(etag)
     response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@bp.get("/texts/<slug>/events")
+def page_events(slug: str):
+    """The reading page's live feed: the API's events after ``?after=<cursor>``, with the parts
+    they changed as the page with the same query shows them to this reader (only those changed
+    after the cursor for them). A poll is one request whatever changed, and one with nothing
+    new is answered from one statement (``live.news``)."""
+    after = edge.whole_number(request.args.get("after"), "after", "a cursor", edge.MAX_BIG)
+    page_request = _page_request()
+    found = live.news(db.session, slug, after, viewer)
+    if found is None:
+        abort(404, description="There is no text at this address.")
+    events, cursor = found
+    parts: dict[int, str] = {}
+    named = {n for e in events for n in e.parts}
+    if named and after is not None:
+        context, acting, csrf_secret = _reading_request(page_request)
+        numbers = [n for n in texts.part_numbers(context.spans) if n in named]
+        planned = texts.plan_parts(db.session, context, acting, page_request, numbers, csrf_secret)
+        changed = [p for p in planned if p.version > after]
+        if changed:
+            parts = {
+                n: body.decode()
+                for n, body in _parts(context, acting, page_request, changed).items()
+            }
+    response = jsonify(cursor=cursor, events=[e.as_json() for e in events], parts=parts)
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 

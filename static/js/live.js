@@ -1,4 +1,6 @@
-// Live updates: follow the text's change log from the cursor the page was rendered at.
+// Live updates: follow the text's change log from the cursor the page was rendered at. Each
+// poll asks the page's own feed (/texts/<slug>/events with the page's query): the events the reader may
+// know of, and the parts they changed as this page shows them, in one answer.
 // Polling is stateless (any worker on any server answers); after a dropped connection the
 // next poll asks again from the same cursor, so nothing is missed.
 import { onRefresh, refresh } from "./page.js";
@@ -48,7 +50,9 @@ onRefresh(markNew);
 
 async function poll() {
   try {
-    const response = await fetch(`/api/v1/texts/${encodeURIComponent(slug)}/events?after=${cursor}`, {
+    const feed = new URL(`/texts/${encodeURIComponent(slug)}/events${location.search}`, location.href);
+    feed.searchParams.set("after", cursor);
+    const response = await fetch(feed, {
       credentials: "same-origin",
       headers: { Accept: "application/json" },
     });
@@ -57,14 +61,15 @@ async function poll() {
     cursor = data.cursor;
     delay = INTERVAL;
     if (data.events.length) {
-      // The parts the changes touched; an event naming none (from before parts) asks for the page.
-      const parts = new Set(data.events.flatMap((e) => e.parts ?? []));
+      // The parts the changes touched, as this page shows them; an event naming none (from
+      // before parts) asks for the page.
+      const parts = new Map(Object.entries(data.parts ?? {}).map(([n, html]) => [Number(n), html]));
       const whole = data.events.some((e) => !e.parts?.length);
       // Known as new before the swap: marked as the parts go in, before the page keeps the
       // reader's place (a mark added after it would move what they read).
       const created = data.events.filter((e) => e.kind === "created" && !e.yours);
       for (const event of created) fresh.set(event.annotation, event.parts ?? []);
-      await refresh(whole ? undefined : [...parts]);
+      await refresh(whole ? undefined : parts);
       const n = created.length;
       if (n) status.textContent = `${n} new ${n === 1 ? "note or reply" : "notes or replies"}.`;
     }

@@ -1,7 +1,7 @@
 // Swapping in fresh server-rendered parts of the reading page, keeping the reader's place.
-// The server is the only renderer. A live update names the parts that changed (a paragraph by
-// its number, 0 for the notes on the whole text): each is fetched from its own address, with
-// the page's lens and filters, and replaces the old one. Anything else fetches the whole page.
+// The server is the only renderer. A live update brings the parts that changed (a paragraph by
+// its number, 0 for the notes on the whole text), rendered with the page's lens and filters:
+// each replaces the old one. Anything else fetches the whole page.
 
 const SWAPPED = [".para-row", "#text-notes-link", "#part-0", "#tag-suggestions", "#nav-inbox"];
 
@@ -37,14 +37,15 @@ export function onRefresh(callback) {
 let running = null;
 let again = false;
 
-// Parts a live update named and not yet swapped in; null: the whole page is wanted.
-let wanted = new Set();
+// Parts a live update brought and not yet swapped in (number -> HTML, the latest kept); null:
+// the whole page is wanted.
+let wanted = new Map();
 
-/** Fetch the page again (or, given part numbers, just those parts) and swap in what changed.
-    Calls made meanwhile are merged into one. */
+/** Fetch the page again and swap in what changed; or, given parts (number -> HTML), swap in
+    just those. Calls made meanwhile are merged into one. */
 export async function refresh(parts) {
   if (wanted !== null) {
-    if (parts) for (const number of parts) wanted.add(number);
+    if (parts) for (const [number, html] of parts) wanted.set(number, html);
     else wanted = null;
   }
   if (running) {
@@ -55,8 +56,8 @@ export async function refresh(parts) {
     do {
       again = false;
       const asked = wanted;
-      wanted = new Set();
-      await (asked === null ? swap() : swapParts([...asked]));
+      wanted = new Map();
+      await (asked === null ? swap() : swapParts(asked));
     } while (again);
   })();
   try {
@@ -83,19 +84,9 @@ async function swap() {
   });
 }
 
-/** The parts (by number) from their own addresses: the browser asks again with the ETag it
-    holds, and a part unchanged for this reader costs the server a 304. */
-async function swapParts(numbers) {
-  const base = `${location.pathname.replace(/\/$/, "")}/parts/`;
-  const answers = await Promise.all(
-    numbers.map(async (number) => {
-      const response = await fetch(base + number + location.search, { credentials: "same-origin" });
-      return response.ok ? [number, await response.text()] : [number, null];
-    }),
-  );
+async function swapParts(parts) {
   await putIn(() => {
-    for (const [number, html] of answers) {
-      if (html === null) continue;
+    for (const [number, html] of parts) {
       const id = number === 0 ? "part-0" : `p${number}`;
       const fresh = new DOMParser().parseFromString(html, "text/html");
       replacePart(document.getElementById(id), fresh.getElementById(id));

@@ -13,7 +13,7 @@ from flask import template_rendered
 
 from app.models import Visibility
 from tests import factories
-from tests.factories import dom, make_group, text_of
+from tests.factories import dom, make_group, recorded_queries, text_of
 
 PAGE = "/texts/carr-rapprochement"
 WORD = "Krasin"
@@ -161,6 +161,94 @@ def test_the_feed_names_the_parts_each_change_touched(session, seminar, seeded):
     events = ben.api("GET", f"/api/v1/texts/{seeded.slug}/events?after={cursor}").get_json()
     parts = {e["annotation"]: e["parts"] for e in events["events"]}
     assert parts == {note.id: [_paragraph_of(seeded)], whole.id: [0]}
+
+
+def _poll(browser, group, after, query=""):
+    """The reading page's own feed, as live.js asks it."""
+    answer = browser.get(f"{PAGE}/events?lens=group-{group.id}&after={after}{query}")
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    assert answer.headers["Cache-Control"] == "no-store"
+    return answer.get_json()
+
+
+def test_the_pages_feed_brings_the_changed_parts_as_the_page_shows_them(session, seminar, seeded):
+    _, ann, ben, cy, group = seminar
+    number = _paragraph_of(seeded)
+    cursor = int(dom(ben.html(_lens(group))).select_one("article.reading")["data-cursor"])
+    assert _poll(ben, group, cursor) == {"cursor": cursor, "events": [], "parts": {}}
+
+    private = _note(session, ann, seeded, "Private thought.", visibility=Visibility.PRIVATE)
+    quiet = _poll(ben, group, cursor)  # Ann's private note: nothing for Ben, the cursor moves on
+    assert quiet["events"] == [] and quiet["parts"] == {} and quiet["cursor"] > cursor
+    shared = _note(session, ann, seeded, "For everyone here.", group)
+    news = _poll(ben, group, quiet["cursor"])
+    assert [e["annotation"] for e in news["events"]] == [shared.id]
+    assert list(news["parts"]) == [str(number)]
+    part = dom(news["parts"][str(number)])
+    assert part.select_one(f"div.para-row#p{number} #a{shared.id}")
+    assert "Private thought." not in news["parts"][str(number)]
+    # The same part as its own address serves it, with the same query.
+    direct = ben.get(f"{PAGE}/parts/{number}?lens=group-{group.id}").get_data(as_text=True)
+    assert direct == news["parts"][str(number)]
+    # Ann's feed brings her own render of it: her private note is in it.
+    own = _poll(ann, group, cursor)
+    assert f'id="a{private.id}"' in own["parts"][str(number)]
+    # From the new cursor, nothing again.
+    assert _poll(ben, group, news["cursor"])["parts"] == {}
+    # An outsider is told nothing of the seminar's note, and gets no part of it.
+    outsider = _poll(cy, group, cursor)
+    assert outsider["events"] == [] and outsider["parts"] == {}
+
+
+def test_the_feed_sends_only_parts_changed_for_the_pages_lens(session, seminar, seeded):
+    _, ann, ben, _, group = seminar
+    number = _paragraph_of(seeded)
+    start = _poll(ben, group, 0)["cursor"]
+    note = _note(session, ann, seeded, "Seminar only.", group)
+    # Ben may know of the group's note, but his public page does not change for it.
+    public = ben.get(f"{PAGE}/events?lens=public&after={start}").get_json()
+    assert [e["annotation"] for e in public["events"]] == [note.id]
+    assert public["parts"] == {}
+    # Filters are the page's: a page showing only Ben's notes leaves it out.
+    filtered = _poll(ben, group, start, f"&member={ann.user.id}")
+    assert f'id="a{note.id}"' in filtered["parts"][str(number)]
+    others = _poll(ben, group, start, f"&member={ben.user.id}")
+    assert f'id="a{note.id}"' not in others["parts"][str(number)]
+
+
+def test_the_feed_runs_a_few_queries_whatever_changed(app, engine, session, seminar, seeded):
+    _, ann, ben, _, group = seminar
+    start = _poll(ben, group, 0)["cursor"]
+
+    def queries(after: int) -> int:
+        app.extensions["render_cache"].clear()
+        with recorded_queries(engine) as statements:
+            _poll(ben, group, after)
+        return len(statements)
+
+    assert queries(start) == 1  # nothing new: the text and its cursor, whoever asks
+    words = seeded.current_revision.paragraphs[0].body.split()
+    for n in range(2):
+        _note(session, ann, seeded, f"note {n}", group, quote=words[n])
+    few = queries(start)
+    for n in range(2, 40):
+        _note(session, ann, seeded, f"note {n}", group, quote=words[n % len(words)])
+    assert queries(start) == few
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        (f"{PAGE}/events?after=x", 400),
+        (f"{PAGE}/events?after=1&color=plaid", 400),
+        (f"{PAGE}/events?after=1&expand=-3", 400),
+        ("/texts/no-such-text/events?after=1", 404),
+    ],
+)
+def test_the_pages_feed_refuses_bad_input_clearly(seminar, path, status):
+    answer = seminar[2].get(path)
+    assert answer.status_code == status
+    assert "Traceback" not in answer.get_data(as_text=True)
 
 
 def test_own_reactions_are_listed_for_the_page_to_mark(session, seminar, seeded):

@@ -72,6 +72,7 @@ class Part:
     number: int
     key: tuple  # the render cache's key: everything the part's HTML is made from
     personal: bool  # rendered for its reader alone, not for the audience's stand-in
+    version: int  # the last change to the part as its reader sees it (an event's id)
 
 
 def part_numbers(spans: list[ParagraphSpan]) -> list[int]:
@@ -132,7 +133,7 @@ def plan(
             versions,
             number,
         )
-        return Part(number, key, True)
+        return Part(number, key, True, max(versions))
 
     if audience.reader is not None:  # one reader's lens: changed by whatever they may see
         return [own(n, context.cursor) for n in numbers]
@@ -160,7 +161,7 @@ def plan(
                 shared.get(n, 0),
                 n,
             )
-            parts.append(Part(n, key, False))
+            parts.append(Part(n, key, False, key.version))
     return parts
 
 
