@@ -236,6 +236,19 @@ def test_the_feed_runs_a_few_queries_whatever_changed(app, engine, session, semi
     assert queries(start) == few
 
 
+def test_the_feed_brings_a_part_that_stops_being_the_readers_own(session, seminar, seeded):
+    """Found in review: a part holding Ann's private note is hers alone; once the note is gone
+    it is the group's shared part again, whose version had not moved, and the feed left it out."""
+    _, ann, _, _, group = seminar
+    number = _paragraph_of(seeded)
+    private = _note(session, ann, seeded, "Only mine.", visibility=Visibility.PRIVATE)
+    start = _poll(ann, group, 0)["cursor"]
+    assert ann.api("DELETE", f"/api/v1/annotations/{private.id}").status_code == 204
+    news = _poll(ann, group, start)
+    assert "Only mine." not in news["parts"][str(number)]
+    assert dom(news["parts"][str(number)]).select_one(f"div.para-row#p{number}")
+
+
 @pytest.mark.parametrize(
     ("path", "status"),
     [

@@ -161,7 +161,9 @@ def plan(
                 shared.get(n, 0),
                 n,
             )
-            parts.append(Part(n, key, False, key.version))
+            # The reader's own changes count too: a part that was theirs alone (their private
+            # note, since deleted or moved) becomes the shared one, whose version did not move.
+            parts.append(Part(n, key, False, max(key.version, mine.get(n, 0))))
     return parts
 
 
