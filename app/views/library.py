@@ -132,6 +132,7 @@ def _render_parts(
         paragraph_views={pv.paragraph.number: pv for pv in view.paragraphs},
         reader=reader,
         shared=shared,
+        default_audience=context.default_audience(reader),
         may=partial(texts.may, reader),
         may_author=partial(texts.may_as_author, reader) if shared else partial(texts.may, reader),
         flatten=discussion.flatten,

@@ -3,7 +3,7 @@
 // server; after a change this module fetches the page again and swaps in the changed parts.
 import { api } from "./api.js";
 import { changed, dropDraft, dropSent, keepDraft, readDrafts } from "./drafts.js";
-import { formFromTemplate, reveal, showNote } from "./margin.js";
+import { formFromTemplate, nameSaveButton, reveal, showNote } from "./margin.js";
 import { onRefresh, refresh } from "./page.js";
 import { codePoints, pageContent, rangeToOffsets, selectors } from "./selection.js";
 
@@ -145,6 +145,7 @@ function openEditor(offsets, draft = null) {
     textarea.value = draft.body;
     tags.value = draft.tags;
     if ([...audience.options].some((option) => option.value === draft.audience)) audience.value = draft.audience;
+    nameSaveButton(form);
     question.checked = draft.question;
     form.elements.color.value = draft.color ?? "";
   }

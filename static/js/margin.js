@@ -37,6 +37,17 @@ export async function showNote(id) {
   return reveal(document.getElementById(`a${id}`));
 }
 
+/** A note form's Save button says where the note goes ("Save to HIST 210"), whatever "Who sees
+ * this" is set to; each choice carries its words (``data-save``). */
+export function nameSaveButton(form) {
+  const choice = form?.querySelector("select.audience-select")?.selectedOptions[0];
+  const save = form?.querySelector("button.save-to");
+  if (choice?.dataset.save && save) save.textContent = choice.dataset.save;
+}
+document.addEventListener("change", (event) => {
+  if (event.target.matches("select.audience-select")) nameSaveButton(event.target.form);
+});
+
 // ---- one form at a time, cloned from the page's <template>s ----
 let made = 0;
 
@@ -64,6 +75,7 @@ export function formFromTemplate(kind, row = null) {
     form.querySelector(`label[for="${audience.id}"]`).htmlFor = `${id}-audience`;
     audience.id = `${id}-audience`;
     audience.value = reading.dataset.audience || "private";
+    nameSaveButton(form);
   }
   return form;
 }

@@ -35,6 +35,8 @@ TIMEOUT_MS = 10_000
 
 TITLE = "Rapprochement; how the Bolsheviks came to love capitalists"
 READ_PATH = "/texts/carr-rapprochement"
+# A note form's Save button, which names where the note goes ("Save to HIST 210").
+SAVE_NOTE = re.compile(r"^Save (for me only|publicly|to .+)$")
 
 
 # Resolves once the page has not scrolled for 150 ms: the smooth scroll to a #fragment has ended.

@@ -6,7 +6,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from tests.browser.conftest import READ_PATH, TITLE
+from tests.browser.conftest import READ_PATH, SAVE_NOTE, TITLE
 from tests.conftest import TEST_PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -91,7 +91,7 @@ def test_signed_in_pages_have_no_violations(new_page, scheme):
     # A note on a paragraph, written through the form in the margin, then the notebook.
     page.get_by_text("Note on ¶4").click()
     page.get_by_label("Your note on paragraph 4").fill("Compare *Rapallo*, ¶9.")
-    page.locator("#p4").get_by_role("button", name="Save note").click()
+    page.locator("#p4").get_by_role("button", name=SAVE_NOTE).click()
     expect(page.locator("#p4 .margin")).to_contain_text("Compare Rapallo, ¶9.")
     _assert_no_violations(page)
     page.get_by_role("banner").get_by_role("link", name="Notebook").click()

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from app.models import HighlightColor
 from tests.browser.conftest import (
     READ_PATH,
+    SAVE_NOTE,
     drag_select,
     expect_marks,
     marks_of,
@@ -133,7 +134,7 @@ def test_mouse_selection_highlights_and_annotates_exactly_the_words(reading):
     expect(editor.locator(".note-quote")).to_have_text(NOTE_WORDS)
     page.keyboard.type("**bold** and _it_")
     editor.get_by_label("Tags").fill("diplomacy trade")
-    editor.get_by_role("button", name="Save note").click()
+    editor.get_by_role("button", name=SAVE_NOTE).click()
     expect(editor).to_have_count(0)
     note = page.locator("#p4 .margin article.note").filter(has=page.locator(".note-body strong"))
     expect(note).to_be_visible()
@@ -165,7 +166,7 @@ def test_selection_across_two_paragraphs_marks_both_and_notes_once(reading):
     editor = open_note_editor(page, 5, END_OF_P5, 6, START_OF_P6)
     expect(editor.locator(".note-quote")).to_have_text(f"{END_OF_P5}\n\n{START_OF_P6}")
     page.keyboard.type("From Britain to Germany.")
-    editor.get_by_role("button", name="Save note").click()
+    editor.get_by_role("button", name=SAVE_NOTE).click()
 
     note = page.locator("#p5 .margin article.note")
     expect(note).to_have_count(1)
@@ -293,11 +294,11 @@ def test_overlapping_and_nested_highlights_split_into_segments(reading):
         [str(crossing), None],
     ]
     classes = page.locator("#p7 mark.hl").evaluate_all("ms => ms.map(m => m.className)")
-    assert classes == [
-        "hl hl-yellow",
-        "hl hl-blue hl-overlap",
-        "hl hl-pink hl-overlap",
-        "hl hl-blue",
+    assert classes == [  # the reader's own highlights, private
+        "hl hl-yellow hl-private",
+        "hl hl-blue hl-overlap hl-private",
+        "hl hl-pink hl-overlap hl-private",
+        "hl hl-blue hl-private",
     ]
     for annotation_id, words in ((outer, OUTER), (crossing, CROSSING), (inner, INNER)):
         assert _marked_text(page, 7, annotation_id) == words
@@ -397,7 +398,7 @@ def test_without_javascript_notes_are_written_edited_deleted_and_restored(new_pa
     row.get_by_text("Note on ¶5").click()
     row.get_by_label("Your note on paragraph 5").fill("First *thoughts*.")
     row.get_by_label("Tags").fill("britain")
-    row.get_by_role("button", name="Save note").click()
+    row.get_by_role("button", name=SAVE_NOTE).click()
 
     note = row.locator("article.note")
     expect(note).to_have_count(1)
@@ -433,7 +434,7 @@ def test_delete_then_undo_from_the_page(reading):
     page = reading
     editor = open_note_editor(page, 8, "No amount of ingenuity")
     page.keyboard.type("Soon to go.")
-    editor.get_by_role("button", name="Save note").click()
+    editor.get_by_role("button", name=SAVE_NOTE).click()
     note = page.locator("#p8 article.note")
     expect(note).to_be_focused()
     note_id = _note_id(note)
@@ -479,7 +480,7 @@ def test_an_unsaved_note_survives_reload_escape_and_a_refused_save(reading, page
     drafts.get_by_role("button", name="Reopen").click()
     page_watch.allow_console_error("status of 4")
     page.context.clear_cookies()
-    page.locator("#p8 .note-editor").get_by_role("button", name="Save note").click()
+    page.locator("#p8 .note-editor").get_by_role("button", name=SAVE_NOTE).click()
     expect(page.locator("#p8 .note-editor [role=alert]")).to_be_visible()
     expect(page.locator("#p8 .note-editor textarea")).to_have_value("Half a thought, finished.")
     sign_in(page, EMAIL)
@@ -490,7 +491,7 @@ def test_an_unsaved_note_survives_reload_escape_and_a_refused_save(reading, page
     drafts.get_by_role("button", name="Reopen").click()
     editor = page.locator("#p8 .note-editor")
     expect(editor.locator("textarea")).to_have_value("Half a thought, finished.")
-    editor.get_by_role("button", name="Save note").click()
+    editor.get_by_role("button", name=SAVE_NOTE).click()
     note = page.locator("#p8 article.note")
     expect(note).to_be_focused()
     expect(note.locator(".note-body")).to_have_text("Half a thought, finished.")
@@ -629,7 +630,7 @@ def test_an_unsaved_note_on_the_whole_text_is_kept_while_its_form_is_closed(read
     expect(drafts).to_have_count(0)
     body.press("End")
     page.keyboard.type(", in brief.")
-    form.get_by_role("button", name="Save note").click()
+    form.get_by_role("button", name=SAVE_NOTE).click()
     _sent_and_dropped(page, "Note saved.")
     page.reload()
     expect(page.locator(".keyboard-mode")).to_be_visible()
@@ -748,7 +749,7 @@ def test_a_refused_form_stays_kept_when_another_form_arrives(
     form = page.locator(".text-notes .note-form-toggle")
     form.locator("summary").click()
     form.get_by_label("Your note on the whole text").fill("Something else")
-    form.get_by_role("button", name="Save note").click()
+    form.get_by_role("button", name=SAVE_NOTE).click()
     expect(page.locator(".flash-success")).to_have_text("Note saved.")
     drafts = page.get_by_role("region", name="Unsaved notes")
     expect(drafts).to_contain_text("Your unsaved reply")
@@ -856,14 +857,18 @@ def test_a_note_cannot_run_script(reading):
     )
     editor = open_note_editor(page, 9, "The deadlock in negotiations")
     editor.locator("textarea").fill(body)
-    editor.get_by_role("button", name="Save note").click()
+    editor.get_by_role("button", name=SAVE_NOTE).click()
     note = page.locator("#p9 article.note")
     expect(note).to_be_focused()
 
     def check() -> None:
         card = page.locator("#p9 article.note")
         expect(card).to_have_count(1)
-        assert card.locator("img, script, iframe, object, embed, svg").count() == 0
+        assert (
+            card.locator(".note-body").locator("img, script, iframe, object, embed, svg").count()
+            == 0
+        )
+        assert card.locator("script, iframe, object, embed").count() == 0
         active = card.locator(".note-body").evaluate(
             "b => [...b.querySelectorAll('*')].flatMap(e => [...e.attributes])"
             ".filter(a => a.name.startsWith('on') || /^\\s*javascript:/i.test(a.value))"

@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import (
     READ_PATH,
+    SAVE_NOTE,
     drag_select,
     expect_marks,
     note_span,
@@ -139,7 +140,7 @@ def _post_note(page, paragraph: int, words: str, body: str, audience: str) -> in
     with page.expect_response(
         lambda r: r.url.endswith("/api/v1/annotations") and r.request.method == "POST"
     ) as created:
-        editor.get_by_role("button", name="Save note").click()
+        editor.get_by_role("button", name=SAVE_NOTE).click()
     assert created.value.status == 201
     expect(editor).to_have_count(0)
     note_id = int(created.value.json()["id"].rsplit("/", 1)[1])
@@ -346,10 +347,9 @@ def test_paragraph_notes_and_discussions_open_their_form_in_place(seminar):
     row = s.b.locator("#p5")
     row.get_by_role("link", name="Note on ¶5").click()
     row.get_by_label("Your note on paragraph 5").fill("The whole of ¶5.")
-    audience = row.get_by_label("Who sees this")
-    expect(audience).to_have_value("private")  # B's last choice: nothing shared yet
-    audience.select_option(s.audience)
-    row.get_by_role("button", name="Save note").click()
+    # In the seminar's lens a note is the seminar's unless B chooses otherwise.
+    expect(row.get_by_label("Who sees this")).to_have_value(s.audience)
+    row.get_by_role("button", name=f"Save to {GROUP}").click()
     note = s.b.locator("#p5 article.note")
     expect(note.locator(".note-body")).to_have_text("The whole of ¶5.")
     expect(s.a.locator("#p5 article.note .note-body")).to_have_text(
@@ -454,7 +454,7 @@ def _post_on_the_whole_text(page, body: str, audience: str) -> None:
     form.locator("summary").click()
     form.get_by_label("Your note on the whole text").fill(body)
     form.get_by_label("Who sees this").select_option(audience)
-    form.get_by_role("button", name="Save note").click()
+    form.get_by_role("button", name=SAVE_NOTE).click()
     expect(page.locator(".flash-success")).to_have_text("Note saved.")
 
 
@@ -590,7 +590,7 @@ def test_a_live_update_keeps_the_words_a_reader_is_selecting(seminar):
     expect(editor.locator(".note-quote")).to_have_text("consolidation of Soviet relations")
     s.a.keyboard.type("Still selected.")
     editor.get_by_label("Who sees this").select_option(s.audience)
-    editor.get_by_role("button", name="Save note").click()
+    editor.get_by_role("button", name=SAVE_NOTE).click()
     note = s.a.locator("#p4 article.note")
     expect(note).to_be_focused()
     expect_marks(
@@ -685,3 +685,49 @@ def test_a_private_note_stays_out_of_its_paragraph_as_the_seminar_shares_it(semi
     # B's own controls are on no one else's note; A's are on hers.
     expect(s.b.locator(f"#a{shared_id}").get_by_role("link", name="Edit")).to_be_hidden()
     expect(s.teacher.locator(f"#a{shared_id}").get_by_role("link", name="Edit")).to_be_visible()
+
+
+# ---- 15. where a note goes: the seminar's lens is where the seminar writes ----
+
+
+def test_in_the_groups_lens_notes_and_highlights_go_to_the_group(seminar):
+    s = seminar
+    editor = open_note_editor(s.a, 6, "The background of the Soviet rapprochement")
+    who = editor.get_by_label("Who sees this")
+    save = editor.get_by_role("button", name=SAVE_NOTE)
+    expect(who).to_have_value(s.audience)
+    expect(save).to_have_text(f"Save to {GROUP}")
+    who.select_option("private")
+    expect(save).to_have_text("Save for me only")
+    who.select_option(s.audience)
+    expect(save).to_have_text(f"Save to {GROUP}")
+    editor.locator("textarea").fill("For the class.")
+    with s.a.expect_response(
+        lambda r: r.url.endswith("/api/v1/annotations") and r.request.method == "POST"
+    ) as created:
+        save.click()
+    note_id = int(created.value.json()["id"].rsplit("/", 1)[1])
+    # Nobody chose the audience, and the instructor reads it.
+    expect(s.teacher.locator(f"#a{note_id} .note-body")).to_have_text(
+        "For the class.", timeout=LIVE_MS
+    )
+
+    # A quick highlight goes to the group the same way.
+    drag_select(s.b, 8, "No amount of ingenuity")
+    s.b.locator(".annotate-toolbar button[data-color=green]").click()
+    expect(s.teacher.locator("#p8 mark.hl-green")).to_have_text(
+        "No amount of ingenuity", timeout=LIVE_MS
+    )
+
+
+def test_a_private_note_among_the_seminars_looks_private_in_words_and_lines(seminar):
+    s = seminar
+    private_id = _post_note(s.a, 7, "the quest for military collaboration", "Mine.", "private")
+    label = s.a.locator(f"#a{private_id} .audience-private")
+    expect(label).to_have_text("Only me")
+    expect(label.locator("svg.icon-lock")).to_be_visible()
+    mark = s.a.locator(f"#p7 mark.hl-private[data-top='{private_id}']")
+    assert mark.evaluate("m => getComputedStyle(m).textDecorationStyle") == "dashed"
+    # The page remembers the reader's choice for their next note, until it is loaded again.
+    editor = open_note_editor(s.a, 8, "No amount of ingenuity")
+    expect(editor.get_by_role("button", name=SAVE_NOTE)).to_have_text("Save for me only")

@@ -38,7 +38,7 @@ def test_highlights_are_marks_in_the_served_html(client, session, seeded, reader
     para = _para(_page(client), 4)
     marks = [m for m in para.select("mark") if m.string == "Litvinov in Copenhagen"]
     assert len(marks) == 1, str(para)[:300]
-    assert marks[0]["class"] == ["hl", "hl-green"]
+    assert marks[0]["class"] == ["hl", "hl-green", "hl-private"]  # the reader's own, private
     assert marks[0]["data-label"] == "highlight, green"
     # Remove the markup and the paragraph is still exactly Carr's words.
     assert para.get_text() == seeded.current_revision.paragraphs[3].body

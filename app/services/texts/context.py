@@ -16,6 +16,7 @@ from app.models import (
     Text,
     TextRevision,
 )
+from app.models.annotation import group_key
 from app.models.text import ParagraphSpan
 from app.services import groups, live, notifications, revision_cache
 from app.services.access import (
@@ -87,13 +88,24 @@ class ReadingContext:
         """The revision's paragraphs with their offsets (detached copies: read them only)."""
         return revision_cache.layout_of(self.session, self.revision_id, self.revision_hash).spans
 
+    def default_audience(self, viewer: Viewer) -> str:
+        """Where the reader's new notes and highlights go unless they choose otherwise: in the
+        lens of a group they belong to, that group (a seminar reads there together); elsewhere
+        where their last note went."""
+        if viewer.user is None:
+            return "private"
+        if self.lens.group_id in self.group_names:
+            return group_key(self.lens.group_id)
+        return viewer.user.last_audience
+
     def page_key(self, viewer: Viewer, page_request: PageRequest, csrf_secret: str | None) -> tuple:
         """Everything a whole reading page is made from, for this reader.
 
         Its parts (views/library.py: ``_parts``) are made from this context, the viewer (or
         their audience's stand-in) and ``page_request``, and within that from the reader's
-        default audience and the CSRF token their forms carry (made from the session's
-        secret); the page around them shows the reader's name, inbox count and assignments.
+        default audience (``default_audience``) and the CSRF token their forms carry (made
+        from the session's secret); the page around them shows the reader's name, inbox count
+        and assignments.
         The text's cursor names every change to its annotations. A new input has to come
         through one of these, and this key is where it is listed. An anonymous page has no
         forms and no secret, and is one for every visitor.
@@ -107,7 +119,7 @@ class ReadingContext:
             self.cursor,
             viewer.cache_key,
             tuple(sorted(self.group_names.items())),
-            user and user.last_audience,
+            self.default_audience(viewer),
             page_request,
             csrf_secret if user else None,
             user and user.display_name,

@@ -127,7 +127,7 @@ def plan(
             context.lens.key,
             viewer.cache_key,
             tuple(sorted(context.group_names.items())),
-            viewer.user.last_audience,
+            context.default_audience(viewer),
             csrf_secret,
             page_request,
             versions,

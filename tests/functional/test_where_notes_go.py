@@ -1,0 +1,94 @@
+"""Where a new note goes: in a seminar's lens, to the seminar unless the reader says otherwise,
+with the audience named on the Save button; a private note among shared ones is told apart by
+more than colour (issue 17, "Where a note goes")."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.models import Visibility
+from tests import factories
+from tests.factories import PAGE, dom, text_of
+
+
+@pytest.fixture
+def seminar(app, session, seeded):
+    return factories.seminar_of_four(app, session)
+
+
+def _note_form(html: str, number: int):
+    (form,) = dom(html).select(f"div.para-row#p{number} form")
+    return form
+
+
+def _chosen(form) -> str:
+    return form.select_one("select.audience-select option[selected]")["value"]
+
+
+def test_in_a_groups_lens_new_notes_default_to_the_group(session, seminar, seeded):
+    _, ann, ben, _, group = seminar
+    page = dom(ben.html(f"{PAGE}?lens=group-{group.id}"))
+    # What the scripts' editor and quick highlights use, and the form they copy.
+    assert page.select_one("article.reading")["data-audience"] == f"group-{group.id}"
+    # Without JavaScript: "Note on ¶5" opens the form on the page, set for the group.
+    form = _note_form(ben.html(f"{PAGE}?lens=group-{group.id}&note=5"), 5)
+    assert _chosen(form) == f"group-{group.id}"
+    assert text_of(form.select_one("button.save-to")) == f"Save to {group.name}"
+    # Each choice carries the words the button takes when it is chosen.
+    saves = {o["value"]: o["data-save"] for o in form.select("select.audience-select option")}
+    assert saves == {
+        "private": "Save for me only",
+        f"group-{group.id}": f"Save to {group.name}",
+        "public": "Save publicly",
+    }
+    # Sent as it came, the note is the seminar's: the others read it.
+    fifth = seeded.current_revision.spans()[4]
+    sent = ben.post(
+        f"/texts/{seeded.slug}/notes",
+        body="For the seminar.",
+        start=str(fifth.start),
+        end=str(fifth.end),
+        audience=_chosen(form),
+    )
+    assert sent.status_code == 302
+    assert "For the seminar." in ann.html(f"{PAGE}?lens=group-{group.id}")
+
+
+def test_elsewhere_new_notes_go_where_the_readers_last_one_went(session, seminar, seeded):
+    _, _, ben, cy, group = seminar
+    form = _note_form(ben.html(f"{PAGE}?lens=public&note=5"), 5)
+    assert _chosen(form) == "private"  # Ben has never written: Only me
+    assert text_of(form.select_one("button.save-to")) == "Save for me only"
+    factories.api_note(ben, seeded, "Krasin", "Out loud.", visibility="public")
+    form = _note_form(ben.html(f"{PAGE}?lens=public&note=5"), 5)
+    assert (_chosen(form), text_of(form.select_one("button.save-to"))) == (
+        "public",
+        "Save publicly",
+    )
+    # An outsider asking for the group's lens is shown the public one: nothing of the group.
+    page = dom(cy.html(f"{PAGE}?lens=group-{group.id}"))
+    assert page.select_one("article.reading")["data-audience"] == "private"
+
+
+def test_a_private_note_in_a_shared_lens_says_so_in_words(session, seminar, seeded):
+    _, ann, _, _, group = seminar
+    private = factories.make_annotation(
+        session, ann.user, seeded, "Krasin", body="Mine.", visibility=Visibility.PRIVATE
+    )
+    shared = factories.make_annotation(
+        session,
+        ann.user,
+        seeded,
+        "Litvinov",
+        body="Ours.",
+        group=group,
+        visibility=Visibility.GROUP,
+    )
+    page = dom(ann.html(f"{PAGE}?lens=group-{group.id}"))
+    card = page.select_one(f"#a{private.id}")
+    assert "note-private" in card["class"]
+    label = card.select_one(".audience-private")
+    assert text_of(label) == "Only me" and label.select_one("svg.icon-lock[aria-hidden=true]")
+    assert "note-private" not in page.select_one(f"#a{shared.id}")["class"]
+    assert "hl-private" in page.select_one(f'mark[data-top="{private.id}"]')["class"]
+    assert "hl-private" not in page.select_one(f'mark[data-top="{shared.id}"]')["class"]
