@@ -92,3 +92,40 @@ def test_a_private_note_in_a_shared_lens_says_so_in_words(session, seminar, seed
     assert "note-private" not in page.select_one(f"#a{shared.id}")["class"]
     assert "hl-private" in page.select_one(f'mark[data-top="{private.id}"]')["class"]
     assert "hl-private" not in page.select_one(f'mark[data-top="{shared.id}"]')["class"]
+
+
+def test_the_readers_private_notes_never_push_the_discussion_out_of_the_margin(
+    session, seminar, seeded
+):
+    _, ann, ben, _, group = seminar
+    words = seeded.current_revision.paragraphs[0].body.split()
+    # Ann's three private notes come first in the paragraph, the seminar's two after them.
+    private = [
+        factories.make_annotation(session, ann.user, seeded, words[n], body=f"mine {n}")
+        for n in range(3)
+    ]
+    shared = [
+        factories.make_annotation(
+            session,
+            ben.user,
+            seeded,
+            words[-1 - n],
+            body=f"ours {n}",
+            group=group,
+            visibility=Visibility.GROUP,
+        )
+        for n in range(2)
+    ]
+
+    def margin(lens: str) -> tuple[list[int], str]:
+        row = dom(ann.html(f"{PAGE}?lens={lens}")).select_one("div.para-row#p1")
+        more = row.select_one(".more-notes-link")
+        cards = [int(card["id"].removeprefix("a")) for card in row.select("article.note")]
+        return cards, text_of(more) if more else ""
+
+    cards, more = margin(f"group-{group.id}")
+    assert set(cards[:2]) == {a.id for a in shared}  # the seminar's, however late in the text
+    assert len(cards) == 3 and cards[2] in {a.id for a in private}
+    assert "Show 2 more" in more  # her other private notes, one click away
+    cards, _ = margin("mine")
+    assert set(cards) == {a.id for a in private}  # her own lens: hers alone

@@ -13,6 +13,7 @@ from app.models import (
     Paragraph,
     Text,
     TextRevision,
+    Visibility,
 )
 from app.models.text import ParagraphRole, ParagraphSpan, paragraph_index
 from app.services import discussion
@@ -107,7 +108,8 @@ def reading_view(
 ) -> ReadingView | None:
     """The page's whole content in a fixed number of queries, however many annotations.
 
-    With ``margin_limit``, each paragraph's margin lists that many notes (in the sort order)
+    With ``margin_limit``, each paragraph's margin lists that many notes (in the sort order; in a
+    shared lens the reader's private notes after the lens's, which they never push out of view)
     and counts the rest (``whole_text_limit``: the notes on the whole text and those whose
     words are gone, together), except the paragraphs in ``page_request.expand`` (0: the whole
     text's) and the note ``page_request.focus`` (one a reader just wrote or answered, sent back to
@@ -173,7 +175,11 @@ def reading_view(
         if passes(annotation, filters, viewer):
             shown.append(annotation)
     shown.extend(answered)
-    shown.sort(key=sort_key(filters, view.conversation, viewer))
+    order = sort_key(filters, view.conversation, viewer)
+    if lens.kind == "mine":
+        shown.sort(key=order)
+    else:  # a shared lens: its discussion first, the reader's private notes after it
+        shown.sort(key=lambda a: (a.visibility is Visibility.PRIVATE, order(a)))
     covering: list[list[Annotation]] = [[] for _ in spans]
     whole_text_limited = whole_text_limit is not None and 0 not in expand
     for annotation in shown:
