@@ -121,6 +121,7 @@ def show(annotation_id: int):
         conv=conversation,
         group_names=groups.names(db.session, viewer()),
         flatten=discussion.flatten,
+        opened=request.args.get("open"),  # the form the margin's link was for
     )
 
 

@@ -353,7 +353,11 @@ reading.addEventListener("click", (event) => {
 // with the arrow keys, extend with Shift+arrows, then press H, N or T ----
 let keyboardMode = false;
 const modeButton = element("button", { type: "button", class: "link-button keyboard-mode", "aria-pressed": "false" }, "Select with the keyboard");
-document.querySelector(".annotate-help")?.append(" ", modeButton);
+const help = document.querySelector(".annotate-help");
+if (help) {
+  help.append(" ", modeButton);
+  help.hidden = false; // selecting words does something now
+}
 
 function applyKeyboardMode() {
   const on = keyboardMode;

@@ -21,7 +21,7 @@ from tests.browser.conftest import (
     sign_in,
     wait_for_scroll_to_settle,
 )
-from tests.factories import make_annotation, make_user
+from tests.factories import DEFAULT_PASSWORD, make_annotation, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -388,6 +388,32 @@ def _delete_and_undo(page, note_id: int, paragraph: int, javascript: bool = True
     flashes.get_by_role("button", name="Undo").click()
     expect(page.locator(".flash-success")).to_contain_text("Note restored.")
     expect(page.locator(f"#a{note_id}")).to_be_visible()
+
+
+def test_without_javascript_reply_opens_its_form_and_no_hint_promises_selection(new_page, reader):
+    page = new_page(java_script_enabled=False)
+    page.goto(READ_PATH)
+    # Signing in from the text comes back to the text.
+    page.get_by_role("banner").get_by_role("link", name="Sign in").click()
+    page.get_by_label("Email").fill(EMAIL)
+    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(re.escape(READ_PATH) + r"$"))
+    # Selecting words does nothing without the script: no hint says it does.
+    expect(page.locator(".annotate-help")).to_be_hidden()
+    row = page.locator("#p5")
+    row.get_by_text("Note on ¶5").click()
+    row.get_by_label("Your note on paragraph 5").fill("To answer.")
+    row.get_by_label("Who sees this").select_option("public")
+    row.get_by_role("button", name=SAVE_NOTE).click()
+    note = row.locator("article.note")
+    # Reply leads to the note's page with the reply form open: one click, then type.
+    note.get_by_role("link", name="Reply").click()
+    field = page.get_by_label("Your reply")
+    expect(field).to_be_visible()
+    field.fill("Answered.")
+    page.get_by_role("button", name="Post reply").click()
+    expect(page.locator(".reply .note-body, .reply")).to_contain_text(["Answered."])
 
 
 def test_without_javascript_notes_are_written_edited_deleted_and_restored(new_page, reader):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from app.assets import content_version
+from tests import factories
 from tests.conftest import SEED
 from tests.factories import dom, recorded_queries, text_of
 
@@ -162,3 +163,22 @@ def test_the_version_changes_with_any_file(tmp_path):
     (tmp_path / "b.css").write_text("")
     added = content_version(tmp_path)
     assert len({first, changed, added}) == 3
+
+
+def test_signing_in_or_registering_from_a_text_comes_back_to_it(client, seeded):
+    # A visitor's extra parameters reach no later visitor of the cached page: the path only.
+    page = _page(client, "/texts/carr-rapprochement?lens=public&junk=%22x")
+    header = page.select_one("header")
+    sign_in = header.find("a", string="Sign in")["href"]
+    register = header.find("a", string="Register")["href"]
+    assert sign_in == "/auth/login?next=/texts/carr-rapprochement"
+    assert register == "/auth/register?next=/texts/carr-rapprochement"
+    assert "junk" not in str(header)
+    # On the sign-in page itself the link does not point back at the sign-in page.
+    assert _page(client, "/auth/login").find("a", string="Register")["href"] == "/auth/register"
+
+
+def test_the_selection_hint_waits_for_the_script_that_makes_it_true(app, session, seeded):
+    ben = factories.seminar_of_four(app, session)[2]
+    hint = dom(ben.html("/texts/carr-rapprochement")).select_one(".annotate-help")
+    assert hint is not None and hint.has_attr("hidden")  # without JavaScript selecting does nothing

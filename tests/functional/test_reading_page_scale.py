@@ -136,8 +136,14 @@ def test_no_form_per_note_in_the_margin(session, seminar, seeded):
     assert card.select("form, button") == []
     assert card.select_one(f'a[href="/notes/{note.id}#a{note.id}"][data-react="agree"]')
     assert card.select_one(f'a[href="/notes/{note.id}#a{note.id}"][data-react="question"]')
-    assert card.select_one(f'a[href="/notes/{note.id}#reply-{note.id}"]')
-    assert card.select_one(f'a[href="/notes/{note.id}#flag-{note.id}"]')
+    reply = card.select_one(f'a[href="/notes/{note.id}?open=reply-{note.id}#reply-{note.id}"]')
+    flag = card.select_one(f'a[href="/notes/{note.id}?open=flag-{note.id}#flag-{note.id}"]')
+    # Each leads to the note's page with its form open (one click, not two).
+    for link, form in ((reply, f"reply-{note.id}"), (flag, f"flag-{note.id}")):
+        opened = dom(ben.html(link["href"]))
+        assert opened.select_one(f"details#{form}").has_attr("open")
+        others = [d["id"] for d in opened.select("details[id][open]") if d["id"] != form]
+        assert others == [], others
 
     # Where the link leads, one click reacts: a button of the page's one shared form, which comes
     # before every button that names it.
