@@ -390,6 +390,18 @@ def _delete_and_undo(page, note_id: int, paragraph: int, javascript: bool = True
     expect(page.locator(f"#a{note_id}")).to_be_visible()
 
 
+def _note_on_p5_without_javascript(page, body: str, tags: str = "", audience: str = ""):
+    """Written with "Note on ¶5" and the form it opens on the page; the note's card."""
+    row = page.locator("#p5")
+    row.get_by_text("Note on ¶5").click()
+    row.get_by_label("Your note on paragraph 5").fill(body)
+    row.get_by_label("Tags").fill(tags)
+    if audience:
+        row.get_by_label("Who sees this").select_option(audience)
+    row.get_by_role("button", name=SAVE_NOTE).click()
+    return row.locator("article.note")
+
+
 def test_without_javascript_reply_opens_its_form_and_no_hint_promises_selection(new_page, reader):
     page = new_page(java_script_enabled=False)
     page.goto(READ_PATH)
@@ -401,12 +413,7 @@ def test_without_javascript_reply_opens_its_form_and_no_hint_promises_selection(
     expect(page).to_have_url(re.compile(re.escape(READ_PATH) + r"$"))
     # Selecting words does nothing without the script: no hint says it does.
     expect(page.locator(".annotate-help")).to_be_hidden()
-    row = page.locator("#p5")
-    row.get_by_text("Note on ¶5").click()
-    row.get_by_label("Your note on paragraph 5").fill("To answer.")
-    row.get_by_label("Who sees this").select_option("public")
-    row.get_by_role("button", name=SAVE_NOTE).click()
-    note = row.locator("article.note")
+    note = _note_on_p5_without_javascript(page, "To answer.", audience="public")
     # Reply leads to the note's page with the reply form open: one click, then type.
     note.get_by_role("link", name="Reply").click()
     field = page.get_by_label("Your reply")
@@ -420,13 +427,8 @@ def test_without_javascript_notes_are_written_edited_deleted_and_restored(new_pa
     page = new_page(java_script_enabled=False)
     sign_in(page, EMAIL)
     page.goto(READ_PATH)
+    note = _note_on_p5_without_javascript(page, "First *thoughts*.", tags="britain")
     row = page.locator("#p5")
-    row.get_by_text("Note on ¶5").click()
-    row.get_by_label("Your note on paragraph 5").fill("First *thoughts*.")
-    row.get_by_label("Tags").fill("britain")
-    row.get_by_role("button", name=SAVE_NOTE).click()
-
-    note = row.locator("article.note")
     expect(note).to_have_count(1)
     expect(note.locator(".note-body em")).to_have_text("thoughts")
     expect(note.get_by_role("listitem")).to_have_text(["#britain"])
