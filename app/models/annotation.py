@@ -136,6 +136,10 @@ class Annotation(db.Model):
         return self.root_id is not None
 
     @property
+    def is_private(self) -> bool:
+        return self.visibility is Visibility.PRIVATE
+
+    @property
     def is_hidden(self) -> bool:
         return self.hidden_at is not None
 

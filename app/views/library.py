@@ -217,9 +217,7 @@ def _page_request() -> texts.PageRequest:
     )
 
 
-def _reading_request(
-    page_request: texts.PageRequest,
-) -> tuple[texts.ReadingContext, Viewer, str | None]:
+def _reading_request() -> tuple[texts.ReadingContext, Viewer, str | None]:
     """Who reads which text in which lens, and the CSRF secret their forms are made from: 404
     for no text."""
     acting = viewer()
@@ -242,7 +240,7 @@ def read(slug: str):
     ``ReadingContext.page_key``. A page with a flash message is not kept.
     """
     page_request = _page_request()
-    context, acting, csrf_secret = _reading_request(page_request)
+    context, acting, csrf_secret = _reading_request()
     remember_unread_count(context.unread_count)
     page_key = context.page_key(acting, page_request, csrf_secret)
     cache = render_cache()
@@ -262,7 +260,7 @@ def part(slug: str, number: int):
     page with the same query shows it: what a live update fetches when the feed names it.
     Answered 304 while the part is unchanged for this reader."""
     page_request = _page_request()
-    context, acting, csrf_secret = _reading_request(page_request)
+    context, acting, csrf_secret = _reading_request()
     spans = context.spans
     if number not in texts.part_numbers(spans):
         abort(404, description="The text has no such part.")
@@ -291,9 +289,11 @@ def page_events(slug: str):
         abort(404, description="There is no text at this address.")
     events, cursor = found
     parts: dict[int, str] = {}
+    lens = None
     named = {n for e in events for n in e.parts}
     if named and after is not None:
-        context, acting, csrf_secret = _reading_request(page_request)
+        context, acting, csrf_secret = _reading_request()
+        lens = context.lens.key  # not the page's when the reader may no longer use that
         numbers = [n for n in texts.part_numbers(context.spans) if n in named]
         planned = texts.plan_parts(db.session, context, acting, page_request, numbers, csrf_secret)
         changed = [p for p in planned if p.version > after]
@@ -302,7 +302,7 @@ def page_events(slug: str):
                 n: body.decode()
                 for n, body in _parts(context, acting, page_request, changed).items()
             }
-    response = jsonify(cursor=cursor, events=[e.as_json() for e in events], parts=parts)
+    response = jsonify(cursor=cursor, events=[e.as_json() for e in events], parts=parts, lens=lens)
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -112,8 +112,8 @@ def restore(annotation_id: int):
 
 @bp.get("/notes/<int:annotation_id>")
 def show(annotation_id: int):
-    """One thread on a page of its own, with its forms (Reply, Flag and Who sees this one click
-    away, in closed sections): where the margin's links lead without JavaScript."""
+    """One thread on a page of its own, with its forms (Reply, Flag and Who sees this in
+    sections, the one ``?open=`` names open): where the margin's links lead without JavaScript."""
     root, conversation = discussion.thread_of(db.session, viewer(), annotation_id)
     return render_template(
         "notes/show.html",

@@ -18,13 +18,13 @@ def _page_of_its_own(refusal: Refused):
 
 def form_refused(refusal: Refused):
     """A refused note, reply or other form about annotations. Words someone wrote come back to
-    them in a form that sends them again (a redirect would lose them); anything else goes back
-    to the page the form came from, with the message."""
-    if (page := _page_of_its_own(refusal)) is not None:
-        return page
+    them in a form that sends them again (a redirect would lose them), whatever the refusal (a
+    member removed since the page was loaded, an ended session); anything else goes back to the
+    page the form came from, with the message."""
     slug = (request.view_args or {}).get("slug")
     back = url_for("library.read", slug=slug) if slug else url_for("notes.notebook")
     if request.form.get("body", "").strip():
+        db.session.rollback()
         kept = [
             (name, value)
             for name, values in request.form.lists()
@@ -40,6 +40,8 @@ def form_refused(refusal: Refused):
             back=back,
         )
         return page, status_of(refusal)[0], refusal_headers(refusal)
+    if (page := _page_of_its_own(refusal)) is not None:
+        return page
     flash(str(refusal), "error")
     return redirect(back)
 

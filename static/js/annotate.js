@@ -105,6 +105,13 @@ function annotationFor(offsets, { color = null, body = "", tags = [], audience =
   return annotation;
 }
 
+/** Who sees notes for an audience key, in the words of the page's "Who sees this". */
+function audienceName(key) {
+  if (key === "public") return "public";
+  const option = [...noteTemplate.querySelectorAll("select.audience-select option")].find((o) => o.value === key);
+  return key === "private" || !option ? "for you only" : `for ${option.textContent.replace(/^Group: /, "")}`;
+}
+
 async function highlight(color) {
   if (!pending) return;
   const offsets = pending;
@@ -113,7 +120,7 @@ async function highlight(color) {
     hideToolbar();
     document.getSelection().removeAllRanges();
     await refresh();
-    say(`Highlighted in ${color}.`);
+    say(`Highlighted in ${color}, ${audienceName(reading.dataset.audience)}.`);
     return created;
   } catch (error) {
     showError(error.message);

@@ -60,6 +60,12 @@ async function poll() {
     const data = await response.json();
     cursor = data.cursor;
     delay = INTERVAL;
+    // The server rendered the parts in another lens (the reader left the group, say): the page
+    // around them is wrong too, so it is loaded again, in the lens they may use now.
+    if (data.lens && data.lens !== reading.dataset.lens) {
+      location.reload();
+      return;
+    }
     if (data.events.length) {
       // The parts the changes touched, as this page shows them; an event naming none (from
       // before parts) asks for the page.

@@ -693,13 +693,8 @@ def test_a_private_note_stays_out_of_its_paragraph_as_the_seminar_shares_it(semi
 def test_in_the_groups_lens_notes_and_highlights_go_to_the_group(seminar):
     s = seminar
     editor = open_note_editor(s.a, 6, "The background of the Soviet rapprochement")
-    who = editor.get_by_label("Who sees this")
     save = editor.get_by_role("button", name=SAVE_NOTE)
-    expect(who).to_have_value(s.audience)
-    expect(save).to_have_text(f"Save to {GROUP}")
-    who.select_option("private")
-    expect(save).to_have_text("Save for me only")
-    who.select_option(s.audience)
+    expect(editor.get_by_label("Who sees this")).to_have_value(s.audience)
     expect(save).to_have_text(f"Save to {GROUP}")
     editor.locator("textarea").fill("For the class.")
     with s.a.expect_response(
@@ -712,12 +707,24 @@ def test_in_the_groups_lens_notes_and_highlights_go_to_the_group(seminar):
         "For the class.", timeout=LIVE_MS
     )
 
-    # A quick highlight goes to the group the same way.
+    # A quick highlight goes to the group the same way, and says so.
     drag_select(s.b, 8, "No amount of ingenuity")
     s.b.locator(".annotate-toolbar button[data-color=green]").click()
     expect(s.teacher.locator("#p8 mark.hl-green")).to_have_text(
         "No amount of ingenuity", timeout=LIVE_MS
     )
+    expect(s.b.get_by_role("status").filter(has_text="Highlighted")).to_have_text(
+        f"Highlighted in green, for {GROUP}."
+    )
+
+    # The button follows the choice.
+    editor = open_note_editor(s.a, 8, "No amount of ingenuity")
+    who = editor.get_by_label("Who sees this")
+    save = editor.get_by_role("button", name=SAVE_NOTE)
+    who.select_option("private")
+    expect(save).to_have_text("Save for me only")
+    who.select_option("public")
+    expect(save).to_have_text("Save publicly")
 
 
 def test_a_private_note_among_the_seminars_looks_private_in_words_and_lines(seminar):

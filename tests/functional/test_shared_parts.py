@@ -175,7 +175,7 @@ def test_the_pages_feed_brings_the_changed_parts_as_the_page_shows_them(session,
     _, ann, ben, cy, group = seminar
     number = _paragraph_of(seeded)
     cursor = int(dom(ben.html(_lens(group))).select_one("article.reading")["data-cursor"])
-    assert _poll(ben, group, cursor) == {"cursor": cursor, "events": [], "parts": {}}
+    assert _poll(ben, group, cursor) == {"cursor": cursor, "events": [], "parts": {}, "lens": None}
 
     private = _note(session, ann, seeded, "Private thought.", visibility=Visibility.PRIVATE)
     quiet = _poll(ben, group, cursor)  # Ann's private note: nothing for Ben, the cursor moves on
@@ -247,6 +247,21 @@ def test_the_feed_brings_a_part_that_stops_being_the_readers_own(session, semina
     news = _poll(ann, group, start)
     assert "Only mine." not in news["parts"][str(number)]
     assert dom(news["parts"][str(number)]).select_one(f"div.para-row#p{number}")
+
+
+def test_the_feed_says_which_lens_it_rendered_in(session, seminar, seeded):
+    """Found in review: a member removed while the page was open got parts of the lens they fall
+    back to, swapped into a page labelled with the group's: the feed names its lens, and the page
+    is loaded again when it is not its own (live.js)."""
+    ida, ann, ben, _, group = seminar
+    start = _poll(ben, group, 0)["cursor"]
+    _note(session, ann, seeded, "Still here?", group)
+    assert _poll(ben, group, start)["lens"] == f"group-{group.id}"
+    assert ida.post(f"/groups/{group.id}/members/{ben.user.id}/remove").status_code == 302
+    _note(session, ann, seeded, "After Ben left.", group)
+    after = _poll(ben, group, start)
+    assert after["lens"] != f"group-{group.id}"
+    assert "After Ben left." not in "".join(after["parts"].values())
 
 
 @pytest.mark.parametrize(

@@ -65,9 +65,58 @@ def test_elsewhere_new_notes_go_where_the_readers_last_one_went(session, seminar
         "public",
         "Save publicly",
     )
-    # An outsider asking for the group's lens is shown the public one: nothing of the group.
+    # An outsider asking for the group's lens is shown one of theirs, and no group offered.
     page = dom(cy.html(f"{PAGE}?lens=group-{group.id}"))
-    assert page.select_one("article.reading")["data-audience"] == "private"
+    reading = page.select_one("article.reading")
+    assert reading["data-lens"] != f"group-{group.id}"
+    assert reading["data-audience"] == "private"
+    assert not page.select(f'option[value="group-{group.id}"]')
+
+
+def test_a_note_for_the_group_leaves_the_default_elsewhere_alone(session, seminar, seeded):
+    """Found in review: the group's default, once used, was kept as the reader's last choice,
+    and then preset the group in their own lens and the public one too."""
+    _, _, ben, _, group = seminar
+    factories.api_note(ben, seeded, "Krasin", "", visibility="group", group=group)
+    for lens in ("mine", "public"):
+        page = dom(ben.html(f"{PAGE}?lens={lens}"))
+        assert page.select_one("article.reading")["data-audience"] == "private", lens
+
+
+def test_a_group_the_reader_left_is_never_preset(session, seminar, seeded):
+    """Found in review: a last choice naming a group the reader had left offered nothing the
+    form could select, under a button saying "Save to the group"."""
+    from app.models import User
+
+    _, _, ben, _, group = seminar
+    session.get(User, ben.user.id).last_audience = f"group-{group.id}"  # as older versions kept it
+    session.commit()
+    assert ben.post(f"/groups/{group.id}/leave").status_code == 302
+    form = _note_form(ben.html(f"{PAGE}?lens=public&note=5"), 5)
+    assert _chosen(form) == "private"
+    assert text_of(form.select_one("button.save-to")) == "Save for me only"
+
+
+def test_a_removed_member_writing_to_the_group_keeps_their_words(session, seminar, seeded):
+    """Found in review: without JavaScript, a member removed while the page was open sent a note
+    to the group and got a bare 403 page: the words were gone."""
+    ida, _, ben, _, group = seminar
+    form = _note_form(ben.html(f"{PAGE}?lens=group-{group.id}&note=5"), 5)
+    assert ida.post(f"/groups/{group.id}/members/{ben.user.id}/remove").status_code == 302
+    fifth = seeded.current_revision.spans()[4]
+    answer = ben.client.post(
+        f"/texts/{seeded.slug}/notes",
+        data={
+            "csrf_token": ben.token,
+            "body": "Words I wrote.",
+            "start": str(fifth.start),
+            "end": str(fifth.end),
+            "audience": _chosen(form),
+        },
+    )
+    assert answer.status_code == 403
+    page = dom(answer.get_data(as_text=True))
+    assert page.select_one("textarea[name=body]").get_text() == "Words I wrote."
 
 
 def test_a_private_note_in_a_shared_lens_says_so_in_words(session, seminar, seeded):

@@ -117,7 +117,9 @@ def create(session: Session, viewer: Viewer, draft: Draft) -> Annotation:
     annotation.user = author
     annotation.tags = [AnnotationTag(name=name) for name in sorted(tags)]  # as loaded
     audience = audience_key(draft.visibility, draft.group_id)
-    if viewer.user.last_audience != audience:  # the editor offers it first next time
+    # Offered first next time outside a group's lens (ReadingContext.default_audience): "private"
+    # or "public"; a group's notes default to the group in its own lens.
+    if draft.group_id is None and viewer.user.last_audience != audience:
         session.execute(update(User).where(User.id == viewer.id).values(last_audience=audience))
     return store(session, viewer, annotation)
 

@@ -91,12 +91,13 @@ class ReadingContext:
     def default_audience(self, viewer: Viewer) -> str:
         """Where the reader's new notes and highlights go unless they choose otherwise: in the
         lens of a group they belong to, that group (a seminar reads there together); elsewhere
-        where their last note went."""
+        their last choice of "private" or "public" (writing.py keeps it), never a group: a note
+        there would not show in the lens it was written in, or in a group the reader has left."""
         if viewer.user is None:
             return "private"
         if self.lens.group_id in self.group_names:
             return group_key(self.lens.group_id)
-        return viewer.user.last_audience
+        return viewer.user.last_audience if viewer.user.last_audience == "public" else "private"
 
     def page_key(self, viewer: Viewer, page_request: PageRequest, csrf_secret: str | None) -> tuple:
         """Everything a whole reading page is made from, for this reader.
