@@ -17,6 +17,9 @@ AXE = Axe()
 
 
 def _assert_no_violations(page) -> None:
+    # Every stylesheet applied (a page just navigated to can be visible before): axe judges the
+    # colours the reader gets.
+    page.wait_for_load_state("load")
     page.evaluate("document.fonts.ready")
     results = AXE.run(page)
     assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"

@@ -250,12 +250,16 @@ def test_the_readers_last_audience_is_offered_again_in_the_note_forms(app, semin
     assert selected(bea.html(f"{PAGE}?note=4")) == {"private"}
     fourth = text.current_revision.spans()[3]
     bea.post(f"/texts/{SLUG}/notes", start=fourth.start, end=fourth.end, body="x", audience=key)
-    page = bea.html(f"{PAGE}?note=4")
+    # A group is offered first in its own lens only (texts.ReadingContext.default_audience) ...
+    page = bea.html(f"{PAGE}?note=4&lens={key}")
     assert selected(page) == {key}
-    # The selection editor's default too.
-    assert dom(page).select_one("article.reading")["data-audience"] == key
+    assert dom(page).select_one("article.reading")["data-audience"] == key  # the editor's too
+    assert selected(bea.html(f"{PAGE}?note=4")) == {"private"}
+    # ... while a choice of Public is offered again everywhere else.
     api_note(bea, text, "Krasin", "y", "public")
-    assert selected(bea.html(f"{PAGE}?note=4")) == {"public"}
+    page = bea.html(f"{PAGE}?note=4")
+    assert selected(page) == {"public"}
+    assert dom(page).select_one("article.reading")["data-audience"] == "public"
 
 
 # ---- threads ----------------------------------------------------------------------------------
