@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 import re
 from functools import partial
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, jsonify, render_template, request, session, url_for
 from flask_wtf.csrf import generate_csrf
@@ -139,6 +140,7 @@ def _render_parts(
         paragraph_url=partial(
             _paragraph_url, view.text.slug, _page_args(context.lens, page_request)
         ),
+        page_query=urlencode(_page_args(context.lens, page_request), doseq=True),
     )
     return dict(zip(numbers, (part.encode() for part in html.split(PART_BREAK)), strict=True))
 

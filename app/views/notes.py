@@ -1,5 +1,7 @@
 """Notes without JavaScript: the forms behind the reading page's margin, and the notebook."""
 
+from urllib.parse import parse_qsl
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
@@ -7,7 +9,7 @@ from app import edge
 from app.current import viewer
 from app.extensions import db
 from app.models import HighlightColor, Motivation
-from app.services import annotations, discussion, groups, texts
+from app.services import annotations, discussion, groups, live, texts
 from app.services.annotations import Changes, Draft, NotebookFilter, SpanTarget
 from app.views.refusals import answer_refusals, form_refused
 
@@ -38,6 +40,28 @@ def note_in_text(annotation) -> str:
         focus=annotation.root_id or annotation.id,
         _anchor=f"a{annotation.id}",
     )
+
+
+# The reading page's own query (views/library.py: _page_args), as an action's ``back`` names
+# the page it was sent from; forms the page had open, a focus and an undo are not kept.
+PAGE_QUERY = frozenset({"lens", "member", "tag", "color", "kind", "sort", "expand"})
+MAX_BACK = 2_000
+
+
+def back_to_page(annotation, back: str | None, anchor: str | None = None, **extra) -> str | None:
+    """The reading page an action was sent from (``back``: its query), at the note's paragraph
+    (or ``anchor``), with ``extra`` arguments; None when the action named no page. Only the
+    path of the note's own text, and only the page's own arguments: nothing else comes back."""
+    if not back:
+        return None
+    args: dict[str, list[str]] = {}
+    for name, value in parse_qsl(back[:MAX_BACK]):
+        if name in PAGE_QUERY:
+            args.setdefault(name, []).append(value)
+    if anchor is None:
+        part = live.parts_of(db.session, annotation)[0]
+        anchor = "part-0" if part == live.WHOLE_TEXT_PART else f"p{part}"
+    return url_for("library.read", slug=annotation.text.slug, **args, **extra, _anchor=anchor)
 
 
 @bp.post("/texts/<slug>/notes")
@@ -88,26 +112,32 @@ def edit(annotation_id: int):
 @bp.post("/notes/<int:annotation_id>/delete")
 @login_required
 def delete(annotation_id: int):
-    """Delete, then offer an undo on the page the reader returns to."""
+    """Delete, then offer an undo on the page the reader returns to: the one they deleted from
+    (``back``), in the same lens, filters and paragraph."""
     annotation = annotations.delete(db.session, viewer(), annotation_id)
     db.session.commit()
     removed = annotation.user_id != viewer().id  # a moderator's removal of someone's thread
     flash("Removed, with its replies." if removed else "Note deleted.", "undo")
+    if request.values.get("from") == "notebook":
+        return redirect(url_for("notes.notebook", undo=annotation.id))
     return redirect(
-        url_for("library.read", slug=annotation.text.slug, undo=annotation.id)
-        if request.values.get("from") != "notebook"
-        else url_for("notes.notebook", undo=annotation.id)
+        back_to_page(annotation, request.values.get("back"), undo=annotation.id)
+        or url_for("library.read", slug=annotation.text.slug, undo=annotation.id)
     )
 
 
 @bp.post("/notes/<int:annotation_id>/restore")
 @login_required
 def restore(annotation_id: int):
-    """Undo a delete."""
+    """Undo a delete, back on the page it was undone from (``back``) at the note."""
     annotation = annotations.restore(db.session, viewer(), annotation_id)
     db.session.commit()
     flash("Note restored.", "success")
-    return redirect(note_in_text(annotation))
+    focus = annotation.root_id or annotation.id
+    back = request.values.get("back")
+    return redirect(
+        back_to_page(annotation, back, f"a{annotation.id}", focus=focus) or note_in_text(annotation)
+    )
 
 
 @bp.get("/notes/<int:annotation_id>")
@@ -122,6 +152,7 @@ def show(annotation_id: int):
         group_names=groups.names(db.session, viewer()),
         flatten=discussion.flatten,
         opened=request.args.get("open"),  # the form the margin's link was for
+        back_query=request.args.get("back"),  # the reading page it came from, for Delete
     )
 
 

@@ -163,7 +163,9 @@ async function act(link) {
 // page's one form for such actions, as a Delete button there would.
 function deleteNote(link) {
   const form = document.getElementById("post-actions");
-  form.action = link.dataset.delete;
+  const action = new URL(link.dataset.delete, location.href);
+  action.searchParams.set("back", location.search.slice(1)); // back to this lens and filters
+  form.action = action;
   form.submit();
 }
 

@@ -374,6 +374,27 @@ def test_deep_link_lands_on_the_note_below_tall_margins(page, reader, session, s
     assert abs(card.bounding_box()["y"]) < 100  # at the top of the window, where the link points
 
 
+@pytest.mark.parametrize("javascript", [True, False])
+def test_delete_and_undo_keep_the_lens_filters_and_paragraph(
+    new_page, reader, session, seeded, javascript
+):
+    """Issue 17: Delete from ?lens=mine&color=yellow#p6 landed at the top of the page, in
+    another lens, its filters cleared."""
+    words = seeded.current_revision.spans()[5].paragraph.body[:30]
+    note = make_annotation(
+        session, reader, seeded, words, body="Gone soon.", color=HighlightColor.YELLOW
+    )
+    page = new_page(java_script_enabled=javascript)
+    sign_in(page, EMAIL)
+    page.goto(f"{READ_PATH}?lens=mine&color=yellow#p6")
+    _delete_and_undo(page, note.id, 6, javascript)
+    expect(page).to_have_url(
+        re.compile(re.escape(f"{READ_PATH}?lens=mine&color=yellow&focus={note.id}#a{note.id}"))
+    )
+    expect(page.locator("#lens")).to_have_value("mine")
+    expect(page.locator(f"#a{note.id}")).to_be_in_viewport()
+
+
 # ---- 6. without JavaScript ----
 
 
@@ -385,6 +406,7 @@ def _delete_and_undo(page, note_id: int, paragraph: int, javascript: bool = True
     expect(flashes).to_contain_text("Note deleted.")
     expect(page.locator(f"#a{note_id}")).to_have_count(0)
     expect(page.locator(f"#p{paragraph} mark.hl")).to_have_count(0)
+    assert page.url.endswith(f"#p{paragraph}")  # back where the note was
     flashes.get_by_role("button", name="Undo").click()
     expect(page.locator(".flash-success")).to_contain_text("Note restored.")
     expect(page.locator(f"#a{note_id}")).to_be_visible()

@@ -4,9 +4,11 @@ more than colour (issue 17, "Where a note goes")."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 
-from app.models import Visibility
+from app.models import HighlightColor, Visibility
 from tests import factories
 from tests.factories import PAGE, dom, text_of
 
@@ -19,6 +21,11 @@ def seminar(app, session, seeded):
 def _note_form(html: str, number: int):
     (form,) = dom(html).select(f"div.para-row#p{number} form")
     return form
+
+
+def _paragraph_number(text, quote_: str) -> int:
+    content = text.current_revision.content
+    return content[: content.index(quote_)].count("\n\n") + 1
 
 
 def _chosen(form) -> str:
@@ -178,3 +185,63 @@ def test_the_readers_private_notes_never_push_the_discussion_out_of_the_margin(
     assert "Show 2 more" in more  # her other private notes, one click away
     cards, _ = margin("mine")
     assert set(cards) == {a.id for a in private}  # her own lens: hers alone
+
+
+def _delete_link(html: str, note_id: int):
+    return dom(html).select_one(f"#a{note_id} a.delete-link")
+
+
+def test_delete_and_undo_return_to_the_same_lens_filters_and_paragraph(session, seminar, seeded):
+    ann = seminar[1]
+    note = factories.make_annotation(
+        session, ann.user, seeded, "Krasin", body="Mine.", color=HighlightColor.YELLOW
+    )
+    number = _paragraph_number(seeded, "Krasin")
+    page = f"{PAGE}?lens=mine&color=yellow"
+    link = _delete_link(ann.html(page), note.id)
+    # With JavaScript: margin.js sends the link's address with the page's query as ``back``.
+    answer = ann.client.post(
+        link["data-delete"] + "&back=" + quote("lens=mine&color=yellow&note=3&focus=9&x=1"),
+        data={"csrf_token": ann.token},
+    )
+    assert answer.status_code == 302
+    assert answer.location == (
+        f"{PAGE}?lens=mine&color=yellow&undo={note.id}#p{number}"
+    )  # the page's own arguments only: no form left open, no stray parameter
+    # The page it lands on offers Undo, which comes back to the same place, at the note.
+    landed = dom(ann.html(answer.location))
+    undo = landed.select_one(".flash-undo form")
+    restored = ann.client.post(
+        undo["action"],
+        data={"csrf_token": ann.token, "back": undo.select_one("input[name=back]")["value"]},
+    )
+    assert restored.location == (f"{PAGE}?lens=mine&color=yellow&focus={note.id}#a{note.id}")
+
+
+def test_without_javascript_delete_returns_to_the_page_it_came_from(session, seminar, seeded):
+    _, ann, _, _, group = seminar
+    note = factories.make_annotation(
+        session, ann.user, seeded, "Krasin", body="Ours.", group=group, visibility=Visibility.GROUP
+    )
+    number = _paragraph_number(seeded, "Krasin")
+    link = _delete_link(ann.html(f"{PAGE}?lens=group-{group.id}&sort=newest"), note.id)
+    # The link leads to the note's page, whose Delete button knows the page to go back to.
+    note_page = dom(ann.html(link["href"]))
+    button = note_page.select_one(f'#a{note.id} button[formaction*="/delete"]')
+    answer = ann.client.post(button["formaction"], data={"csrf_token": ann.token})
+    assert answer.location == (f"{PAGE}?lens=group-{group.id}&sort=newest&undo={note.id}#p{number}")
+
+
+@pytest.mark.parametrize(
+    "back",
+    ["//evil.example/x", "https://evil.example/", "lens=" + "x" * 5000, "%ff%fe", "\x00"],
+)
+def test_a_forged_back_never_leaves_the_notes_own_text(session, seminar, seeded, back):
+    ann = seminar[1]
+    note = factories.make_annotation(session, ann.user, seeded, "Krasin", body="Mine.")
+    answer = ann.client.post(
+        f"/notes/{note.id}/delete", data={"csrf_token": ann.token, "back": back}
+    )
+    assert answer.status_code in (302, 400)
+    if answer.status_code == 302:
+        assert answer.location.startswith(f"{PAGE}?")
