@@ -52,7 +52,7 @@ def back_to_page(annotation, back: str | None, anchor: str | None = None, **extr
     """The reading page an action was sent from (``back``: its query), at the note's paragraph
     (or ``anchor``), with ``extra`` arguments; None when the action named no page. Only the
     path of the note's own text, and only the page's own arguments: nothing else comes back."""
-    if not back:
+    if back is None:  # an empty one is the page without arguments
         return None
     args: dict[str, list[str]] = {}
     for name, value in parse_qsl(back[:MAX_BACK]):
