@@ -109,12 +109,25 @@ def _all_parts(client, world) -> list[str]:
     ]
 
 
+def _all_fed_parts(client, world) -> list[str]:
+    """The parts the reading page's own feed brings from the start of the change log, in every
+    lens, as a live update receives them."""
+    return [
+        html
+        for k in _lens_keys(world)
+        for html in client.get(f"{PAGE}/events", query_string={"lens": k, "after": 0})
+        .get_json()["parts"]
+        .values()
+    ]
+
+
 @pytest.mark.parametrize("viewer", VIEWERS)
 def test_read_paths(world, viewer):
     client = world["clients"][viewer]
     lens_pages = _all_lenses(client, world)
     pages = "".join(lens_pages)
     parts = "".join(_all_parts(client, world))
+    fed_parts = "".join(_all_fed_parts(client, world))
     listing = client.get("/api/v1/annotations", query_string={"text": "carr-rapprochement"})
     listed = {item["id"].rsplit("/", 1)[1] for item in listing.get_json()["items"]}
     feed = client.get("/api/v1/texts/carr-rapprochement/events", query_string={"after": 0})
@@ -130,6 +143,7 @@ def test_read_paths(world, viewer):
         on_page = allowed and not (viewer == "admin" and kind == "group")
         assert (note.body_source in pages) is on_page, (kind, viewer)
         assert (note.body_source in parts) is on_page, (kind, viewer)
+        assert (note.body_source in fed_parts) is on_page, (kind, viewer)
         if not allowed:
             assert all(dom(page).find(id=f"a{note.id}") is None for page in lens_pages)
 
