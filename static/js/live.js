@@ -50,7 +50,8 @@ onRefresh(markNew);
 
 async function poll() {
   try {
-    const feed = new URL(`/texts/${encodeURIComponent(slug)}/events${location.search}`, location.href);
+    const query = location.search; // the page's, as the parts will be rendered for it
+    const feed = new URL(`/texts/${encodeURIComponent(slug)}/events${query}`, location.href);
     feed.searchParams.set("after", cursor);
     const response = await fetch(feed, {
       credentials: "same-origin",
@@ -75,7 +76,7 @@ async function poll() {
       // reader's place (a mark added after it would move what they read).
       const created = data.events.filter((e) => e.kind === "created" && !e.yours);
       for (const event of created) fresh.set(event.annotation, event.parts ?? []);
-      await refresh(whole ? undefined : parts);
+      await refresh(whole ? undefined : parts, query);
       const n = created.length;
       if (n) status.textContent = `${n} new ${n === 1 ? "note or reply" : "notes or replies"}.`;
     }

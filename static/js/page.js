@@ -37,16 +37,19 @@ export function onRefresh(callback) {
 let running = null;
 let again = false;
 
-// Parts a live update brought and not yet swapped in (number -> HTML, the latest kept); null:
-// the whole page is wanted.
+// Parts a live update brought and not yet swapped in (number -> HTML, the latest kept), and the
+// page query they were rendered for; null: the whole page is wanted.
 let wanted = new Map();
+let wantedFor = location.search;
 
-/** Fetch the page again and swap in what changed; or, given parts (number -> HTML), swap in
-    just those. Calls made meanwhile are merged into one. */
-export async function refresh(parts) {
+/** Fetch the page again and swap in what changed; or, given parts (number -> HTML) rendered for
+    the page's ``query``, swap in just those. Calls made meanwhile are merged into one. */
+export async function refresh(parts, query = location.search) {
   if (wanted !== null) {
-    if (parts) for (const [number, html] of parts) wanted.set(number, html);
-    else wanted = null;
+    if (parts && (wanted.size === 0 || wantedFor === query)) {
+      for (const [number, html] of parts) wanted.set(number, html);
+      wantedFor = query;
+    } else wanted = null;
   }
   if (running) {
     again = true;
@@ -55,9 +58,12 @@ export async function refresh(parts) {
   running = (async () => {
     do {
       again = false;
-      const asked = wanted;
+      const [asked, askedFor] = [wanted, wantedFor];
       wanted = new Map();
-      await (asked === null ? swap() : swapParts(asked));
+      // Parts rendered for another query than the page has now (the reader opened a paragraph's
+      // whole list meanwhile, ?expand=) would undo it: the whole page comes instead.
+      const stale = asked !== null && asked.size > 0 && askedFor !== location.search;
+      await (asked === null || stale ? swap() : swapParts(asked));
     } while (again);
   })();
   try {

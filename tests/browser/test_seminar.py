@@ -738,3 +738,42 @@ def test_a_private_note_among_the_seminars_looks_private_in_words_and_lines(semi
     # The page remembers the reader's choice for their next note, until it is loaded again.
     editor = open_note_editor(s.a, 8, "No amount of ingenuity")
     expect(editor.get_by_role("button", name=SAVE_NOTE)).to_have_text("Save for me only")
+
+
+def test_a_live_update_asked_before_the_reader_opened_a_list_does_not_close_it(seminar):
+    """Found by the suite: parts rendered for the page's query before the reader opened ¶5's
+    whole list (?expand=5) came back after it and put the short list back."""
+    s = seminar
+    for n in range(4):  # one more than the margin shows
+        _post_note(s.a, 5, WORDS, f"Earlier thought {n}.", s.audience)
+    more = s.b.locator("#p5 .more-notes-link")
+    expect(more).to_be_visible(timeout=LIVE_MS)
+    caught_up(s.b)
+
+    held: list = []
+
+    def is_feed(url: str) -> bool:
+        return "/api/" not in url and "/events?" in url
+
+    released: list[bool] = []
+
+    def hold(route) -> None:
+        if released:
+            route.continue_()
+        else:
+            held.append(route)
+
+    s.b.route(is_feed, hold)  # B's next poll waits, asked with the short list's query
+    fifth = _post_note(s.a, 5, WORDS, "The fifth thought.", s.audience)
+    deadline = time.monotonic() + LIVE_MS / 1000
+    while not held:
+        assert time.monotonic() < deadline, "B's page did not poll"
+        s.b.wait_for_timeout(100)
+    more.click()  # the whole list, from the server
+    expect(s.b.locator("#p5 article.note")).to_have_count(5)
+    released.append(True)
+    for route in held:
+        route.continue_()  # the answer for the short list arrives now
+    caught_up(s.b)
+    expect(s.b.locator("#p5 article.note")).to_have_count(5)
+    expect(s.b.locator(f"#a{fifth} .note-body")).to_have_text("The fifth thought.")
