@@ -65,6 +65,11 @@ def _paragraphs(name: str) -> frozenset[int]:
     return frozenset(n for n in numbers if n is not None)
 
 
+# The page's query as its links repeat it and an action returns to it (notes.back_to_page): the
+# forms a reader opened (note, discuss) and a focus are the page's of the moment, not kept.
+PAGE_ARGUMENTS = frozenset({"lens", "member", "tag", "color", "kind", "sort", "expand"})
+
+
 def _page_args(lens: texts.Lens, page_request: texts.PageRequest) -> dict[str, list[str]]:
     """The page's query as its own links repeat it: made from what the page was parsed into
     (what its cache key holds), never from the request as sent, or a visitor's extra
@@ -140,7 +145,14 @@ def _render_parts(
         paragraph_url=partial(
             _paragraph_url, view.text.slug, _page_args(context.lens, page_request)
         ),
-        page_query=urlencode(_page_args(context.lens, page_request), doseq=True),
+        back_query=urlencode(
+            {
+                k: v
+                for k, v in _page_args(context.lens, page_request).items()
+                if k in PAGE_ARGUMENTS
+            },
+            doseq=True,
+        ),
     )
     return dict(zip(numbers, (part.encode() for part in html.split(PART_BREAK)), strict=True))
 

@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models import HighlightColor, Motivation
 from app.services import annotations, discussion, groups, live, texts
 from app.services.annotations import Changes, Draft, NotebookFilter, SpanTarget
+from app.views.library import PAGE_ARGUMENTS
 from app.views.refusals import answer_refusals, form_refused
 
 bp = Blueprint("notes", __name__)
@@ -42,22 +43,21 @@ def note_in_text(annotation) -> str:
     )
 
 
-# The reading page's own query (views/library.py: _page_args), as an action's ``back`` names
-# the page it was sent from; forms the page had open, a focus and an undo are not kept.
-PAGE_QUERY = frozenset({"lens", "member", "tag", "color", "kind", "sort", "expand"})
 MAX_BACK = 2_000
 
 
-def back_to_page(annotation, back: str | None, anchor: str | None = None, **extra) -> str | None:
-    """The reading page an action was sent from (``back``: its query), at the note's paragraph
-    (or ``anchor``), with ``extra`` arguments; None when the action named no page. Only the
-    path of the note's own text, and only the page's own arguments: nothing else comes back."""
-    if back is None:  # an empty one is the page without arguments
-        return None
+def back_to_page(annotation, back: str | None, anchor: str | None = None, **extra) -> str:
+    """Where an action on ``annotation`` returns: the reading page it was sent from (``back``,
+    that page's query; margin.js and the note's page send it), at the note's paragraph (or
+    ``anchor``), with ``extra`` arguments. Only the note's own text and the page's own
+    arguments (``library.PAGE_ARGUMENTS``) come back: no form it had open, nothing forged. A
+    page that names no lens (or an action that names no page) gets one that shows the note."""
     args: dict[str, list[str]] = {}
-    for name, value in parse_qsl(back[:MAX_BACK]):
-        if name in PAGE_QUERY:
+    for name, value in parse_qsl((back or "")[:MAX_BACK]):
+        if name in PAGE_ARGUMENTS:
             args.setdefault(name, []).append(value)
+    if "lens" not in args and (lens := texts.Lens.showing(annotation)) is not None:
+        args["lens"] = [lens.key]
     if anchor is None:
         part = live.parts_of(db.session, annotation)[0]
         anchor = "part-0" if part == live.WHOLE_TEXT_PART else f"p{part}"
@@ -120,10 +120,7 @@ def delete(annotation_id: int):
     flash("Removed, with its replies." if removed else "Note deleted.", "undo")
     if request.values.get("from") == "notebook":
         return redirect(url_for("notes.notebook", undo=annotation.id))
-    return redirect(
-        back_to_page(annotation, request.values.get("back"), undo=annotation.id)
-        or url_for("library.read", slug=annotation.text.slug, undo=annotation.id)
-    )
+    return redirect(back_to_page(annotation, request.values.get("back"), undo=annotation.id))
 
 
 @bp.post("/notes/<int:annotation_id>/restore")
@@ -133,11 +130,11 @@ def restore(annotation_id: int):
     annotation = annotations.restore(db.session, viewer(), annotation_id)
     db.session.commit()
     flash("Note restored.", "success")
-    focus = annotation.root_id or annotation.id
     back = request.values.get("back")
-    return redirect(
-        back_to_page(annotation, back, f"a{annotation.id}", focus=focus) or note_in_text(annotation)
-    )
+    if back is None:  # the notebook's Undo
+        return redirect(note_in_text(annotation))
+    focus = annotation.root_id or annotation.id
+    return redirect(back_to_page(annotation, back, f"a{annotation.id}", focus=focus))
 
 
 @bp.get("/notes/<int:annotation_id>")
@@ -152,7 +149,7 @@ def show(annotation_id: int):
         group_names=groups.names(db.session, viewer()),
         flatten=discussion.flatten,
         opened=request.args.get("open"),  # the form the margin's link was for
-        back_query=request.args.get("back"),  # the reading page it came from, for Delete
+        back_query=request.args.get("back"),  # the reading page it came from: back_to_page
     )
 
 

@@ -121,6 +121,7 @@ async function highlight(color) {
     document.getSelection().removeAllRanges();
     await refresh();
     say(`Highlighted in ${color}, ${audienceName(reading.dataset.audience)}.`);
+    hintLearned();
     return created;
   } catch (error) {
     showError(error.message);
@@ -183,6 +184,7 @@ function openEditor(offsets, draft = null) {
       // In a margin already full the new note is brought in, not left under "Show 1 more".
       (await showNote(id))?.focus();
       say("Note saved.");
+      hintLearned();
     } catch (error) {
       message.textContent = error.message;
       message.hidden = false;
@@ -360,10 +362,25 @@ reading.addEventListener("click", (event) => {
 // with the arrow keys, extend with Shift+arrows, then press H, N or T ----
 let keyboardMode = false;
 const modeButton = element("button", { type: "button", class: "link-button keyboard-mode", "aria-pressed": "false" }, "Select with the keyboard");
+// The hint on selecting words is told until the reader has used it once (a highlight or a
+// note saved) in this browser; the keyboard's way stays.
 const help = document.querySelector(".annotate-help");
+const HINT_LEARNED = "scholia-selection-hint-learned";
+function remembered(action) {
+  try {
+    return action(localStorage);
+  } catch {
+    return null; // storage off: the hint stays, which does no harm
+  }
+}
 if (help) {
   help.append(" ", modeButton);
   help.hidden = false; // selecting words does something now
+  help.classList.toggle("hint-learned", Boolean(remembered((s) => s.getItem(HINT_LEARNED))));
+}
+function hintLearned() {
+  remembered((s) => s.setItem(HINT_LEARNED, "1"));
+  help?.classList.add("hint-learned");
 }
 
 function applyKeyboardMode() {

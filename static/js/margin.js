@@ -164,7 +164,9 @@ async function act(link) {
 function deleteNote(link) {
   const form = document.getElementById("post-actions");
   const action = new URL(link.dataset.delete, location.href);
-  action.searchParams.set("back", location.search.slice(1)); // back to this lens and filters
+  const back = new URLSearchParams(location.search); // back to this lens and filters
+  if (!back.has("lens")) back.set("lens", reading.dataset.lens); // the one the page chose
+  action.searchParams.set("back", back);
   form.action = action;
   form.submit();
 }

@@ -988,3 +988,40 @@ def test_undo_button_is_part_of_its_flash_message(page, reader, session, seeded)
     flash = page.locator(".flash-undo")
     expect(flash).to_contain_text("Note deleted.")
     expect(flash.get_by_role("button", name="Undo")).to_be_visible(timeout=2000)
+
+
+# ---- 10. the editor and its hint, as a seminar meets them ----
+
+
+def test_a_long_group_name_stays_inside_the_editor(new_page, reader, session, seeded):
+    """Issue 17: with a group's long name, the editor's fields stood 40 px past its card."""
+    from tests.factories import make_group
+
+    long_name = "HIST 210 Revolution and Diplomacy: the Soviet Union and Weimar Germany 1921-1926"
+    group = make_group(session, reader, name=long_name)
+    page = new_page(viewport={"width": 1280, "height": 900})
+    sign_in(page, EMAIL)
+    page.goto(f"{READ_PATH}?lens=group-{group.id}")
+    editor = open_note_editor(page, 4, "Litvinov in Copenhagen")
+    expect(editor.get_by_role("button", name=SAVE_NOTE)).to_have_text(f"Save to {long_name}")
+    overflow = editor.evaluate(
+        """form => {
+          const edge = form.getBoundingClientRect().right;
+          return [...form.querySelectorAll("input, select, textarea, button, label")]
+            .map(e => e.getBoundingClientRect().right - edge).filter(d => d > 0.5);
+        }"""
+    )
+    assert overflow == []
+
+
+def test_the_selection_hint_is_told_until_the_reader_has_used_it(reading):
+    page = reading
+    hint = page.locator(".annotate-help .selection-hint")
+    expect(hint).to_be_visible()
+    drag_select(page, 4, "Litvinov in Copenhagen")
+    page.locator(".annotate-toolbar button[data-color=green]").click()
+    expect(page.locator("#p4 mark.hl-green")).to_have_count(1)
+    expect(hint).to_be_hidden()
+    page.reload()
+    expect(page.locator(".keyboard-mode")).to_be_visible()  # the keyboard's way stays
+    expect(hint).to_be_hidden()
