@@ -209,6 +209,8 @@ def test_a_seminar_annotates_replies_and_moderates_live(seminar_through_pages):
     assert _same_document(s.a)
 
     # B flags the note (its form opens in place too); the instructor's group page lists it.
+    # The reply's page has loaded again: its scripts first (a click before them follows the link).
+    expect(s.b.locator(".keyboard-mode")).to_be_visible()
     note_for_b = s.b.locator(f"#p5 #a{note_id}")
     note_for_b.locator("> .note-actions a.flag-link").click()
     note_for_b.get_by_label("Why does this need an instructor's attention?").fill("Off topic?")
