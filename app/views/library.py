@@ -271,8 +271,9 @@ def read(slug: str):
 @bp.get("/texts/<slug>/parts/<int(min=0):number>")
 def part(slug: str, number: int):
     """One part of the reading page (a paragraph, or 0: the notes on the whole text), as the
-    page with the same query shows it: what a live update fetches when the feed names it.
-    Answered 304 while the part is unchanged for this reader."""
+    page with the same query shows it, at an address of its own (for scripts; the page's live
+    updates get their parts in its feed, ``page_events``). Answered 304 while the part is
+    unchanged for this reader."""
     page_request = _page_request()
     context, acting, csrf_secret = _reading_request()
     spans = context.spans

@@ -1,6 +1,6 @@
 // Live updates: follow the text's change log from the cursor the page was rendered at. Each
-// poll asks the page's own feed (/texts/<slug>/events with the page's query): the events the reader may
-// know of, and the parts they changed as this page shows them, in one answer.
+// poll asks the page's own feed (/texts/<slug>/events with the page's query): the events the
+// reader may know of, and the parts they changed as this page shows them, in one answer.
 // Polling is stateless (any worker on any server answers); after a dropped connection the
 // next poll asks again from the same cursor, so nothing is missed.
 import { onRefresh, refresh } from "./page.js";

@@ -13,7 +13,6 @@ from app.models import (
     Paragraph,
     Text,
     TextRevision,
-    Visibility,
 )
 from app.models.text import ParagraphRole, ParagraphSpan, paragraph_index
 from app.services import discussion
@@ -179,7 +178,7 @@ def reading_view(
     if lens.kind == "mine":
         shown.sort(key=order)
     else:  # a shared lens: its discussion first, the reader's private notes after it
-        shown.sort(key=lambda a: (a.visibility is Visibility.PRIVATE, order(a)))
+        shown.sort(key=lambda a: (a.is_private, order(a)))
     covering: list[list[Annotation]] = [[] for _ in spans]
     whole_text_limited = whole_text_limit is not None and 0 not in expand
     for annotation in shown:
