@@ -13,6 +13,7 @@ from app.database import configure_engine
 from app.extensions import csrf, db, login_manager, migrate
 from app.models.annotation import HighlightColor, group_key
 from app.models.user import use_password_method
+from app.services.annotations.rules import MAX_BODY_CHARS
 from app.services.render_cache import RenderCache
 
 
@@ -71,6 +72,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.add_template_global(notes.note_in_text)
     app.add_template_global(group_key)
     app.add_template_global(list(HighlightColor), "colors")
+    app.add_template_global(MAX_BODY_CHARS, "max_body_chars")  # what markdown-field.js counts to
     errors.init_app(app)
     cli.init_app(app)
     return app

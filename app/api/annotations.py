@@ -16,7 +16,7 @@ from app.cached import CachedBody
 from app.current import render_cache, viewer
 from app.extensions import db
 from app.models import Annotation, ReactionKind, TextRevision
-from app.services import annotation_pages, annotations, discussion, moderation
+from app.services import annotation_pages, annotations, discussion, moderation, previews
 from app.services.access import Action, can
 from app.services.errors import Malformed, NotFound
 
@@ -98,6 +98,18 @@ def annotation_create():
     if not made:
         response.headers["Idempotent-Replayed"] = "true"
     return response
+
+
+@bp.post("/preview")
+def preview():
+    """A note body's Markdown as the page will show it once saved: ``{"markdown": …}`` in,
+    ``{"html": …}`` out. Nothing is stored."""
+    acting = require_user()
+    payload = _json_payload()
+    source = payload.get("markdown") if isinstance(payload, dict) else None
+    if not isinstance(source, str):
+        raise Malformed('Send {"markdown": "…"}: the note\'s words as a string.')
+    return jsonify(html=previews.render(acting.id, source))
 
 
 @bp.get("/annotations/<int:annotation_id>")

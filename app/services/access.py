@@ -233,6 +233,8 @@ def can(viewer: Viewer, action: Action, annotation: Annotation) -> bool:
         case Action.REPLY | Action.REACT:
             if viewer.user is None or annotation.is_hidden:
                 return False
+            if action is Action.REACT and is_author:
+                return False  # a reaction is a reader's answer to someone else's words
             if annotation.visibility is Visibility.GROUP:
                 return viewer.is_member(annotation.group_id)
             return annotation.visibility is Visibility.PUBLIC or is_author

@@ -9,18 +9,20 @@ from app.extensions import db
 from app.models import ReactionKind
 from app.models.annotation import group_key
 from app.services import annotations, discussion, moderation, notifications
-from app.views.notes import note_in_text
+from app.views.notes import note_in_page, note_in_text
 from app.views.refusals import answer_refusals, form_refused
 
 bp = Blueprint("discuss", __name__)
 answer_refusals(bp, form_refused)
 
 
-def _done(annotation, message: str | None = None):
+def _done(annotation, message: str | None = None, moved: bool = False):
+    """Back to the note in the page the form came from; a thread ``moved`` to another audience
+    goes to a lens that shows it, as the page's may no longer."""
     db.session.commit()
     if message:
         flash(message, "success")
-    return redirect(note_in_text(annotation))
+    return redirect(note_in_text(annotation) if moved else note_in_page(annotation))
 
 
 @bp.post("/notes/<int:annotation_id>/reply")
@@ -89,7 +91,7 @@ def visibility(annotation_id: int):
         abort(400, description="Confirm that the whole thread changes audience.")
     audience = annotations.parse_audience(request.form.get("audience"))
     annotation = annotations.set_visibility(db.session, viewer(), annotation_id, *audience)
-    return _done(annotation, "Audience changed for the whole thread.")
+    return _done(annotation, "Audience changed for the whole thread.", moved=True)
 
 
 @bp.get("/inbox")

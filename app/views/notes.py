@@ -46,6 +46,17 @@ def note_in_text(annotation) -> str:
 MAX_BACK = 2_000
 
 
+def note_in_page(annotation) -> str:
+    """``note_in_text``, in the page the request came from (``back``: its lens and filters)
+    when it names one: where a form about a note returns, and its page's "Back" link."""
+    return back_to_page(
+        annotation,
+        request.values.get("back"),
+        anchor=f"a{annotation.id}",
+        focus=annotation.root_id or annotation.id,
+    )
+
+
 def back_to_page(annotation, back: str | None, anchor: str | None = None, **extra) -> str:
     """Where an action on ``annotation`` returns: the reading page it was sent from (``back``,
     that page's query; margin.js and the note's page send it), at the note's paragraph (or
@@ -93,7 +104,8 @@ def create(slug: str):
 @bp.route("/notes/<int:annotation_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(annotation_id: int):
-    """Edit a note's words, tags and colour; the earlier version is kept."""
+    """Edit a note's words, tags and colour; the earlier version is kept. Saved or left, the
+    reader goes back to the note in the page they came from (``back``: its lens and filters)."""
     annotation = annotations.get_editable(db.session, viewer(), annotation_id)
     if request.method == "POST":
         changes = Changes(
@@ -105,8 +117,8 @@ def edit(annotation_id: int):
         annotation = annotations.edit(db.session, viewer(), annotation_id, changes)
         db.session.commit()
         flash("Note saved.", "success")
-        return redirect(note_in_text(annotation))
-    return render_template("notes/edit.html", annotation=annotation)
+        return redirect(note_in_page(annotation))
+    return render_template("notes/edit.html", annotation=annotation, back=note_in_page(annotation))
 
 
 @bp.post("/notes/<int:annotation_id>/delete")
@@ -150,6 +162,7 @@ def show(annotation_id: int):
         flatten=discussion.flatten,
         opened=request.args.get("open"),  # the form the margin's link was for
         back_query=request.args.get("back"),  # the reading page it came from: back_to_page
+        back=note_in_page(root),
     )
 
 

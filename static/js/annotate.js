@@ -3,7 +3,7 @@
 // server; after a change this module fetches the page again and swaps in the changed parts.
 import { api } from "./api.js";
 import { changed, dropDraft, dropSent, keepDraft, readDrafts } from "./drafts.js";
-import { formFromTemplate, nameSaveButton, reveal, showNote } from "./margin.js";
+import { formFromTemplate, nameSaveButton, reveal, say, showNote } from "./margin.js";
 import { onRefresh, refresh } from "./page.js";
 import { codePoints, pageContent, rangeToOffsets, selectors } from "./selection.js";
 
@@ -20,13 +20,7 @@ function element(tag, attributes = {}, ...children) {
   return node;
 }
 
-const status = element("div", { class: "visually-hidden", role: "status", "aria-live": "polite" });
 const errorBox = element("p", { class: "annotate-error", role: "alert", hidden: "" });
-document.body.append(status);
-
-function say(message) {
-  status.textContent = message;
-}
 
 function showError(message) {
   errorBox.textContent = message;
@@ -268,7 +262,12 @@ function showDrafts() {
           dropDraft(draft.name); // kept again, under where the words are now
           return openEditor(offsets, draft);
         }
-        if (draft.form === "edit") return location.assign(`/notes/${encodeURIComponent(draft.target)}/edit`); // its own page
+        if (draft.form === "edit") {
+          // In the margin if the note is on this page, else on its own edit page.
+          await showNote(draft.target);
+          const edit = document.querySelector(`[data-annotation="${CSS.escape(draft.target)}"] > .note-actions a.edit-link`);
+          return edit ? edit.click() : location.assign(`/notes/${encodeURIComponent(draft.target)}/edit`);
+        }
         const link = reveal(await formLink(draft)); // a reply's form: its thread opened
         if (!link && (draft.form === "reply" || draft.form === "flag")) {
           // On a reply whose note the margin leaves out: the note's own page, whose forms take

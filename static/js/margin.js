@@ -4,10 +4,21 @@
 // ?discuss=N), or to the note's own page with the form. Agree, Question and Hide are links to
 // that page too, and act here in one click.
 import { api } from "./api.js";
-import { changed, keepFormWords } from "./drafts.js";
+import { changed, dropDraft, keepFormWords } from "./drafts.js";
+import "./markdown-field.js";
 import { onRefresh, refresh, setMyReaction } from "./page.js";
 
 const reading = document.querySelector(".reading");
+
+const status = Object.assign(document.createElement("div"), { className: "visually-hidden" });
+status.setAttribute("role", "status");
+status.setAttribute("aria-live", "polite");
+document.body.append(status);
+
+/** Tell a screen reader what just happened, without moving its focus. */
+export function say(message) {
+  status.textContent = message;
+}
 
 /** List every note of paragraph ``number``: the page's address keeps it, so refreshes do too. */
 export async function expandParagraph(number) {
@@ -95,6 +106,8 @@ function openInlineForm(link) {
   // A reply names the audience its writer saw: a thread moved meanwhile does not take it along.
   const seen = form.querySelector('input[type="hidden"][name="audience"]');
   if (seen) seen.value = link.dataset.audience ?? "";
+  // Posted, it comes back to this page as it is: its lens, filters and place.
+  form.append(Object.assign(document.createElement("input"), { type: "hidden", name: "back", value: pageQuery() }));
   const audience = form.querySelector("select.audience-select");
   if (audience) {
     if (link.dataset.audience) audience.value = link.dataset.audience; // "Who sees this": the note's
@@ -145,11 +158,7 @@ async function act(link) {
     if (kind) await api(wasMine ? "DELETE" : "PUT", `/api/v1/annotations/${id}/reactions/${kind}`);
     else await api("POST", `/api/v1/annotations/${id}/hidden`, { hidden: link.dataset.hide === "true" });
   } catch (error) {
-    const message = document.createElement("p");
-    message.className = "error";
-    message.setAttribute("role", "alert");
-    message.textContent = error.message;
-    actions.append(message);
+    actions.append(errorMessage(error.message));
     return;
   }
   const focused = document.activeElement === link;
@@ -159,23 +168,124 @@ async function act(link) {
   if (focused) document.querySelector(`[data-annotation="${id}"] > .note-actions ${same}`)?.focus();
 }
 
+/** This page's lens and filters, for a form to come back to (notes.back_to_page). */
+function pageQuery() {
+  const back = new URLSearchParams(location.search);
+  if (!back.has("lens")) back.set("lens", reading.dataset.lens); // the one the page chose
+  return back.toString();
+}
+
 // Delete in the margin is a link to the note's page (no button per note): here it sends the
 // page's one form for such actions, as a Delete button there would.
 function deleteNote(link) {
   const form = document.getElementById("post-actions");
   const action = new URL(link.dataset.delete, location.href);
-  const back = new URLSearchParams(location.search); // back to this lens and filters
-  if (!back.has("lens")) back.set("lens", reading.dataset.lens); // the one the page chose
-  action.searchParams.set("back", back);
+  action.searchParams.set("back", pageQuery());
   form.action = action;
   form.submit();
 }
 
+// ---- editing a note where it is (without JavaScript, Edit leads to the note's edit page) ----
+
+/** The note's words, tags, colour and kind in the page's note form, in place of its words, saved
+ * through the API. Its place in the text and its audience are not changed here ("Who sees this"
+ * moves a thread). What is typed is kept as the edit page keeps it (one draft for both). */
+async function editInPlace(link) {
+  const item = link.closest(".note, .reply");
+  const id = item.dataset.annotation;
+  const open = item.querySelector(":scope > form.edit-in-place");
+  if (open) return open.elements.body.focus();
+  const actions = item.querySelector(":scope > .note-actions");
+  actions.querySelector(".error")?.remove();
+  let note;
+  try {
+    note = await api("GET", `/api/v1/annotations/${id}`);
+  } catch (error) {
+    return actions.append(errorMessage(error.message));
+  }
+  const form = formFromTemplate("note", link.closest(".para-row"));
+  form.classList.replace("inline-form-panel", "edit-in-place");
+  form.setAttribute("aria-label", "Edit note");
+  for (const field of [form.elements.start, form.elements.end, form.elements.audience]) {
+    form.querySelector(`label[for="${field?.id}"]`)?.remove();
+    field?.remove();
+  }
+  const reply = item.matches(".reply");
+  if (reply) {
+    form.querySelector("fieldset.colors")?.remove(); // a reply has no words of the text
+    form.elements.question.closest("label").remove(); // and is a reply, not a question
+  }
+  const bodies = note.body ?? [];
+  const { body, tags } = form.elements;
+  body.required = false; // tags alone make a tagged highlight
+  body.defaultValue = bodies.find((b) => b.purpose !== "tagging")?.value ?? "";
+  tags.defaultValue = bodies.filter((b) => b.purpose === "tagging").map((b) => b.value).join(" ");
+  const label = form.querySelector(`label[for="${body.id}"]`);
+  label.replaceChildren(reply ? "Your reply " : "Your note ", label.querySelector(".hint"));
+  if (!reply) {
+    form.elements.question.checked = note.motivation === "questioning";
+    form.elements.color.value = note["scholia:color"] ?? "";
+  }
+  const save = form.querySelector('button[type="submit"]');
+  save.classList.remove("save-to");
+  save.textContent = "Save changes";
+  const cancel = Object.assign(document.createElement("button"), { type: "button", className: "link-button", textContent: "Cancel" });
+  save.after(cancel);
+  const words = item.querySelector(":scope > .note-body");
+  const close = () => {
+    form.remove();
+    if (words) words.hidden = false;
+    changed(); // closed with words in it: they are kept, and listed above the text
+    link.focus();
+  };
+  cancel.addEventListener("click", close);
+  form.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") close();
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) form.requestSubmit();
+  });
+  const back = keepFormWords(form, "edit", id);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    form.querySelector(".error")?.remove();
+    const changes = { body: [] };
+    if (body.value.trim()) changes.body.push({ type: "TextualBody", purpose: reply ? "replying" : "commenting", format: "text/markdown", value: body.value });
+    for (const tag of tags.value.split(/[\s,]+/).filter(Boolean)) changes.body.push({ type: "TextualBody", purpose: "tagging", value: tag });
+    if (!reply) {
+      changes["scholia:color"] = form.elements.color.value || null;
+      changes.motivation = form.elements.question.checked ? "questioning" : body.value.trim() ? "commenting" : "highlighting";
+    }
+    try {
+      await api("PATCH", `/api/v1/annotations/${id}`, changes);
+    } catch (error) {
+      return save.before(errorMessage(error.message)); // the words stay in the form, and kept
+    }
+    dropDraft(form.dataset.draft);
+    form.remove(); // an open form keeps its part as it is through a refresh
+    await refresh();
+    document.querySelector(`#a${id}`)?.focus();
+    say("Note saved.");
+  });
+  if (words) words.hidden = true;
+  actions.after(form);
+  if (back) form.prepend(Object.assign(document.createElement("p"), { className: "hint draft-back", textContent: "Your unsaved changes are back." }));
+  changed();
+  body.focus();
+}
+
+function errorMessage(text) {
+  const message = document.createElement("p");
+  message.className = "error";
+  message.setAttribute("role", "alert");
+  message.textContent = text;
+  return message;
+}
+
 reading.addEventListener("click", (event) => {
-  const link = event.target.closest("a.inline-form-link, a.more-notes-link, a[data-react], a[data-hide], a[data-delete]");
+  const link = event.target.closest("a.inline-form-link, a.more-notes-link, a[data-react], a[data-hide], a[data-delete], a.edit-link");
   if (!link || event.ctrlKey || event.metaKey || event.shiftKey) return;
   event.preventDefault();
   if (link.classList.contains("more-notes-link")) expandParagraph(link.dataset.paragraph);
+  else if (link.classList.contains("edit-link")) editInPlace(link);
   else if (link.dataset.delete) deleteNote(link);
   else if (link.matches("[data-react], [data-hide]")) act(link);
   else openInlineForm(link);

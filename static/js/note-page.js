@@ -3,6 +3,7 @@
 // page's margin, under the same names, so the reading page lists it too. Words put back are
 // shown, with a way to start again from what the page first held.
 import { dropDraft, keepFormWords } from "./drafts.js";
+import "./markdown-field.js";
 
 for (const form of document.querySelectorAll("form[data-draft-kind]")) {
   const back = keepFormWords(form, form.dataset.draftKind, form.dataset.draftTarget);

@@ -9,7 +9,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from app.models import HighlightColor
+from app.models import HighlightColor, Visibility
 from tests.browser.conftest import (
     READ_PATH,
     SAVE_NOTE,
@@ -21,7 +21,7 @@ from tests.browser.conftest import (
     sign_in,
     wait_for_scroll_to_settle,
 )
-from tests.factories import DEFAULT_PASSWORD, make_annotation, make_user
+from tests.factories import DEFAULT_PASSWORD, make_annotation, make_group, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -459,7 +459,7 @@ def test_without_javascript_notes_are_written_edited_deleted_and_restored(new_pa
     expect(row.locator("mark.hl")).to_have_count(1)  # the whole paragraph, as a note's span
     assert row.locator("mark.hl").text_content() == _para_text(page, 5)
 
-    note.get_by_role("link", name="Edit").click()
+    note.get_by_role("link", name="Edit", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Edit note")
     page.get_by_label("Note").fill("Second **thoughts**.")
     page.get_by_role("button", name="Save").click()
@@ -571,7 +571,7 @@ def _reply_form_opened(page, reader, session, seeded):
     sign_in(page, EMAIL)
     page.goto(READ_PATH)
     card = page.locator(f"#a{note.id}")
-    card.locator("> a.reply-link").click()
+    card.locator("> .note-actions a.reply-link").click()
     return note, card
 
 
@@ -628,7 +628,7 @@ def test_an_unsaved_answer_to_a_reply_reopens_in_its_thread_closed_since(
     thread = page.locator(f"#a{note.id} details.replies")
     thread.locator("> summary").click()
     answer = page.locator(f"#a{first.id}")
-    answer.locator("> a.reply-link").click()
+    answer.locator("> .note-actions a.reply-link").click()
     answer.get_by_label("Your reply").fill("And third thoughts")
 
     page.reload()  # the margin shows the thread closed again; the words are kept
@@ -756,11 +756,14 @@ def test_unsaved_changes_to_a_note_are_kept_on_its_edit_page(page, reader, sessi
     expect(page.get_by_label("Note")).to_have_value("Second take, longer.")
     expect(page.get_by_text("Your unsaved words are back.")).to_be_visible()
 
-    # The reading page lists them, and takes the reader back to the edit page.
+    # The reading page lists them, and opens them in the note's margin (the same draft).
     page.goto(READ_PATH)
     expect(drafts).to_contain_text("Your unsaved changes to a note (“Second take, longer.…”)")
     drafts.get_by_role("button", name="Reopen").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Edit note")
+    expect(page.locator(f"#a{note.id} form.edit-in-place textarea")).to_have_value(
+        "Second take, longer."
+    )
+    page.goto(f"/notes/{note.id}/edit")
     expect(page.get_by_label("Note")).to_have_value("Second take, longer.")
 
     # Discarded: the note as stored is back in the form, and stays after a reload.
@@ -1025,3 +1028,102 @@ def test_the_selection_hint_is_told_until_the_reader_has_used_it(reading):
     page.reload()
     expect(page.locator(".keyboard-mode")).to_be_visible()  # the keyboard's way stays
     expect(hint).to_be_hidden()
+
+
+# ---- issue 17: a note's actions, editing in the margin, the preview and the count ----
+
+
+def _actions(page, note_id: int) -> list[str]:
+    """The actions a reader sees on a note, in their order on the card."""
+    return [
+        re.sub(r"\s+", " ", text).strip()
+        for text in page.locator(f"#a{note_id} > .note-actions")
+        .locator("a:visible, button:visible")
+        .all_inner_texts()
+    ]
+
+
+def test_a_card_offers_only_the_actions_that_apply_in_one_order(page, reader, session, seeded):
+    other = make_user(session, "olga@example.org", "Olga Other")
+    group = make_group(session, other, reader, name="HIST 210")
+    mine = make_annotation(session, reader, seeded, HIGHLIGHT_WORDS, color=HighlightColor.YELLOW)
+    theirs = make_annotation(
+        session, other, seeded, NOTE_WORDS, body="Theirs.", group=group, visibility=Visibility.GROUP
+    )
+    sign_in(page, EMAIL)
+    page.goto(f"{READ_PATH}?lens=mine")
+    # My own private highlight: nothing to react to, and a note still to add.
+    assert _actions(page, mine.id) == ["Reply", "Add a note", "Delete", "Who sees this: Only me"]
+    page.goto(f"{READ_PATH}?lens=group-{group.id}")
+    # Someone else's note in the seminar: the conversation, then moderation's Flag. A reaction
+    # is "Puzzled", never the "Question" a note can be.
+    assert _actions(page, theirs.id) == ["Reply", "Agree", "Puzzled", "Flag"]
+
+
+def test_a_note_is_edited_in_the_margin_with_a_preview_and_a_count(
+    page, reader, session, seeded, page_watch
+):
+    note = make_annotation(
+        session, reader, seeded, NOTE_WORDS, body="First take.", color=HighlightColor.YELLOW
+    )
+    sign_in(page, EMAIL)
+    address = f"{READ_PATH}?lens=mine&color=yellow"
+    page.goto(address)
+    page.evaluate("window.__sameDocument = true")
+    card = page.locator(f"#a{note.id}")
+    card.get_by_role("link", name="Edit", exact=True).click()
+    editor = card.locator("form.edit-in-place")
+    field = editor.get_by_label("Your note")
+    expect(field).to_be_focused()
+    expect(field).to_have_value("First take.")
+    expect(card.locator("> .note-body")).to_be_hidden()  # the form stands where the words were
+
+    field.fill("Second *take*,\nlonger.")
+    expect(editor.locator(".char-count")).to_have_text("22 / 20,000 characters")
+    editor.get_by_role("button", name="Preview").click()
+    preview = editor.get_by_role("region", name="Preview")
+    expect(preview.locator("em")).to_have_text("take")
+
+    # Too long: the count says so before Save; the server's refusal keeps every word typed.
+    page_watch.allow_console_error(r"status of 413")
+    field.fill("x" * 20_001)
+    expect(editor.locator(".char-count")).to_have_class(re.compile("over"))
+    expect(editor.locator(".char-count")).to_contain_text("1 over the limit")
+    editor.get_by_role("button", name="Save changes").click()
+    expect(editor.get_by_role("alert")).to_contain_text("the limit is 20,000")
+    expect(field).to_have_value("x" * 20_001)
+
+    field.fill("Second *take*.")
+    editor.get_by_role("button", name="Save changes").click()
+    expect(card.locator("> .note-body em")).to_have_text("take")
+    expect(editor).to_have_count(0)
+    assert page.evaluate("window.__sameDocument === true")  # saved in place
+    assert page.url.endswith(address)  # same lens and filters
+    page.reload()
+    expect(page.locator(f"#a{note.id} > .note-body")).to_have_text("Second take.")
+
+    # Cancel (or Escape) leaves the note as it was.
+    page.locator(f"#a{note.id}").get_by_role("link", name="Edit", exact=True).click()
+    page.locator(f"#a{note.id} form.edit-in-place textarea").fill("Not this.")
+    page.keyboard.press("Escape")
+    expect(page.locator(f"#a{note.id} form.edit-in-place")).to_have_count(0)
+    expect(page.locator(f"#a{note.id} > .note-body")).to_have_text("Second take.")
+
+
+def test_a_reply_in_the_margin_returns_to_its_parent_in_the_same_lens(
+    page, reader, session, seeded
+):
+    other = make_user(session, "olga@example.org", "Olga Other")
+    group = make_group(session, other, reader, name="HIST 210")
+    theirs = make_annotation(
+        session, other, seeded, NOTE_WORDS, body="Theirs.", group=group, visibility=Visibility.GROUP
+    )
+    sign_in(page, EMAIL)
+    page.goto(f"{READ_PATH}?lens=group-{group.id}&sort=newest")
+    page.locator(f"#a{theirs.id}").get_by_role("link", name="Reply").click()
+    page.get_by_label("Your reply").fill("An answer.")
+    page.get_by_role("button", name="Post reply").click()
+    reply = page.locator(f"#a{theirs.id} .reply").filter(has_text="An answer.")
+    expect(reply).to_be_visible()
+    expect(reply).to_be_in_viewport()
+    assert f"lens=group-{group.id}" in page.url and "sort=newest" in page.url

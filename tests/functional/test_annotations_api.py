@@ -548,3 +548,33 @@ def test_a_span_of_only_the_blank_line_between_paragraphs_is_refused(client, rea
     assert refused.status_code == 422
     assert "space between two paragraphs" in refused.get_json()["message"]
     assert client.get("/api/v1/annotations?text=carr-rapprochement").get_json()["total"] == 0
+
+
+def test_a_preview_shows_the_words_as_the_saved_note_will_and_stores_nothing(
+    app, session, seeded, monkeypatch
+):
+    reader = factories.sign_in(app, session, "Rosa Reader")
+    sent = reader.api("POST", "/api/v1/preview", {"markdown": "Some *words* <script>x()</script>"})
+    assert sent.status_code == 200
+    html = sent.get_json()["html"]
+    assert "<em>words</em>" in html and "<script" not in html  # cleaned as a saved note is
+    assert session.scalar(select(func.count(Annotation.id))) == 0
+    # A form's line breaks (CRLF) count once, as the editor counts them.
+    at_limit = "a\r\n" * 10_000
+    assert reader.api("POST", "/api/v1/preview", {"markdown": at_limit}).status_code == 200
+    too_long = reader.api("POST", "/api/v1/preview", {"markdown": "a" * 20_001})
+    assert too_long.status_code == 413 and "the limit is 20,000" in too_long.get_json()["message"]
+    for payload in ({"markdown": 3}, {"text": "x"}, ["x"]):
+        refused = reader.api("POST", "/api/v1/preview", payload)
+        assert refused.status_code == 400 and refused.get_json()["message"], payload
+    # Signed out, or without the page's token: refused before anything is rendered.
+    anonymous = factories.Browser(app).api("POST", "/api/v1/preview", {"markdown": "x"})
+    assert anonymous.status_code == 401
+    no_token = reader.client.post("/api/v1/preview", json={"markdown": "x"})
+    assert no_token.status_code == 400
+    # A script previewing without end is held back; another reader is not.
+    monkeypatch.setattr("app.services.previews.PER_MINUTE", 5)
+    answers = [reader.api("POST", "/api/v1/preview", {"markdown": "x"}) for _ in range(6)]
+    assert answers[-1].status_code == 429 and answers[-1].headers["Retry-After"]
+    other = factories.sign_in(app, session, "Olga Other")
+    assert other.api("POST", "/api/v1/preview", {"markdown": "x"}).status_code == 200

@@ -524,9 +524,10 @@ def test_reactions_count_once_per_reader_and_kind_and_can_be_taken_back(app, ses
         assert found is not None and found.name in ("button", "a"), found
         return found
 
-    def says(reaction) -> str:  # "Agree 2": its label and its count
-        label = reaction.find(string=True, recursive=False)
-        return f"{label.strip()} {reaction.select_one('span.count').get_text()}"
+    def says(reaction) -> str:  # "Agree 2": its label and its count, once there is one
+        label = reaction.find(string=True, recursive=False).strip()
+        count = reaction.select_one("span.count")
+        return f"{label} {count.get_text()}" if count else label
 
     for _ in range(2):
         assert bea.post(f"/notes/{note}/react", kind="agree", on="1").status_code == 302
@@ -536,27 +537,41 @@ def test_reactions_count_once_per_reader_and_kind_and_can_be_taken_back(app, ses
     assert counts() == {"agree": 2, "question": 1}
 
     page = bea.html(f"/notes/{note}")
-    for kind, pressed, said in [("agree", "true", "Agree 2"), ("question", "true", "Question 1")]:
+    for kind, pressed, said in [("agree", "true", "Agree 2"), ("question", "true", "Puzzled 1")]:
         found = button(page, kind)
         assert found.name == "button" and found["aria-pressed"] == pressed and says(found) == said
-    found = button(ada.html(f"/notes/{note}"), "agree")
-    assert found.name == "button" and found["aria-pressed"] == "false" and says(found) == "Agree 2"
+    found = button(cy.html(f"/notes/{note}"), "agree")
+    assert found.name == "button" and found["aria-pressed"] == "true" and says(found) == "Agree 2"
+    # Ada wrote it: she reads what the others said of it and has nothing to press.
+    own_page = dom(ada.html(f"/notes/{note}"))
+    assert own_page.select(f"#a{note} .reaction") == []
+    assert own_page.select_one(f"#a{note} .reactions-readonly").get_text() == "2 agree · 1 puzzled"
+    refused = ada.api("PUT", f"/api/v1/annotations/{note}/reactions/agree")
+    assert refused.status_code == 403 and "not your own" in refused.get_json()["message"]
     margin = bea.html(lens)
     found = button(margin, "agree")
     assert found.name == "a" and found.has_attr("href") and says(found) == "Agree 2"
     # The margin is shared with the seminar: the page names Bea's own reactions for its script.
     mine = dom(margin).select_one("article.reading")["data-my-reactions"].split()
     assert sorted(mine) == [f"{note}:agree", f"{note}:question"]
+    # The part Ada's page shares with the seminar has the buttons, marked as not for their
+    # author (her stylesheet hides them), and the counts marked for her alone.
     found = button(ada.html(lens), "agree")
     assert "reaction-mine" not in found["class"]
     assert says(found) == "Agree 2"
+    buttons = found.find_parent(class_="reactions")
+    assert "not-own" in buttons["class"] and buttons["data-author"] == str(ada.user.id)
+    counted = dom(ada.html(lens)).select_one(f"#a{note} .reactions-readonly.own-controls")
+    assert (
+        counted["data-author"] == str(ada.user.id) and counted.get_text() == "2 agree · 1 puzzled"
+    )
     assert dom(ada.html(lens)).select_one("article.reading")["data-my-reactions"] == ""
 
     assert bea.post(f"/notes/{note}/react", kind="agree", on="0").status_code == 302
     assert cy.api("DELETE", f"/api/v1/annotations/{note}/reactions/agree").status_code == 204
     assert cy.api("DELETE", f"/api/v1/annotations/{note}/reactions/agree").status_code == 204
     assert counts() == {"question": 1}
-    assert says(button(bea.html(lens), "agree")) == "Agree 0"
+    assert says(button(bea.html(lens), "agree")) == "Agree"
 
     assert bea.post(f"/notes/{note}/react", kind="love", on="1").status_code == 400
     assert cy.api("PUT", f"/api/v1/annotations/{note}/reactions/love").status_code == 404

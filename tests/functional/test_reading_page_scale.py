@@ -136,8 +136,12 @@ def test_no_form_per_note_in_the_margin(session, seminar, seeded):
     assert card.select("form, button") == []
     assert card.select_one(f'a[href="/notes/{note.id}#a{note.id}"][data-react="agree"]')
     assert card.select_one(f'a[href="/notes/{note.id}#a{note.id}"][data-react="question"]')
-    reply = card.select_one(f'a[href="/notes/{note.id}?open=reply-{note.id}#reply-{note.id}"]')
-    flag = card.select_one(f'a[href="/notes/{note.id}?open=flag-{note.id}#flag-{note.id}"]')
+    # ... carrying the page's lens, where the form then returns (notes.back_to_page).
+    back = f"back=lens%3Dgroup-{group.id}"
+    reply = card.select_one(
+        f'a[href="/notes/{note.id}?open=reply-{note.id}&{back}#reply-{note.id}"]'
+    )
+    flag = card.select_one(f'a[href="/notes/{note.id}?open=flag-{note.id}&{back}#flag-{note.id}"]')
     # Each leads to the note's page with its form open (one click, not two).
     for link, form in ((reply, f"reply-{note.id}"), (flag, f"flag-{note.id}")):
         opened = dom(ben.html(link["href"]))

@@ -4,7 +4,7 @@ more than colour (issue 17, "Where a note goes")."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
@@ -288,3 +288,45 @@ def test_an_action_that_names_no_page_returns_where_the_note_shows(session, semi
         data={"csrf_token": ida.token, "back": undo.select_one("input[name=back]")["value"]},
     )
     assert restored.location == (f"{PAGE}?lens=group-{group.id}&focus={note.id}#a{note.id}")
+
+
+def test_reply_edit_and_react_without_javascript_return_to_the_note_in_the_same_page(
+    session, seminar, seeded
+):
+    """Issue 17 item 7: every action returns to the same lens, filters and position: a reply to
+    the parent's thread (open), an edit to the note, a reaction to where it was pressed."""
+    _, ann, ben, _, group = seminar
+    note = factories.make_annotation(
+        session, ann.user, seeded, "Krasin", body="Ours.", group=group, visibility=Visibility.GROUP
+    )
+    filters = {"lens": [f"group-{group.id}"], "sort": ["newest"], "kind": ["note"]}
+    page = f"{PAGE}?lens=group-{group.id}&sort=newest&kind=note"
+
+    def lands(location: str, **extra) -> str:
+        """The page's arguments (and ``extra``) and the anchor a redirect lands on."""
+        where = urlsplit(location)
+        assert where.path == PAGE
+        assert parse_qs(where.query) == {**filters, **{k: [v] for k, v in extra.items()}}
+        return where.fragment
+
+    card = dom(ben.html(page)).select_one(f"article#a{note.id}")
+    # Reply: the margin's link leads to the note's page, whose form knows the page to go back to.
+    reply_page = dom(ben.html(card.select_one("a.reply-link")["href"]))
+    form = reply_page.select_one(f"details#reply-{note.id} form")
+    fields = {i["name"]: i.get("value", "") for i in form.select("input[type=hidden]")}
+    answer = ben.client.post(form["action"], data={**fields, "body": "An answer."})
+    reply_anchor = lands(answer.location, focus=str(note.id))  # the parent's thread open
+    assert f'id="{reply_anchor}"' in ben.html(answer.location)  # at the new reply
+    # The note page's "Back" link goes to the same page.
+    lands(reply_page.select_one(".note-page > p > a")["href"], focus=str(note.id))
+    # Edit: from the author's margin, back to the note, in the same lens and filters.
+    own = dom(ann.html(page)).select_one(f"article#a{note.id} a.edit-link")
+    assert dom(ann.html(own["href"])).select_one("form.stacked-form").get("action") is None
+    edited = ann.client.post(own["href"], data={"csrf_token": ann.token, "body": "Ours, edited."})
+    assert lands(edited.location, focus=str(note.id)) == f"a{note.id}"
+    # A reaction pressed on the note's page (reached from this page) comes back to it too.
+    react = dom(ben.html(card.select_one("a.reply-link")["href"])).select_one(
+        f"#a{note.id} button.reaction-agree"
+    )
+    reacted = ben.client.post(react["formaction"], data={"csrf_token": ben.token})
+    assert lands(reacted.location, focus=str(note.id)) == f"a{note.id}"

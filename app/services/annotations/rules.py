@@ -68,6 +68,8 @@ def refusal(viewer: Viewer, action: Action, annotation: Annotation) -> Forbidden
         return Forbidden(
             "Someone else hid your note: another moderator may show it again, not its author."
         )
+    if action is Action.REACT and is_author:
+        return Forbidden("Reactions are for other readers' notes, not your own.")
     if action in (Action.REPLY, Action.REACT, Action.FLAG) and annotation.is_hidden:
         return Forbidden("An instructor has hidden this annotation.")
     return Forbidden(FORBIDDEN_MESSAGES.get(action, "You may not do that."))
@@ -97,6 +99,9 @@ def normalise_tags(raw_tags: list[str]) -> list[str]:
 
 
 def check_body(body: str) -> str:
+    """The body with its line breaks as one character each (a browser's form sends CRLF, its
+    script LF: the limit the editor counts against is the same either way), if within it."""
+    body = body.replace("\r\n", "\n")
     if len(body) > MAX_BODY_CHARS:
         raise TooLarge(
             f"The note is {len(body):,} characters long; the limit is {MAX_BODY_CHARS:,}."
