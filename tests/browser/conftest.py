@@ -24,9 +24,11 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from werkzeug.serving import make_server
 
 from bench.browser import CHROMIUM, CHROMIUM_ARGS
@@ -171,6 +173,33 @@ def page_watch(live_server) -> PageWatch:
     return PageWatch(origin=live_server)
 
 
+# Where a failed test leaves a picture of each page it had open (git ignores test-results/).
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Tell the test's fixtures, as they are torn down, whether the test itself failed."""
+    report = yield
+    if report.when == "call":
+        item.failed_in_call = report.failed
+    return report
+
+
+def _screenshot(request, contexts) -> None:
+    """Each open page of a failed test, whole, named after the test."""
+    name = re.sub(r"[^\w.-]+", "_", request.node.nodeid)[-150:]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for n, page in enumerate(p for context in contexts for p in context.pages):
+        path = SCREENSHOTS / f"{name}-{n}.png"
+        try:
+            page.screenshot(path=path, full_page=True, timeout=5_000)
+        except PlaywrightError as error:  # a picture must never hide the failure
+            print(f"no screenshot of page {n}: {error}")
+        else:
+            print(f"screenshot: {path}")
+
+
 @pytest.fixture
 def new_page(request, browser, live_server, page_watch) -> Iterator[Callable[..., object]]:
     """Open pages in fresh browser contexts: ``new_page(color_scheme="dark")`` and so on.
@@ -196,6 +225,8 @@ def new_page(request, browser, live_server, page_watch) -> Iterator[Callable[...
         return page
 
     yield open_page
+    if getattr(request.node, "failed_in_call", False):
+        _screenshot(request, contexts)
     for context in contexts:
         context.close()
     if page_watch.problems:
