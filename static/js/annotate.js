@@ -59,10 +59,29 @@ function showToolbar() {
   const rect = document.getSelection().getRangeAt(0).getBoundingClientRect();
   toolbar.hidden = false;
   errorBox.hidden = true;
-  const top = window.scrollY + rect.bottom + 8;
-  const left = Math.max(8, Math.min(window.scrollX + rect.left, window.scrollX + document.documentElement.clientWidth - toolbar.offsetWidth - 8));
-  toolbar.style.top = `${top}px`;
-  toolbar.style.left = `${left}px`;
+  const { top, left } = toolbarPlace(rect, toolbar.offsetWidth, toolbar.offsetHeight);
+  toolbar.style.top = `${window.scrollY + top}px`;
+  toolbar.style.left = `${window.scrollX + left}px`;
+}
+
+/** Where the toolbar goes, in the window's coordinates: below the selected words, or above
+ * them when there is no room below (words near the bottom of a phone's screen), and always
+ * wholly in the part of the page on screen (the visual viewport, when pinch-zoomed), whatever
+ * the words' place: at an edge, or taller than the screen. */
+function toolbarPlace(words, width, height) {
+  const GAP = 8;
+  const view = window.visualViewport;
+  const viewLeft = view?.offsetLeft ?? 0;
+  const viewTop = view?.offsetTop ?? 0;
+  const viewRight = viewLeft + (view?.width ?? document.documentElement.clientWidth);
+  const viewBottom = viewTop + (view?.height ?? document.documentElement.clientHeight);
+  const within = (at, low, high) => Math.max(low, Math.min(at, high));
+  let top = words.bottom + GAP;
+  if (top + height > viewBottom - GAP && words.top - GAP - height >= viewTop + GAP) top = words.top - GAP - height;
+  return {
+    top: within(top, viewTop + GAP, viewBottom - GAP - height),
+    left: within(words.left, viewLeft + GAP, viewRight - GAP - width),
+  };
 }
 
 function hideToolbar() {

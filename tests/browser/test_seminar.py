@@ -561,6 +561,7 @@ def test_a_private_note_never_reaches_another_member(seminar):
     s.b.goto(f"{READ_PATH}?lens=public")
     expect(s.b.locator("body")).not_to_contain_text("Mine alone.")
     # A still has it, under "My notes".
+    s.a.get_by_text("Filter", exact=True).click()  # the lens and filters, folded above the text
     s.a.locator("#lens").select_option("mine")
     s.a.get_by_role("button", name="Show").click()
     expect(s.a.locator(f"#a{private_id} .note-body")).to_have_text("Mine alone.")
