@@ -440,3 +440,52 @@ def expect_marks(
             f"marks covering note {note_id} [{start}, {end}){where}: expected {texts!r}, "
             f"still {seen!r} after {timeout} ms"
         ) from None
+
+
+# ---- a seminar's notes, for the pages that show many kinds of them ----
+
+
+@dataclass
+class SeminarNotes:
+    """Ida teaches Ann and Ben the Carr text. On ¶5: Ann's note to the group (tagged, coloured,
+    agreed with by Ben), Ben's reply and Ida's answer to it, a note of Ben's, Ann's private note
+    and her highlight; on the whole text, a note of Ben's. Everyone signs in with ``sign_in``."""
+
+    group_id: int
+    note_id: int  # Ann's note to the group, with its replies
+
+    TEACHER = "ida@example.org"
+    MEMBER = "ann@example.org"
+
+
+@pytest.fixture
+def seminar_notes(session, seeded) -> SeminarNotes:
+    from app.models import HighlightColor, ReactionKind
+    from app.services import discussion, groups
+    from app.services.access import viewer_for
+    from tests.factories import make_annotation, make_group, make_user
+
+    ida = make_user(session, SeminarNotes.TEACHER, "Ida Instructor")
+    ann = make_user(session, SeminarNotes.MEMBER, "Ann Student")
+    ben = make_user(session, "ben@example.org", "Ben Student")
+    group = make_group(session, ida, ann, ben, name="HIST 210")
+    groups.add_reading(session, viewer_for(session, ida), group.id, seeded.slug, None, "Read.")
+    note = make_annotation(
+        session,
+        ann,
+        seeded,
+        "rightly hailed as a break-through",
+        body="The *turning point*.",
+        tags=("treaty",),
+        color=HighlightColor.GREEN,
+        group=group,
+    )
+    reply = discussion.reply(session, viewer_for(session, ben), note.id, "Is it, though?")
+    discussion.reply(session, viewer_for(session, ida), reply.id, "Look at ¶6.")
+    discussion.react(session, viewer_for(session, ben), note.id, ReactionKind.AGREE, True)
+    session.commit()
+    make_annotation(session, ben, seeded, "exchange official trade", body="Why?", group=group)
+    make_annotation(session, ann, seeded, "most important clause", body="Only for me.")
+    make_annotation(session, ann, seeded, "refrain from action", color=HighlightColor.YELLOW)
+    make_annotation(session, ben, seeded, None, body="On the whole text.", group=group)
+    return SeminarNotes(group.id, note.id)
