@@ -91,7 +91,7 @@ def test_reading_page_with_a_seminars_notes_has_no_violations(
     note = page.locator(f"#a{seminar_notes.note_id}")
     note.locator("details.replies > summary").click()
     page.locator(".tools-fold > summary").click()
-    note.locator("> a.reply-link").click()
+    note.locator("> .note-actions a.reply-link").click()
     expect(note.get_by_label("Your reply")).to_be_focused()
     page.locator("#p5 .margin-tools").get_by_role("link", name="Discuss ¶5").click()
     _assert_no_violations(page)

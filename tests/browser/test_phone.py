@@ -105,7 +105,7 @@ def test_every_control_on_a_phone_is_at_least_24_px_each_way(new_page, seminar_n
         assert _too_small(page, scope) == [], f"too small in {scope}"
     # The forms the margin opens in place: a note on a paragraph, a reply, a flag.
     page.locator("#p5 .margin-tools").get_by_role("link", name="Note on ¶5", exact=True).click()
-    reply = page.locator(f"#a{seminar_notes.note_id} > a.reply-link")
+    reply = page.locator(f"#a{seminar_notes.note_id} > .note-actions a.reply-link")
     reply.click()
     assert _too_small(page, "#p5 .margin") == []
     # The note's own page, where the margin's links lead without JavaScript.
@@ -123,7 +123,7 @@ def test_on_a_touch_screen_the_actions_that_finish_something_are_44_px_tall(
     margin = page.locator("#p5 .margin")
     margin.get_by_role("link", name="Note on ¶5", exact=True).click()
     buttons = [margin.get_by_role("button", name=SAVE_NOTE)]
-    page.locator(f"#a{seminar_notes.note_id} > a.reply-link").click()
+    page.locator(f"#a{seminar_notes.note_id} > .note-actions a.reply-link").click()
     buttons.append(margin.get_by_role("button", name="Post reply"))
     margin.locator("article.note > .note-actions > a.flag-link").first.click()  # on Ben's note
     buttons.append(margin.get_by_role("button", name="Send flag"))

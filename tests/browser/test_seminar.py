@@ -443,7 +443,7 @@ def test_a_live_update_leaves_unchanged_paragraphs_as_they_are(seminar):
     assert s.b.evaluate(kept, ["p5", "p8"]) == ["p8"]  # only the changed ¶5 was swapped in
 
     # B opens Reply on the note, but reads on before typing. A note on ¶8 leaves it open.
-    s.b.locator(f"#a{note_id} > a.reply-link").click()
+    s.b.locator(f"#a{note_id} > .note-actions a.reply-link").click()
     expect(s.b.locator(f"#a{note_id}").get_by_label("Your reply")).to_be_focused()
     s.b.evaluate("document.activeElement.blur()")
     s.b.evaluate(mark, ["p5", "p8"])
