@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import date
@@ -12,7 +14,7 @@ from sqlalchemy.orm import Session, joinedload
 from app.database import begin_write
 from app.models import Group, Membership, ReadingAssignment, Removal, Role, Text, User
 from app.services.access import Viewer
-from app.services.errors import Forbidden, Invalid, NotFound, SignInNeeded
+from app.services.errors import Forbidden, Invalid, Malformed, NotFound, SignInNeeded
 
 MAX_NAME = 120
 MAX_DESCRIPTION = 2_000
@@ -226,18 +228,57 @@ def set_role(session: Session, viewer: Viewer, group_id: int, user_id: int, role
     session.flush()
 
 
+class BadDueDate(Malformed):
+    """A due date that is not one; ``field`` names the form field it belongs beside."""
+
+    field = "due_on"
+
+
+class PromptTooLong(Invalid):
+    field = "prompt"
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _due_date(due_on: date | str | None) -> date | None:
+    """A due date, or one as a form sends it (``<input type=date>``: YYYY-MM-DD; empty: none)."""
+    if not isinstance(due_on, str):
+        return due_on
+    raw = due_on.strip()
+    if not raw:
+        return None
+    if _ISO_DATE.fullmatch(raw):
+        with contextlib.suppress(ValueError):  # 2030-02-30: the shape of a date, but none
+            return date.fromisoformat(raw)
+    shown = raw if len(raw) <= 40 else raw[:40] + "…"
+    raise BadDueDate(f"“{shown}” is not a date: give the due date as YYYY-MM-DD, or none.")
+
+
+def _clean_prompt(prompt: str) -> str:
+    if len(prompt) > MAX_PROMPT:
+        raise PromptTooLong(f"A prompt may have at most {MAX_PROMPT:,} characters.")
+    return prompt.strip()
+
+
+def _assignment(session: Session, group_id: int, assignment_id: int) -> ReadingAssignment:
+    assignment = session.get(ReadingAssignment, assignment_id)
+    if assignment is None or assignment.group_id != group_id:
+        raise NotFound("That text is not on this group's reading list.")
+    return assignment
+
+
 def add_reading(
     session: Session,
     viewer: Viewer,
     group_id: int,
     slug: str,
-    due_on: date | None = None,
+    due_on: date | str | None = None,
     prompt: str = "",
 ) -> ReadingAssignment:
     """Put a text on the reading list, or change its due date and prompt."""
     group = get(session, viewer, group_id, teaching=True)
-    if len(prompt) > MAX_PROMPT:
-        raise Invalid(f"A prompt may have at most {MAX_PROMPT:,} characters.")
+    due_on, prompt = _due_date(due_on), _clean_prompt(prompt)
     begin_write(session)
     text = session.scalar(select(Text).where(Text.slug == slug))
     if text is None:
@@ -252,18 +293,33 @@ def add_reading(
             group_id=group.id, text_id=text.id, position=len(group.assignments)
         )
         session.add(assignment)
-    assignment.due_on, assignment.prompt = due_on, prompt.strip()
+    assignment.due_on, assignment.prompt = due_on, prompt
+    session.flush()
+    return assignment
+
+
+def edit_reading(
+    session: Session,
+    viewer: Viewer,
+    group_id: int,
+    assignment_id: int,
+    due_on: date | str | None,
+    prompt: str,
+) -> ReadingAssignment:
+    """Change the due date and prompt of a text already on the reading list."""
+    get(session, viewer, group_id, teaching=True)
+    begin_write(session)
+    assignment = _assignment(session, group_id, assignment_id)
+    assignment.due_on, assignment.prompt = _due_date(due_on), _clean_prompt(prompt)
     session.flush()
     return assignment
 
 
 def remove_reading(session: Session, viewer: Viewer, group_id: int, assignment_id: int) -> None:
+    """Take a text off the reading list, its due date and prompt with it (not the notes on it)."""
     get(session, viewer, group_id, teaching=True)
     begin_write(session)
-    assignment = session.get(ReadingAssignment, assignment_id)
-    if assignment is None or assignment.group_id != group_id:
-        raise NotFound("That text is not on this group's reading list.")
-    session.delete(assignment)
+    session.delete(_assignment(session, group_id, assignment_id))
     session.flush()
 
 

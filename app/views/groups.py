@@ -1,18 +1,56 @@
 """Seminar groups: create, invite, join, manage members and the reading list, see flags."""
 
-from datetime import date
+from dataclasses import dataclass
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from app.current import viewer
+from app.errors import refusal_headers, status_of
 from app.extensions import db
 from app.models import Role
 from app.services import groups, moderation, texts
-from app.views.refusals import answer_refusals, group_refused
+from app.services.errors import Refused
+from app.views.refusals import answer_refusals, group_refused, is_page_of_its_own
 
 bp = Blueprint("groups", __name__, url_prefix="/groups")
-answer_refusals(bp, group_refused)
+
+
+@dataclass(frozen=True)
+class KeptForm:
+    """A refused reading-list form as it was sent: the group page shows it open again, with
+    the message beside the field it is about (``field``, or above the form if None)."""
+
+    key: int | str  # the entry's id, or "new" for the form that adds one
+    text: str
+    due_on: str
+    prompt: str
+    message: str
+    field: str | None
+
+
+def _refused(refusal: Refused):
+    """The group page's answer to a refusal. A refused reading-list form comes back on the
+    page, open, holding what was sent (a redirect would lose the prompt typed); any other
+    refusal goes back to the page with its message, or is a page of its own (``group_refused``)."""
+    reading_form = request.endpoint in ("groups.add_reading", "groups.edit_reading")
+    if not reading_form or is_page_of_its_own(refusal):
+        return group_refused(refusal)
+    db.session.rollback()
+    form = request.form
+    kept = KeptForm(
+        key=(request.view_args or {}).get("assignment_id", "new"),
+        text=form.get("text", ""),
+        due_on=form.get("due_on", ""),
+        prompt=form.get("prompt", ""),
+        message=str(refusal),
+        field=getattr(refusal, "field", None),
+    )
+    page = _group_page(request.view_args["group_id"], kept)
+    return page, status_of(refusal)[0], refusal_headers(refusal)
+
+
+answer_refusals(bp, _refused)
 
 
 def _to_group(group_id: int, message: str):
@@ -42,6 +80,10 @@ def create():
 @login_required
 def show(group_id: int):
     """A group's members, reading list, invite link and (for instructors) flags."""
+    return _group_page(group_id)
+
+
+def _group_page(group_id: int, kept: KeptForm | None = None) -> str:
     acting = viewer()
     group = groups.get(db.session, acting, group_id)
     teaches = acting.teaches(group_id) or acting.is_admin
@@ -56,6 +98,7 @@ def show(group_id: int):
         library=texts.library(db.session) if teaches else [],
         flags=moderation.open_flags(db.session, acting, group_id) if teaches else [],
         Role=Role,
+        kept=kept,
     )
 
 
@@ -113,15 +156,6 @@ def set_role(group_id: int, user_id: int):
     return _to_group(group_id, "Role changed.")
 
 
-def _due(raw: str) -> date | None:
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        abort(400, description="Give the due date as YYYY-MM-DD.")
-
-
 @bp.post("/<int:group_id>/readings")
 @login_required
 def add_reading(group_id: int):
@@ -132,7 +166,23 @@ def add_reading(group_id: int):
         viewer(),
         group_id,
         form.get("text", ""),
-        _due(form.get("due_on", "")),
+        form.get("due_on", ""),
+        form.get("prompt", ""),
+    )
+    return _to_group(group_id, "Reading list updated.")
+
+
+@bp.post("/<int:group_id>/readings/<int:assignment_id>")
+@login_required
+def edit_reading(group_id: int, assignment_id: int):
+    """Change the due date and prompt of a text on the reading list."""
+    form = request.form
+    groups.edit_reading(
+        db.session,
+        viewer(),
+        group_id,
+        assignment_id,
+        form.get("due_on", ""),
         form.get("prompt", ""),
     )
     return _to_group(group_id, "Reading list updated.")

@@ -10,10 +10,14 @@ from app.services.errors import Refused
 _PAGES = (401, 403, 404)
 
 
+def is_page_of_its_own(refusal: Refused) -> bool:
+    return status_of(refusal)[0] in _PAGES
+
+
 def _page_of_its_own(refusal: Refused):
     """The error page for a refusal that is one (None for the others); nothing is kept."""
     db.session.rollback()
-    return handle_refusal(refusal) if status_of(refusal)[0] in _PAGES else None
+    return handle_refusal(refusal) if is_page_of_its_own(refusal) else None
 
 
 def form_refused(refusal: Refused):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
@@ -306,14 +307,23 @@ def test_reading_list_due_date_and_prompt_shown_above_the_text_to_members_only(
     assert "Read closely." in bea.html(PAGE) and prompt not in bea.html(PAGE)
 
 
-@pytest.mark.parametrize("due_on", ["next tuesday", "2030-02-30", "01/03/2030"])
+@pytest.mark.parametrize("due_on", ["next tuesday", "2030-02-30", "01/03/2030", "20300301"])
 def test_a_bad_due_date_is_a_400_and_changes_nothing(app, session, seeded, due_on):
     ada = sign_in(app, session, "Ada Lovelace")
     group = make_group(session, ada.user)
-    response = ada.post(f"/groups/{group.id}/readings", text=SLUG, due_on=due_on, prompt="p")
+    response = ada.post(
+        f"/groups/{group.id}/readings", text=SLUG, due_on=due_on, prompt="Read ¶4 twice."
+    )
     assert response.status_code == 400
-    assert "YYYY-MM-DD" in response.get_data(as_text=True)
     assert fresh(session).scalar(select(func.count(ReadingAssignment.id))) == 0
+    # The group page again, the form holding what was sent, the message beside the date.
+    form = dom(response.get_data(as_text=True)).select_one("form[action$='/readings']")
+    assert text_of(form.select_one("#due_on-error")) == (
+        f"“{due_on}” is not a date: give the due date as YYYY-MM-DD, or none."
+    )
+    assert form.select_one("#due_on")["aria-describedby"] == "due_on-error"
+    assert form.select_one("#prompt").get_text() == "Read ¶4 twice."
+    assert form.select_one("#text option[selected]")["value"] == SLUG
 
 
 def test_an_unknown_text_cannot_go_on_the_reading_list(app, session, seeded):
@@ -321,3 +331,163 @@ def test_an_unknown_text_cannot_go_on_the_reading_list(app, session, seeded):
     group = make_group(session, ada.user)
     assert ada.post(f"/groups/{group.id}/readings", text="no-such-text").status_code == 404
     assert fresh(session).scalar(select(func.count(ReadingAssignment.id))) == 0
+
+
+# ---- editing the reading list -----------------------------------------------------------------
+
+
+def reading_of(session, assignment_id: int) -> tuple:
+    a = fresh(session).get(ReadingAssignment, assignment_id)
+    return (a.due_on.isoformat() if a.due_on else None, a.prompt)
+
+
+def add_reading(session, teacher, group, due_on=None, prompt="Read closely.") -> int:
+    from app.services import groups
+    from app.services.access import viewer_for
+
+    assignment = groups.add_reading(session, viewer_for(session, teacher), group.id, SLUG)
+    assignment.due_on = None if due_on is None else date.fromisoformat(due_on)
+    assignment.prompt = prompt
+    session.commit()
+    return assignment.id
+
+
+def taught_by_ada_and_bea(app, session):
+    """Ada owns the Carr seminar, Bea is its instructor, Cy a member."""
+    ada = sign_in(app, session, "Ada Lovelace")
+    bea = sign_in(app, session, "Bea")
+    cy = sign_in(app, session, "Cy")
+    group = make_group(session, ada.user, bea.user, cy.user)
+    ada.post(f"/groups/{group.id}/members/{bea.user.id}/role", role="instructor")
+    return ada, bea, cy, group
+
+
+def test_an_instructor_edits_an_entrys_due_date_and_prompt_and_members_see_it(app, session, seeded):
+    ada, bea, cy, group = taught_by_ada_and_bea(app, session)
+    entry = add_reading(session, ada.user, group, "2030-03-01", "Read closely.")
+    edit = f"/groups/{group.id}/readings/{entry}"
+
+    # The entry's form on an instructor's page holds what the entry has now.
+    form = dom(bea.html(f"/groups/{group.id}")).select_one(f"form[action='{edit}']")
+    assert form.select_one(f"#due_on-{entry}")["value"] == "2030-03-01"
+    assert form.select_one(f"#due_on-{entry}")["type"] == "date"
+    assert form.select_one(f"#prompt-{entry}").get_text() == "Read closely."
+
+    response = bea.post(edit, due_on="2030-04-15", prompt="  Mark where Carr hedges.  ")
+    assert "Reading list updated." in flashed(bea, response)
+    assert reading_of(session, entry) == ("2030-04-15", "Mark where Carr hedges.")
+    page = cy.html(f"/groups/{group.id}")
+    assert "15 April 2030" in page and "Mark where Carr hedges." in page
+    assert "1 March 2030" not in page
+    assert "Mark where Carr hedges." in cy.html(PAGE)  # above the text, for the seminar
+
+    # An empty date takes the due date away; the entry stays, the only one.
+    ada.post(edit, due_on="", prompt="")
+    assert reading_of(session, entry) == (None, "")
+    assert fresh(session).scalar(select(func.count(ReadingAssignment.id))) == 1
+
+
+def test_only_the_groups_instructors_edit_its_reading_list(app, session, seeded):
+    ada = sign_in(app, session, "Ada Lovelace")
+    cy = sign_in(app, session, "Cy")
+    dee = sign_in(app, session, "Dee")
+    eve = sign_in(app, session, "Eve")
+    group = make_group(session, ada.user, cy.user, dee.user)
+    entry = add_reading(session, ada.user, group, "2030-03-01", "Read closely.")
+    elsewhere = make_group(session, eve.user, ada.user, name="Another seminar")
+    theirs = add_reading(session, eve.user, elsewhere, None, "Theirs.")
+    edit = f"/groups/{group.id}/readings/{entry}"
+    ada.post(f"/groups/{group.id}/members/{dee.user.id}/remove")
+
+    # A member is refused, and their page offers no form to try.
+    assert cy.post(edit, due_on="2031-01-01", prompt="Mine now").status_code == 403
+    assert dom(cy.html(f"/groups/{group.id}")).select(f"form[action='{edit}']") == []
+    # Someone removed, an outsider, and a signed-out visitor: as if there were no such group.
+    assert dee.post(edit, due_on="2031-01-01", prompt="Mine now").status_code == 404
+    assert eve.post(edit, due_on="2031-01-01", prompt="Mine now").status_code == 404
+    anonymous = app.test_client()
+    token = csrf_token(anonymous, "/auth/login")
+    refused = anonymous.post(edit, data={"csrf_token": token, "due_on": "2031-01-01"})
+    assert refused.status_code == 302 and "/auth/login" in refused.headers["Location"]
+    # Another group's entry is not this group's to edit, though Ada is in both; nor is one
+    # that does not exist; and a bad date there says so before it says nothing.
+    assert ada.post(f"/groups/{group.id}/readings/{theirs}", prompt="Hijacked").status_code == 404
+    assert ada.post(f"/groups/{group.id}/readings/999999", due_on="soon").status_code == 404
+    assert ada.post(f"/groups/{group.id}/readings/{entry}", csrf_token="").status_code == 400
+
+    assert reading_of(session, entry) == ("2030-03-01", "Read closely.")
+    assert reading_of(session, theirs) == (None, "Theirs.")
+
+
+@pytest.mark.parametrize(
+    ("due_on", "prompt", "status", "field", "message"),
+    [
+        ("someday", "Kept words", 400, "due_on", "“someday” is not a date"),
+        ("2030-13-01", "Kept words", 400, "due_on", "give the due date as YYYY-MM-DD"),
+        ("9" * 5000, "Kept words", 400, "due_on", "“" + "9" * 40 + "…” is not a date"),
+        ("2030-05-01", "x" * 4001, 422, "prompt", "at most 4,000 characters"),
+    ],
+)
+def test_a_refused_edit_comes_back_open_on_the_group_page_with_nothing_lost(
+    app, session, seeded, due_on, prompt, status, field, message
+):
+    ada = sign_in(app, session, "Ada Lovelace")
+    group = make_group(session, ada.user)
+    entry = add_reading(session, ada.user, group, "2030-03-01", "Read closely.")
+
+    response = ada.post(f"/groups/{group.id}/readings/{entry}", due_on=due_on, prompt=prompt)
+    assert response.status_code == status
+    assert reading_of(session, entry) == ("2030-03-01", "Read closely.")
+    page = dom(response.get_data(as_text=True))
+    assert text_of(page.h1) == "Carr seminar"
+    form = page.select_one(f"form[action='/groups/{group.id}/readings/{entry}']")
+    assert form.find_parent("details").has_attr("open")
+    assert form.select_one(f"#prompt-{entry}").get_text() == prompt  # the words typed
+    invalid = form.select_one(f"#{field}-{entry}")
+    assert invalid["aria-invalid"] == "true" and invalid.has_attr("autofocus")
+    error = form.select_one(f"#{invalid['aria-describedby']}")
+    assert message in text_of(error)
+    # Only that form: the others are as the page always shows them.
+    assert len(page.select("details[open]")) == 1
+    assert len(page.select("[aria-invalid]")) == 1
+
+
+# ---- what cannot be taken back asks first -----------------------------------------------------
+
+
+def confirming(page, button_text: str):
+    """The button whose words begin ``button_text``, and the words of the disclosure it is in."""
+    (button,) = [b for b in page.select("button") if text_of(b).startswith(button_text)]
+    details = button.find_parent("details")
+    assert details is not None and not details.has_attr("open"), f"{button_text} asks nothing"
+    return button, text_of(details.p)
+
+
+def test_a_new_link_and_removals_ask_first_and_say_what_they_do(app, session, seeded):
+    ada, _bea, cy, group = taught_by_ada_and_bea(app, session)
+    add_reading(session, ada.user, group)
+    page = dom(ada.html(f"/groups/{group.id}"))
+
+    button, says = confirming(page, "Make a new link")
+    assert "button-secondary" in button["class"]
+    assert "The current link will stop working" in says
+    assert "people who have not joined yet will need the new one" in says
+    _, says = confirming(page, "Switch the link off")
+    assert "this one will not work again" in says
+    _, says = confirming(page, "Remove Cy")
+    assert says.startswith("Cy leaves the group at once: they stop seeing its notes")
+    assert "invite link will not let them back in" in says
+    _, says = confirming(page, "Remove Bea")
+    assert says.startswith("Bea leaves the group at once, and stops being an instructor:")
+    _, says = confirming(page, "Remove “Rapprochement")
+    assert "leaves the reading list, with its due date and prompt" in says
+    assert "notes the group wrote on it stay" in says
+
+    # The link to copy: in a read-only field; the Copy button is group.js's to show.
+    assert page.select_one("#invite-link").has_attr("readonly")
+    assert page.select_one("#copy-invite").has_attr("hidden")
+    assert page.select_one("#copy-status")["role"] == "status"
+    assert any("js/group.js" in s["src"] for s in page.select("script[src]"))
+    # A member's page has none of it, nor the script.
+    member_page = dom(cy.html(f"/groups/{group.id}"))
+    assert member_page.select("details.group-ask, #invite-link, script[src*='group.js']") == []
