@@ -105,6 +105,8 @@ def _paragraph_url(
 
 
 PART_BREAK = "<!--part-break-->"
+# In a part whose margin leaves notes out: the "Show N more" paragraph (library/_parts.html).
+MORE_NOTES = '<p class="more-notes">'
 WHOLE_TEXT = texts.WHOLE_TEXT_PART
 # How many notes part 0 lists (the link above the text says), as its first tag has it.
 WHOLE_TEXT_COUNT = re.compile(r'^\s*<div class="whole-text-part" id="part-0" data-count="(\d+)"')
@@ -127,8 +129,9 @@ def _render_parts(
         reader,
         page_request=page_request,
         context=context,
-        margin_limit=MARGIN_NOTES,
-        whole_text_limit=WHOLE_TEXT_NOTES,
+        # The print version lists every note: a printed page that stopped at three would lie.
+        margin_limit=None if page_request.printing else MARGIN_NOTES,
+        whole_text_limit=None if page_request.printing else WHOLE_TEXT_NOTES,
         only=frozenset(numbers) if len(numbers) < len(context.spans) else None,
     )
     html = render_template(
@@ -186,16 +189,23 @@ def _parts(
 def _render_page(
     context: texts.ReadingContext, acting: Viewer, page_request: texts.PageRequest, csrf_secret
 ) -> bytes:
+    # The text first, held by the context: a shared part's context (a copy) then finds it in
+    # the session, whose identity map keeps an object only while something else does; loaded
+    # there alone, the page read it again whenever the garbage collector ran in between.
+    context.text  # noqa: B018
     spans = context.spans
     numbers = texts.part_numbers(spans)
     planned = texts.plan_parts(db.session, context, acting, page_request, numbers, csrf_secret)
     parts = _parts(context, acting, page_request, planned)
     html = {number: body.decode() for number, body in parts.items()}
-    if acting.user:
+    if acting.user and not page_request.printing:
         form = render_template("library/_text_note_form.html", view=context)
         filled = TEXT_NOTE_FORM_SLOT.replace("></div>", ">" + form + "</div>")
         html[WHOLE_TEXT] = html[WHOLE_TEXT].replace(TEXT_NOTE_FORM_SLOT, filled, 1)
     whole_text_count = WHOLE_TEXT_COUNT.search(html[WHOLE_TEXT])
+    # Does a margin leave notes out ("Show N more")? Then a printout of this page says where
+    # the print version is, which has them all.
+    cut = any(MORE_NOTES in part for part in html.values())
     # Our templates' own output, put together: nothing in it is unescaped input.
     html = {number: Markup(part) for number, part in html.items()}  # noqa: S704
     by_role = {
@@ -213,6 +223,11 @@ def _render_page(
         filters=page_request.filters,
         kinds=list(texts.Kind),
         whole_text_count=int(whole_text_count[1]) if whole_text_count else 0,
+        printing=page_request.printing,
+        margin_notes=MARGIN_NOTES,
+        cut=cut,
+        # The same lens and filters on the page and in its print version.
+        lens_args=_page_args(context.lens, texts.PageRequest(filters=page_request.filters)),
         my_reactions=discussion.my_reactions(db.session, acting, context.text_id),
         tag_suggestions=(
             annotations.tag_suggestions(db.session, acting, context.text_id) if acting.user else []
@@ -220,8 +235,11 @@ def _render_page(
     ).encode()
 
 
-def _page_request() -> texts.PageRequest:
-    """The page's query (lens aside): its filters and the margins and forms it opens."""
+def _page_request(printing: bool = False) -> texts.PageRequest:
+    """The page's query (lens aside): its filters and the margins and forms it opens. The print
+    version has the filters only: it opens every margin and thread, and no form."""
+    if printing:
+        return texts.PageRequest(filters=_filters(), printing=True)
     return texts.PageRequest(
         filters=_filters(),
         expand=_paragraphs("expand"),
@@ -247,13 +265,26 @@ def _reading_request() -> tuple[texts.ReadingContext, Viewer, str | None]:
 
 @bp.get("/texts/<slug>")
 def read(slug: str):
-    """A text, paragraph by paragraph, with the notes of one lens in the margin.
+    """A text, paragraph by paragraph, with the notes of one lens in the margin."""
+    return _reading_page(_page_request())
+
+
+@bp.get("/texts/<slug>/print")
+def print_version(slug: str):
+    """The reading page to print: the same lens and filters, every note and every reply.
+
+    The same page, parts and access path as ``read``; ``PageRequest.printing`` lifts the margins'
+    limits and opens the threads, and keys its parts and page apart from the reading page's."""
+    return _reading_page(_page_request(printing=True))
+
+
+def _reading_page(page_request: texts.PageRequest) -> Response:
+    """The reading page for this request.
 
     Assembled from its parts (each rendered once for everyone who sees it alike, see
     services/texts/parts.py) around what is the reader's own; the whole page is then kept under
     ``ReadingContext.page_key``. A page with a flash message is not kept.
     """
-    page_request = _page_request()
     context, acting, csrf_secret = _reading_request()
     remember_unread_count(context.unread_count)
     page_key = context.page_key(acting, page_request, csrf_secret)

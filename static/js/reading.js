@@ -3,3 +3,4 @@
 // run before DOMContentLoaded, so nothing a reader clicks reaches the page unhandled.
 import "./live.js";
 import "./margin.js";
+import "./print.js";

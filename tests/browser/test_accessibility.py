@@ -59,7 +59,8 @@ def _register(page, name: str, email: str, password: str, confirm: str) -> None:
 
 @SCHEMES
 @pytest.mark.parametrize(
-    "path", ["/", READ_PATH, f"{READ_PATH}#p5", "/auth/login", "/auth/register"]
+    "path",
+    ["/", READ_PATH, f"{READ_PATH}#p5", f"{READ_PATH}/print", "/auth/login", "/auth/register"],
 )
 def test_pages_have_no_violations(new_page, scheme, path):
     page = new_page(color_scheme=scheme)

@@ -90,8 +90,11 @@ def _lens_keys(world) -> list[str]:
 
 
 def _all_lenses(client, world) -> list[str]:
+    """The reading page and its print version (every note of the lens) in every lens."""
     return [
-        client.get(PAGE, query_string={"lens": k}).get_data(as_text=True) for k in _lens_keys(world)
+        client.get(page, query_string={"lens": k}).get_data(as_text=True)
+        for page in (PAGE, f"{PAGE}/print")
+        for k in _lens_keys(world)
     ]
 
 

@@ -44,7 +44,8 @@ class PageRequest:
 
     ``expand``: paragraphs whose margins list every note (0: the whole text's notes);
     ``note_forms`` and ``discuss_forms``: paragraphs whose forms a reader without JavaScript
-    opened; ``focus``: the note a reader was sent to (shown, its thread open).
+    opened; ``focus``: the note a reader was sent to (shown, its thread open); ``printing``: the
+    print version (``/texts/<slug>/print``), every margin listing every note, every thread open.
     """
 
     filters: Filters = field(default_factory=Filters)
@@ -52,6 +53,7 @@ class PageRequest:
     note_forms: frozenset[int] = frozenset()
     discuss_forms: frozenset[int] = frozenset()
     focus: int | None = None
+    printing: bool = False
 
 
 @dataclass
