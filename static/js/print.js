@@ -15,13 +15,15 @@ if (button) {
 }
 
 // On the reading page, whose margins list three notes each: Ctrl+P (⌘P) when a margin leaves
-// notes out prints the print version instead, which has them all. Printed from the browser's
-// menu, the page says on paper what it left out and where the rest is.
+// notes out prints the print version instead, which has them all; not while the reader has
+// words in a form, which the page would leave. Printed from the browser's menu, the page says
+// on paper what it left out and where the rest is.
 const printLink = document.getElementById("print-link");
+const writing = () => [...document.querySelectorAll("textarea")].some((field) => field.value.trim());
 if (printLink) {
   document.addEventListener("keydown", (event) => {
     if (event.key.toLowerCase() !== "p" || !(event.ctrlKey || event.metaKey)) return;
-    if (event.altKey || event.shiftKey || !document.querySelector(".more-notes")) return;
+    if (event.altKey || event.shiftKey || !document.querySelector(".more-notes") || writing()) return;
     event.preventDefault();
     location.assign(printLink.href);
   });
