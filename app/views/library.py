@@ -105,8 +105,6 @@ def _paragraph_url(
 
 
 PART_BREAK = "<!--part-break-->"
-# In a part whose margin leaves notes out: the "Show N more" paragraph (library/_parts.html).
-MORE_NOTES = '<p class="more-notes">'
 WHOLE_TEXT = texts.WHOLE_TEXT_PART
 # How many notes part 0 lists (the link above the text says), as its first tag has it.
 WHOLE_TEXT_COUNT = re.compile(r'^\s*<div class="whole-text-part" id="part-0" data-count="(\d+)"')
@@ -203,9 +201,6 @@ def _render_page(
         filled = TEXT_NOTE_FORM_SLOT.replace("></div>", ">" + form + "</div>")
         html[WHOLE_TEXT] = html[WHOLE_TEXT].replace(TEXT_NOTE_FORM_SLOT, filled, 1)
     whole_text_count = WHOLE_TEXT_COUNT.search(html[WHOLE_TEXT])
-    # Does a margin leave notes out ("Show N more")? Then a printout of this page says where
-    # the print version is, which has them all.
-    cut = any(MORE_NOTES in part for part in html.values())
     # Our templates' own output, put together: nothing in it is unescaped input.
     html = {number: Markup(part) for number, part in html.items()}  # noqa: S704
     by_role = {
@@ -224,8 +219,6 @@ def _render_page(
         kinds=list(texts.Kind),
         whole_text_count=int(whole_text_count[1]) if whole_text_count else 0,
         printing=page_request.printing,
-        margin_notes=MARGIN_NOTES,
-        cut=cut,
         # The same lens and filters on the page and in its print version.
         lens_args=_page_args(context.lens, texts.PageRequest(filters=page_request.filters)),
         my_reactions=discussion.my_reactions(db.session, acting, context.text_id),

@@ -188,5 +188,9 @@ def test_ctrl_p_prints_the_reading_page_when_it_lists_every_note(page, seeded, s
     expect(page.locator("#p4 article.note")).to_have_count(1)
     page.evaluate(_HEAR_TAKEN)
     page.keyboard.press("Control+p")
-    # Nothing left out: the browser's own printing goes ahead, on this page.
+    # Nothing left out: the browser's own printing goes ahead, on this page, which says
+    # nothing of a print version.
     assert page.evaluate("window.__taken") is False
+    printed = _printed_text(page)
+    assert "Only one note here." in printed
+    assert "print version" not in printed

@@ -48,8 +48,9 @@ def test_the_print_version_lists_every_note_and_opens_every_thread(session, semi
     # On paper the page says what it leaves out and where the rest is.
     notice = [text_of(p) for p in page.select(".text-tools .print-only")]
     assert notice == [
-        f"This printout lists the first {MARGIN_NOTES} notes of each paragraph. Every note and "
-        f"reply of the lens is in the print version: http://localhost{PRINT}?lens=group-{group.id}"
+        "Some margins of this printout list only their first notes, and say how many they leave "
+        "out. Every note and reply of the lens is in the print version: "
+        f"http://localhost{PRINT}?lens=group-{group.id}"
     ]
 
     printed = ben.html(PRINT + lens)
