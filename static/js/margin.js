@@ -5,6 +5,7 @@
 // that page too, and act here in one click.
 import { api } from "./api.js";
 import { changed, dropDraft, keepFormWords } from "./drafts.js";
+import { fit, openCard, openRow } from "./fit.js";
 import "./markdown-field.js";
 import { onRefresh, refresh, setMyReaction } from "./page.js";
 
@@ -25,7 +26,19 @@ export async function expandParagraph(number) {
   const url = new URL(location.href);
   if (!url.searchParams.getAll("expand").includes(String(number))) url.searchParams.append("expand", number);
   history.replaceState(history.state, "", url);
+  openRow(number);
   await refresh();
+}
+
+/** "Show N more notes": the notes folded beside the paragraph (fit.js), and those the server
+ * left out, listed in full; the first of them takes the focus from the link, which goes. */
+async function showMore(link) {
+  const number = link.dataset.paragraph;
+  const listed = (row) => [...(row?.querySelectorAll(":scope > .margin > .note") ?? [])];
+  const before = listed(link.closest(".para-row")).filter((card) => !card.classList.contains("is-folded")).length;
+  openRow(number);
+  if (Number(link.dataset.more) || number === "0") await expandParagraph(number);
+  if (number !== "0") listed(document.getElementById(`p${number}`))[before]?.focus();
 }
 
 /** ``node`` with every closed <details> around it opened (a reply in a thread the margin
@@ -34,6 +47,9 @@ export function reveal(node) {
   for (let closed = node?.parentElement.closest("details:not([open])"); closed; closed = closed.parentElement.closest("details:not([open])")) {
     closed.open = true;
   }
+  // A note the margin shows by its first lines, or folds (fit.js), is shown whole.
+  const card = node?.closest(".margin > .note");
+  if (card?.matches(".is-compact, .is-folded")) openCard(card);
   return node;
 }
 
@@ -96,6 +112,7 @@ function openInlineForm(link) {
   if (open) {
     open.remove();
     link.setAttribute("aria-expanded", "false");
+    fit(link.closest(".para-row"));
     changed(); // closed with words in it: they are kept, and listed above the text
     return;
   }
@@ -123,6 +140,7 @@ function openInlineForm(link) {
   (link.closest(".note-actions, .margin-tools") ?? link).after(form);
   link.setAttribute("aria-controls", form.id);
   link.setAttribute("aria-expanded", "true");
+  fit(link.closest(".para-row")); // the note with the form is kept whole, the others make room
   changed();
   form.querySelector("textarea, input[type=text], select")?.focus();
 }
@@ -281,10 +299,18 @@ function errorMessage(text) {
 }
 
 reading.addEventListener("click", (event) => {
-  const link = event.target.closest("a.inline-form-link, a.more-notes-link, a[data-react], a[data-hide], a[data-delete], a.edit-link");
+  // A note shown by its first lines opens whole with its "Open", or a click on it elsewhere than
+  // on a link (not at the end of selecting words in it).
+  const compact = event.target.closest(".margin > .note.is-compact");
+  if (compact && !event.target.closest("a, button") && document.getSelection().isCollapsed) {
+    openCard(compact);
+    return;
+  }
+  const link = event.target.closest("a.inline-form-link, .more-notes-link, a.note-open, a[data-react], a[data-hide], a[data-delete], a.edit-link");
   if (!link || event.ctrlKey || event.metaKey || event.shiftKey) return;
   event.preventDefault();
-  if (link.classList.contains("more-notes-link")) expandParagraph(link.dataset.paragraph);
+  if (link.classList.contains("note-open")) openCard(link.closest(".note"), !link.closest(".note").classList.contains("is-open"));
+  else if (link.classList.contains("more-notes-link")) showMore(link);
   else if (link.classList.contains("edit-link")) editInPlace(link);
   else if (link.dataset.delete) deleteNote(link);
   else if (link.matches("[data-react], [data-hide]")) act(link);

@@ -207,3 +207,195 @@ def test_phone_header_fits_a_long_display_name(new_page):
         )
         assert scroll_width <= client_width, f"{path} scrolls sideways when signed in"
         expect(page.get_by_role("button", name="Sign out")).to_be_in_viewport(ratio=1)
+
+
+# ---- a margin fuller than its paragraph (issue 17) ----
+
+LONG = (
+    "Carr reads the agreement as the moment the regime stopped waiting for revolution abroad "
+    "and started trading with the powers it had promised to overthrow. "
+)
+NOTED = {  # words of each paragraph the notes are on
+    5: ["rightly hailed as a break-through", "trade representatives", "prescribed ritual"],
+    1: ["Lenin's Rolls Royce", "custom-made", "Party use"],  # one short line
+}
+
+# From the end of one paragraph's text to the start of the next, and the line height of the text
+# (the excerpt's: the editor's captions above it are set smaller).
+_GAP = """n => {
+  const para = (k) => document.querySelector(`#p${k} .para`);
+  return [para(n + 1).getBoundingClientRect().top - para(n).getBoundingClientRect().bottom,
+          parseFloat(getComputedStyle(document.querySelector('.excerpt .para')).lineHeight)];
+}"""
+
+# A note's first line is in view beside its paragraph: its body's top inside the window and
+# within the paragraph row's height, painted (not folded, not clipped away).
+_FIRST_LINE_BESIDE = """note => {
+  const body = note.querySelector(':scope > .note-body');
+  if (!body || !body.checkVisibility()) return false;
+  const line = body.getBoundingClientRect();
+  const row = note.closest('.para-row').querySelector('.para').getBoundingClientRect();
+  return line.height >= 10 && line.top >= row.top - 1 && line.top + 10 <= row.bottom;
+}"""
+
+
+@pytest.fixture
+def seminar_pair(new_page, session, seeded):
+    """Ann and Ben in a seminar reading the Carr text; Ben's page, 1280x800, signed in."""
+    from app.services import groups
+    from app.services.access import viewer_for
+    from tests.browser.conftest import sign_in
+    from tests.factories import make_group, make_user
+
+    ann = make_user(session, "ann@example.org", "Ann Student")
+    ben = make_user(session, "ben@example.org", "Ben Student")
+    group = make_group(session, ann, ben)
+    groups.add_reading(session, viewer_for(session, ann), group.id, seeded.slug, None, "")
+    session.commit()
+    page = new_page(viewport={"width": 1280, "height": 800}, color_scheme="light")
+    sign_in(page, "ben@example.org")
+    return page, ann, ben, group
+
+
+def _three_long_notes(session, seeded, ann, ben, group, paragraph: int) -> list[int]:
+    """Ann's three long notes on the paragraph, the first answered twice by Ben."""
+    from app.services import discussion
+    from app.services.access import viewer_for
+    from tests.factories import make_annotation
+
+    notes = [
+        make_annotation(session, ann, seeded, words, body=f"Note {n}: " + LONG * 3, group=group).id
+        for n, words in enumerate(NOTED[paragraph])
+    ]
+    for words in ("Or a pause?", "Both, surely."):
+        discussion.reply(session, viewer_for(session, ben), notes[0], words)
+        session.commit()
+    return notes
+
+
+def _open_at(page, paragraph: int) -> None:
+    page.goto(f"{READ_PATH}#p{paragraph}")
+    page.evaluate("document.fonts.ready")
+    wait_for_scroll_to_settle(page)
+
+
+def _assert_no_gap(page, paragraph: int) -> None:
+    """The next paragraph's text starts at most ~1.5 lines below the end of this one's."""
+    gap, line = page.evaluate(_GAP, paragraph)
+    assert gap <= 1.5 * line, f"{gap:.0f} px between ¶{paragraph} and the next ({line:.0f} a line)"
+
+
+def _reach_all(page, paragraph: int, notes: list[int]) -> None:
+    """Each note's first lines are beside its paragraph, or one click away: on the margin's
+    "Show N more", which lists them all (the row may then be taller than its text), those
+    folded beside the text and those the server left out of the margin alike."""
+    away = [
+        n
+        for n in notes
+        if not page.locator(f"#a{n}").count()
+        or not page.locator(f"#a{n}").evaluate(_FIRST_LINE_BESIDE)
+    ]
+    if not away:
+        return
+    page.locator(f"#p{paragraph} .margin > .more-notes .more-notes-link").click()
+    for note_id in away:
+        expect(page.locator(f"#a{note_id} > .note-body")).to_be_visible()
+
+
+def test_a_margin_fuller_than_its_paragraph_leaves_no_gap_in_the_text(
+    seminar_pair, session, seeded
+):
+    page, ann, ben, group = seminar_pair
+    notes = _three_long_notes(session, seeded, ann, ben, group, 5)
+    _open_at(page, 5)
+    _assert_no_gap(page, 5)
+    margin = page.locator("#p5 .margin")
+    # Room beside the text: the first note whole, the others by their first lines.
+    expect(margin.locator(".note.is-compact")).not_to_have_count(0)
+    for note_id in notes:
+        assert page.locator(f"#a{note_id}").evaluate(_FIRST_LINE_BESIDE)
+
+    # A compact note opens whole with its "Open", from the keyboard; its controls and thread
+    # are there, and the text still flows on beside it.
+    card = page.locator("#" + margin.locator(".note.is-compact").first.get_attribute("id"))
+    opener = card.locator("> a.note-open")
+    expect(opener).to_have_attribute("aria-expanded", "false")
+    opener.focus()
+    page.keyboard.press("Enter")
+    expect(card).to_have_class(re.compile(r"\bis-open\b"))
+    expect(opener).to_have_attribute("aria-expanded", "true")
+    expect(opener).to_be_focused()
+    expect(opener).to_have_accessible_name(re.compile("^Show less"))
+    expect(card.locator("> .note-actions")).to_be_visible()
+    body = card.locator("> .note-body")
+    assert body.evaluate("b => b.scrollHeight <= b.clientHeight + 1"), "the note is shown whole"
+    expect(body).to_contain_text("the powers it had promised")
+    _assert_no_gap(page, 5)
+    # Every note is still in reach: beside the text, or under "Show N more" (one click).
+    page.keyboard.press("Enter")  # the opener still holds the focus: back to first lines
+    expect(card).not_to_have_class(re.compile(r"\bis-open\b"))
+    expect(opener).to_be_focused()
+    # Every note is in reach: beside the text, or under "Show N more" (one click).
+    card.locator("> a.note-open").click()
+    _reach_all(page, 5, notes)
+
+
+def test_a_note_folded_away_is_one_keypress_away_and_takes_the_focus(seminar_pair, session, seeded):
+    page, ann, ben, group = seminar_pair
+    notes = _three_long_notes(session, seeded, ann, ben, group, 1)
+    _open_at(page, 1)
+    _assert_no_gap(page, 1)  # ¶1 is one short line: the margin shows what fits beside it
+    margin = page.locator("#p1 .margin")
+    more = margin.locator(".more-notes-link")
+    expect(more).to_have_text("Show 3 notes on ¶1")
+    folded = margin.locator(".note.is-folded")
+    expect(folded).not_to_have_count(0)
+    first_folded = folded.first.get_attribute("id")
+    more.focus()
+    page.keyboard.press("Enter")
+    # The list is whole now; the focus is on the first note that was folded, in view.
+    target = page.locator(f"#{first_folded}")
+    expect(target).to_be_focused()
+    expect(target).to_be_in_viewport()
+    expect(margin.locator(".note.is-folded, .note.is-compact")).to_have_count(0)
+    for note_id in notes:
+        expect(page.locator(f"#a{note_id} > .note-body")).to_be_visible()
+
+
+def test_the_margin_stays_fitted_through_a_live_update(seminar_pair, session, seeded):
+    from tests.factories import make_annotation
+
+    page, ann, ben, group = seminar_pair
+    notes = _three_long_notes(session, seeded, ann, ben, group, 5)
+    _open_at(page, 5)
+    _assert_no_gap(page, 5)
+    # Ben opens a note; then Ann, elsewhere, adds a fourth note to ¶5.
+    page.locator(f"#a{notes[1]} > a.note-open").click()
+    expect(page.locator(f"#a{notes[1]}")).to_have_class(re.compile(r"\bis-open\b"))
+    make_annotation(
+        session, ann, seeded, "Brest-Litovsk treaty", body="And a fourth. " + LONG, group=group
+    )
+    expect(page.locator("#p5 .para-count")).to_have_text("4 notes, 3 shown", timeout=5000)
+    _assert_no_gap(page, 5)
+    expect(page.locator(f"#a{notes[1]}")).to_have_class(re.compile(r"\bis-open\b"))
+    expect(page.locator(f"#a{notes[1]} > .note-actions")).to_be_visible()
+    _reach_all(page, 5, notes)
+
+
+def test_without_javascript_the_margin_lists_its_notes_whole(new_page, session, seeded):
+    """Nothing measures what fits without a script: the margin is as the server sends it."""
+    from app.models import Visibility
+    from tests.factories import make_annotation, make_user
+
+    ann = make_user(session, "ann@example.org", "Ann Student")
+    ids = [
+        make_annotation(
+            session, ann, seeded, w, body="Whole. " + LONG, visibility=Visibility.PUBLIC
+        ).id
+        for w in NOTED[5]
+    ]
+    page = new_page(viewport={"width": 1280, "height": 800}, java_script_enabled=False)
+    page.goto(f"{READ_PATH}?lens=public#p5")
+    for note_id in ids:
+        expect(page.locator(f"#a{note_id} > .note-body")).to_be_visible()
+        expect(page.locator(f"#a{note_id} > a.note-open")).to_be_hidden()
