@@ -362,6 +362,38 @@ def test_a_note_folded_away_is_one_keypress_away_and_takes_the_focus(seminar_pai
         expect(page.locator(f"#a{note_id} > .note-body")).to_be_visible()
 
 
+def test_a_highlight_or_a_link_to_a_folded_note_shows_it_whole(seminar_pair, session, seeded):
+    page, ann, ben, group = seminar_pair
+    notes = _three_long_notes(session, seeded, ann, ben, group, 1)
+    _open_at(page, 1)
+    last = page.locator(f"#a{notes[2]}")
+    expect(last).to_be_hidden()  # folded beside ¶1's one line
+    page.locator(f"#p1 mark.hl[data-top='{notes[2]}']").click()
+    expect(last).to_be_focused()
+    expect(last.locator("> .note-actions")).to_be_visible()
+    expect(last.locator("> .note-body")).to_contain_text("the powers it had promised")
+    # A link to a note from elsewhere (the inbox, the notebook) lands on it, whole.
+    page.goto("/")
+    page.goto(f"{READ_PATH}#a{notes[1]}")
+    note = page.locator(f"#a{notes[1]}")
+    expect(note.locator("> .note-actions")).to_be_visible()
+    expect(note).to_be_in_viewport()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_a_fitted_margin_has_no_accessibility_violations(seminar_pair, session, seeded, scheme):
+    from tests.browser.test_accessibility import _assert_no_violations
+
+    page, ann, ben, group = seminar_pair
+    page.emulate_media(color_scheme=scheme)
+    _three_long_notes(session, seeded, ann, ben, group, 1)  # folded
+    notes = _three_long_notes(session, seeded, ann, ben, group, 5)  # compact, one opened
+    _open_at(page, 5)
+    page.locator(f"#a{notes[2]} > a.note-open").click()
+    expect(page.locator("#p1 .more-notes-link")).to_have_text("Show 3 notes on ¶1")
+    _assert_no_violations(page)
+
+
 def test_the_margin_stays_fitted_through_a_live_update(seminar_pair, session, seeded):
     from tests.factories import make_annotation
 

@@ -248,9 +248,11 @@ def test_a_note_that_lengthens_the_page_above_the_reader_does_not_move_what_they
     seminar, rendered
 ):
     s = seminar
-    # ¶1 is one short line: a note beside it makes its row taller, above B's window. Chromium
-    # would keep B's place by itself (CSS scroll anchoring); Safari has none, so it is off here
-    # and the page must keep the place itself.
+    # ¶1 is one short line: a note under it (B's window narrower than the text and its margin
+    # side by side: beside the text a margin fits its paragraph) makes its row taller, above
+    # B's window. Chromium would keep B's place by itself (CSS scroll anchoring); Safari has
+    # none, so it is off here and the page must keep the place itself.
+    s.b.set_viewport_size({"width": 1100, "height": 900})
     s.b.evaluate(
         "for (const e of [document.documentElement, document.body]) e.style.overflowAnchor = 'none'"
     )
