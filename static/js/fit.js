@@ -22,11 +22,12 @@ const opened = new Set([query.get("focus")].filter(Boolean));
 // sends them, full height.
 const openRows = new Set(query.getAll("expand"));
 
-// The parts of a note a compact card leaves out; one of them holding the focus keeps it whole.
-const LEFT_OUT = ":scope > :is(.note-meta, .note-tags, .note-actions, .replies, .reply-link):focus-within";
+// What keeps a note whole, besides the reader's "Open": a form in it, its thread open, or the
+// focus in one of the parts a compact note leaves out.
+const KEEPS_WHOLE = "form, :scope > .replies[open], :scope > :is(.note-meta, .note-tags, .note-actions, .reply-link):focus-within";
 
 function keptWhole(card) {
-  return opened.has(card.dataset.annotation) || card.querySelector("form, " + LEFT_OUT) !== null;
+  return opened.has(card.dataset.annotation) || card.querySelector(KEEPS_WHOLE) !== null;
 }
 
 function moreText(n, number, more = true) {
@@ -93,6 +94,7 @@ export function fit(row) {
 /** Show note ``card`` whole (``open``) or by its first lines again. */
 export function openCard(card, open = true) {
   opened[open ? "add" : "delete"](card.dataset.annotation);
+  if (!open) card.querySelector(":scope > .replies[open]")?.removeAttribute("open"); // all of it
   card.classList.toggle("is-open", open);
   fit(card.closest(".para-row"));
 }

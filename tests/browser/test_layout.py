@@ -310,16 +310,17 @@ def test_a_margin_fuller_than_its_paragraph_leaves_no_gap_in_the_text(
     _open_at(page, 5)
     _assert_no_gap(page, 5)
     margin = page.locator("#p5 .margin")
-    # Room beside the text: the first note whole, the others by their first lines.
+    # Three long notes are more than fits beside ¶5: shown by their first lines, all in view.
     expect(margin.locator(".note.is-compact")).not_to_have_count(0)
     for note_id in notes:
         assert page.locator(f"#a{note_id}").evaluate(_FIRST_LINE_BESIDE)
 
-    # A compact note opens whole with its "Open", from the keyboard; its controls and thread
-    # are there, and the text still flows on beside it.
+    # A compact note opens whole with its "Open", from the keyboard: its words and controls are
+    # there, the others make room, and the text still flows on beside it.
     card = page.locator("#" + margin.locator(".note.is-compact").first.get_attribute("id"))
     opener = card.locator("> a.note-open")
     expect(opener).to_have_attribute("aria-expanded", "false")
+    expect(card.locator("> .replies > summary")).to_have_text(re.compile("^2 replies"))
     opener.focus()
     page.keyboard.press("Enter")
     expect(card).to_have_class(re.compile(r"\bis-open\b"))
@@ -331,12 +332,20 @@ def test_a_margin_fuller_than_its_paragraph_leaves_no_gap_in_the_text(
     assert body.evaluate("b => b.scrollHeight <= b.clientHeight + 1"), "the note is shown whole"
     expect(body).to_contain_text("the powers it had promised")
     _assert_no_gap(page, 5)
-    # Every note is still in reach: beside the text, or under "Show N more" (one click).
     page.keyboard.press("Enter")  # the opener still holds the focus: back to first lines
     expect(card).not_to_have_class(re.compile(r"\bis-open\b"))
     expect(opener).to_be_focused()
+    # Its thread opens from its count, and keeps it whole.
+    card.locator("> .replies > summary").click()
+    expect(card.locator(".thread .reply").first).to_contain_text("Or a pause?")
+    expect(card).to_have_class(re.compile(r"\bis-open\b"))
+    # "Show less" takes the thread back in too, and the text closes up again.
+    opener.click()
+    expect(card).not_to_have_class(re.compile(r"\bis-open\b"))
+    expect(card.locator(".thread")).to_be_hidden()
+    _assert_no_gap(page, 5)
     # Every note is in reach: beside the text, or under "Show N more" (one click).
-    card.locator("> a.note-open").click()
+    opener.click()
     _reach_all(page, 5, notes)
 
 
