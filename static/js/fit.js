@@ -21,6 +21,18 @@ const opened = new Set([query.get("focus")].filter(Boolean));
 // Paragraphs whose whole list the reader asked for (numbers, as strings): shown as the server
 // sends them, full height.
 const openRows = new Set(query.getAll("expand"));
+// Paragraphs whose group discussion the reader opened themselves (the server sends one that has
+// posts open: beside a short paragraph it is closed under its summary, which says how many).
+const openDiscussions = new Set();
+reading.addEventListener("click", (event) => {
+  const details = event.target.closest(".margin > details.discussion > summary")?.parentElement;
+  if (!details) return;
+  const number = details.closest(".para-row").dataset.paragraph;
+  // Clicked while closed, it opens: the reader's choice, kept; closed by them, it is theirs too.
+  if (details.open) openDiscussions.delete(number);
+  else openDiscussions.add(number);
+  delete details.dataset.folded;
+});
 
 // What keeps a note whole, besides the reader's "Open": a form in it, its thread open, or the
 // focus in one of the parts a compact note leaves out.
@@ -30,8 +42,12 @@ function keptWhole(card) {
   return opened.has(card.dataset.annotation) || card.querySelector(KEEPS_WHOLE) !== null;
 }
 
-function moreText(n, number, more = true) {
-  return `Show ${n} ${more ? "more " : ""}${n === 1 ? "note" : "notes"} on ¶${number}`;
+/** "Show 2 more notes on ¶5", "Show 3 notes and discussion of ¶1" (``none`` shown): on one
+ * line of the margin, where it can. */
+function moreText(n, number, none, talk) {
+  const notes = n ? `${n} ${none ? "" : "more "}${n === 1 ? "note" : "notes"}` : "";
+  if (!talk) return `Show ${notes} on ¶${number}`;
+  return notes ? `Show ${notes} and discussion of ¶${number}` : `Show the discussion of ¶${number}`;
 }
 
 /** Fit paragraph ``row``'s margin beside its text, from the margin as the server sent it: its
@@ -43,18 +59,33 @@ export function fit(row) {
   const number = row.dataset.paragraph;
   const cards = [...margin.querySelectorAll(":scope > .note")];
   margin.classList.remove("is-fitted", "all-folded");
+  const discussion = margin.querySelector(":scope > details.discussion");
+  discussion?.classList.remove("is-folded");
+  if (discussion?.dataset.folded) {
+    discussion.open = true;
+    delete discussion.dataset.folded;
+  }
   for (const card of cards) {
     card.classList.remove("is-compact", "is-folded");
     card.classList.toggle("is-open", keptWhole(card));
   }
-  margin.querySelector(":scope > .fold-more")?.remove();
-  const more = margin.querySelector(":scope > .more-notes > .more-notes-link");
+  // The link to fold under: the server's "Show N more" if it sent one, or one of ours (kept
+  // while it serves, so that it keeps the focus).
+  const more = margin.querySelector(":scope > .more-notes:not(.fold-more) > .more-notes-link");
   if (more?.dataset.text) more.firstChild.nodeValue = more.dataset.text;
-  if (!wide.matches || openRows.has(number)) return;
+  let ours = margin.querySelector(":scope > .fold-more");
+  if (more) {
+    ours?.remove();
+    ours = null;
+  }
+  const done = (folded = 0) => {
+    if (!folded) ours?.remove();
+  };
+  if (!wide.matches || openRows.has(number)) return done();
 
   const room = para.offsetHeight + parseFloat(getComputedStyle(para).marginBottom);
   const fits = () => margin.offsetHeight <= room;
-  if (fits()) return;
+  if (fits()) return done();
   margin.classList.add("is-fitted");
   // Never a note kept whole; never folded, one holding the focus.
   const compactable = cards.filter((card) => !card.classList.contains("is-open")).reverse();
@@ -65,13 +96,10 @@ export function fit(row) {
   for (const card of cards) {
     card.querySelector(":scope > .note-open")?.setAttribute("aria-expanded", String(card.classList.contains("is-open")));
   }
-  let toggle = more;
+  let toggle = more ?? ours?.firstElementChild;
   let folded = 0;
-  for (const card of compactable) {
-    if (fits()) break;
-    if (card.contains(document.activeElement)) continue;
-    card.classList.add("is-folded");
-    folded++;
+  let talk = false;
+  const say = () => {
     if (!toggle) {
       toggle = document.createElement("button");
       toggle.type = "button";
@@ -81,14 +109,35 @@ export function fit(row) {
       const line = document.createElement("p");
       line.className = "more-notes fold-more";
       line.append(toggle);
-      cards.at(-1).after(line);
+      if (cards.length) cards.at(-1).after(line);
+      else margin.prepend(line);
     }
     // None left to show: the count goes, and the link says it (a line less beside a short text).
     const none = folded === cards.length;
     margin.classList.toggle("all-folded", none);
     toggle.dataset.text ??= toggle.firstChild.nodeValue;
-    toggle.firstChild.nodeValue = moreText(folded + Number(toggle.dataset.more || 0), number, !none);
+    toggle.firstChild.nodeValue = moreText(folded + Number(toggle.dataset.more || 0), number, none, talk);
+  };
+  // The group's discussion, which the server sends open when it has posts, is closed under its
+  // summary, then folded in last; never while the reader is in it, or opened it themselves.
+  const free = discussion && !openDiscussions.has(number) && !discussion.matches(":focus-within") && !discussion.querySelector("form");
+  if (free && discussion.open && !fits()) {
+    discussion.open = false;
+    discussion.dataset.folded = "1";
   }
+  for (const card of compactable) {
+    if (fits()) break;
+    if (card.contains(document.activeElement)) continue;
+    card.classList.add("is-folded");
+    folded++;
+    say();
+  }
+  if (free && !fits()) {
+    discussion.classList.add("is-folded");
+    talk = true;
+    say();
+  }
+  done(folded || talk);
 }
 
 /** Show note ``card`` whole (``open``) or by its first lines again. */

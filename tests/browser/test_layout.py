@@ -350,13 +350,26 @@ def test_a_margin_fuller_than_its_paragraph_leaves_no_gap_in_the_text(
 
 
 def test_a_note_folded_away_is_one_keypress_away_and_takes_the_focus(seminar_pair, session, seeded):
+    from app.services import discussion
+    from app.services.access import viewer_for
+
     page, ann, ben, group = seminar_pair
     notes = _three_long_notes(session, seeded, ann, ben, group, 1)
+    # And the seminar discusses ¶1 (the server sends a discussion with posts open).
+    thread = discussion.discussion_thread(
+        session, viewer_for(session, ann), seeded.slug, group.id, 1
+    )
+    session.commit()
+    for words in ("Why a Rolls Royce?", "Lenin liked cars."):
+        discussion.reply(session, viewer_for(session, ann), thread.id, words)
+        session.commit()
     _open_at(page, 1)
     _assert_no_gap(page, 1)  # ¶1 is one short line: the margin shows what fits beside it
     margin = page.locator("#p1 .margin")
+    talk = margin.locator("details.discussion")
+    expect(talk).to_be_hidden()  # folded in with the notes
     more = margin.locator(".more-notes-link")
-    expect(more).to_have_text("Show 3 notes on ¶1")
+    expect(more).to_have_text("Show 3 notes and discussion of ¶1")
     folded = margin.locator(".note.is-folded")
     expect(folded).not_to_have_count(0)
     first_folded = folded.first.get_attribute("id")
@@ -369,6 +382,8 @@ def test_a_note_folded_away_is_one_keypress_away_and_takes_the_focus(seminar_pai
     expect(margin.locator(".note.is-folded, .note.is-compact")).to_have_count(0)
     for note_id in notes:
         expect(page.locator(f"#a{note_id} > .note-body")).to_be_visible()
+    expect(talk).to_be_visible()  # all of the margin, the discussion too
+    expect(talk).to_contain_text("Lenin liked cars.")
 
 
 def test_a_highlight_or_a_link_to_a_folded_note_shows_it_whole(seminar_pair, session, seeded):
