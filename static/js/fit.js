@@ -15,6 +15,11 @@ import { onRefresh } from "./page.js";
 const reading = document.querySelector(".reading");
 const wide = matchMedia("(width > 74rem)");
 
+const parts = (row) => row.querySelectorAll(":scope > .para, :scope > .margin");
+// The heights a paragraph's text and margin had when it was last fitted: the observer's first
+// report, and those of what a fit itself changed, are no news.
+const fittedAt = new WeakMap();
+
 const query = new URLSearchParams(location.search);
 // Notes the reader opened whole (ids): the one they were sent to (?focus=) to begin with.
 const opened = new Set([query.get("focus")].filter(Boolean));
@@ -53,6 +58,13 @@ function moreText(n, number, none, talk) {
 /** Fit paragraph ``row``'s margin beside its text, from the margin as the server sent it: its
  * notes whole while there is room, then the last ones compact, then the last ones folded. */
 export function fit(row) {
+  if (!row) return;
+  arrange(row);
+  // The heights it leaves, which the observer below need not report back.
+  for (const part of parts(row)) fittedAt.set(part, part.getBoundingClientRect().height);
+}
+
+function arrange(row) {
   const margin = row?.querySelector(":scope > .margin");
   const para = row?.querySelector(":scope > .para");
   if (!margin || !para) return;
@@ -162,15 +174,17 @@ let frame = 0;
 // Sizes change after layout: fitted at the next frame (fitting at once, inside the observer's
 // callback, would change the sizes it reports on in the same frame).
 const resized = new ResizeObserver((entries) => {
-  for (const entry of entries) waiting.add(entry.target.closest(".para-row"));
+  for (const entry of entries) {
+    if (Math.abs(entry.borderBoxSize[0].blockSize - (fittedAt.get(entry.target) ?? -1)) < 0.5) continue;
+    waiting.add(entry.target.closest(".para-row"));
+  }
+  if (!waiting.size) return;
   frame ||= requestAnimationFrame(() => {
     frame = 0;
     for (const row of waiting) if (row.isConnected) fit(row);
     waiting.clear();
   });
 });
-
-const parts = (row) => row.querySelectorAll(":scope > .para, :scope > .margin");
 
 function watch(row) {
   const before = watching.get(row.id);
