@@ -13,7 +13,7 @@
 import { onRefresh } from "./page.js";
 
 const reading = document.querySelector(".reading");
-const wide = matchMedia("(width > 74rem)");
+const wide = matchMedia("screen and (width > 74rem)");
 
 const parts = (row) => row.querySelectorAll(":scope > .para, :scope > .margin");
 // The heights a paragraph's text and margin had when it was last fitted: the observer's first
