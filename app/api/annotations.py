@@ -166,6 +166,22 @@ def annotation_react(annotation_id: int, kind: str):
     return "", 204
 
 
+@bp.post("/annotations/<int:annotation_id>/flags")
+def annotation_flag(annotation_id: int):
+    """{"reason": "..."}: ask the note's moderators to look at it (201; 409 while my earlier flag
+    of it waits)."""
+    payload = _json_payload()
+    if not isinstance(payload, dict) or not isinstance(payload.get("reason"), str):
+        raise Malformed('Send {"reason": "why this needs an instructor\'s attention"}.')
+    entry = moderation.flag(db.session, require_user(), annotation_id, payload["reason"])
+    db.session.commit()
+    response = jsonify(
+        annotation=entry.annotation_id, reason=entry.reason, created=entry.created_at.isoformat()
+    )
+    response.status_code = 201
+    return response
+
+
 @bp.post("/annotations/<int:annotation_id>/hidden")
 def annotation_hide(annotation_id: int):
     """Moderators: {"hidden": true} hides from members, false shows again."""

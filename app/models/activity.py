@@ -7,17 +7,18 @@ from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.annotation import Annotation, Visibility
+from app.models.annotation import Annotation, Flag, Visibility
 from app.models.base import UTCDateTime, created_at_column, str_enum
 
 
 class NotificationKind(enum.StrEnum):
     REPLY = "reply"
     MENTION = "mention"
+    FLAG = "flag"  # to a moderator of the note's audience: a reader flagged it
 
 
 class Notification(db.Model):
-    """An inbox entry: someone replied to me or mentioned me."""
+    """An inbox entry: someone replied to me or mentioned me, or (to a moderator) flagged a note."""
 
     __tablename__ = "notification"
     __table_args__ = (Index("ix_notification_user_read", "user_id", "read_at"),)
@@ -26,10 +27,15 @@ class Notification(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
     annotation_id: Mapped[int] = mapped_column(ForeignKey("annotation.id", ondelete="CASCADE"))
     kind: Mapped[NotificationKind] = mapped_column(str_enum(NotificationKind))
+    # The flag a FLAG notice is about (who flagged, and why); None for the other kinds.
+    flag_id: Mapped[int | None] = mapped_column(
+        ForeignKey("flag.id", ondelete="CASCADE"), index=True
+    )
     created_at: Mapped[datetime] = created_at_column()
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     annotation: Mapped[Annotation] = relationship()
+    flag: Mapped[Flag | None] = relationship()
 
 
 class EventKind(enum.StrEnum):

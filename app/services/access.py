@@ -27,7 +27,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, Engine, bindparam, or_, select
+from sqlalchemy import ColumnElement, Engine, bindparam, false, or_, select
 from sqlalchemy.orm import Session
 
 from app.database import rows_committed
@@ -275,19 +275,39 @@ VISIBLE_RULES: dict[str, ColumnElement[bool]] = {
 }
 
 
+# What the viewer moderates (``can(viewer, SEE_FLAGS, ·)`` of a visible annotation), in the same
+# forms and with the same parameters: for what only moderators read, as a flag's notice.
+MODERATED_RULES: dict[str, ColumnElement[bool]] = {
+    "anonymous": false(),
+    "member": _GROUP & Annotation.group_id.in_(bindparam("moderated_groups", expanding=True)),
+    "admin": Annotation.visibility != Visibility.PRIVATE,
+}
+
+
 def visibility_rule(viewer: Viewer) -> tuple[str, dict]:
-    """Which of ``VISIBLE_RULES`` is the viewer's, and its parameters."""
+    """Which of ``VISIBLE_RULES`` (and ``MODERATED_RULES``) is the viewer's, and its parameters."""
     if viewer.user is None:
         return "anonymous", {}
     if viewer.is_admin:
         return "admin", {"visible_viewer_id": viewer.id}
-    return "member", {"visible_viewer_id": viewer.id, "visible_groups": sorted(viewer.roles)}
+    taught = sorted(gid for gid, role in viewer.roles.items() if role.teaches)
+    return "member", {
+        "visible_viewer_id": viewer.id,
+        "visible_groups": sorted(viewer.roles),
+        "moderated_groups": taught,
+    }
 
 
 def visible_to(viewer: Viewer) -> ColumnElement[bool]:
     """The WHERE clause of every listing: exactly what ``can(viewer, VIEW, ·)`` allows, as SQL."""
     kind, params = visibility_rule(viewer)
     return VISIBLE_RULES[kind].params(params)
+
+
+def moderated_by(viewer: Viewer) -> ColumnElement[bool]:
+    """``visible_to`` narrowed to what the viewer moderates: ``can(viewer, SEE_FLAGS, ·)``."""
+    kind, params = visibility_rule(viewer)
+    return visible_to(viewer) & MODERATED_RULES[kind].params(params)
 
 
 def readable_by(viewer: Viewer) -> ColumnElement[bool]:
@@ -299,9 +319,4 @@ def readable_by(viewer: Viewer) -> ColumnElement[bool]:
         return visible_to(viewer) & shown
     if viewer.is_admin:  # moderates every shared annotation; the private ones it sees are its own
         return visible_to(viewer)
-    taught = sorted(gid for gid, role in viewer.roles.items() if role.teaches)
-    return visible_to(viewer) & or_(
-        shown,
-        Annotation.user_id == viewer.id,
-        _GROUP & Annotation.group_id.in_(taught),
-    )
+    return visible_to(viewer) & or_(shown, Annotation.user_id == viewer.id, moderated_by(viewer))

@@ -1,16 +1,38 @@
-"""The inbox: replies to my notes and replies, and @mentions of me by my group's members."""
+"""The inbox: replies to my notes and replies, @mentions of me by my group's members, and (for
+moderators) each flag on a note of an audience they moderate."""
 
 from __future__ import annotations
 
 import re
 
-from sqlalchemy import Select, bindparam, func, select, update
+from sqlalchemy import Select, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from app.database import begin_write
-from app.models import Annotation, Membership, Notification, NotificationKind, User, Visibility
+from app.models import (
+    Annotation,
+    Flag,
+    Membership,
+    Notification,
+    NotificationKind,
+    Role,
+    User,
+    Visibility,
+)
 from app.models.base import utcnow
-from app.services.access import VISIBLE_RULES, Viewer, visibility_rule, visible_to
+from app.services.access import (
+    MODERATED_RULES,
+    VISIBLE_RULES,
+    Viewer,
+    moderated_by,
+    visibility_rule,
+    visible_to,
+)
+
+# A flag's notice holds the flagger's words, for moderators only: it is listed (and counted)
+# only while its reader moderates the note's audience; the note moved, or the reader no longer
+# an instructor, it is gone from their inbox.
+_NOT_A_FLAG = Notification.kind != NotificationKind.FLAG
 
 
 def _mentioned(session: Session, annotation: Annotation) -> list[int]:
@@ -55,6 +77,36 @@ def notify(session: Session, annotation: Annotation, parent: Annotation | None =
             notified.add(user_id)
 
 
+def _moderators(session: Session, annotation: Annotation) -> list[int]:
+    """Who is told of a flag: a group note's instructors (and owner), a public note's site
+    administrators; enabled accounts only."""
+    query = select(User.id).where(User.is_disabled.is_(False)).order_by(User.id)
+    if annotation.visibility is Visibility.GROUP:
+        query = query.join(Membership, Membership.user_id == User.id).where(
+            Membership.group_id == annotation.group_id,
+            Membership.role.in_([r for r in Role if r.teaches]),
+        )
+    elif annotation.visibility is Visibility.PUBLIC:
+        query = query.where(User.is_admin.is_(True))
+    else:
+        return []
+    return list(session.scalars(query))
+
+
+def notify_flag(session: Session, entry: Flag, annotation: Annotation) -> None:
+    """A notice of the flag for each moderator of the note's audience but the flagger."""
+    for user_id in _moderators(session, annotation):
+        if user_id != entry.user_id:
+            session.add(
+                Notification(
+                    user_id=user_id,
+                    annotation_id=annotation.id,
+                    kind=NotificationKind.FLAG,
+                    flag=entry,
+                )
+            )
+
+
 def unread_query(kind: str) -> Select:
     """How many of ``:user_id``'s notifications are unread, for a kind of ``VISIBLE_RULES``
     (notes they may no longer see do not count)."""
@@ -65,6 +117,7 @@ def unread_query(kind: str) -> Select:
             Notification.user_id == bindparam("user_id"),
             Notification.read_at.is_(None),
             VISIBLE_RULES[kind],
+            or_(_NOT_A_FLAG, MODERATED_RULES[kind]),
         )
         .correlate(None)
     )
@@ -82,15 +135,21 @@ def unread_count(session: Session, viewer: Viewer) -> int:
 
 
 def inbox(session: Session, viewer: Viewer, limit: int = 100) -> list[Notification]:
-    """My notifications, newest first, for annotations I may still see."""
+    """My notifications, newest first, for annotations I may still see (a flag's: that I still
+    moderate)."""
     return list(
         session.scalars(
             select(Notification)
             .join(Annotation, Annotation.id == Notification.annotation_id)
-            .where(Notification.user_id == viewer.id, visible_to(viewer))
+            .where(
+                Notification.user_id == viewer.id,
+                visible_to(viewer),
+                or_(_NOT_A_FLAG, moderated_by(viewer)),
+            )
             .options(
                 joinedload(Notification.annotation).joinedload(Annotation.user),
                 joinedload(Notification.annotation).joinedload(Annotation.text),
+                joinedload(Notification.flag).joinedload(Flag.user),
             )
             .order_by(Notification.created_at.desc(), Notification.id.desc())
             .limit(limit)

@@ -9,10 +9,12 @@ from app.extensions import db
 from app.models import ReactionKind
 from app.models.annotation import group_key
 from app.services import annotations, discussion, moderation, notifications
-from app.views.notes import note_in_page, note_in_text
+from app.views.notes import MAX_BACK, note_in_page, note_in_text
 from app.views.refusals import answer_refusals, form_refused
 
 bp = Blueprint("discuss", __name__)
+
+FLAG_SENT = "Thank you: the instructors will see your flag."
 answer_refusals(bp, form_refused)
 
 
@@ -71,7 +73,20 @@ def react(annotation_id: int):
 def flag(annotation_id: int):
     """Ask the group's instructors to look at an annotation."""
     entry = moderation.flag(db.session, viewer(), annotation_id, request.form.get("reason", ""))
-    return _done(entry.annotation, "Thank you: the instructors will see your flag.")
+    db.session.commit()
+    flash(FLAG_SENT, "success")
+    # The form is on the note's own page (the reading page's margin flags in place with
+    # JavaScript): back there, where the note now says the reader flagged it, next to the
+    # message. The margin is the same for every reader and could not say so.
+    back = (request.form.get("back") or "")[:MAX_BACK] or None
+    return redirect(
+        url_for(
+            "notes.show",
+            annotation_id=entry.annotation_id,
+            back=back,
+            _anchor=f"flag-{entry.annotation_id}",
+        )
+    )
 
 
 @bp.post("/notes/<int:annotation_id>/hide")

@@ -14,7 +14,7 @@ from app.cached import CachedBody
 from app.current import remember_unread_count, render_cache, viewer
 from app.extensions import db
 from app.models import HighlightColor
-from app.services import annotations, discussion, live, texts
+from app.services import annotations, discussion, live, moderation, texts
 from app.services.access import Viewer
 
 bp = Blueprint("library", __name__)
@@ -222,6 +222,7 @@ def _render_page(
         # The same lens and filters on the page and in its print version.
         lens_args=_page_args(context.lens, texts.PageRequest(filters=page_request.filters)),
         my_reactions=discussion.my_reactions(db.session, acting, context.text_id),
+        my_flags=moderation.my_flagged(db.session, acting, context.text_id),
         tag_suggestions=(
             annotations.tag_suggestions(db.session, acting, context.text_id) if acting.user else []
         ),

@@ -9,7 +9,7 @@ from app import edge
 from app.current import viewer
 from app.extensions import db
 from app.models import HighlightColor, Motivation
-from app.services import annotations, discussion, groups, live, texts
+from app.services import annotations, discussion, groups, live, moderation, texts
 from app.services.annotations import Changes, Draft, NotebookFilter, SpanTarget
 from app.views.library import PAGE_ARGUMENTS
 from app.views.refusals import answer_refusals, form_refused
@@ -154,6 +154,7 @@ def show(annotation_id: int):
     """One thread on a page of its own, with its forms (Reply, Flag and Who sees this in
     sections, the one ``?open=`` names open): where the margin's links lead without JavaScript."""
     root, conversation = discussion.thread_of(db.session, viewer(), annotation_id)
+    back = request.args.get("back")  # the reading page it came from: back_to_page
     return render_template(
         "notes/show.html",
         root=root,
@@ -161,8 +162,9 @@ def show(annotation_id: int):
         group_names=groups.names(db.session, viewer()),
         flatten=discussion.flatten,
         opened=request.args.get("open"),  # the form the margin's link was for
-        back_query=request.args.get("back"),  # the reading page it came from: back_to_page
-        back=note_in_page(root),
+        back_query=back,
+        back=note_in_page(root),  # to the page it came from, lens and filters kept, at the note
+        my_flags=moderation.my_open_flags(db.session, viewer(), root.id),
     )
 
 

@@ -25,8 +25,13 @@ def form_refused(refusal: Refused):
     them in a form that sends them again (a redirect would lose them), whatever the refusal (a
     member removed since the page was loaded, an ended session); anything else goes back to the
     page the form came from, with the message."""
-    slug = (request.view_args or {}).get("slug")
-    back = url_for("library.read", slug=slug) if slug else url_for("notes.notebook")
+    args = request.view_args or {}
+    if "slug" in args:
+        back = url_for("library.read", slug=args["slug"])
+    elif "annotation_id" in args:  # the note's own page, where its forms are without JavaScript
+        back = url_for("notes.show", annotation_id=args["annotation_id"])
+    else:
+        back = url_for("notes.notebook")
     if request.form.get("body", "").strip():
         db.session.rollback()
         kept = [

@@ -900,6 +900,130 @@ def test_an_administrator_hides_any_shared_note_and_sees_every_flag(app, session
     assert "Public words" in eve.html(f"{PAGE}?lens=public")
 
 
+def _flag_form(page, note: int):
+    """The fields of the note page's Flag form (with the page it came from, ``back``)."""
+    form = dom(page).select_one(f"form[action='/notes/{note}/flag']")
+    assert form is not None, "no Flag form"
+    return {i["name"]: i.get("value", "") for i in form.select("input[type=hidden]")}
+
+
+def my_flags(page) -> str:
+    """What the reading page lists as the reader's open flags, for page.js to mark."""
+    return dom(page).select_one(".reading")["data-my-flags"]
+
+
+def test_a_reader_flags_a_note_once_until_an_instructor_has_looked(app, session, seminar):
+    ada, bea, cy, group, text = (seminar[k] for k in ("ada", "bea", "cy", "group", "text"))
+    note = api_note(bea, text, "Litvinov in Copenhagen", "Dubious claim", "group", group)
+    lens = f"{PAGE}?lens=group-{group.id}&member={bea.user.id}"
+    # Without JavaScript the margin's Flag leads to the note's page, naming the page it was on.
+    (link,) = dom(cy.html(lens)).select(f"#a{note} a.flag-link")
+    page = cy.html(link["href"])
+    fields = _flag_form(page, note)
+    response = cy.post(f"/notes/{note}/flag", reason="Off topic", back=fields["back"])
+    # Back to the note's page at the note, which now says so, with the thank-you above it.
+    assert response.headers["Location"].split("#")[1] == f"flag-{note}"
+    page = flashed(cy, response)
+    assert "the instructors will see your flag" in page
+    said = text_of(dom(page).select_one(f"#flag-{note}"))
+    assert said.startswith("You flagged this note on ") and said.endswith(": “Off topic”")
+    assert dom(page).select_one(f"form[action='/notes/{note}/flag']") is None
+    # Its way back is to the page the reader flagged from: the same lens and filters, the note.
+    (back,) = [a["href"] for a in dom(page).select("a") if text_of(a).startswith("Back to")]
+    assert f"lens=group-{group.id}" in back and f"member={bea.user.id}" in back
+    assert back.endswith(f"#a{note}")
+
+    # A second flag while the first waits is refused with the reason, by form and by API.
+    again = flashed(cy, cy.post(f"/notes/{note}/flag", reason="Still off topic"))
+    assert "You have already flagged this note" in again
+    response = cy.api("POST", f"/api/v1/annotations/{note}/flags", {"reason": "And again"})
+    assert response.status_code == 409
+    assert "already flagged" in response.get_json()["message"]
+    assert len(fresh(session).scalars(select(Flag)).all()) == 1
+
+    # The reading page (the same margin for every member) lists the reader's flags for its
+    # script; another member's lists none, and their note page offers the form.
+    assert my_flags(cy.html(lens)) == str(note)
+    assert my_flags(ada.html(lens)) == ""
+    assert dom(ada.html(f"/notes/{note}")).select_one(f"#flag-reason-{note}") is not None
+    # The flag list says whose note it is and who flagged it.
+    page = ada.html(f"/groups/{group.id}")
+    assert "Note by Bea, flagged by Cy: “Off topic”" in text_of(dom(page).select_one("ul.flags"))
+
+    # Once an instructor has dismissed it, the reader may flag the note again.
+    (flag_id,) = fresh(session).scalars(select(Flag.id)).all()
+    ada.post(f"/groups/{group.id}/flags/{flag_id}/resolve")
+    assert my_flags(cy.html(lens)) == ""
+    _flag_form(cy.html(f"/notes/{note}"), note)
+    response = cy.api("POST", f"/api/v1/annotations/{note}/flags", {"reason": "Edited, still off"})
+    assert response.status_code == 201 and response.get_json()["reason"] == "Edited, still off"
+    assert my_flags(cy.html(lens)) == str(note)
+    assert len(fresh(session).scalars(select(Flag)).all()) == 2
+
+
+def flag_notices(html: str) -> list[tuple[str, str]]:
+    """The inbox's notices of flags: (what it says happened, why)."""
+    return [
+        (text_of(item.p), text_of(item.select_one(".flag-reason")))
+        for item in dom(html).select("li.inbox-item")
+        if item.select_one(".flag-reason")
+    ]
+
+
+def test_each_flag_tells_the_moderators_of_its_audience_while_they_moderate_it(
+    app, session, seminar
+):
+    ada, bea, cy, eve, group, text = (
+        seminar[k] for k in ("ada", "bea", "cy", "eve", "group", "text")
+    )
+    ian = sign_in(app, session, "Ian")
+    assert ian.post(f"/join/{group.invite_code}").status_code == 302
+    ada.post(f"/groups/{group.id}/members/{ian.user.id}/role", role="instructor")
+    admin = sign_in(app, session, "Site Admin", is_admin=True)
+    note = api_note(bea, text, "Litvinov in Copenhagen", "Dubious claim", "group", group)
+    cy.post(f"/notes/{note}/flag", reason="Off topic")
+
+    for instructor in (ada, ian):
+        inbox = instructor.html("/inbox")
+        ((said, why),) = flag_notices(inbox)
+        assert (
+            said.startswith(f"Cy flagged Bea’s note on {text.title}") and why == "Why: “Off topic”"
+        )
+        assert any(f"lens=group-{group.id}&focus={note}#a{note}" in h for h in links(inbox))
+        assert unread_badge(inbox) == 1
+    # Members, the flagger, outsiders and the site's administrators (the group has
+    # instructors) are told nothing.
+    for reader in (bea, cy, eve, admin):
+        assert unread_badge(reader.html("/")) == 0 and "Off topic" not in reader.html("/inbox")
+
+    # An instructor who flags is not told of their own flag; the other instructor is.
+    other = api_note(cy, text, "Krasin", "Another", "group", group)
+    ada.post(f"/notes/{other}/flag", reason="Spoils the ending")
+    assert "Spoils the ending" not in ada.html("/inbox")
+    assert "Spoils the ending" in ian.html("/inbox")
+    # A public note's flags go to the site's administrators.
+    public = api_note(eve, text, "Arcos", "Public words", "public")
+    bea.post(f"/notes/{public}/flag", reason="Public trouble")
+    assert [why for _, why in flag_notices(admin.html("/inbox"))] == ["Why: “Public trouble”"]
+    assert "Public trouble" not in ada.html("/inbox") + ian.html("/inbox")
+
+    # Ian is a member again, not an instructor: the notices (the flaggers' words) are gone
+    # from his inbox and its count, though he still reads the notes.
+    ada.post(f"/groups/{group.id}/members/{ian.user.id}/role", role="member")
+    inbox = ian.html("/inbox")
+    assert flag_notices(inbox) == [] and "Off topic" not in inbox
+    assert unread_badge(ian.html(PAGE)) == 0
+    assert "Dubious claim" in ian.html(f"/notes/{note}")
+    # Bea's note leaves the group (its flag dismissed first): Ada no longer moderates it.
+    for flag_id in fresh(session).scalars(select(Flag.id).where(Flag.annotation_id == note)):
+        ada.post(f"/groups/{group.id}/flags/{flag_id}/resolve")
+    moved = bea.api("PATCH", f"/api/v1/annotations/{note}", {"scholia:visibility": "private"})
+    assert moved.status_code == 200
+    inbox = ada.html("/inbox")
+    assert "Off topic" not in inbox and "Dubious claim" not in inbox
+    assert unread_badge(inbox) == 0  # her own flag told her nothing; the other notice is gone
+
+
 def test_a_disabled_account_cannot_sign_in_and_its_open_session_ends(app, session, seminar):
     bea = seminar["bea"]
     admin = sign_in(app, session, "Site Admin", is_admin=True)

@@ -12,7 +12,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.models import Annotation, AnnotationVersion, Event, Flag, Motivation, Visibility
+from app.models import (
+    Annotation,
+    AnnotationVersion,
+    Event,
+    Flag,
+    Motivation,
+    Notification,
+    Visibility,
+)
 from app.services import annotations, discussion, groups
 from app.services.access import viewer_for
 from tests import factories
@@ -553,11 +561,23 @@ def test_flagging_twice_is_one_flag(app, session, seminar):
         assert cy.post(f"/notes/{note}/flag", reason="Rude").status_code == 302
     flags = fresh(session).scalars(select(Flag).where(Flag.annotation_id == note)).all()
     assert len(flags) == 1
+    # One notice for the instructor, not one per try.
+    to_ada = select(Notification).where(Notification.user_id == seminar["ada"].user.id)
+    assert len(fresh(session).scalars(to_ada).all()) == 1
     # Flag is not offered (nor accepted) on what an instructor has already hidden.
     other = api_note(bea, text, "Arcos", "Already hidden", "group", group)
     seminar["ada"].post(f"/notes/{other}/hide", hidden="1")
-    assert cy.post(f"/notes/{other}/flag", reason="Rude").status_code == 403
+    refused = cy.post(f"/notes/{other}/flag", reason="Rude")
+    assert refused.status_code == 403
+    assert "An instructor has hidden this annotation." in refused.get_data(as_text=True)
+    response = cy.api("POST", f"/api/v1/annotations/{other}/flags", {"reason": "Rude"})
+    assert response.status_code == 403
+    assert response.get_json()["message"] == "An instructor has hidden this annotation."
     assert f"/notes/{other}/flag" not in cy.html(f"/notes/{other}")
+    assert "/flag" not in str(
+        dom(cy.html(f"{PAGE}?lens=group-{group.id}")).select_one(f"#a{other}")
+    )
+    assert len(fresh(session).scalars(to_ada).all()) == 1
 
 
 def test_a_300000_character_context_is_refused_at_once(app, session, seminar):

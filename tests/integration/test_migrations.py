@@ -24,6 +24,7 @@ from app.models import (
     IdempotencyKey,
     Membership,
     Notification,
+    NotificationKind,
     Reaction,
     ReactionKind,
     User,
@@ -92,10 +93,15 @@ def _seminar(session: Session) -> None:
 
 
 def _counts(session: Session) -> dict[str, int]:
-    return {
+    counts = {
         model.__tablename__: session.scalar(select(func.count()).select_from(model))
         for model in COUNTED
     }
+    # A flag's notice (0009) is newer than the release, whose code cannot read its kind: going
+    # down drops it (the flag itself stays). Every other notice is kept.
+    flag_notices = select(func.count()).where(Notification.kind == NotificationKind.FLAG)
+    counts["notification"] -= session.scalar(flag_notices)
+    return counts
 
 
 def test_down_to_the_last_release_and_up_again_keeps_every_row(scratch_url, tmp_path):

@@ -7,10 +7,12 @@ from datetime import date
 from functools import cached_property
 from typing import NamedTuple
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from app.models import (
+    Annotation,
+    Flag,
     Membership,
     ReadingAssignment,
     Text,
@@ -76,6 +78,10 @@ class ReadingContext:
     cursor: int
     unread_count: int
     revision_hash: str = ""  # the revision's content hash: names its cached layout
+    # The reader's flags on the text still waiting for a moderator, as (how many, the last id):
+    # the page lists them (its parts are rendered for nobody's flags), so its key names them. A
+    # new flag has the highest id; a dismissed one lowers the count.
+    my_flags: tuple[int, int | None] = (0, None)
 
     @cached_property
     def text(self) -> Text:
@@ -128,13 +134,28 @@ class ReadingContext:
             user and user.display_name,
             self.unread_count,
             tuple(self.assignments),
+            self.my_flags,
         )
 
 
+def _my_open_flags(aggregate) -> Select:
+    """``aggregate`` of the ids of ``:user_id``'s open flags on the text's notes."""
+    return (
+        select(aggregate(Flag.id))
+        .join(Annotation, Annotation.id == Flag.annotation_id)
+        .where(
+            Flag.user_id == bindparam("user_id"),
+            Flag.resolved_at.is_(None),
+            Annotation.text_id == Text.id,
+        )
+        .correlate(Text)
+    )
+
+
 def _reading_stamp(rule: str) -> Select:
-    """The text, its change-log cursor, the viewer's unread count and the viewer's groups'
-    assignments of the text (one row each, or one row of NULLs): everything a cached reading
-    page is keyed on, in one prebuilt statement per kind of viewer."""
+    """The text, its change-log cursor, the viewer's unread count and open flags, and the
+    viewer's groups' assignments of the text (one row each, or one row of NULLs): everything a
+    cached reading page is keyed on, in one prebuilt statement per kind of viewer."""
     assigned = ReadingAssignment.__table__.join(
         Membership.__table__,
         (Membership.group_id == ReadingAssignment.group_id)
@@ -147,6 +168,8 @@ def _reading_stamp(rule: str) -> Select:
             TextRevision.content_hash,
             live.cursor_of(Text.id).label("cursor"),
             notifications.unread_query(rule).scalar_subquery().label("unread"),
+            _my_open_flags(func.count).scalar_subquery().label("flag_count"),
+            _my_open_flags(func.max).scalar_subquery().label("last_flag"),
             ReadingAssignment.id.label("assignment_id"),
             ReadingAssignment.group_id,
             ReadingAssignment.due_on,
@@ -199,4 +222,5 @@ def reading_context(
         first.cursor,
         first.unread if viewer.user is not None else 0,
         first.content_hash,
+        (first.flag_count, first.last_flag) if viewer.user is not None else (0, None),
     )
