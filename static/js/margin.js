@@ -7,7 +7,7 @@ import { api } from "./api.js";
 import { changed, dropDraft, keepFormWords } from "./drafts.js";
 import { fit, openCard, openRow } from "./fit.js";
 import "./markdown-field.js";
-import { onRefresh, refresh, setMyReaction } from "./page.js";
+import { onRefresh, refresh, setMyFlag, setMyReaction } from "./page.js";
 
 const reading = document.querySelector(".reading");
 
@@ -136,6 +136,7 @@ function openInlineForm(link) {
     openInlineForm(link);
     link.focus();
   });
+  if (link.dataset.form === "flag") form.addEventListener("submit", (event) => sendFlag(event, link));
   keepFormWords(form, link.dataset.form, link.dataset.annotation ?? link.dataset.paragraph);
   (link.closest(".note-actions, .margin-tools") ?? link).after(form);
   link.setAttribute("aria-controls", form.id);
@@ -176,7 +177,7 @@ async function act(link) {
     if (kind) await api(wasMine ? "DELETE" : "PUT", `/api/v1/annotations/${id}/reactions/${kind}`);
     else await api("POST", `/api/v1/annotations/${id}/hidden`, { hidden: link.dataset.hide === "true" });
   } catch (error) {
-    actions.append(errorMessage(error.message));
+    actions.append(paragraph("error", "alert", error.message));
     return;
   }
   const focused = document.activeElement === link;
@@ -191,6 +192,37 @@ function pageQuery() {
   const back = new URLSearchParams(location.search);
   if (!back.has("lens")) back.set("lens", reading.dataset.lens); // the one the page chose
   return back.toString();
+}
+
+/** Flag in place: the form gives way to the thanks, where the reader is (a page sent back after
+ * a form would show its message at the top, off screen), and Flag becomes "Flagged". */
+async function sendFlag(event, link) {
+  event.preventDefault();
+  const form = event.target;
+  const id = link.dataset.annotation;
+  form.querySelector(".error")?.remove();
+  try {
+    await api("POST", `/api/v1/annotations/${id}/flags`, { reason: form.elements.reason.value });
+  } catch (error) {
+    form.append(paragraph("error", "alert", error.message));
+    return;
+  }
+  dropDraft(form.dataset.draft);
+  const thanks = paragraph("hint flag-sent", "status");
+  thanks.tabIndex = -1;
+  form.replaceWith(thanks);
+  thanks.textContent = "Flagged. Thank you: the instructors will see your flag."; // announced
+  thanks.focus(); // the form that had it is gone; the reader stays where they were
+  setMyFlag(id);
+}
+
+/** A message for the reader: a paragraph of ``className`` with ARIA ``role``. */
+function paragraph(className, role, text = "") {
+  const message = document.createElement("p");
+  message.className = className;
+  message.setAttribute("role", role);
+  message.textContent = text;
+  return message;
 }
 
 // Delete in the margin is a link to the note's page (no button per note): here it sends the
@@ -219,7 +251,7 @@ async function editInPlace(link) {
   try {
     note = await api("GET", `/api/v1/annotations/${id}`);
   } catch (error) {
-    return actions.append(errorMessage(error.message));
+    return actions.append(paragraph("error", "alert", error.message));
   }
   const form = formFromTemplate("note", link.closest(".para-row"));
   form.classList.replace("inline-form-panel", "edit-in-place");
@@ -275,7 +307,7 @@ async function editInPlace(link) {
     try {
       await api("PATCH", `/api/v1/annotations/${id}`, changes);
     } catch (error) {
-      return save.before(errorMessage(error.message)); // the words stay in the form, and kept
+      return save.before(paragraph("error", "alert", error.message)); // the words stay in the form, and kept
     }
     dropDraft(form.dataset.draft);
     form.remove(); // an open form keeps its part as it is through a refresh
@@ -290,13 +322,6 @@ async function editInPlace(link) {
   body.focus();
 }
 
-function errorMessage(text) {
-  const message = document.createElement("p");
-  message.className = "error";
-  message.setAttribute("role", "alert");
-  message.textContent = text;
-  return message;
-}
 
 reading.addEventListener("click", (event) => {
   // A note shown by its first lines opens whole with its "Open", or a click on it elsewhere than

@@ -108,6 +108,7 @@ async function putIn(replaceAll) {
   const before = anchor?.getBoundingClientRect().top ?? 0;
   replaceAll();
   markMyReactions();
+  markMyFlags();
   for (const callback of listeners) callback();
   if (caret) putCaretBack(caret);
   if (anchor) {
@@ -200,6 +201,27 @@ export function markMyReactions() {
   }
 }
 
+// The reader's flags still waiting for a moderator: parts shared with others offer Flag on every
+// note but the reader's own, and here it becomes "Flagged" on those they flagged (the server
+// refuses a second flag anyway, and the note's own page says when and why).
+const myFlags = new Set((document.querySelector(".reading")?.dataset.myFlags ?? "").split(" ").filter(Boolean));
+
+/** Note that the reader has flagged note ``id``. */
+export function setMyFlag(id) {
+  myFlags.add(String(id));
+  markMyFlags();
+}
+
+function markMyFlags() {
+  for (const link of document.querySelectorAll(".reading a.flag-link")) {
+    if (!myFlags.has(link.dataset.annotation)) continue;
+    const flagged = document.createElement("span");
+    flagged.className = "hint flagged-label";
+    flagged.textContent = "Flagged";
+    link.replaceWith(flagged);
+  }
+}
+
 /** Scroll so that the element ``id`` is ``top`` pixels from the top of the window again. */
 function keepPlace(id, top) {
   const now = document.getElementById(id)?.getBoundingClientRect().top ?? top;
@@ -207,3 +229,4 @@ function keepPlace(id, top) {
 }
 
 markMyReactions();
+markMyFlags();

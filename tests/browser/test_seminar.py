@@ -215,7 +215,7 @@ def test_a_seminar_annotates_replies_and_moderates_live(seminar_through_pages):
     note_for_b.locator("> .note-actions a.flag-link").click()
     note_for_b.get_by_label("Why does this need an instructor's attention?").fill("Off topic?")
     note_for_b.get_by_role("button", name="Send flag").click()
-    expect(s.b.locator(".flash-success")).to_contain_text("the instructors will see your flag")
+    expect(note_for_b.get_by_role("status")).to_contain_text("the instructors will see your flag")
     s.teacher.goto(f"/groups/{s.group_id}")
     expect(s.teacher.locator(".flags li")).to_contain_text("Ben Student: “Off topic?”")
 
