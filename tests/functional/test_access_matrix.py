@@ -33,6 +33,14 @@ TALKS = {
 }
 # Who may hide, and remove what others wrote.
 HIDES = {"private": set(), "group": {"instructor", "admin"}, "public": {"admin"}}
+# Who may flag (not the author), and who is told of a flag in their inbox (the moderators of the
+# audience: a group's instructors, the site's administrators for a public note).
+FLAGS = {
+    "private": set(),
+    "group": {"member", "instructor", "admin"},
+    "public": {"member", "instructor", "outsider", "other", "admin"},
+}
+TOLD = {"private": set(), "group": {"instructor"}, "public": {"admin"}}
 
 
 @pytest.fixture
@@ -184,6 +192,8 @@ def test_actions(world, viewer, session):
             is_author,
             200,
         )
+        flag = {"reason": f"flag by {viewer}"}
+        expect(client.post(f"{url}/flags", json=flag, headers=headers), viewer in FLAGS[kind], 201)
         expect(client.post(f"{url}/hidden", json={"hidden": True}, headers=headers), hides, 200)
         if hides:
             client.post(f"{url}/hidden", json={"hidden": False}, headers=headers)
@@ -200,3 +210,24 @@ def test_actions(world, viewer, session):
                 )
                 assert restored.status_code == 404, (kind, viewer, other)
             assert client.post(f"{url}/restore", headers=headers).status_code == 200
+
+
+def test_a_flag_tells_the_moderators_of_its_audience_and_nobody_else(world):
+    clients = world["clients"]
+    for kind in KINDS:
+        url = f"/api/v1/annotations/{world['notes'][kind].id}/flags"
+        for flagger in FLAGS[kind]:
+            client = clients[flagger]
+            reason = {"reason": f"{kind} flag by {flagger}"}
+            response = client.post(url, json=reason, headers={"X-CSRFToken": csrf_token(client)})
+            assert response.status_code == 201, (kind, flagger)
+    for reader in VIEWERS:
+        inbox = clients[reader].get("/inbox")
+        if reader in ("anonymous", "disabled"):
+            assert inbox.status_code == 302, reader  # to sign in
+            continue
+        page = inbox.get_data(as_text=True)
+        for kind in KINDS:
+            for flagger in FLAGS[kind]:
+                told = reader in TOLD[kind] and reader != flagger
+                assert (f"{kind} flag by {flagger}" in page) is told, (reader, kind, flagger)
