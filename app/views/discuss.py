@@ -13,9 +13,9 @@ from app.views.notes import MAX_BACK, note_in_page, note_in_text
 from app.views.refusals import answer_refusals, form_refused
 
 bp = Blueprint("discuss", __name__)
+answer_refusals(bp, form_refused)
 
 FLAG_SENT = "Thank you: the instructors will see your flag."
-answer_refusals(bp, form_refused)
 
 
 def _done(annotation, message: str | None = None, moved: bool = False):
