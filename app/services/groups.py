@@ -256,6 +256,7 @@ def _due_date(due_on: date | str | None) -> date | None:
 
 
 def _clean_prompt(prompt: str) -> str:
+    prompt = prompt.replace("\r\n", "\n")  # a form's line break is one character, as in notes
     if len(prompt) > MAX_PROMPT:
         raise PromptTooLong(f"A prompt may have at most {MAX_PROMPT:,} characters.")
     return prompt.strip()

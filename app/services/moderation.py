@@ -94,11 +94,15 @@ def set_hidden(session: Session, viewer: Viewer, annotation_id: int, hidden: boo
     annotation.hidden_at = utcnow() if hidden else None
     annotation.hidden_by_id = viewer.id if hidden else None
     if hidden:
-        session.execute(
-            update(Flag)
-            .where(Flag.annotation_id == annotation.id, Flag.resolved_at.is_(None))
-            .values(resolved_at=utcnow())
+        settled = list(
+            session.scalars(
+                select(Flag.id).where(
+                    Flag.annotation_id == annotation.id, Flag.resolved_at.is_(None)
+                )
+            )
         )
+        session.execute(update(Flag).where(Flag.id.in_(settled)).values(resolved_at=utcnow()))
+        notifications.read_flag_notices(session, settled)
     session.flush()
     live.record(session, annotation, EventKind.HIDDEN if hidden else EventKind.UNHIDDEN, viewer.id)
     return annotation
@@ -128,4 +132,5 @@ def resolve_flag(session: Session, viewer: Viewer, flag_id: int) -> None:
     if entry is None or not can(viewer, Action.SEE_FLAGS, entry.annotation):
         raise NotFound("No such flag.")
     entry.resolved_at = utcnow()
+    notifications.read_flag_notices(session, [entry.id])
     session.flush()

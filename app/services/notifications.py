@@ -94,17 +94,32 @@ def _moderators(session: Session, annotation: Annotation) -> list[int]:
 
 
 def notify_flag(session: Session, entry: Flag, annotation: Annotation) -> None:
-    """A notice of the flag for each moderator of the note's audience but the flagger."""
-    for user_id in _moderators(session, annotation):
-        if user_id != entry.user_id:
-            session.add(
-                Notification(
-                    user_id=user_id,
-                    annotation_id=annotation.id,
-                    kind=NotificationKind.FLAG,
-                    flag=entry,
-                )
+    """A notice of the flag for each moderator of the note's audience but the flagger and the
+    note's author: a flag on an instructor's own note is for their colleagues, or, failing
+    any, for the site's administrators."""
+    left_out = (entry.user_id, annotation.user_id)
+    moderators = _moderators(session, annotation)
+    told = [u for u in moderators if u not in left_out]
+    if not told and annotation.user_id in moderators and annotation.visibility is Visibility.GROUP:
+        admins = select(User.id).where(User.is_admin.is_(True), User.is_disabled.is_(False))
+        told = [u for u in session.scalars(admins) if u not in left_out]
+    for user_id in told:
+        session.add(
+            Notification(
+                user_id=user_id, annotation_id=annotation.id, kind=NotificationKind.FLAG, flag=entry
             )
+        )
+
+
+def read_flag_notices(session: Session, flag_ids: list[int]) -> None:
+    """Flags a moderator has dealt with (dismissed, or the note hidden) are news to nobody: their
+    notices count as read for every moderator, though the inbox still lists them."""
+    if flag_ids:
+        session.execute(
+            update(Notification)
+            .where(Notification.flag_id.in_(flag_ids), Notification.read_at.is_(None))
+            .values(read_at=utcnow())
+        )
 
 
 def unread_query(kind: str) -> Select:

@@ -18,7 +18,7 @@ from app.services import markdown
 from app.services.annotations.rules import check_body
 from app.services.errors import QuotaExceeded
 
-PER_MINUTE = 60
+PER_MINUTE = 30
 _WINDOW = 60.0
 _recent: dict[int, deque[float]] = {}
 _lock = threading.Lock()

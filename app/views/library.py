@@ -277,18 +277,20 @@ def _reading_page(page_request: texts.PageRequest) -> Response:
 
     Assembled from its parts (each rendered once for everyone who sees it alike, see
     services/texts/parts.py) around what is the reader's own; the whole page is then kept under
-    ``ReadingContext.page_key``. A page with a flash message is not kept.
+    ``ReadingContext.page_key``. A page with a flash message is not kept, nor a print version:
+    with every note it can be megabytes, one per reader, and a class printing the week's text
+    would push every other page out of the cache (its parts, shared, are kept).
     """
     context, acting, csrf_secret = _reading_request()
     remember_unread_count(context.unread_count)
     page_key = context.page_key(acting, page_request, csrf_secret)
     cache = render_cache()
-    flashes = bool(session.get("_flashes"))
-    cached = None if flashes else cache.get(page_key)
+    kept = not (session.get("_flashes") or page_request.printing)
+    cached = cache.get(page_key) if kept else None
     if cached is not None:
         return cached.response()
     page = CachedBody.of(_render_page(context, acting, page_request, csrf_secret), "text/html")
-    if not flashes:
+    if kept:
         cache.put(page_key, page, page.size)
     return page.response()
 

@@ -46,6 +46,13 @@ def note_in_text(annotation) -> str:
 MAX_BACK = 2_000
 
 
+def _kind_change(annotation, question: bool) -> Motivation | None:
+    """The edit page's "This is a question", as the margin's editor has it; a reply is a reply."""
+    if annotation.is_reply or question == (annotation.motivation is Motivation.QUESTIONING):
+        return None
+    return Motivation.QUESTIONING if question else Motivation.COMMENTING
+
+
 def note_in_page(annotation) -> str:
     """``note_in_text``, in the page the request came from (``back``: its lens and filters)
     when it names one: where a form about a note returns, and its page's "Back" link."""
@@ -113,6 +120,7 @@ def edit(annotation_id: int):
             tags=_tags(request.form.get("tags", "")),
             color=_color(request.form.get("color")),
             clear_color=not request.form.get("color"),
+            motivation=_kind_change(annotation, bool(request.form.get("question"))),
         )
         annotation = annotations.edit(db.session, viewer(), annotation_id, changes)
         db.session.commit()

@@ -831,7 +831,7 @@ def test_members_flag_and_instructors_see_dismiss_or_hide(app, session, seminar)
     ]
 
     page = ada.html(group_page)
-    assert "Cy: “Off topic”" in page and "Litvinov in Copenhagen" in page
+    assert "Cy: “Off topic”" in text_of(dom(page)) and "Litvinov in Copenhagen" in page
     # The words, to judge the flag by.
     assert "Dubious claim" in [text_of(p) for p in dom(page).select("ul.flags .note-body p")]
     for member in (bea, cy):
@@ -873,7 +873,8 @@ def test_an_administrator_hides_any_shared_note_and_sees_every_flag(app, session
     bea.post(f"/notes/{public_note}/flag", reason="Public trouble")
 
     page = admin.html("/admin/users")
-    assert "Cy: “Group trouble”" in page and "Bea: “Public trouble”" in page
+    flagged = text_of(dom(page))
+    assert "Cy: “Group trouble”" in flagged and "Bea: “Public trouble”" in flagged
     # The flagged words are on the page: an admin has no group lens to read them in.
     flagged = [text_of(p) for p in dom(page).select("ul.flags .note-body p")]
     assert "Group words" in flagged and "Public words" in flagged
@@ -1022,6 +1023,40 @@ def test_each_flag_tells_the_moderators_of_its_audience_while_they_moderate_it(
     inbox = ada.html("/inbox")
     assert "Off topic" not in inbox and "Dubious claim" not in inbox
     assert unread_badge(inbox) == 0  # her own flag told her nothing; the other notice is gone
+
+
+def test_a_flag_dealt_with_is_read_for_every_instructor_and_none_is_told_of_a_flag_on_their_note(
+    app, session, seminar
+):
+    """Found in review: a flag one instructor dismissed stayed unread for the others, who
+    followed it to nothing; a flag on an instructor's own note went to that instructor."""
+    ada, bea, cy, group, text = (seminar[k] for k in ("ada", "bea", "cy", "group", "text"))
+    ian = sign_in(app, session, "Ian")
+    assert ian.post(f"/join/{group.invite_code}").status_code == 302
+    ada.post(f"/groups/{group.id}/members/{ian.user.id}/role", role="instructor")
+    admin = sign_in(app, session, "Site Admin", is_admin=True)
+
+    dismissed = api_note(bea, text, "Litvinov in Copenhagen", "Dubious", "group", group)
+    hidden = api_note(bea, text, "Krasin", "Rude words", "group", group)
+    for note in (dismissed, hidden):
+        cy.post(f"/notes/{note}/flag", reason=f"About {note}")
+    assert unread_badge(ian.html("/inbox")) == 2 and unread_badge(ada.html("/")) == 2
+    (flag_id,) = fresh(session).scalars(select(Flag.id).where(Flag.annotation_id == dismissed))
+    ada.post(f"/groups/{group.id}/flags/{flag_id}/resolve")
+    assert ian.post(f"/notes/{hidden}/hide", hidden="1").status_code == 302
+    for instructor in (ada, ian):
+        inbox = instructor.html("/inbox")
+        assert unread_badge(inbox) == 0  # dealt with: news to nobody
+        assert len(flag_notices(inbox)) == 2  # still listed, as read
+
+    # Ada's own note: Ian is told, not Ada. With Ian gone, the site's administrators are.
+    hers = api_note(ada, text, "Arcos", "The instructor's note", "group", group)
+    cy.post(f"/notes/{hers}/flag", reason="Unfair to Bea")
+    assert "Unfair to Bea" in ian.html("/inbox") and "Unfair to Bea" not in ada.html("/inbox")
+    ada.post(f"/groups/{group.id}/members/{ian.user.id}/role", role="member")
+    again = api_note(ada, text, "Rapallo", "Another of hers", "group", group)
+    bea.post(f"/notes/{again}/flag", reason="Also unfair")
+    assert "Also unfair" in admin.html("/inbox") and "Also unfair" not in ada.html("/inbox")
 
 
 def test_a_disabled_account_cannot_sign_in_and_its_open_session_ends(app, session, seminar):

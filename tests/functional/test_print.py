@@ -114,3 +114,23 @@ def test_the_print_version_keeps_the_filters_and_opens_no_form(session, seminar,
     # What opens a form on the reading page opens none here; odd values are still refused.
     assert dom(ben.html(f"{PRINT}?{lens}&note=1&discuss=1")).select("textarea") == []
     assert ben.get(f"{PRINT}?kind=nonsense").status_code == 400
+
+
+def test_print_versions_are_not_kept_whole_one_per_reader(app, session, seminar, seeded):
+    """Found in review: kept whole, one per reader (a page's key holds its reader's session), a
+    class's print versions of a busy text filled the render cache and pushed every other page
+    out. Their parts, shared by the audience, are kept; the page is put together each time."""
+    ida, ann, ben, _, group = seminar
+    _busy_paragraph(session, seminar, seeded)
+    cache = app.extensions["render_cache"]
+
+    def pages_kept() -> list:
+        """The whole pages in the cache (ReadingContext.page_key), print versions or not."""
+        return [key for key in list(cache._entries) if key[0] == "reading"]
+
+    lens = f"?lens=group-{group.id}"
+    for reader in (ann, ben, ida, ann):
+        assert "seminar note 0" in reader.html(PRINT + lens)
+    assert pages_kept() == []
+    ben.html(PAGE + lens)
+    assert len(pages_kept()) == 1  # the reading page itself is kept as before

@@ -330,3 +330,18 @@ def test_reply_edit_and_react_without_javascript_return_to_the_note_in_the_same_
     )
     reacted = ben.client.post(react["formaction"], data={"csrf_token": ben.token})
     assert lands(reacted.location, focus=str(note.id)) == f"a{note.id}"
+
+
+def test_the_edit_page_makes_a_note_a_question_and_back_as_the_margin_does(
+    session, seminar, seeded
+):
+    ann = seminar[1]
+    note = factories.make_annotation(session, ann.user, seeded, "Krasin", body="Who was he?")
+    edit = f"/notes/{note.id}/edit"
+    form = dom(ann.html(edit)).select_one("form.stacked-form")
+    assert not form.select_one("input[name=question]").has_attr("checked")
+    ann.client.post(edit, data={"csrf_token": ann.token, "body": "Who was he?", "question": "1"})
+    assert dom(ann.html(edit)).select_one("input[name=question]").has_attr("checked")
+    assert f'aria-label="Question by {ann.user.display_name}' in ann.html(f"{PAGE}?lens=mine")
+    ann.client.post(edit, data={"csrf_token": ann.token, "body": "He traded."})
+    assert f'aria-label="Note by {ann.user.display_name}' in ann.html(f"{PAGE}?lens=mine")

@@ -119,3 +119,23 @@ def test_down_to_the_last_release_and_up_again_keeps_every_row(scratch_url, tmp_
             replies = session.scalars(select(Annotation).where(Annotation.root_id.is_not(None)))
             assert sorted(r.body_source for r in replies) == ["Answer", "Answer to the answer"]
         db.engine.dispose()
+
+
+def test_reactions_to_ones_own_notes_go_and_the_others_stay(scratch_url, tmp_path):
+    """Readers no longer react to their own notes (nor could take such a reaction back): 0009
+    removes the ones made before, and nothing else."""
+    app = make_test_app(scratch_url, tmp_path)
+    with app.app_context():
+        upgrade()
+        with Session(db.engine) as session:
+            _seminar(session)  # Ben agrees with Ann's note
+            ann = session.scalar(select(Reaction.annotation_id))
+            author = session.scalar(select(Annotation.user_id).where(Annotation.id == ann))
+            session.add(Reaction(annotation_id=ann, user_id=author, kind=ReactionKind.QUESTION))
+            session.commit()
+        downgrade(revision="0008")
+        upgrade()
+        with Session(db.engine) as session:
+            kept = session.execute(select(Reaction.user_id, Reaction.kind)).all()
+            assert len(kept) == 1 and kept[0][0] != author
+        db.engine.dispose()
