@@ -7,8 +7,9 @@ sends a fraction of the bytes to clients that send ``Accept-Encoding: gzip`` (br
 from __future__ import annotations
 
 import gzip
+import hashlib
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from flask import Response, request
 from werkzeug.http import parse_accept_header
@@ -29,11 +30,30 @@ class CachedBody:
         """What it costs the cache, in bytes."""
         return len(self.body) + len(self.gzipped)
 
+    @cached_property
+    def digest(self) -> str:
+        """The body's digest, for an ETag: made on first use."""
+        return digest(self.body)
+
     def response(self) -> Response:
         # Headers given whole: werkzeug's per-header setters cost more than the rest of a hit.
         if _takes_gzip(request.headers.get("Accept-Encoding")):
             return Response(self.gzipped, mimetype=self.mimetype, headers=_GZIPPED)
         return Response(self.body, mimetype=self.mimetype, headers=_PLAIN)
+
+    def negotiated_response(self, content_type: str, etag: str, headers: tuple = ()) -> Response:
+        """The body as ``content_type``, the media type the client's ``Accept`` chose, with
+        ``headers`` and the strong ``etag`` (told apart for the gzipped bytes, as each
+        representation's must be); 304 to a matching ``If-None-Match``."""
+        gzipped = _takes_gzip(request.headers.get("Accept-Encoding"))
+        body, base = (self.gzipped, _GZIPPED_NEGOTIATED) if gzipped else (self.body, _NEGOTIATED)
+        response = Response(body, content_type=content_type, headers=(*base, *headers))
+        response.set_etag(f"{etag}-gzip" if gzipped else etag)
+        return response.make_conditional(request)
+
+
+def digest(body: bytes) -> str:
+    return hashlib.blake2b(body, digest_size=16).hexdigest()
 
 
 @lru_cache(maxsize=64)
@@ -44,3 +64,6 @@ def _takes_gzip(accept_encoding: str | None) -> bool:
 
 _PLAIN = (("Vary", "Accept-Encoding"),)
 _GZIPPED = (("Content-Encoding", "gzip"), *_PLAIN)
+# One Vary header: werkzeug's ``response.vary`` (which the session adds Cookie to) reads only one.
+_NEGOTIATED = (("Vary", "Accept, Accept-Encoding"),)
+_GZIPPED_NEGOTIATED = (("Content-Encoding", "gzip"), *_NEGOTIATED)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify, make_response, render_template, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
@@ -43,9 +44,15 @@ def status_of(refusal: Refused) -> tuple[int, str]:
     )
 
 
+# A 401 names how to authenticate (RFC 9110 §11.6.1): here, the session cookie of signing in.
+SIGN_IN_CHALLENGE = {"WWW-Authenticate": 'Cookie realm="Scholia"'}
+
+
 def refusal_headers(refusal: Refused) -> dict[str, str]:
     if isinstance(refusal, QuotaExceeded):
         return {"Retry-After": str(refusal.retry_after)}
+    if isinstance(refusal, SignInNeeded):
+        return SIGN_IN_CHALLENGE
     return {}
 
 
@@ -75,6 +82,12 @@ def handle_http_error(error: HTTPException):
 
 
 def handle_csrf_error(error: CSRFError):
+    if request.path.startswith("/api/") and not current_user.is_authenticated:
+        # Nobody is signed in: the write is refused all the same, but what is missing is a
+        # sign-in, not a fresh form (the W3C protocol's 401). Signed-in writes keep the 400.
+        response = _render(401, "Unauthorized", "Sign in to do this.")
+        response.headers.update(SIGN_IN_CHALLENGE)
+        return response
     return _render(
         400,
         "Form expired",

@@ -1,7 +1,7 @@
 from flask import jsonify, request
 
-from app.api import bp, require_user
-from app.api.presenters import Urls, listing, serialise
+from app.api import bp, protocol, require_user
+from app.api.presenters import Urls, listing, serialise, xsd_datetime
 from app.api.schemas import (
     GROUP_KEY,
     VISIBILITY_KEY,
@@ -28,12 +28,23 @@ def _json_payload():
     return payload
 
 
-def _json(annotation: Annotation, status: int = 200, urls: Urls | None = None):
+def _representation(annotation: Annotation, urls: Urls | None = None) -> bytes:
+    """The annotation's JSON as the caller is served it: what its ETag is made from."""
     readable = can(viewer(), Action.READ_HIDDEN, annotation)
     spans = annotations.paragraph_spans(db.session, annotation)
-    response = jsonify(serialise(annotation, spans, readable, urls or Urls.of_request()))
-    response.status_code = status
-    return response
+    data = serialise(annotation, spans, readable, urls or Urls.of_request())
+    return jsonify(data).get_data()
+
+
+def _json(annotation: Annotation, status: int = 200, location: str | None = None):
+    return protocol.annotation_response(_representation(annotation), status, location)
+
+
+def _check_if_match(acting, annotation_id: int) -> None:
+    """A write naming the version it read (``If-Match``) is refused (412) if that has moved on."""
+    if request.if_match:
+        current = annotations.get_visible(db.session, acting, annotation_id)
+        protocol.check_if_match(_representation(current))
 
 
 @bp.get("/annotations")
@@ -67,7 +78,11 @@ def annotation_list():
         response = jsonify(listing(urls, state.slug, paging, total, items))
         return CachedBody.of(response.get_data(), response.mimetype)
 
-    return render_cache().get_or_make(key, make, lambda cached: cached.size).response()
+    cached = render_cache().get_or_make(key, make, lambda cached: cached.size)
+    content_type = protocol.media_type()
+    return cached.negotiated_response(
+        content_type, protocol.etag(cached.digest, content_type), protocol.CONTAINER_HEADERS
+    )
 
 
 @bp.post("/annotations")
@@ -92,9 +107,7 @@ def annotation_create():
     key = request.headers.get("Idempotency-Key")
     annotation, made = annotations.once(db.session, acting, key, make)
     db.session.commit()
-    urls = Urls.of_request()
-    response = _json(annotation, 201, urls)
-    response.headers["Location"] = urls.annotation(annotation.id)
+    response = _json(annotation, 201, Urls.of_request().annotation(annotation.id))
     if not made:
         response.headers["Idempotent-Replayed"] = "true"
     return response
@@ -124,6 +137,7 @@ def annotation_update(annotation_id: int):
     acting = require_user()
     payload = _json_payload()
     changes = parse_changes(payload, replace=request.method == "PUT")
+    _check_if_match(acting, annotation_id)
     annotation = annotations.edit(db.session, acting, annotation_id, changes)
     if VISIBILITY_KEY in payload or GROUP_KEY in payload:
         audience = parse_audience(payload)
@@ -137,7 +151,9 @@ def annotation_update(annotation_id: int):
 def annotation_delete(annotation_id: int):
     """Delete (restorable with POST …/restore right after): its author deletes the annotation,
     a moderator removes it with the replies beneath it (see annotations.delete)."""
-    annotations.delete(db.session, require_user(), annotation_id)
+    acting = require_user()
+    _check_if_match(acting, annotation_id)
+    annotations.delete(db.session, acting, annotation_id)
     db.session.commit()
     return "", 204
 
@@ -170,13 +186,14 @@ def annotation_react(annotation_id: int, kind: str):
 def annotation_flag(annotation_id: int):
     """{"reason": "..."}: ask the note's moderators to look at it (201; 409 while my earlier flag
     of it waits)."""
+    acting = require_user()
     payload = _json_payload()
     if not isinstance(payload, dict) or not isinstance(payload.get("reason"), str):
         raise Malformed('Send {"reason": "why this needs an instructor\'s attention"}.')
-    entry = moderation.flag(db.session, require_user(), annotation_id, payload["reason"])
+    entry = moderation.flag(db.session, acting, annotation_id, payload["reason"])
     db.session.commit()
     response = jsonify(
-        annotation=entry.annotation_id, reason=entry.reason, created=entry.created_at.isoformat()
+        annotation=entry.annotation_id, reason=entry.reason, created=xsd_datetime(entry.created_at)
     )
     response.status_code = 201
     return response
@@ -185,9 +202,10 @@ def annotation_flag(annotation_id: int):
 @bp.post("/annotations/<int:annotation_id>/hidden")
 def annotation_hide(annotation_id: int):
     """Moderators: {"hidden": true} hides from members, false shows again."""
+    acting = require_user()
     payload = _json_payload()
     if not isinstance(payload, dict) or not isinstance(payload.get("hidden"), bool):
         raise Malformed('Send {"hidden": true} or {"hidden": false}.')
-    annotation = moderation.set_hidden(db.session, require_user(), annotation_id, payload["hidden"])
+    annotation = moderation.set_hidden(db.session, acting, annotation_id, payload["hidden"])
     db.session.commit()
     return _json(annotation)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -70,6 +71,15 @@ class Urls:
         return url
 
 
+def xsd_datetime(moment: datetime) -> str:
+    """An ``xsd:dateTime`` in UTC with its ``Z``, as the Web Annotation model asks of
+    ``created`` and ``modified``. A zoneless value (as SQLite keeps them) is the UTC it was
+    stored in; PostgreSQL's aware values may come in the session's zone and are turned to UTC."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat() + "Z"
+
+
 def _target(annotation: Annotation, urls: Urls) -> Any:
     if annotation.is_reply:  # W3C: a reply's target is the annotation it answers
         return urls.annotation(annotation.parent_id)
@@ -121,14 +131,15 @@ def serialise(
         "id": urls.annotation(annotation.id),
         "type": "Annotation",
         "motivation": annotation.motivation.value,
-        "created": annotation.created_at.isoformat(),
-        "modified": annotation.updated_at.isoformat(),
+        "created": xsd_datetime(annotation.created_at),
+        "modified": xsd_datetime(annotation.updated_at),
         "creator": {"type": "Person", "name": annotation.user.display_name},
-        "body": bodies,
         "target": _target(annotation, urls),
         VISIBILITY_KEY: annotation.visibility.value,
         "scholia:orphan": annotation.is_orphan,
     }
+    if bodies:  # a highlight has none, and no "body" (the model's own highlight example)
+        data["body"] = bodies
     if annotation.group_id is not None:
         data[GROUP_KEY] = annotation.group_id
     if annotation.is_reply:
