@@ -2,7 +2,8 @@
 
 The reading page's JavaScript uses it with its session cookie and the CSRF token from
 ``<meta name="csrf-token">`` in an ``X-CSRFToken`` header. Refusals answer as JSON,
-``{"error", "message", "status"}`` (``app.errors.handle_refusal``).
+``{"error", "message", "status"}`` (``app.errors.handle_refusal``). The W3C protocol's HTTP side
+(media types, ETags, LDP headers) is in ``app.api.protocol``.
 """
 
 from flask import Blueprint
