@@ -233,10 +233,12 @@ def test_the_cached_page_is_never_shown_to_someone_the_policy_denies(session, se
     assert "For the seminar." not in ben.html(lens)
 
 
-# The print version lists every note: it too runs the same few queries however many.
-@pytest.mark.parametrize("path", [PAGE, f"{PAGE}/print"])
+# The print version lists every note: it too runs the same few queries however many. Only its
+# parts are kept (a whole print version is megabytes, one per reader), so warm it reads what a
+# page is put together from: more than a kept page, fewer than a cold one, the same for 2 or 40.
+@pytest.mark.parametrize("path, kept_whole", [(PAGE, True), (f"{PAGE}/print", False)])
 def test_a_cached_page_runs_a_few_queries_whatever_the_annotations(
-    app, engine, session, seminar, seeded, path
+    app, engine, session, seminar, seeded, path, kept_whole
 ):
     ben, group = seminar[2], seminar[4]
     lens = f"{path}?lens=group-{group.id}"
@@ -255,7 +257,8 @@ def test_a_cached_page_runs_a_few_queries_whatever_the_annotations(
     many_cold, many_warm = queries(cold=True), queries(cold=False)
     assert few_cold == many_cold  # rendering: a fixed number of queries
     assert few_warm == many_warm < few_cold  # served from the cache: fewer still
-    assert many_warm <= 5, many_warm  # the viewer with their groups, text, assignments, inbox
+    if kept_whole:
+        assert many_warm <= 5, many_warm  # the viewer with their groups, text, assignments, inbox
 
 
 def test_the_page_around_the_cached_part_is_fresh(session, seminar, seeded):
