@@ -99,7 +99,7 @@ def annotation_create():
         def make():
             return discussion.reply(db.session, acting, parent_id, body, seen)
     else:
-        draft = parse_new(payload)
+        draft = parse_new(payload, request.host)
 
         def make():
             return annotations.create(db.session, acting, draft)
@@ -136,7 +136,7 @@ def annotation_update(annotation_id: int):
     """Edit body, tags, colour or motivation (history kept), or the thread's audience."""
     acting = require_user()
     payload = _json_payload()
-    changes = parse_changes(payload, replace=request.method == "PUT")
+    changes = parse_changes(payload, replace=request.method == "PUT", host=request.host)
     _check_if_match(acting, annotation_id)
     annotation = annotations.edit(db.session, acting, annotation_id, changes)
     if VISIBILITY_KEY in payload or GROUP_KEY in payload:

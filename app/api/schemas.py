@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,46 +38,67 @@ GROUP_KEY = "scholia:group"
 
 
 def _as_list(value: Any) -> list:
+    """A property the model allows as one value or an array (``type``, ``body``, ``selector``)."""
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
 
 
-def slug_from_source(source: Any) -> str:
+def slug_from_source(source: Any, host: str | None = None) -> str:
+    """The slug of the text of this site that ``source`` names (a string or ``{"id": …}``).
+
+    An absolute IRI must be on ``host`` (the request's own): a text elsewhere is not this one.
+    """
+    if isinstance(source, dict):
+        source = source.get("id")
     if not isinstance(source, str):
         raise Malformed("target.source must be the URL of a text, like https://host/texts/<slug>.")
-    match = TEXT_PATH.match(urlsplit(source).path)
+    try:
+        parts = urlsplit(source)
+    except ValueError:  # e.g. an unclosed IPv6 host
+        raise Malformed(f"target.source {source[:200]!r} is not a URL.") from None
+    if host is not None and parts.netloc and parts.netloc.lower() != host.lower():
+        raise Invalid(
+            f"target.source {source[:200]!r} is on another site: annotate a text of this one "
+            f"({host}/texts/<slug>)."
+        )
+    match = TEXT_PATH.match(parts.path)
     if not match:
-        raise Malformed(f"target.source {source!r} is not the URL of a text (/texts/<slug>).")
+        raise Malformed(f"target.source {source[:200]!r} is not the URL of a text (/texts/<slug>).")
     return match["slug"]
 
 
-def parse_bodies(bodies: Any) -> tuple[str, list[str]]:
-    """The commenting text and the tags carried in ``body``."""
+def parse_bodies(bodies: Any, default_purpose: str = "commenting") -> tuple[str, list[str]]:
+    """The commenting text and the tags carried in ``body``; several commenting bodies are
+    joined in order, a blank line between them. A body without ``purpose`` takes the
+    annotation's motivation (model §3.3.5): under ``tagging`` it is a tag."""
     text_parts: list[str] = []
     tags: list[str] = []
     for body in _as_list(bodies):
+        if isinstance(body, str):  # an IRI body names something else: not one Scholia keeps
+            raise Malformed("A body given as an IRI is not supported; use a TextualBody.")
         if not isinstance(body, dict):
             raise Malformed(
                 'Each body must be an object like {"type": "TextualBody", "value": "…"}.'
             )
-        if body.get("type", "TextualBody") != "TextualBody":
+        if "TextualBody" not in _as_list(body.get("type", "TextualBody")):
             raise Malformed(f"Body type {body.get('type')!r} is not supported; use TextualBody.")
         value = body.get("value", "")
         if not isinstance(value, str):
             raise Malformed("A body's value must be a string.")
-        purpose = body.get("purpose", "commenting")
-        if purpose == "tagging":
+        purposes = _as_list(body.get("purpose", default_purpose))
+        if "tagging" in purposes:
             tags.append(value)
-        elif purpose in ("commenting", "describing", "replying", "questioning"):
+        elif set(purposes) & WORD_PURPOSES:
             text_parts.append(value)
         else:
             raise Malformed(
-                f"Body purpose {purpose!r} is not supported; use commenting or tagging."
+                f"Body purpose {body.get('purpose')!r} is not supported; use commenting or tagging."
             )
-    if len(text_parts) > 1:
-        raise Malformed("Send at most one commenting body.")
-    return (text_parts[0] if text_parts else ""), tags
+    return "\n\n".join(part for part in text_parts if part.strip()), tags
+
+
+WORD_PURPOSES = {"commenting", "describing", "replying", "questioning", "bookmarking"}
 
 
 def parse_color(value: Any) -> HighlightColor | None:
@@ -90,28 +111,60 @@ def parse_color(value: Any) -> HighlightColor | None:
         raise Invalid(f"{COLOR_KEY} must be one of: {names}.") from None
 
 
-def parse_motivation(value: Any) -> Motivation | None:
+# W3C motivations Scholia keeps as one of its own: a bookmark is a highlight (or a note, if it
+# has words), a tagging annotation one whose bodies are tags; the kind follows the words.
+MAPPED_MOTIVATIONS = {"bookmarking", "tagging"}
+
+
+def parse_motivation(value: Any) -> tuple[Motivation | None, str | None]:
+    """The stored motivation (None: decided by the words) and the W3C one that was sent."""
     if value is None:
-        return None
-    try:
-        return Motivation(value)
-    except ValueError:
-        raise Invalid("motivation must be 'highlighting' or 'commenting'.") from None
+        return None, None
+    values = _as_list(value)
+    for name in values:
+        if not isinstance(name, str):
+            break
+        try:
+            return Motivation(name), name
+        except ValueError:
+            if name in MAPPED_MOTIVATIONS:
+                return None, name
+    raise Invalid(
+        "motivation must be one of highlighting, commenting, questioning, tagging, bookmarking "
+        "(or replying, for a reply)."
+    ) from None
 
 
-def parse_target(target: Any) -> tuple[str, SpanTarget | None]:
-    if isinstance(target, str):
-        return slug_from_source(target), None
-    if isinstance(target, list):
-        if len(target) != 1:
-            raise Malformed("An annotation has exactly one target.")
-        target = target[0]
-    if not isinstance(target, dict):
-        raise Malformed("target must be an object with a source (and selectors for a span).")
-    slug = slug_from_source(target.get("source"))
+MAX_REFINEMENTS = 4
+
+
+RFC5147 = "http://tools.ietf.org/rfc/rfc5147"
+
+
+CHAR_FRAGMENT = re.compile(r"^char=(?P<start>[0-9]{0,9}),(?P<end>[0-9]{1,9})(;.*)?$")
+
+
+def _char_fragment(value: Any, where: str) -> SpanTarget:
+    """RFC 5147's ``char=S,E`` (S may be left out: from the start) as a position."""
+    match = CHAR_FRAGMENT.match(value) if isinstance(value, str) else None
+    if not match:
+        raise Invalid(
+            f"{where} {str(value)[:80]!r} is not an RFC 5147 character range "
+            "(char=START,END) this server can anchor."
+        )
+    return SpanTarget(start=int(match["start"] or 0), end=int(match["end"]))
+
+
+def _selector_span(selectors: Any, depth: int = 0) -> SpanTarget | None:
+    """The span the selectors describe (alternatives of one span, model §4.2): the quote and the
+    position together, else an RFC 5147 fragment; each may be refined (``refinedBy``)."""
+    if depth > MAX_REFINEMENTS:
+        raise Invalid(f"Selectors may be refined at most {MAX_REFINEMENTS} times.")
     quote: dict = {}
     position: dict = {}
-    for selector in _as_list(target.get("selector")):
+    fragment: dict = {}
+    unusable: list[str] = []
+    for selector in _as_list(selectors):
         if not isinstance(selector, dict):
             raise Malformed("Each selector must be an object.")
         kind = selector.get("type")
@@ -119,22 +172,61 @@ def parse_target(target: Any) -> tuple[str, SpanTarget | None]:
             quote = selector
         elif kind == "TextPositionSelector":
             position = selector
-        # Other selector types (XPath, CSS, Range) describe other documents' DOMs: ignored.
-    if not quote and not position:
-        return slug, None
-    exact = quote.get("exact") if quote else None
-    if quote and not isinstance(exact, str):
-        raise Malformed("TextQuoteSelector.exact must be a string.")
-    for key in ("prefix", "suffix"):
-        if not isinstance(quote.get(key, ""), str):
-            raise Malformed(f"TextQuoteSelector.{key} must be a string.")
-    return slug, SpanTarget(
-        exact=exact,
-        prefix=quote.get("prefix", ""),
-        suffix=quote.get("suffix", ""),
-        start=position.get("start") if position else None,
-        end=position.get("end") if position else None,
-    )
+        elif kind == "FragmentSelector" and selector.get("conformsTo") == RFC5147:
+            fragment = selector
+        else:
+            unusable.append(str(kind)[:60])
+    if not (quote or position or fragment):
+        if unusable:
+            raise Invalid(
+                f"Cannot anchor a {', '.join(unusable)} on a text here: send a "
+                "TextQuoteSelector, a TextPositionSelector or an RFC 5147 FragmentSelector."
+            )
+        return None
+    if quote or position:
+        exact = quote.get("exact") if quote else None
+        if quote and not isinstance(exact, str):
+            raise Malformed("TextQuoteSelector.exact must be a string.")
+        for key in ("prefix", "suffix"):
+            if not isinstance(quote.get(key, ""), str):
+                raise Malformed(f"TextQuoteSelector.{key} must be a string.")
+        span = SpanTarget(
+            exact=exact,
+            prefix=quote.get("prefix", ""),
+            suffix=quote.get("suffix", ""),
+            start=position.get("start") if position else None,
+            end=position.get("end") if position else None,
+        )
+        refined = [s.get("refinedBy") for s in (quote, position) if s and s.get("refinedBy")]
+    else:
+        span = _char_fragment(fragment.get("value"), "FragmentSelector value")
+        refined = [fragment["refinedBy"]] if fragment.get("refinedBy") else []
+    if refined:
+        return replace(span, refined_by=_selector_span(refined[0], depth + 1))
+    return span
+
+
+def parse_target(target: Any, host: str | None = None) -> tuple[str, SpanTarget | None]:
+    """The text a target names and the span on it (None: the whole text)."""
+    if isinstance(target, list):
+        if len(target) != 1:
+            raise Malformed("An annotation has exactly one target.")
+        target = target[0]
+    if isinstance(target, dict) and "source" not in target and isinstance(target.get("id"), str):
+        target = target["id"]  # the resource itself, as an object (model §3.2.1)
+    if isinstance(target, str):  # an IRI, perhaps with a char= fragment
+        iri, _, fragment = target.partition("#")
+        slug = slug_from_source(iri, host)
+        return slug, (_char_fragment(fragment, "The target's fragment") if fragment else None)
+    if not isinstance(target, dict):
+        raise Malformed("target must be an object with a source (and selectors for a span).")
+    source = target.get("source")
+    iri, _, fragment = source.partition("#") if isinstance(source, str) else (source, "", "")
+    slug = slug_from_source(iri, host)
+    span = _selector_span(target.get("selector"))
+    if span is None and fragment:
+        span = _char_fragment(fragment, "The source's fragment")
+    return slug, span
 
 
 def parse_audience(payload: dict) -> tuple[Visibility, int | None]:
@@ -157,7 +249,10 @@ def reply_target(payload: Any) -> int | None:
     if isinstance(target, dict):
         target = target.get("id") or target.get("source")
     if isinstance(target, str):
-        match = ANNOTATION_PATH.match(urlsplit(target).path)
+        try:
+            match = ANNOTATION_PATH.match(urlsplit(target).path)
+        except ValueError:  # no URL at all: parse_target says so
+            return None
         if match:
             annotation_id = edge.number(match["id"])
             if annotation_id is None:  # past any id there is
@@ -168,23 +263,44 @@ def reply_target(payload: Any) -> int | None:
 
 def parse_reply(payload: dict) -> str:
     """A reply's words; its motivation, if given, is W3C's ``replying``."""
-    if payload.get("motivation", Motivation.REPLYING.value) != Motivation.REPLYING.value:
+    motivation, _ = parse_motivation(payload.get("motivation", Motivation.REPLYING.value))
+    if motivation is not Motivation.REPLYING:
         raise Invalid("A reply's motivation is 'replying'.")
-    body, _ = parse_bodies(payload.get("body"))
+    body, _ = parse_bodies(_bodies(payload))
     return body
 
 
-def parse_new(payload: Any) -> Draft:
+def _bodies(payload: dict) -> Any:
+    """``body``, or ``bodyValue`` (model §3.2.5: the shorthand for one plain TextualBody)."""
+    if "bodyValue" not in payload:
+        return payload.get("body")
+    if payload.get("body"):
+        raise Malformed("Send body or bodyValue, not both.")
+    value = payload["bodyValue"]
+    if not isinstance(value, str):
+        raise Malformed("bodyValue must be a string.")
+    return {"type": "TextualBody", "value": value}
+
+
+def _words(payload: dict, sent: str | None) -> tuple[str, list[str]]:
+    return parse_bodies(_bodies(payload), "tagging" if sent == "tagging" else "commenting")
+
+
+def _check_type(payload: dict) -> None:
+    if "Annotation" not in _as_list(payload.get("type", "Annotation")):
+        raise Malformed("type must be 'Annotation' (or an array holding it).")
+
+
+def parse_new(payload: Any, host: str | None = None) -> Draft:
     if not isinstance(payload, dict):
         raise Malformed("Send a JSON object (Content-Type: application/json).")
-    if payload.get("type", "Annotation") != "Annotation":
-        raise Malformed("type must be 'Annotation'.")
+    _check_type(payload)
     if "target" not in payload:
         raise Malformed("An annotation needs a target.")
     visibility, group_id = parse_audience(payload)
-    slug, span = parse_target(payload["target"])
-    body, tags = parse_bodies(payload.get("body"))
-    motivation = parse_motivation(payload.get("motivation"))
+    slug, span = parse_target(payload["target"], host)
+    motivation, sent = parse_motivation(payload.get("motivation"))
+    body, tags = _words(payload, sent)
     if motivation is None:
         motivation = Motivation.COMMENTING if body.strip() else Motivation.HIGHLIGHTING
     return Draft(
@@ -199,13 +315,23 @@ def parse_new(payload: Any) -> Draft:
     )
 
 
-def parse_changes(payload: Any, replace: bool) -> Changes:
-    """PATCH changes what is sent; PUT replaces body, tags and colour wholesale."""
+def parse_changes(payload: Any, replace: bool, host: str | None = None) -> Changes:
+    """PATCH changes what is sent; PUT replaces body, tags and colour wholesale. A ``target``
+    sent must be the annotation's own (checked by ``annotations.edit``)."""
     if not isinstance(payload, dict):
         raise Malformed("Send a JSON object (Content-Type: application/json).")
-    changes = Changes(motivation=parse_motivation(payload.get("motivation")))
-    if replace or "body" in payload:
-        changes.body, changes.tags = parse_bodies(payload.get("body"))
+    if "type" in payload:
+        _check_type(payload)
+    motivation, sent = parse_motivation(payload.get("motivation"))
+    changes = Changes(motivation=motivation)
+    if replace or "body" in payload or "bodyValue" in payload:
+        changes.body, changes.tags = _words(payload, sent)
+        if motivation is None and sent is not None:  # bookmarking, tagging: kind by the words
+            changes.motivation = (
+                Motivation.COMMENTING if changes.body.strip() else Motivation.HIGHLIGHTING
+            )
+    if "target" in payload and reply_target(payload) is None:  # a reply's is its parent
+        changes.target = parse_target(payload["target"], host)
     if COLOR_KEY in payload or replace:
         changes.color = parse_color(payload.get(COLOR_KEY))
         changes.clear_color = changes.color is None

@@ -135,7 +135,7 @@ def test_stale_offsets_are_reanchored_from_the_quote(client, reader, content):
         (lambda p: p["target"].update(source="http://localhost/texts/nope"), 404, "no text"),
         (lambda p: p["target"].update(source="http://localhost/elsewhere"), 400, "not the URL"),
         (lambda p: p.update({"scholia:color": "tartan"}), 422, "must be one of"),
-        (lambda p: p.update(motivation="bookmarking"), 422, "motivation"),
+        (lambda p: p.update(motivation="frobnicating"), 422, "motivation"),
         (lambda p: p.update(type="Note"), 400, "type must be"),
         (lambda p: p.pop("target"), 400, "needs a target"),
         (

@@ -27,6 +27,8 @@ class SpanTarget:
     suffix: str = ""
     start: int | None = None
     end: int | None = None
+    # W3C ``refinedBy``: a span described again within the one above (offsets from its start).
+    refined_by: SpanTarget | None = None
 
 
 def resolve_span(layout: revision_cache.Layout, target: SpanTarget) -> tuple[int, int]:
@@ -37,6 +39,10 @@ def resolve_span(layout: revision_cache.Layout, target: SpanTarget) -> tuple[int
     but offsets that are out of range, empty, or contradict a quote found nowhere are refused.
     """
     start, end = _span_meant(layout.content, target)
+    while target.refined_by is not None:
+        target = target.refined_by
+        inner_start, inner_end = _span_meant(layout.content[start:end], target)
+        start, end = start + inner_start, start + inner_end
     snapped = snap_to_paragraphs(layout.spans, start, end)
     if snapped is None:
         raise Invalid("The selection holds only the space between two paragraphs.")
@@ -75,6 +81,25 @@ def _span_meant(content: str, target: SpanTarget) -> tuple[int, int]:
     if found is None or content[found.start : found.end] != target.exact:
         raise Invalid("The quoted words are not in this text.")
     return found.start, found.end
+
+
+def same_target(
+    layout: revision_cache.Layout, annotation: Annotation, slug: str, target: SpanTarget | None
+) -> bool:
+    """Whether a target a client sent back is the annotation's own: the same text and the same
+    words (its selectors as served, or any that resolve to its span)."""
+    if slug != annotation.text.slug:
+        return False
+    if target is None or annotation.exact is None:
+        return target is None and annotation.exact is None
+    if target.refined_by is None and target.exact == annotation.exact:
+        stored = (annotation.start, annotation.end)
+        if target.start is None or (target.start, target.end) == stored:
+            return True
+    try:
+        return resolve_span(layout, target) == (annotation.start, annotation.end)
+    except Invalid:
+        return False
 
 
 def _is_offset(value: object) -> bool:

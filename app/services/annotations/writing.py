@@ -35,8 +35,8 @@ from app.services.annotations.rules import (
     normalise_tags,
     refusal,
 )
-from app.services.annotations.spans import SpanTarget, resolve_span, set_span
-from app.services.errors import Invalid, Malformed, NotFound, SignInNeeded
+from app.services.annotations.spans import SpanTarget, resolve_span, same_target, set_span
+from app.services.errors import Conflict, Invalid, Malformed, NotFound, SignInNeeded
 
 
 @dataclass
@@ -62,6 +62,9 @@ class Changes:
     color: HighlightColor | None = None
     clear_color: bool = False
     motivation: Motivation | None = None
+    # A target sent with the edit (the text's slug and the span, None for the whole text): it
+    # must be the annotation's own, since a note stays on the words it was written on.
+    target: tuple[str, SpanTarget | None] | None = None
 
 
 def new_annotation(viewer: Viewer, body: str = "", **fields) -> Annotation:
@@ -202,6 +205,13 @@ def thread_locked(session: Session, annotation_id: int) -> Annotation | None:
 def edit(session: Session, viewer: Viewer, annotation_id: int, changes: Changes) -> Annotation:
     """Apply an edit, keeping the state before it as a version."""
     annotation = get_for(session, viewer, annotation_id, Action.EDIT)
+    if changes.target is not None and not annotation.is_reply:
+        layout = revision_cache.layout(session, annotation.revision)
+        if not same_target(layout, annotation, *changes.target):
+            raise Conflict(
+                "An annotation's target cannot be changed: it stays on the words it was written "
+                "on. Delete it and annotate the new words instead."
+            )
     body = check_body(changes.body) if changes.body is not None else annotation.body_source
     tags = normalise_tags(changes.tags) if changes.tags is not None else annotation.tag_names
     color = None if changes.clear_color else (changes.color or annotation.color)

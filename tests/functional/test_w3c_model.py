@@ -1,0 +1,257 @@
+"""The shapes of the W3C Web Annotation Data Model (https://www.w3.org/TR/annotation-model/) a
+client may send: each valid one is kept whole, each that cannot be kept is refused (4xx, nothing
+stored) and never silently turned into something else. Each test names the section it checks."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.models import Annotation, AnnotationVersion, Motivation
+from tests import factories
+from tests.functional.test_w3c_protocol import TEXT_URL, count, new_annotation, send
+
+POST = "/api/v1/annotations"
+QUOTE = "Litvinov in Copenhagen"
+RFC5147 = "http://tools.ietf.org/rfc/rfc5147"
+
+
+@pytest.fixture
+def ada(app, session, seeded):
+    return factories.sign_in(app, session, "Ada")
+
+
+@pytest.fixture
+def content(ada):
+    return ada.get("/api/v1/texts/carr-rapprochement").get_json()["content"]
+
+
+def created(ada, session, payload) -> Annotation:
+    response = send(ada, "POST", POST, payload)
+    assert response.status_code == 201, response.get_json()
+    return factories.fresh(session).get(
+        Annotation, int(response.get_json()["id"].rsplit("/", 1)[1])
+    )
+
+
+def refused(ada, session, payload, status: int, words: str) -> None:
+    before = count(session)
+    response = send(ada, "POST", POST, payload)
+    assert response.status_code == status, response.get_json()
+    assert words in response.get_json()["message"]
+    assert count(session) == before
+
+
+# Model §3.1: "type ... The Annotation MUST have 1 or more types, and the Annotation class MUST be
+# one of them"; §3.3.5 motivation "0 or more"; either may be a single value or an array.
+
+
+def test_type_and_motivation_may_be_arrays(ada, session, content):
+    payload = new_annotation(content, body="An array of one")
+    payload["type"] = ["Annotation"]
+    payload["motivation"] = ["commenting"]
+    stored = created(ada, session, payload)
+    assert stored.motivation is Motivation.COMMENTING and stored.body_source == "An array of one"
+    refused(ada, session, {**payload, "type": ["Note"]}, 400, "type must be")
+
+
+# Model §3.2.1 / §4.1: "source ... The value MUST be an IRI"; an IRI may be given as {"id": …}.
+# §3.2.1 also allows the target to be the IRI itself.
+
+
+def test_source_as_an_object_with_an_id_and_a_bare_iri_target(ada, session, content):
+    payload = new_annotation(content, body="Source as an object")
+    payload["target"]["source"] = {"id": TEXT_URL}
+    assert created(ada, session, payload).exact == QUOTE
+    whole = {"type": "Annotation", "bodyValue": "On it all", "target": TEXT_URL}
+    stored = created(ada, session, whole)
+    assert stored.exact is None and stored.body_source == "On it all"
+
+
+# Model §3.2: "There MAY be 0 or more body relationships"; several commenting bodies are kept,
+# in order, one paragraph each.
+
+
+def test_several_commenting_bodies_are_joined_in_order(ada, session, content):
+    payload = new_annotation(content)
+    payload["body"] = [
+        {"type": "TextualBody", "purpose": "commenting", "value": "First thought"},
+        {"type": "TextualBody", "purpose": "tagging", "value": "diplomacy"},
+        {"type": "TextualBody", "value": "Second thought"},
+    ]
+    stored = created(ada, session, payload)
+    assert stored.body_source == "First thought\n\nSecond thought"
+    assert stored.tag_names == ["diplomacy"]
+
+
+# Model §3.3.5: the motivations tagging and bookmarking; a body without purpose takes the
+# annotation's motivation, so under tagging it is a tag.
+
+
+def test_tagging_makes_its_bodies_tags(ada, session, content):
+    payload = new_annotation(content)
+    payload["motivation"] = "tagging"
+    payload["body"] = [{"type": "TextualBody", "value": "treaties"}]
+    stored = created(ada, session, payload)
+    assert stored.tag_names == ["treaties"] and stored.body_source == ""
+    assert stored.motivation is Motivation.HIGHLIGHTING  # a tagged highlight: no words
+
+
+def test_bookmarking_is_a_highlight_or_a_note_by_its_words(ada, session, content):
+    payload = new_annotation(content)
+    payload["motivation"] = "bookmarking"
+    assert created(ada, session, payload).motivation is Motivation.HIGHLIGHTING
+    payload = new_annotation(content, body="Come back here")
+    payload["motivation"] = ["bookmarking"]
+    stored = created(ada, session, payload)
+    assert stored.motivation is Motivation.COMMENTING and stored.body_source == "Come back here"
+    refused(ada, session, {**payload, "motivation": "frobnicating"}, 422, "motivation must be")
+
+
+# Model §3.2.5: "bodyValue ... equivalent to a TextualBody" — kept as the note's words.
+
+
+def test_body_value_is_the_body(ada, session, content):
+    payload = new_annotation(content)
+    payload["bodyValue"] = "Said in short"
+    stored = created(ada, session, payload)
+    assert stored.body_source == "Said in short"
+    assert stored.motivation is Motivation.COMMENTING
+    refused(ada, session, {**payload, "bodyValue": 7}, 400, "bodyValue")
+
+
+# Model §4.2.1 FragmentSelector with conformsTo RFC 5147 ("char=S,E"), and the same fragment on
+# the target's IRI (§4.2 "the IRI of the segment").
+
+
+def test_an_rfc5147_fragment_is_anchored(ada, session, content):
+    start = content.index(QUOTE)
+    end = start + len(QUOTE)
+    payload = new_annotation(content, body="By fragment")
+    payload["target"]["selector"] = {
+        "type": "FragmentSelector",
+        "conformsTo": RFC5147,
+        "value": f"char={start},{end}",
+    }
+    stored = created(ada, session, payload)
+    assert (stored.start, stored.end, stored.exact) == (start, end, QUOTE)
+    by_iri = {
+        "type": "Annotation",
+        "bodyValue": "By IRI",
+        "target": f"{TEXT_URL}#char={start},{end}",
+    }
+    assert created(ada, session, by_iri).exact == QUOTE
+
+
+# Model §4.2.9 refinedBy: "the Selector ... MUST be applied to the output of the Selector it
+# refines" — a quote found within a position range, a position within a quote.
+
+
+def test_refined_selectors_are_anchored_within_the_outer_span(ada, session, content):
+    start = content.index(QUOTE)
+    payload = new_annotation(content, body="Refined")
+    payload["target"]["selector"] = {
+        "type": "TextPositionSelector",
+        "start": start - 10,
+        "end": start + len(QUOTE) + 10,
+        "refinedBy": {"type": "TextQuoteSelector", "exact": "Copenhagen"},
+    }
+    stored = created(ada, session, payload)
+    assert stored.exact == "Copenhagen"
+    assert stored.start == content.index("Copenhagen", start - 10)
+    payload["target"]["selector"] = {
+        "type": "TextQuoteSelector",
+        "exact": QUOTE,
+        "refinedBy": {"type": "TextPositionSelector", "start": 0, "end": len("Litvinov")},
+    }
+    assert created(ada, session, payload).exact == "Litvinov"
+    payload["target"]["selector"]["refinedBy"] = {"type": "TextQuoteSelector", "exact": "Paris"}
+    refused(ada, session, payload, 422, "not in this text")
+
+
+# Model §4.2: a selector this server cannot apply to its texts is refused by name, never
+# stored as a note on the whole text.
+
+
+@pytest.mark.parametrize(
+    ("selector", "named"),
+    [
+        ({"type": "XPathSelector", "value": "/html/body/p[2]"}, "XPathSelector"),
+        ({"type": "CssSelector", "value": "#p2"}, "CssSelector"),
+        ({"type": "RangeSelector", "startSelector": {}, "endSelector": {}}, "RangeSelector"),
+        ({"type": "FragmentSelector", "value": "page=3"}, "FragmentSelector"),
+        ({"type": "FragmentSelector", "conformsTo": RFC5147, "value": "line=3,4"}, "RFC 5147"),
+    ],
+)
+def test_selectors_that_cannot_be_anchored_are_refused_by_name(
+    ada, session, content, selector, named
+):
+    payload = new_annotation(content, body="Nowhere to go")
+    payload["target"]["selector"] = selector
+    refused(ada, session, payload, 422, named)
+
+
+def test_an_unusable_selector_beside_a_usable_one_is_an_alternative(ada, session, content):
+    """§4.2: several selectors "MUST each describe the same segment": one is enough."""
+    payload = new_annotation(content, body="Two ways")
+    payload["target"]["selector"] = [
+        {"type": "XPathSelector", "value": "/p[2]"},
+        {"type": "TextQuoteSelector", "exact": QUOTE},
+    ]
+    assert created(ada, session, payload).exact == QUOTE
+
+
+# Model §3.2.1: the source is the resource annotated; a text of another site is not this one.
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "http://elsewhere.example/texts/carr-rapprochement",
+        {"id": "https://evil.example/texts/carr-rapprochement"},
+    ],
+)
+def test_a_source_on_another_host_is_refused(ada, session, content, source):
+    payload = new_annotation(content, body="Elsewhere")
+    payload["target"]["source"] = source
+    refused(ada, session, payload, 422, "another site")
+    bare = {"type": "Annotation", "bodyValue": "Elsewhere", "target": source}
+    refused(ada, session, bare, 422, "another site")
+
+
+def test_a_source_on_another_path_is_refused(ada, session, content):
+    payload = new_annotation(content, body="Not a text")
+    payload["target"]["source"] = "http://localhost/groups/carr-rapprochement"
+    refused(ada, session, payload, 400, "not the URL of a text")
+
+
+# Protocol §5.3 (update): the annotation's target here is kept; PUT sends the whole annotation,
+# so its own target comes back unchanged, but a different one is refused (409), not ignored.
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH"])
+def test_an_edit_may_send_its_target_back_but_not_change_it(ada, session, content, method):
+    stored = created(ada, session, new_annotation(content, body="Where I was"))
+    url = f"/api/v1/annotations/{stored.id}"
+    served = ada.get(url).get_json()
+    served["body"] = [{"type": "TextualBody", "value": "Edited, same place"}]
+    kept = send(ada, method, url, served)
+    assert kept.status_code == 200, kept.get_json()
+    assert factories.fresh(session).get(Annotation, stored.id).body_source == "Edited, same place"
+
+    moved = {**served, "target": new_annotation(content, "Krasin")["target"]}
+    moved["body"] = [{"type": "TextualBody", "value": "Should not be saved"}]
+    response = send(ada, method, url, moved)
+    assert response.status_code == 409
+    assert "target cannot be changed" in response.get_json()["message"]
+    whole = send(ada, method, url, {**served, "target": TEXT_URL})
+    assert whole.status_code == 409
+    after = factories.fresh(session).get(Annotation, stored.id)
+    assert (after.exact, after.body_source) == (QUOTE, "Edited, same place")
+    assert session.query(AnnotationVersion).filter_by(annotation_id=stored.id).count() == 1
+
+
+def test_a_source_that_is_no_url_is_a_clear_400(ada, session, content):
+    payload = new_annotation(content, body="Broken")
+    payload["target"]["source"] = "http://[::1/texts/carr-rapprochement"
+    refused(ada, session, payload, 400, "not a URL")
+    refused(ada, session, {**payload, "target": payload["target"]["source"]}, 400, "not a URL")
