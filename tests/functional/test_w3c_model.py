@@ -255,3 +255,29 @@ def test_a_source_that_is_no_url_is_a_clear_400(ada, session, content):
     payload["target"]["source"] = "http://[::1/texts/carr-rapprochement"
     refused(ada, session, payload, 400, "not a URL")
     refused(ada, session, {**payload, "target": payload["target"]["source"]}, 400, "not a URL")
+
+
+def test_an_orphan_or_a_reply_may_send_its_served_target_back(ada, session, content):
+    """Protocol §5.3: a PUT of the annotation as served keeps it, whatever its target's shape."""
+    orphan = created(ada, session, new_annotation(content, body="Words now gone"))
+    orphan.start = orphan.end = None  # as a re-import that lost its words leaves it
+    session.commit()
+    reply = send(
+        ada,
+        "POST",
+        POST,
+        {
+            "type": "Annotation",
+            "motivation": ["replying"],
+            "bodyValue": "A reply",
+            "target": f"http://localhost/api/v1/annotations/{orphan.id}",
+        },
+    )
+    assert reply.status_code == 201, reply.get_json()
+    for url in (f"/api/v1/annotations/{orphan.id}", reply.get_json()["id"]):
+        url = url.replace("http://localhost", "")
+        served = ada.get(url).get_json()
+        served["body"] = [{"type": "TextualBody", "value": "Edited"}]
+        response = send(ada, "PUT", url, served)
+        assert response.status_code == 200, response.get_json()
+        assert response.get_json()["body"][0]["value"] == "Edited"
