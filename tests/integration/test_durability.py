@@ -33,7 +33,7 @@ pytestmark = pytest.mark.slow
 LOAD_SECONDS = 12.0  # long enough for three kills and restarts, each with writes between
 OPERATIONS = 8  # per client without kills: a count, not a rate, so a busy machine is only slower
 KILLS = 3
-TEXT = "http://localhost/texts/carr-rapprochement"
+TEXT_PATH = "/texts/carr-rapprochement"  # under the server's own address: another host is refused
 QUOTES = ["Krasin", "Arcos", "Rapallo", "Litvinov", "Genoa", "Reichswehr", "Radek", "Chicherin"]
 
 
@@ -101,7 +101,7 @@ class Writer:
                     "motivation": "commenting",
                     "body": [{"type": "TextualBody", "value": f"load note {key}"}],
                     "target": {
-                        "source": TEXT,
+                        "source": self.client.base_url + TEXT_PATH,
                         "selector": [
                             {"type": "TextQuoteSelector", "exact": self.rng.choice(QUOTES)}
                         ],
