@@ -36,6 +36,16 @@ def _representation(annotation: Annotation, urls: Urls | None = None) -> bytes:
     return jsonify(data).get_data()
 
 
+def _json_field(name: str, kind: type, example: str):
+    """The one field ``name`` of a JSON object request, of type ``kind``; else 400 showing
+    ``example``."""
+    payload = _json_payload()
+    value = payload.get(name) if isinstance(payload, dict) else None
+    if not isinstance(value, kind):
+        raise Malformed(f"Send {example}.")
+    return value
+
+
 def _json(annotation: Annotation, status: int = 200, location: str | None = None):
     return protocol.annotation_response(_representation(annotation), status, location)
 
@@ -118,10 +128,7 @@ def preview():
     """A note body's Markdown as the page will show it once saved: ``{"markdown": …}`` in,
     ``{"html": …}`` out. Nothing is stored."""
     acting = require_user()
-    payload = _json_payload()
-    source = payload.get("markdown") if isinstance(payload, dict) else None
-    if not isinstance(source, str):
-        raise Malformed('Send {"markdown": "…"}: the note\'s words as a string.')
+    source = _json_field("markdown", str, '{"markdown": "…"}: the note\'s words as a string')
     return jsonify(html=previews.render(acting.id, source))
 
 
@@ -187,10 +194,8 @@ def annotation_flag(annotation_id: int):
     """{"reason": "..."}: ask the note's moderators to look at it (201; 409 while my earlier flag
     of it waits)."""
     acting = require_user()
-    payload = _json_payload()
-    if not isinstance(payload, dict) or not isinstance(payload.get("reason"), str):
-        raise Malformed('Send {"reason": "why this needs an instructor\'s attention"}.')
-    entry = moderation.flag(db.session, acting, annotation_id, payload["reason"])
+    reason = _json_field("reason", str, '{"reason": "why this needs an instructor\'s attention"}')
+    entry = moderation.flag(db.session, acting, annotation_id, reason)
     db.session.commit()
     response = jsonify(
         annotation=entry.annotation_id, reason=entry.reason, created=xsd_datetime(entry.created_at)
@@ -203,9 +208,7 @@ def annotation_flag(annotation_id: int):
 def annotation_hide(annotation_id: int):
     """Moderators: {"hidden": true} hides from members, false shows again."""
     acting = require_user()
-    payload = _json_payload()
-    if not isinstance(payload, dict) or not isinstance(payload.get("hidden"), bool):
-        raise Malformed('Send {"hidden": true} or {"hidden": false}.')
-    annotation = moderation.set_hidden(db.session, acting, annotation_id, payload["hidden"])
+    hidden = _json_field("hidden", bool, '{"hidden": true} or {"hidden": false}')
+    annotation = moderation.set_hidden(db.session, acting, annotation_id, hidden)
     db.session.commit()
     return _json(annotation)
