@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, make_response, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
@@ -69,11 +69,23 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem_type(title: str) -> str:
+    """The ``type`` of a problem: the API's list of problems, at this one's entry."""
+    return url_for("api.problems", _external=True) + "#" + "-".join(title.lower().split())
+
+
 def _render(status: int, title: str, message: str) -> Response:
     if _wants_json():
-        body = jsonify(error=title, message=message, status=status)
-    else:
-        body = render_template("error.html", status=status, title=title, message=message)
+        # RFC 9457 problem details: what kind of problem (type, title), its status, and what
+        # happened this time (detail).
+        problem = {"type": problem_type(title), "title": title, "status": status, "detail": message}
+        response = make_response(jsonify(problem), status)
+        response.mimetype = PROBLEM_JSON
+        return response
+    body = render_template("error.html", status=status, title=title, message=message)
     return make_response(body, status)
 
 

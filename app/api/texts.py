@@ -55,6 +55,26 @@ def namespace():
     )
 
 
+@bp.get("/problems")
+def problems():
+    """What each kind of problem (an error's ``type``) means and what to do about it."""
+    return jsonify(
+        {
+            "bad-request": "The request was malformed: read detail, fix it and send it again.",
+            "unauthorized": "Sign in, or send a personal access token as a Bearer token.",
+            "forbidden": "You may not do this to this annotation, group or text.",
+            "not-found": "There is no such thing, or you may not know of it.",
+            "conflict": "The request clashes with what is stored now: read it and try again.",
+            "too-large": "The request or a field of it is longer than the limit.",
+            "unprocessable-annotation": "The annotation is well-formed but cannot be taken.",
+            "too-many-requests": "Too many writes: wait for Retry-After seconds.",
+            "form-expired": "A signed-in write lacked its CSRF token (X-CSRFToken).",
+            "cannot-save-right-now": "The database cannot take writes now: retry later.",
+            "precondition-failed": "If-Match names an older version: read it again first.",
+        }
+    )
+
+
 @bp.get("/texts/<slug>/events")
 def events(slug: str):
     """The live feed: changes after ``?after=<cursor>`` that the caller may know of.

@@ -1,4 +1,4 @@
-// JSON calls to /api/v1 with the page's CSRF token; errors carry the server's message.
+// JSON calls to /api/v1 with the page's CSRF token; errors carry the server's problem detail (RFC 9457).
 const csrfToken = () => document.querySelector('meta[name="csrf-token"]')?.content ?? "";
 
 export class ApiError extends Error {
@@ -23,6 +23,6 @@ export async function api(method, path, body) {
   }
   if (response.status === 204) return null;
   const data = await response.json().catch(() => ({}));
-  if (!response.ok) throw new ApiError(data.message || `The server answered ${response.status}.`, response.status);
+  if (!response.ok) throw new ApiError(data.detail || `The server answered ${response.status}.`, response.status);
   return data;
 }

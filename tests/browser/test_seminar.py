@@ -322,7 +322,7 @@ def test_reactions_are_counted_and_reach_the_author_live(seminar, page_watch):
     page_watch.allow_console_error(r"status of 403")  # the refusal, logged by Chromium
     s.b.route(
         f"**/api/v1/annotations/{note_id}/reactions/agree",
-        lambda route: route.fulfill(status=403, json={"message": refusal}),
+        lambda route: route.fulfill(status=403, json={"detail": refusal}),
     )
     agree = s.b.locator(f"#a{note_id} > .note-actions a.reaction-agree")
     agree.click()

@@ -160,7 +160,7 @@ def test_bad_annotations_get_a_clear_4xx_and_store_nothing(
     mutate(payload)
     response = post(client, payload)
     assert response.status_code == status
-    assert message in response.get_json()["message"]
+    assert message in response.get_json()["detail"]
     assert session.scalar(select(func.count(Annotation.id))) == 0
 
 
@@ -171,7 +171,7 @@ def test_non_json_body_is_refused(client, reader):
         headers={"X-CSRFToken": csrf_token(client), "Content-Type": "text/plain"},
     )
     assert response.status_code == 400
-    assert "JSON" in response.get_json()["message"]
+    assert "JSON" in response.get_json()["detail"]
 
 
 def test_create_needs_csrf_token_and_sign_in(client, seeded, content, session, auth):
@@ -280,7 +280,7 @@ def test_other_readers_and_anonymous_visitors_cannot_learn_it_exists(app, sessio
         missing = visitor.get("/api/v1/annotations/999999")
         found = visitor.get(url)
         assert found.status_code == missing.status_code == 404
-        assert found.get_json()["message"] == missing.get_json()["message"]
+        assert found.get_json()["detail"] == missing.get_json()["detail"]
         listing = visitor.get("/api/v1/annotations?text=carr-rapprochement").get_json()
         assert listing["total"] == 0
         page = visitor.get("/texts/carr-rapprochement").get_data(as_text=True)
@@ -383,7 +383,7 @@ def test_listing_is_paged_and_following_next_reads_every_annotation_once(client,
 def test_bad_page_parameters_get_a_clear_json_error(client, five_notes, query, status, message):
     response = client.get(LIST + query)
     assert response.status_code == status
-    assert response.is_json and message in response.get_json()["message"]
+    assert response.is_json and message in response.get_json()["detail"]
 
 
 def test_listing_is_gzipped_for_clients_that_take_it(client, five_notes):
@@ -551,7 +551,7 @@ def test_a_span_of_only_the_blank_line_between_paragraphs_is_refused(client, rea
     payload["target"]["selector"] = [{"type": "TextPositionSelector", "start": gap, "end": gap + 2}]
     refused = post(client, payload)
     assert refused.status_code == 422
-    assert "space between two paragraphs" in refused.get_json()["message"]
+    assert "space between two paragraphs" in refused.get_json()["detail"]
     assert client.get("/api/v1/annotations?text=carr-rapprochement").get_json()["total"] == 0
 
 
@@ -568,10 +568,10 @@ def test_a_preview_shows_the_words_as_the_saved_note_will_and_stores_nothing(
     at_limit = "a\r\n" * 10_000
     assert reader.api("POST", "/api/v1/preview", {"markdown": at_limit}).status_code == 200
     too_long = reader.api("POST", "/api/v1/preview", {"markdown": "a" * 20_001})
-    assert too_long.status_code == 413 and "the limit is 20,000" in too_long.get_json()["message"]
+    assert too_long.status_code == 413 and "the limit is 20,000" in too_long.get_json()["detail"]
     for payload in ({"markdown": 3}, {"text": "x"}, ["x"]):
         refused = reader.api("POST", "/api/v1/preview", payload)
-        assert refused.status_code == 400 and refused.get_json()["message"], payload
+        assert refused.status_code == 400 and refused.get_json()["detail"], payload
     # Signed out, or without the page's token: refused before anything is rendered.
     anonymous = factories.Browser(app).api("POST", "/api/v1/preview", {"markdown": "x"})
     assert anonymous.status_code == 401

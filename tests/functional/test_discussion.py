@@ -184,7 +184,7 @@ def test_posting_to_a_group_you_are_not_in_is_refused_with_403(app, session, sem
         },
     )
     assert api.status_code == 403
-    assert "not a member" in api.get_json()["message"]
+    assert "not a member" in api.get_json()["detail"]
     assert fresh(session).scalars(select(Annotation)).all() == []
 
 
@@ -368,7 +368,7 @@ def test_a_reply_takes_its_roots_audience_and_no_other(app, seminar):
     root = api_note(ada, text, "Litvinov in Copenhagen", "Why Copenhagen?", "group", group)
     # One written for another audience is not posted: its writer meant other readers.
     refused = api_reply(bea, root, "Neutral ground", **{"scholia:visibility": "public"})
-    assert refused.status_code == 409 and "thread's audience" in refused.get_json()["message"]
+    assert refused.status_code == 409 and "thread's audience" in refused.get_json()["detail"]
     response = api_reply(bea, root, "Neutral ground")
     assert response.status_code == 201
     data = response.get_json()
@@ -547,7 +547,7 @@ def test_reactions_count_once_per_reader_and_kind_and_can_be_taken_back(app, ses
     assert own_page.select(f"#a{note} .reaction") == []
     assert own_page.select_one(f"#a{note} .reactions-readonly").get_text() == "2 agree · 1 puzzled"
     refused = ada.api("PUT", f"/api/v1/annotations/{note}/reactions/agree")
-    assert refused.status_code == 403 and "not your own" in refused.get_json()["message"]
+    assert refused.status_code == 403 and "not your own" in refused.get_json()["detail"]
     margin = bea.html(lens)
     found = button(margin, "agree")
     assert found.name == "a" and found.has_attr("href") and says(found) == "Agree 2"
@@ -939,7 +939,7 @@ def test_a_reader_flags_a_note_once_until_an_instructor_has_looked(app, session,
     assert "You have already flagged this note" in again
     response = cy.api("POST", f"/api/v1/annotations/{note}/flags", {"reason": "And again"})
     assert response.status_code == 409
-    assert "already flagged" in response.get_json()["message"]
+    assert "already flagged" in response.get_json()["detail"]
     assert len(fresh(session).scalars(select(Flag)).all()) == 1
 
     # The reading page (the same margin for every member) lists the reader's flags for its

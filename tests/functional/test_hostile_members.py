@@ -72,7 +72,7 @@ def test_a_thread_with_others_replies_stays_with_its_audience(app, session, semi
         payload = {"scholia:visibility": "group", **audience}
         refused = bea.api("PATCH", f"/api/v1/annotations/{note}", payload)
         assert refused.status_code == 409
-        assert "Others have replied" in refused.get_json()["message"]
+        assert "Others have replied" in refused.get_json()["detail"]
     response = bea.post(f"/notes/{note}/visibility", audience="public", confirm="1")
     assert "Others have replied" in flashed(bea, response)
     assert audience_of(session, note) == audience_of(session, reply) == (Visibility.GROUP, group.id)
@@ -152,7 +152,7 @@ def test_a_removed_member_can_no_longer_change_what_they_wrote_in_the_group(app,
         for method in ("PATCH", "PUT"):
             refused = bea.api(method, f"/api/v1/annotations/{target}", change)
             assert refused.status_code == 403, (method, target)
-            assert "no longer a member" in refused.get_json()["message"]
+            assert "no longer a member" in refused.get_json()["detail"]
         assert bea.api("DELETE", f"/api/v1/annotations/{target}").status_code == 403
         assert bea.post(f"/notes/{target}/delete").status_code == 403
         assert bea.post(f"/notes/{target}/edit", body="Rewritten by form").status_code == 403
@@ -200,7 +200,7 @@ def test_a_hidden_note_cannot_be_moved_to_be_unhidden_elsewhere(app, session, se
     ):
         refused = bea.api("PATCH", f"/api/v1/annotations/{note}", payload)
         assert refused.status_code == 403
-        assert "hidden" in refused.get_json()["message"]
+        assert "hidden" in refused.get_json()["detail"]
     assert bea.api("POST", f"/api/v1/annotations/{note}/hidden", {"hidden": False}).status_code == (
         403
     )
@@ -244,12 +244,12 @@ def test_a_thread_under_moderation_stays_where_it_is(app, session, seminar):
     refused = bea.api(
         "PATCH", f"/api/v1/annotations/{hidden_reply_thread}", {"scholia:visibility": "public"}
     )
-    assert refused.status_code == 409 and "hidden" in refused.get_json()["message"]
+    assert refused.status_code == 409 and "hidden" in refused.get_json()["detail"]
 
     flagged = api_note(bea, text, "Arcos", "Flag bait", "group", group)
     cy.post(f"/notes/{flagged}/flag", reason="Please look at this")
     refused = bea.api("PATCH", f"/api/v1/annotations/{flagged}", {"scholia:visibility": "private"})
-    assert refused.status_code == 409 and "look at" in refused.get_json()["message"]
+    assert refused.status_code == 409 and "look at" in refused.get_json()["detail"]
     assert audience_of(session, flagged) == (Visibility.GROUP, group.id)
     # Once the instructor has dismissed the flag, it is the author's to move again.
     flag_id = fresh(session).scalar(select(Flag.id).where(Flag.annotation_id == flagged))
@@ -442,7 +442,7 @@ def test_a_flood_of_creates_is_refused_with_429_and_retry_after(app, session, se
     refused = bea.api("POST", "/api/v1/annotations", payload)
     assert refused.status_code == 429
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
-    assert "try again" in refused.get_json()["message"]
+    assert "try again" in refused.get_json()["detail"]
     assert api_reply(bea, note, "five").status_code == 429
     form = bea.post(f"{PAGE}/notes", body="Words I do not want to lose")
     assert form.status_code == 429 and form.headers["Retry-After"]
@@ -509,7 +509,7 @@ def test_motivations_fit_what_is_written(app, session, seminar):
         "target": _target(text, "Arcos"),
     }
     refused = bea.api("POST", "/api/v1/annotations", top_level_reply)
-    assert refused.status_code == 422 and "replying" in refused.get_json()["message"]
+    assert refused.status_code == 422 and "replying" in refused.get_json()["detail"]
     highlighting_reply = api_reply(bea, note, "A reply", motivation="highlighting")
     assert highlighting_reply.status_code == 422
     made_a_reply = bea.api("PATCH", f"/api/v1/annotations/{note}", {"motivation": "replying"})
@@ -525,7 +525,7 @@ def test_a_position_is_a_number_not_a_boolean(app, session, seminar):
         "target": _target(text, content[0:6], start=False, end=6),
     }
     refused = bea.api("POST", "/api/v1/annotations", payload)
-    assert refused.status_code == 400 and "integer" in refused.get_json()["message"]
+    assert refused.status_code == 400 and "integer" in refused.get_json()["detail"]
     assert _annotations_by(session, bea.user) == 0
 
 
@@ -545,7 +545,7 @@ def test_a_reply_or_a_whole_text_note_cannot_be_emptied_by_an_edit(app, session,
     whole = whole.rsplit("/", 1)[1]
     for target, words in ((reply, "Has words too"), (whole, "On the whole text")):
         refused = bea.api("PUT", f"/api/v1/annotations/{target}", {})
-        assert refused.status_code == 422 and "needs some words" in refused.get_json()["message"]
+        assert refused.status_code == 422 and "needs some words" in refused.get_json()["detail"]
         blank = {"body": [{"type": "TextualBody", "value": "   "}]}
         assert bea.api("PATCH", f"/api/v1/annotations/{target}", blank).status_code == 422
         assert "needs some words" in flashed(bea, bea.post(f"/notes/{target}/edit", body=" "))
@@ -572,7 +572,7 @@ def test_flagging_twice_is_one_flag(app, session, seminar):
     assert "An instructor has hidden this annotation." in refused.get_data(as_text=True)
     response = cy.api("POST", f"/api/v1/annotations/{other}/flags", {"reason": "Rude"})
     assert response.status_code == 403
-    assert response.get_json()["message"] == "An instructor has hidden this annotation."
+    assert response.get_json()["detail"] == "An instructor has hidden this annotation."
     assert f"/notes/{other}/flag" not in cy.html(f"/notes/{other}")
     assert "/flag" not in str(
         dom(cy.html(f"{PAGE}?lens=group-{group.id}")).select_one(f"#a{other}")
@@ -586,7 +586,7 @@ def test_a_300000_character_context_is_refused_at_once(app, session, seminar):
     target["selector"][0].update(prefix="x" * 300_000, suffix="y" * 300_000)
     refused = bea.api("POST", "/api/v1/annotations", {"type": "Annotation", "target": target})
     assert refused.status_code == 413
-    assert "prefix may have at most 1,000 characters" in refused.get_json()["message"]
+    assert "prefix may have at most 1,000 characters" in refused.get_json()["detail"]
     assert _annotations_by(session, bea.user) == 0
 
 
@@ -608,7 +608,7 @@ def test_restoring_part_of_a_removal_brings_back_that_part_alone(app, session, s
     assert shown() == set()
     refused = ada.api("POST", f"/api/v1/annotations/{beneath}/restore")
     assert (
-        refused.status_code == 409 and "removed what this answers" in refused.get_json()["message"]
+        refused.status_code == 409 and "removed what this answers" in refused.get_json()["detail"]
     )
     assert ada.api("POST", f"/api/v1/annotations/{root}/restore").status_code == 200
     assert shown() == {"The question", "Second answer"}  # the earlier removal stays

@@ -62,10 +62,11 @@ def raw_json(browser, method: str, path: str, raw: bytes):
 def assert_json_refusal(response, status: int, *words: str) -> None:
     assert response.status_code == status, response.get_data(as_text=True)[:300]
     data = response.get_json()
-    assert set(data) == {"error", "message", "status"}, data
+    assert response.mimetype == "application/problem+json"
+    assert set(data) == {"type", "title", "status", "detail"}, data
     assert data["status"] == status
     for word in words:
-        assert word in data["message"], data["message"]
+        assert word in data["detail"], data["detail"]
 
 
 def assert_page_refusal(response, *words: str) -> None:
@@ -242,7 +243,7 @@ def test_json_nested_64_deep_is_parsed(app, session, seeded):
     ada = sign_in(app, session, "Ada")
     response = raw_json(ada, "POST", "/api/v1/annotations", b"[" * 64 + b"]" * 64)
     assert response.status_code == 400
-    assert "nested" not in response.get_json()["message"]  # the view's own answer
+    assert "nested" not in response.get_json()["detail"]  # the view's own answer
 
 
 def _lone_surrogates(text) -> dict[str, dict]:

@@ -65,7 +65,7 @@ def test_api_write_on_read_only_database_is_a_json_503(read_only_app, client, au
         headers={"X-CSRFToken": token},
     )
     assert response.status_code == 503
-    assert response.is_json and "read-only" in response.get_json()["message"]
+    assert response.is_json and "read-only" in response.get_json()["detail"]
     assert ro_client.get(f"/api/v1/annotations/{note.id}").status_code == 200
     session.expire_all()
     assert session.get(Annotation, note.id).body_source == "already stored"
@@ -116,7 +116,7 @@ def test_a_write_that_cannot_get_the_lock_answers_503_and_keeps_everything(
         form = writer.post(f"{PAGE}/notes", data={"body": "by form", "csrf_token": token})
     for response in (created, edited):
         assert response.status_code == 503, response.get_data(as_text=True)
-        assert response.is_json and "busy" in response.get_json()["message"]
+        assert response.is_json and "busy" in response.get_json()["detail"]
         assert int(response.headers["Retry-After"]) > 0
     assert form.status_code == 503 and form.headers["Retry-After"]
     assert "the database is busy" in form.get_data(as_text=True)

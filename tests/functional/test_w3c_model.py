@@ -37,7 +37,7 @@ def refused(ada, session, payload, status: int, words: str) -> None:
     before = count(session)
     response = send(ada, "POST", POST, payload)
     assert response.status_code == status, response.get_json()
-    assert words in response.get_json()["message"]
+    assert words in response.get_json()["detail"]
     assert count(session) == before
 
 
@@ -242,7 +242,7 @@ def test_an_edit_may_send_its_target_back_but_not_change_it(ada, session, conten
     moved["body"] = [{"type": "TextualBody", "value": "Should not be saved"}]
     response = send(ada, method, url, moved)
     assert response.status_code == 409
-    assert "target cannot be changed" in response.get_json()["message"]
+    assert "target cannot be changed" in response.get_json()["detail"]
     whole = send(ada, method, url, {**served, "target": TEXT_URL})
     assert whole.status_code == 409
     after = factories.fresh(session).get(Annotation, stored.id)

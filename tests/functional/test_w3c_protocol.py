@@ -137,10 +137,17 @@ def test_a_created_annotation_is_served_as_json_ld(ada, session, seeded):
     assert created.headers["Content-Type"] == ANNO_MEDIA_TYPE
 
 
-def test_errors_keep_their_json_shape(ada):
-    missing = ada.get("/api/v1/annotations/999999")
-    assert missing.status_code == 404 and missing.mimetype == "application/json"
-    assert set(missing.get_json()) == {"error", "message", "status"}
+def test_errors_are_problem_details(ada):
+    """Issue 18 §2: errors are RFC 9457 problem details, whatever the client accepts."""
+    missing = ada.get("/api/v1/annotations/999999", headers={"Accept": "text/html"})
+    assert missing.status_code == 404 and missing.mimetype == "application/problem+json"
+    problem = missing.get_json()
+    assert set(problem) == {"type", "title", "status", "detail"}
+    assert (problem["title"], problem["status"]) == ("Not Found", 404)
+    assert problem["detail"] == "No such annotation."
+    # The type names an entry of the API's list of problems, which says what it means.
+    listing, entry = problem["type"].split("#")
+    assert listing.endswith("/api/v1/problems") and entry in ada.get(listing).get_json()
 
 
 # Protocol §4.1: "The response from the Annotation Server MUST have an ETag header"; RFC 9110
@@ -211,7 +218,7 @@ def test_a_stale_if_match_is_refused_and_changes_nothing(ada, session, seeded, m
     refused = send(ada, method, url, change, **{"If-Match": f'"{stale}"'})
     assert refused.status_code == 412
     assert refused.get_json()["status"] == 412
-    assert "changed since you read it" in refused.get_json()["message"]
+    assert "changed since you read it" in refused.get_json()["detail"]
     assert ada.get(url).get_data() == current  # nothing changed
 
     fresh = etag_of(ada, note_id)
@@ -310,7 +317,7 @@ def test_an_anonymous_write_is_told_to_sign_in(client, session, seeded):
             response = client.open(path, method=method, json=payload, headers=headers)
             assert response.status_code == 401, (method, path, headers)
             assert response.headers["WWW-Authenticate"] == 'Cookie realm="Scholia"'
-            assert response.get_json()["message"] == "Sign in to do this."
+            assert response.get_json()["detail"] == "Sign in to do this."
     assert owner.get(url).get_data() == before
     assert count(session) == 1
 
@@ -322,5 +329,5 @@ def test_a_signed_in_write_without_its_csrf_token_is_still_refused(ada, session,
     for method, path, payload in (("PATCH", url, change), ("DELETE", url, None)):
         response = ada.client.open(path, method=method, json=payload)  # no X-CSRFToken
         assert response.status_code == 400 and "WWW-Authenticate" not in response.headers
-        assert response.get_json()["error"] == "Form expired"
+        assert response.get_json()["title"] == "Form expired"
     assert ada.get(url).get_json()["body"][0]["value"] == "Mine"

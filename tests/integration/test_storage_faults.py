@@ -116,7 +116,7 @@ def test_sqlite_disk_full(tmp_path, database_url):
                 break
             assert response.status_code == 201, response.get_json()
         assert refused, "the full disk never refused a write"
-        assert "disk is full" in refused[0]["message"]
+        assert "disk is full" in refused[0]["detail"]
         # Reads go on: the page, the API, another visitor.
         assert reader.get(PAGE).status_code == 200
         assert writer.get(f"/api/v1/annotations/{note_id}").get_json()["body"][0]["value"] == (
@@ -244,7 +244,7 @@ def test_postgresql_disk_full(tmp_path, database_url):
                 )
                 statuses.append(response.status_code)
                 if response.status_code == 503:
-                    assert "disk is full" in response.get_json()["message"]
+                    assert "disk is full" in response.get_json()["detail"]
                     break
             assert statuses[-1] == 503, statuses
             assert set(statuses[:-1]) <= {201}
