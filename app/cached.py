@@ -41,12 +41,20 @@ class CachedBody:
             return Response(self.gzipped, mimetype=self.mimetype, headers=_GZIPPED)
         return Response(self.body, mimetype=self.mimetype, headers=_PLAIN)
 
-    def negotiated_response(self, content_type: str, etag: str, headers: tuple = ()) -> Response:
+    def negotiated_response(
+        self, content_type: str, etag: str, headers: tuple = (), vary: str = "Accept"
+    ) -> Response:
         """The body as ``content_type``, the media type the client's ``Accept`` chose, with
         ``headers`` and the strong ``etag`` (told apart for the gzipped bytes, as each
-        representation's must be); 304 to a matching ``If-None-Match``."""
+        representation's must be); 304 to a matching ``If-None-Match``. ``vary`` names the
+        request headers besides Accept-Encoding that chose this representation."""
         gzipped = _takes_gzip(request.headers.get("Accept-Encoding"))
-        body, base = (self.gzipped, _GZIPPED_NEGOTIATED) if gzipped else (self.body, _NEGOTIATED)
+        body = self.gzipped if gzipped else self.body
+        # One Vary header: werkzeug's ``response.vary`` (which the session adds Cookie to) reads
+        # only one.
+        base = (("Vary", f"{vary}, Accept-Encoding"),)
+        if gzipped:
+            base = (("Content-Encoding", "gzip"), *base)
         response = Response(body, content_type=content_type, headers=(*base, *headers))
         response.set_etag(f"{etag}-gzip" if gzipped else etag)
         return response.make_conditional(request)
@@ -64,6 +72,3 @@ def _takes_gzip(accept_encoding: str | None) -> bool:
 
 _PLAIN = (("Vary", "Accept-Encoding"),)
 _GZIPPED = (("Content-Encoding", "gzip"), *_PLAIN)
-# One Vary header: werkzeug's ``response.vary`` (which the session adds Cookie to) reads only one.
-_NEGOTIATED = (("Vary", "Accept, Accept-Encoding"),)
-_GZIPPED_NEGOTIATED = (("Content-Encoding", "gzip"), *_NEGOTIATED)

@@ -1,12 +1,15 @@
+from urllib.parse import urlsplit
+
 from flask import jsonify, request
 
-from app.api import bp, protocol, require_user
-from app.api.presenters import Urls, listing, serialise, xsd_datetime
+from app.api import bp, presenters, protocol, require_user
+from app.api.presenters import Urls, serialise, xsd_datetime
 from app.api.schemas import (
     GROUP_KEY,
     VISIBILITY_KEY,
     parse_audience,
     parse_changes,
+    parse_flag,
     parse_new,
     parse_paging,
     parse_reply,
@@ -18,7 +21,7 @@ from app.extensions import db
 from app.models import Annotation, ReactionKind, TextRevision
 from app.services import annotation_pages, annotations, discussion, moderation, previews
 from app.services.access import Action, can
-from app.services.errors import Malformed, NotFound
+from app.services.errors import Conflict, Malformed, NotFound
 
 
 def _json_payload():
@@ -59,49 +62,80 @@ def _check_if_match(acting, annotation_id: int) -> None:
 
 @bp.get("/annotations")
 def annotation_list():
-    """Annotations on one text (?text=<slug>) that the caller may see, in reading order, paged.
-
-    Without ``page`` the AnnotationCollection with its first page's items, with ``?page=N`` that
-    AnnotationPage (see ``presenters.listing``). The JSON (and its gzip) is kept in this
-    worker's render cache under everything it is made from: the text and its revision, the
-    text's change-log cursor (every change to its annotations moves it), the viewer's identity
-    and group roles, the page asked for and the collection's URL (the root the IRIs are built on).
-    """
+    """The container of the text named by ``?text=<slug>``: the path before containers had one
+    of their own, kept for the clients written against it."""
     slug = request.args.get("text", "").strip()
     if not slug:
         raise Malformed("Say which text: ?text=<slug>.")
+    return container(slug)
+
+
+@bp.get("/texts/<slug>/annotations/")
+def container(slug: str):
+    """The annotations on one text that the caller may see, in reading order, paged: the
+    text's W3C annotation container (see ``presenters.container``; ``Prefer`` and ``?iris=1``
+    ask for a minimal container or IRIs only).
+
+    The JSON (and its gzip) is kept in this worker's render cache under everything it is made
+    from: the text and its revision, the text's change-log cursor (every change to its
+    annotations moves it), the viewer's identity and group roles, the page and view asked for
+    and the container's IRI (the root the IRIs are built on).
+    """
     paging = parse_paging(request.args)
+    view, preferred = protocol.container_view(parse_flag(request.args, "iris"))
     acting = viewer()
     state = annotation_pages.text_state(db.engine, slug)  # with the cursor, before any annotation
-    urls = Urls.of_request()  # the IRIs, made from the request's root URL as the collection's is
-    key = ("api.annotation_list", state, acting.cache_key, paging, urls.annotations)
+    urls = Urls.of_request()  # the IRIs, made from the request's root URL as the container's is
+    key = ("api.container", state, acting.cache_key, paging, view, urls.container(state.slug))
 
     def make() -> CachedBody:
+        wanted = paging.page is not None or not view.minimal
         total, found = annotation_pages.page_for_text(
-            db.session, acting, state.id, paging.offset, paging.limit
+            db.session, acting, state.id, paging.offset, paging.limit if wanted else 0
         )
-        spans = db.session.get(TextRevision, state.revision_id).spans() if found else []
-        items = [
-            serialise(a, spans, can(acting, Action.READ_HIDDEN, a), urls, context=False)
-            for a in found
-        ]
-        response = jsonify(listing(urls, state.slug, paging, total, items))
+        if view.iris:
+            items: list = [urls.annotation(state.slug, a.id) for a in found]
+        else:
+            spans = db.session.get(TextRevision, state.revision_id).spans() if found else []
+            items = [
+                serialise(a, spans, can(acting, Action.READ_HIDDEN, a), urls, context=False)
+                for a in found
+            ]
+        response = jsonify(presenters.container(urls, state, paging, total, items, view))
         return CachedBody.of(response.get_data(), response.mimetype)
 
     cached = render_cache().get_or_make(key, make, lambda cached: cached.size)
     content_type = protocol.media_type()
+    headers = protocol.CONTAINER_HEADERS if paging.page is None else protocol.PAGE_HEADERS
+    if preferred:
+        headers = (*headers, ("Preference-Applied", "return=representation"))
+    if request.path != urlsplit(urls.container(state.slug)).path:
+        headers = (*headers, ("Content-Location", urls.container(state.slug)))
     return cached.negotiated_response(
-        content_type, protocol.etag(cached.digest, content_type), protocol.CONTAINER_HEADERS
+        content_type, protocol.etag(cached.digest, content_type), headers, "Accept, Prefer"
     )
 
 
+@bp.url_value_preprocessor
+def _inside_its_container(endpoint: str | None, values: dict | None) -> None:
+    """An annotation's IRI is inside its text's container: under another text's it is not there."""
+    if values and "annotation_id" in values and "slug" in values:
+        slug = values.pop("slug")
+        if annotations.text_slug_of(db.session, values["annotation_id"]) != slug:
+            raise NotFound("No such annotation.")
+
+
 @bp.post("/annotations")
-def annotation_create():
-    """Store a new annotation or reply (W3C JSON-LD) and answer 201 with it."""
+@bp.post("/texts/<slug>/annotations/")
+def annotation_create(slug: str | None = None):
+    """Store a new annotation or reply (W3C JSON-LD) and answer 201 with it. Posted to a
+    text's container, it must be on that text."""
     acting = require_user()
     payload = _json_payload()
     parent_id = reply_target(payload)
     if parent_id is not None:
+        if slug is not None:
+            _check_posted_to(slug, annotations.text_slug_of(db.session, parent_id))
         body = parse_reply(payload)
         # A client that names the audience it saw is told if the thread has moved since.
         seen = parse_audience(payload) if VISIBILITY_KEY in payload else None
@@ -110,6 +144,8 @@ def annotation_create():
             return discussion.reply(db.session, acting, parent_id, body, seen)
     else:
         draft = parse_new(payload, request.host)
+        if slug is not None:
+            _check_posted_to(slug, draft.text_slug)
 
         def make():
             return annotations.create(db.session, acting, draft)
@@ -117,10 +153,20 @@ def annotation_create():
     key = request.headers.get("Idempotency-Key")
     annotation, made = annotations.once(db.session, acting, key, make)
     db.session.commit()
-    response = _json(annotation, 201, Urls.of_request().annotation(annotation.id))
+    iri = Urls.of_request().annotation(annotation.text.slug, annotation.id)
+    response = _json(annotation, 201, iri)
     if not made:
         response.headers["Idempotent-Replayed"] = "true"
     return response
+
+
+def _check_posted_to(slug: str, target_slug: str | None) -> None:
+    """409 if an annotation posted to one text's container targets another text."""
+    if target_slug is not None and target_slug != slug:
+        raise Conflict(
+            f"This container holds the annotations on '{slug}', and this one targets another "
+            "text: post it to that text's container."
+        )
 
 
 @bp.post("/preview")
@@ -133,12 +179,14 @@ def preview():
 
 
 @bp.get("/annotations/<int:annotation_id>")
+@bp.get("/texts/<slug>/annotations/<int:annotation_id>")
 def annotation(annotation_id: int):
     """One annotation, if the caller may see it (404 otherwise, whoever's it is)."""
     return _json(annotations.get_visible(db.session, viewer(), annotation_id))
 
 
 @bp.route("/annotations/<int:annotation_id>", methods=["PATCH", "PUT"])
+@bp.route("/texts/<slug>/annotations/<int:annotation_id>", methods=["PATCH", "PUT"])
 def annotation_update(annotation_id: int):
     """Edit body, tags, colour or motivation (history kept), or the thread's audience."""
     acting = require_user()
@@ -155,6 +203,7 @@ def annotation_update(annotation_id: int):
 
 
 @bp.delete("/annotations/<int:annotation_id>")
+@bp.delete("/texts/<slug>/annotations/<int:annotation_id>")
 def annotation_delete(annotation_id: int):
     """Delete (restorable with POST …/restore right after): its author deletes the annotation,
     a moderator removes it with the replies beneath it (see annotations.delete)."""
@@ -166,6 +215,7 @@ def annotation_delete(annotation_id: int):
 
 
 @bp.post("/annotations/<int:annotation_id>/restore")
+@bp.post("/texts/<slug>/annotations/<int:annotation_id>/restore")
 def annotation_restore(annotation_id: int):
     """Undo a delete."""
     annotation = annotations.restore(db.session, require_user(), annotation_id)
@@ -180,7 +230,11 @@ def _reaction_kind(kind: str) -> ReactionKind:
         raise NotFound("Reactions are 'agree' or 'question'.") from None
 
 
-@bp.route("/annotations/<int:annotation_id>/reactions/<kind>", methods=["PUT", "DELETE"])
+REACTION = "/annotations/<int:annotation_id>/reactions/<kind>"
+
+
+@bp.route(REACTION, methods=("PUT", "DELETE"))
+@bp.route("/texts/<slug>" + REACTION, methods=("PUT", "DELETE"))
 def annotation_react(annotation_id: int, kind: str):
     """PUT adds my agree/question (once), DELETE takes it back."""
     on = request.method == "PUT"
@@ -190,6 +244,7 @@ def annotation_react(annotation_id: int, kind: str):
 
 
 @bp.post("/annotations/<int:annotation_id>/flags")
+@bp.post("/texts/<slug>/annotations/<int:annotation_id>/flags")
 def annotation_flag(annotation_id: int):
     """{"reason": "..."}: ask the note's moderators to look at it (201; 409 while my earlier flag
     of it waits)."""
@@ -205,6 +260,7 @@ def annotation_flag(annotation_id: int):
 
 
 @bp.post("/annotations/<int:annotation_id>/hidden")
+@bp.post("/texts/<slug>/annotations/<int:annotation_id>/hidden")
 def annotation_hide(annotation_id: int):
     """Moderators: {"hidden": true} hides from members, false shows again."""
     acting = require_user()

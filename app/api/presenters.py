@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
 
 from flask import current_app, request, url_for
 
@@ -12,12 +12,14 @@ from app.api.schemas import (
     ANNO_CONTEXT,
     COLOR_KEY,
     GROUP_KEY,
+    LDP_CONTEXT,
     PAGE_SIZE,
     VISIBILITY_KEY,
     Paging,
 )
 from app.models import Annotation
 from app.models.text import ParagraphSpan, paragraph_at
+from app.services.annotation_pages import TextState
 from app.services.errors import NotFound
 
 MAX_URL_ROOTS = 32
@@ -32,10 +34,9 @@ class Urls:
     """
 
     def __init__(self) -> None:
-        # The collection's URL; an annotation's IRI is this + "/<id>" (its route, api.annotation).
-        self.annotations = url_for("api.annotation_list", _external=True)
         self.context = [ANNO_CONTEXT, {"scholia": url_for("api.namespace", _external=True) + "#"}]
         self._texts: dict[str, str] = {}
+        self._containers: dict[str, str] = {}
 
     @classmethod
     def of_request(cls) -> Urls:
@@ -61,8 +62,16 @@ class Urls:
             urls = table[key] = cls()
         return urls
 
-    def annotation(self, annotation_id: int) -> str:
-        return f"{self.annotations}/{annotation_id}"
+    def container(self, slug: str) -> str:
+        """The text's annotation container (W3C protocol §4), an IRI ending in ``/``."""
+        url = self._containers.get(slug)
+        if url is None:
+            url = self._containers[slug] = url_for("api.container", slug=slug, _external=True)
+        return url
+
+    def annotation(self, slug: str, annotation_id: int) -> str:
+        """An annotation's IRI: inside its text's container (its route, api.annotation)."""
+        return f"{self.container(slug)}{annotation_id}"
 
     def text(self, slug: str) -> str:
         url = self._texts.get(slug)
@@ -82,7 +91,7 @@ def xsd_datetime(moment: datetime) -> str:
 
 def _target(annotation: Annotation, urls: Urls) -> Any:
     if annotation.is_reply:  # W3C: a reply's target is the annotation it answers
-        return urls.annotation(annotation.parent_id)
+        return urls.annotation(annotation.text.slug, annotation.parent_id)
     target: dict[str, Any] = {"source": urls.text(annotation.text.slug)}
     if annotation.exact is not None:
         selectors: list[dict] = [
@@ -128,7 +137,7 @@ def serialise(
     for tag in annotation.tag_names if readable else []:
         bodies.append({"type": "TextualBody", "purpose": "tagging", "value": tag})
     data: dict[str, Any] = {
-        "id": urls.annotation(annotation.id),
+        "id": urls.annotation(annotation.text.slug, annotation.id),
         "type": "Annotation",
         "motivation": annotation.motivation.value,
         "created": xsd_datetime(annotation.created_at),
@@ -143,7 +152,7 @@ def serialise(
     if annotation.group_id is not None:
         data[GROUP_KEY] = annotation.group_id
     if annotation.is_reply:
-        data["scholia:root"] = urls.annotation(annotation.root_id)
+        data["scholia:root"] = urls.annotation(annotation.text.slug, annotation.root_id)
     if annotation.is_hidden:
         data["scholia:hidden"] = True
     if annotation.is_discussion:
@@ -155,47 +164,64 @@ def serialise(
     return {"@context": urls.context, **data} if context else data
 
 
-def listing(urls: Urls, slug: str, paging: Paging, total: int, items: list[dict]) -> dict:
-    """The AnnotationCollection of a text (with its first page's items), or one AnnotationPage.
+@dataclass(frozen=True)
+class ContainerView:
+    """How a client asked to see a container (protocol §4.2, with LDP's ``Prefer``): whole, or
+    minimal (no page inside it), with its items described or named by IRI only."""
 
-    The collection keeps ``items`` at its top level, as before paging: clients that read only
-    ``items`` get the first page, and ``total``, ``first``, ``next`` and ``last`` say how to
-    read on. ``?page=N`` answers a plain W3C AnnotationPage with ``partOf``, ``startIndex``,
-    ``prev`` and ``next``.
+    minimal: bool = False
+    iris: bool = False
+
+
+def container(
+    urls: Urls,
+    text: TextState,
+    paging: Paging,
+    total: int,
+    items: list,
+    view: ContainerView = ContainerView(),
+) -> dict:
+    """A text's annotation container (an LDP BasicContainer and AnnotationCollection) with its
+    first page inside, or with ``?page=N`` that AnnotationPage (protocol §4.2-4.3).
+
+    Pages of IRIs (``oa:PreferContainedIRIs``) are told apart from pages of descriptions by
+    ``iris=1`` in their IRIs, as the protocol's examples do, so each page's IRI names one
+    representation.
     """
-    collection = f"{urls.annotations}?text={quote(slug)}"
+    iri = urls.container(text.slug)
+    query = "iris=1&" if view.iris else ""
     if paging.limit != PAGE_SIZE:
-        collection += f"&limit={paging.limit}"
+        query += f"limit={paging.limit}&"
     last = max(0, -(-total // paging.limit) - 1)
-    page = paging.page or 0
-    if page > last:
+    number = paging.page or 0
+    if number > last:
         raise NotFound(
-            f"There is no page {page}: pages run from 0 to {last} ({total} annotations)."
+            f"There is no page {number}: pages run from 0 to {last} ({total} annotations)."
         )
 
-    def page_url(number: int) -> str:
-        return f"{collection}&page={number}"
+    def page_url(n: int) -> str:
+        return f"{iri}?{query}page={n}"
 
-    data: dict[str, Any] = {"@context": urls.context}
-    if paging.page is None:
-        data.update(
-            id=collection,
-            type="AnnotationCollection",
-            total=total,
-            first=page_url(0),
-            last=page_url(last),
-            startIndex=0,
-        )
-    else:
-        data.update(
-            id=page_url(page),
-            type="AnnotationPage",
-            partOf={"id": collection, "total": total},
-            startIndex=paging.offset,
-        )
-        if page > 0:
-            data["prev"] = page_url(page - 1)
-    if page < last:
-        data["next"] = page_url(page + 1)
-    data["items"] = items
+    page: dict[str, Any] = {
+        "id": page_url(number),
+        "type": "AnnotationPage",
+        "partOf": {"id": iri, "total": total},
+        "startIndex": paging.offset,
+    }
+    if number > 0:
+        page["prev"] = page_url(number - 1)
+    if number < last:
+        page["next"] = page_url(number + 1)
+    page["items"] = items
+    if paging.page is not None:
+        return {"@context": urls.context, **page}
+    data: dict[str, Any] = {
+        "@context": [*urls.context, LDP_CONTEXT],
+        "id": iri,
+        "type": ["BasicContainer", "AnnotationCollection"],
+        "label": f"Annotations on {text.title}",
+        "total": total,
+        "first": page_url(0) if view.minimal else page,
+        "last": page_url(last),
+    }
     return data

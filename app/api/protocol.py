@@ -10,9 +10,12 @@ the annotation no longer has are refused with 412 before anything changes.
 
 from __future__ import annotations
 
+import re
+
 from flask import Response, request
 from werkzeug.exceptions import PreconditionFailed
 
+from app.api.presenters import ContainerView
 from app.api.schemas import ANNO_CONTEXT
 from app.cached import digest
 
@@ -31,7 +34,27 @@ CONTAINER_HEADERS = (
     ("Link", f'<http://www.w3.org/TR/annotation-protocol/>; rel="{LDP}constrainedBy"'),
     ("Allow", "GET, HEAD, OPTIONS, POST"),
     ("Accept-Post", ANNO_MEDIA_TYPE),
-)  # and Vary: Accept, with Accept-Encoding (CachedBody.negotiated_response)
+)  # and Vary: Accept, Prefer, with Accept-Encoding (CachedBody.negotiated_response)
+PAGE_HEADERS = (("Allow", "GET, HEAD, OPTIONS"),)
+
+PREFER_MINIMAL = f"{LDP}PreferMinimalContainer"
+PREFER_IRIS = "http://www.w3.org/ns/oa#PreferContainedIRIs"
+PREFER_DESCRIPTIONS = "http://www.w3.org/ns/oa#PreferContainedDescriptions"
+_INCLUDE = re.compile(r'include\s*=\s*"([^"]*)"')
+
+
+def container_view(iris_asked: bool) -> tuple[ContainerView, bool]:
+    """What the client's ``Prefer: return=representation; include="…"`` asks of a container,
+    and whether it asked at all (then ``Preference-Applied`` says it was honoured).
+
+    ``iris_asked`` is a page's ``iris=1``: the links of an IRI-only container carry it.
+    """
+    wanted = " ".join(request.headers.getlist("Prefer"))
+    if "return=representation" not in wanted.replace(" ", ""):
+        return ContainerView(iris=iris_asked), False
+    included = {iri for found in _INCLUDE.findall(wanted) for iri in found.split()}
+    iris = iris_asked or (PREFER_IRIS in included and PREFER_DESCRIPTIONS not in included)
+    return ContainerView(minimal=PREFER_MINIMAL in included, iris=iris), True
 
 
 def media_type() -> str:

@@ -20,12 +20,14 @@ from app.services.annotations import Changes, Draft, SpanTarget
 from app.services.errors import Invalid, Malformed, NotFound
 
 ANNO_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
+LDP_CONTEXT = "http://www.w3.org/ns/ldp.jsonld"
 
 
 TEXT_PATH = re.compile(r"^/texts/(?P<slug>[a-z0-9-]+)/?$")
 
 
-ANNOTATION_PATH = re.compile(r"^/api/v1/annotations/(?P<id>[0-9]+)/?$")
+# An annotation's IRI: in its text's container, or the shorter path the page's scripts use.
+ANNOTATION_PATH = re.compile(r"^/api/v1/(?:texts/[a-z0-9-]+/)?annotations/(?P<id>[0-9]+)/?$")
 
 
 COLOR_KEY = "scholia:color"
@@ -373,3 +375,11 @@ def parse_paging(args: Mapping[str, str]) -> Paging:
     if limit == 0:
         raise Malformed(f"limit must be at least 1 (items per page, 1 to {MAX_PAGE_SIZE}).")
     return Paging(page, PAGE_SIZE if limit is None else min(limit, MAX_PAGE_SIZE))
+
+
+def parse_flag(args: Mapping[str, str], name: str) -> bool:
+    """``?name=1`` (or ``0``, or not given)."""
+    raw = args.get(name) or "0"
+    if raw not in ("0", "1"):
+        raise Malformed(f"{name} must be 0 or 1, not {raw[:40]!r}.")
+    return raw == "1"

@@ -29,6 +29,7 @@ class TextState:
 
     id: int
     slug: str
+    title: str
     revision_id: int
     cursor: int  # live.latest_id: every change to the text's annotations moves it
 
@@ -37,6 +38,7 @@ class TextState:
 _STATE = select(
     Text.id,
     Text.slug,
+    Text.title,
     Text.current_revision_id,
     live.cursor_of(Text.id).label("cursor"),
 ).where(Text.slug == bindparam("slug"), Text.current_revision_id.is_not(None))
@@ -64,7 +66,7 @@ def page_for_text(
     """
     visible = (Annotation.text_id == text_id, visible_to(viewer))
     total = session.scalar(select(func.count()).select_from(Annotation).where(*visible))
-    if offset >= total:
+    if offset >= total or limit == 0:
         return total, []
     found = session.scalars(
         select(Annotation)

@@ -157,7 +157,7 @@ def test_anchoring_is_exact_around_unicode(new_page, hostile, key):
     listing = page.request.get("/api/v1/annotations?text=hostile").json()
     quotes = [
         s["exact"]
-        for item in listing["items"]
+        for item in listing["first"]["items"]
         if item.get("scholia:color") == "green"
         for s in item["target"]["selector"]
         if s["type"] == "TextQuoteSelector"

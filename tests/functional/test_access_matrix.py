@@ -140,7 +140,7 @@ def test_read_paths(world, viewer):
     parts = "".join(_all_parts(client, world))
     fed_parts = "".join(_all_fed_parts(client, world))
     listing = client.get("/api/v1/annotations", query_string={"text": "carr-rapprochement"})
-    listed = {item["id"].rsplit("/", 1)[1] for item in listing.get_json()["items"]}
+    listed = {item["id"].rsplit("/", 1)[1] for item in listing.get_json()["first"]["items"]}
     feed = client.get("/api/v1/texts/carr-rapprochement/events", query_string={"after": 0})
     fed = {str(e["annotation"]) for e in feed.get_json()["events"]}
     for kind in KINDS:

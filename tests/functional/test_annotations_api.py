@@ -84,7 +84,7 @@ def test_create_highlight_returns_201_with_w3c_annotation(client, reader, conten
     assert response.status_code == 201
     data = response.get_json()
     assert data["type"] == "Annotation" and data["motivation"] == "highlighting"
-    assert data["id"].startswith("http://localhost/api/v1/annotations/")
+    assert data["id"].startswith("http://localhost/api/v1/texts/carr-rapprochement/annotations/")
     assert response.headers["Location"] == data["id"]
     assert data["creator"]["name"] == "Reader"
     assert data["created"] and data["modified"]
@@ -318,6 +318,7 @@ def test_listing_query_count_does_not_grow_with_annotations(
 # ---- the paged listing -------------------------------------------------------------------------
 
 LIST = "/api/v1/annotations?text=carr-rapprochement"
+CONTAINER = "/api/v1/texts/carr-rapprochement/annotations/"
 WORDS = ("Litvinov", "Krasin", "Arcos", "Rapallo", "Genoa")
 
 
@@ -335,30 +336,40 @@ def ids(items: list[dict]) -> list[int]:
     return [int(item["id"].rsplit("/", 1)[1]) for item in items]
 
 
-def test_listing_is_paged_and_following_next_reads_every_annotation_once(client, five_notes):
-    whole = client.get(LIST).get_json()
-    assert whole["type"] == "AnnotationCollection" and whole["total"] == 5
-    assert ids(whole["items"]) == five_notes and "next" not in whole
+def test_listing_is_paged_and_following_next_reads_every_annotation_once(
+    client, seeded, five_notes
+):
+    whole = client.get(LIST).get_json()  # the path before containers, kept: the same container
+    assert whole["type"] == ["BasicContainer", "AnnotationCollection"] and whole["total"] == 5
+    assert ids(whole["first"]["items"]) == five_notes and "next" not in whole["first"]
 
-    collection = client.get(LIST + "&limit=2").get_json()
-    base = "http://localhost" + LIST + "&limit=2"
-    assert collection["id"] == base and collection["total"] == 5
-    assert collection["first"] == base + "&page=0" and collection["last"] == base + "&page=2"
-    assert collection["next"] == base + "&page=1" and ids(collection["items"]) == five_notes[:2]
+    collection = client.get(CONTAINER + "?limit=2").get_json()
+    iri = "http://localhost" + CONTAINER
+    base = iri + "?limit=2&"
+    assert collection["id"] == iri and collection["total"] == 5
+    assert collection["label"] == f"Annotations on {seeded.title}"
+    first = collection["first"]
+    assert first["id"] == base + "page=0" and collection["last"] == base + "page=2"
+    assert first["next"] == base + "page=1" and ids(first["items"]) == five_notes[:2]
     namespace = {"scholia": "http://localhost/api/v1/ns#"}
-    assert collection["@context"] == ["http://www.w3.org/ns/anno.jsonld", namespace]
+    assert collection["@context"] == [
+        "http://www.w3.org/ns/anno.jsonld",
+        namespace,
+        "http://www.w3.org/ns/ldp.jsonld",
+    ]
 
-    pages, url = [], collection["first"]
+    pages, url = [], first["id"]
     while url:
         page = client.get(url.removeprefix("http://localhost")).get_json()
         assert page["type"] == "AnnotationPage" and page["id"] == url
-        assert page["partOf"] == {"id": base, "total": 5}
+        assert page["partOf"] == {"id": iri, "total": 5}
         assert page["startIndex"] == 2 * len(pages)
         assert page.get("prev") == (pages[-1]["id"] if pages else None)
         pages.append(page)
         url = page.get("next")
     assert [len(p["items"]) for p in pages] == [2, 2, 1]
     assert [i for p in pages for i in ids(p["items"])] == five_notes
+    assert pages[0]["items"] == first["items"]
 
     # An item in a page is the annotation as GET /annotations/<id> gives it, minus the
     # @context that the page carries once for all of them.
@@ -427,8 +438,8 @@ def test_a_cached_listing_reads_who_asks_and_the_cursor_and_nothing_else(
 
 def test_limit_is_capped_and_nothing_visible_is_one_empty_page(app, client, five_notes):
     capped = client.get(LIST + "&limit=99999999999999").get_json()
-    assert capped["id"].endswith("&limit=1000") and len(capped["items"]) == 5
-    assert client.get(LIST + "&page=").get_json()["type"] == "AnnotationCollection"
+    assert "limit=1000&" in capped["first"]["id"] and len(capped["first"]["items"]) == 5
+    assert "AnnotationCollection" in client.get(LIST + "&page=").get_json()["type"]
     empty = app.test_client().get(LIST + "&page=0").get_json()  # private notes: none for them
     assert empty["items"] == [] and empty["partOf"]["total"] == 0 and "next" not in empty
     assert app.test_client().get(LIST + "&page=1").status_code == 404
@@ -448,7 +459,7 @@ def test_a_cached_page_follows_the_viewer_and_the_change_log(app, engine, sessio
     def listed(who) -> list[int]:
         response = who.get(LIST)
         assert response.status_code == 200 and response.mimetype == "application/ld+json"
-        return ids(response.get_json()["items"])
+        return ids(response.get_json()["first"]["items"])
 
     assert listed(bea) == [first.id]
     with recorded_queries(engine) as statements:

@@ -117,7 +117,7 @@ def test_a_group_note_reaches_the_members_and_nobody_else(app, seminar):
     for member in (ada, bea):
         assert "For the seminar" in member.html(lens)
         assert member.get(f"/api/v1/annotations/{note}").status_code == 200
-        listed = member.get(f"/api/v1/annotations?text={SLUG}").get_json()["items"]
+        listed = member.get(f"/api/v1/annotations?text={SLUG}").get_json()["first"]["items"]
         assert [annotation_id(a) for a in listed] == [note]
     for outsider in (eve, Browser(app)):
         for path in (lens, PAGE, f"{PAGE}?lens=public"):
@@ -372,8 +372,8 @@ def test_a_reply_takes_its_roots_audience_and_no_other(app, seminar):
     response = api_reply(bea, root, "Neutral ground")
     assert response.status_code == 201
     data = response.get_json()
-    assert data["target"] == f"http://localhost/api/v1/annotations/{root}"
-    assert data["scholia:root"] == f"http://localhost/api/v1/annotations/{root}"
+    assert data["target"] == f"http://localhost/api/v1/texts/{SLUG}/annotations/{root}"
+    assert data["scholia:root"] == f"http://localhost/api/v1/texts/{SLUG}/annotations/{root}"
     assert data["scholia:visibility"] == "group" and data["scholia:group"] == group.id
     reply = annotation_id(data)
     assert eve.get(f"/api/v1/annotations/{reply}").status_code == 404
@@ -770,7 +770,7 @@ def test_an_instructor_hides_a_group_note_from_members_but_not_from_its_author(
     assert f"/notes/{note}/reply" not in page and f"/notes/{note}/react" not in page
     data = cy.get(f"/api/v1/annotations/{note}").get_json()
     assert data["scholia:hidden"] is True and "body" not in data
-    listed = cy.get(f"/api/v1/annotations?text={SLUG}").get_json()["items"]
+    listed = cy.get(f"/api/v1/annotations?text={SLUG}").get_json()["first"]["items"]
     assert "A rude remark" not in str(listed)
     assert cy.get(f"/notes/{note}/history").status_code == 403
     # The replies are not hidden with it.

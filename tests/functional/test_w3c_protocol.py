@@ -49,6 +49,17 @@ def new_annotation(content: str, quote: str = "Litvinov in Copenhagen", body: st
     }
 
 
+@pytest.fixture
+def other_text(session, seeded):
+    """A second text: the seed under another slug."""
+    from app.services import importer
+    from tests.conftest import SEED
+
+    text = importer.import_file(session, SEED, slug="carr-again").text
+    session.commit()
+    return text
+
+
 def count(session) -> int:
     return session.scalar(select(func.count(Annotation.id)))
 
@@ -66,7 +77,7 @@ def test_created_and_modified_are_utc_datetimes_with_z(ada, session, seeded):
         assert XSD_UTC.match(data[key]), data[key]
         # The same moment the database holds, read back as UTC.
         assert datetime.fromisoformat(data[key]) == moment
-    item = ada.get(LIST).get_json()["items"][0]
+    item = ada.get(LIST).get_json()["first"]["items"][0]
     assert XSD_UTC.match(item["created"]) and XSD_UTC.match(item["modified"])
 
     bea = factories.sign_in(ada.app, session, "Bea")
@@ -103,7 +114,9 @@ def test_a_highlight_has_no_body_key(ada, session, seeded):
     comment = note(session, ada, seeded, "Krasin", body="Why Krasin?", tags=("trade",))
     data = ada.get(f"/api/v1/annotations/{highlight}").get_json()
     assert data["motivation"] == "highlighting" and "body" not in data
-    items = {item["id"].rsplit("/", 1)[1]: item for item in ada.get(LIST).get_json()["items"]}
+    items = {
+        item["id"].rsplit("/", 1)[1]: item for item in ada.get(LIST).get_json()["first"]["items"]
+    }
     assert "body" not in items[str(highlight)]
     assert [b["value"] for b in items[str(comment)]["body"]] == ["Why Krasin?", "trade"]
 
@@ -249,7 +262,7 @@ def test_the_collection_has_an_etag_and_answers_304(ada, session, seeded):
     before = ada.get(LIST).headers["ETag"]
     note(session, ada, seeded, "Krasin", body="Two")
     changed = ada.get(LIST, headers={"If-None-Match": before})
-    assert changed.status_code == 200 and len(changed.get_json()["items"]) == 2
+    assert changed.status_code == 200 and len(changed.get_json()["first"]["items"]) == 2
     assert changed.headers["ETag"] != before
 
 
@@ -331,3 +344,118 @@ def test_a_signed_in_write_without_its_csrf_token_is_still_refused(ada, session,
         assert response.status_code == 400 and "WWW-Authenticate" not in response.headers
         assert response.get_json()["title"] == "Form expired"
     assert ada.get(url).get_json()["body"][0]["value"] == "Mine"
+
+
+# Protocol §4 (containers): "The IRI of the Annotation Container MUST end with a "/""; its
+# representation's type MUST include BasicContainer, it SHOULD have a label; annotations are
+# created by POST to it and their IRIs are inside it. §4.2 (container representations): the
+# client's Prefer header chooses a minimal container (ldp:PreferMinimalContainer) or items as
+# IRIs (oa:PreferContainedIRIs) or descriptions, and "the response MUST have a Vary header that
+# includes Prefer".
+
+CONTAINER = "/api/v1/texts/carr-rapprochement/annotations/"
+MINIMAL = 'return=representation;include="http://www.w3.org/ns/ldp#PreferMinimalContainer"'
+IRIS = 'return=representation;include="http://www.w3.org/ns/oa#PreferContainedIRIs"'
+
+
+def test_each_text_has_a_container_whose_iri_ends_in_a_slash(ada, session, seeded):
+    first = note(session, ada, seeded)
+    response = ada.get(CONTAINER)
+    container = response.get_json()
+    assert response.status_code == 200 and container["id"] == "http://localhost" + CONTAINER
+    assert "BasicContainer" in container["type"] and "AnnotationCollection" in container["type"]
+    assert container["label"] == f"Annotations on {seeded.title}"
+    (item,) = container["first"]["items"]
+    assert item["id"] == f"http://localhost{CONTAINER}{first}"  # annotation IRIs are inside it
+    assert ada.get(item["id"]).get_json()["id"] == item["id"]
+    assert set(response.vary) >= {"Accept", "Prefer"}
+    # The path before containers had IRIs of their own still answers, naming the container.
+    legacy = ada.get(LIST)
+    assert legacy.get_json() == container
+    assert legacy.headers["Content-Location"] == "http://localhost" + CONTAINER
+
+
+def test_prefer_minimal_container_leaves_the_items_out(ada, session, seeded):
+    note(session, ada, seeded)
+    response = ada.get(CONTAINER, headers={"Prefer": MINIMAL})
+    container = response.get_json()
+    assert container["total"] == 1 and "items" not in str(container)
+    assert container["first"] == f"http://localhost{CONTAINER}?page=0"
+    assert response.headers["Preference-Applied"] == "return=representation"
+    whole = ada.get(CONTAINER)
+    assert (
+        "Preference-Applied" not in whole.headers
+        and whole.headers["ETag"] != response.headers["ETag"]
+    )
+
+
+def test_prefer_contained_iris_lists_iris_only_and_its_pages_say_so(ada, session, seeded):
+    first = note(session, ada, seeded)
+    container = ada.get(CONTAINER, headers={"Prefer": IRIS}).get_json()
+    iri = f"http://localhost{CONTAINER}{first}"
+    assert container["first"]["items"] == [iri]
+    assert container["first"]["id"] == f"http://localhost{CONTAINER}?iris=1&page=0"
+    page = ada.get(container["first"]["id"]).get_json()
+    assert page["type"] == "AnnotationPage" and page["items"] == [iri]
+    both = f'{MINIMAL[:-1]} http://www.w3.org/ns/oa#PreferContainedIRIs"'
+    minimal = ada.get(CONTAINER, headers={"Prefer": both}).get_json()
+    assert minimal["first"] == f"http://localhost{CONTAINER}?iris=1&page=0"
+
+
+@pytest.mark.parametrize(
+    "prefer", ["", "return=minimal", 'return=representation;include="', "include=x" * 500]
+)
+def test_an_odd_prefer_header_gets_the_whole_container(ada, session, seeded, prefer):
+    note(session, ada, seeded)
+    container = ada.get(CONTAINER, headers={"Prefer": prefer}).get_json()
+    assert len(container["first"]["items"]) == 1
+
+
+def test_post_to_a_container_creates_inside_it(ada, session, seeded):
+    content = ada.get("/api/v1/texts/carr-rapprochement").get_json()["content"]
+    created = send(ada, "POST", CONTAINER, new_annotation(content, body="Here"))
+    assert created.status_code == 201
+    assert created.headers["Location"].startswith("http://localhost" + CONTAINER)
+    reply = send(
+        ada,
+        "POST",
+        CONTAINER,
+        {
+            "type": "Annotation",
+            "target": created.headers["Location"],
+            "body": {"type": "TextualBody", "value": "And"},
+        },
+    )
+    assert reply.status_code == 201 and reply.get_json()["target"] == created.headers["Location"]
+
+
+def test_post_to_another_texts_container_is_refused_and_stores_nothing(
+    ada, session, seeded, other_text
+):
+    content = ada.get("/api/v1/texts/carr-rapprochement").get_json()["content"]
+    elsewhere = f"/api/v1/texts/{other_text.slug}/annotations/"
+    before = count(session)
+    refused = send(ada, "POST", elsewhere, new_annotation(content, body="Here"))
+    assert refused.status_code == 409 and "another text" in refused.get_json()["detail"]
+    parent = note(session, ada, seeded)
+    refused = send(
+        ada,
+        "POST",
+        elsewhere,
+        {
+            "type": "Annotation",
+            "target": f"http://localhost{CONTAINER}{parent}",
+            "body": {"type": "TextualBody", "value": "And"},
+        },
+    )
+    assert refused.status_code == 409 and count(session) == before + 1
+
+
+def test_an_annotation_is_not_inside_another_texts_container(ada, session, seeded, other_text):
+    mine = note(session, ada, seeded)
+    for method in ("GET", "PUT", "DELETE"):
+        response = send(ada, method, f"/api/v1/texts/{other_text.slug}/annotations/{mine}", {})
+        assert response.status_code == 404, method
+    assert send(ada, "GET", f"/api/v1/texts/no-such-text/annotations/{mine}").status_code == 404
+    assert ada.get("/api/v1/texts/no-such-text/annotations/").status_code == 404
+    assert session.get(Annotation, mine).deleted_at is None

@@ -14,6 +14,7 @@ from app.services.annotations.queries import (
     get_visible,
     paragraph_spans,
     text_for,
+    text_slug_of,
     versions,
 )
 from app.services.annotations.rules import (
@@ -74,5 +75,6 @@ __all__ = [
     "store",
     "tag_suggestions",
     "text_for",
+    "text_slug_of",
     "versions",
 ]

@@ -63,6 +63,16 @@ def get_visible(session: Session, viewer: Viewer, annotation_id: int) -> Annotat
     return annotation
 
 
+def text_slug_of(session: Session, annotation_id: int) -> str | None:
+    """The slug of the text an annotation is on (None if there is no such annotation): where its
+    IRI lives. Says nothing about the annotation to a caller who may not see it."""
+    return session.scalar(
+        select(Text.slug)
+        .join(Annotation, Annotation.text_id == Text.id)
+        .where(Annotation.id == annotation_id)
+    )
+
+
 def get_editable(session: Session, viewer: Viewer, annotation_id: int) -> Annotation:
     """For the edit form: the author only (404 if unseen, 403 if someone else's)."""
     annotation = get_visible(session, viewer, annotation_id)
