@@ -7,7 +7,7 @@ import os
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import assets, edge
+from app import assets, bearer, edge
 from app.config import build_config, load_secret_key
 from app.database import configure_engine
 from app.extensions import csrf, db, login_manager, migrate
@@ -47,6 +47,7 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
+    bearer.init_app(app)  # after edge's checks: who a token acts for, and CSRF for the rest
     with app.app_context():
         configure_engine(db.engine)
     app.extensions["render_cache"] = RenderCache(app.config["RENDER_CACHE_MB"] * 1024 * 1024)

@@ -1,4 +1,5 @@
-"""Flask commands: ``flask --app wsgi seed | import-text | create-user | set-password``."""
+"""Flask commands: ``flask --app wsgi seed | import-text | create-user | set-password |
+create-token | backup | restore``."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from app.extensions import db
-from app.services import accounts, backup, importer
+from app.services import accounts, backup, importer, tokens
+from app.services.errors import Refused
 
 
 def _import(path: Path, slug: str | None = None) -> importer.ImportResult:
@@ -81,6 +83,25 @@ def set_password_command(email: str, password: str) -> None:
     click.echo(f"new password for {user.email}; signed out everywhere")
 
 
+@click.command("create-token")
+@with_appcontext
+@click.argument("email")
+@click.option("--name", required=True, help="What the token is for, to tell it apart later.")
+def create_token_command(email: str, name: str) -> None:
+    """Make a personal access token for an account and print its secret (shown only now)."""
+    user = accounts.user_by_email(db.session, accounts.normalise_email(email))
+    if user is None:
+        raise click.ClickException("No account has that email address.")
+    try:
+        token, secret = tokens.create(db.session, user.id, name)
+    except Refused as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"token “{token.name}” for {user.email} (shown only now; keep it secret):", err=True)
+    click.echo(secret)
+
+
 @click.command("backup")
 @click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
 @with_appcontext
@@ -116,6 +137,7 @@ def init_app(app: Flask) -> None:
         import_text_command,
         create_user_command,
         set_password_command,
+        create_token_command,
         backup_command,
         restore_command,
     ):

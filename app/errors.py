@@ -15,6 +15,7 @@ from app.services.errors import (
     Conflict,
     Forbidden,
     Invalid,
+    InvalidToken,
     Malformed,
     NotFound,
     QuotaExceeded,
@@ -44,13 +45,17 @@ def status_of(refusal: Refused) -> tuple[int, str]:
     )
 
 
-# A 401 names how to authenticate (RFC 9110 §11.6.1): here, the session cookie of signing in.
-SIGN_IN_CHALLENGE = {"WWW-Authenticate": 'Cookie realm="Scholia"'}
+# A 401 names how to authenticate (RFC 9110 §11.6.1): the session cookie of signing in, or a
+# personal access token (RFC 6750); a token that was sent and refused says so (its §3.1).
+SIGN_IN_CHALLENGE = {"WWW-Authenticate": 'Cookie realm="Scholia", Bearer realm="Scholia"'}
+INVALID_TOKEN_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="Scholia", error="invalid_token"'}
 
 
 def refusal_headers(refusal: Refused) -> dict[str, str]:
     if isinstance(refusal, QuotaExceeded):
         return {"Retry-After": str(refusal.retry_after)}
+    if isinstance(refusal, InvalidToken):
+        return INVALID_TOKEN_CHALLENGE
     if isinstance(refusal, SignInNeeded):
         return SIGN_IN_CHALLENGE
     return {}

@@ -6,6 +6,7 @@ from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from app.services.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from app.services.tokens import MAX_NAME as MAX_TOKEN_NAME
 
 PASSWORD_LENGTH_MESSAGE = (
     f"Passwords need {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters."
@@ -68,3 +69,13 @@ class PasswordForm(HtmlForm):
     )
     password = new_password("New password")
     confirm = repeated("Repeat new password")
+
+
+class TokenForm(HtmlForm):
+    """A new personal access token: its name (the rules are services/tokens.py's)."""
+
+    name = StringField(
+        "Name",
+        render_kw={"maxlength": MAX_TOKEN_NAME},
+        description="What the token is for, e.g. “Grading script”.",
+    )

@@ -8,6 +8,8 @@ from flask import Flask, Request, Response, request, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from itsdangerous import BadSignature
 
+from app.bearer import is_token_request
+
 # Everything is served from our own origin: no inline script or style, no frames, no plugins.
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -39,6 +41,8 @@ class SessionInterface(SecureCookieSessionInterface):
         serializer = self.get_signing_serializer(app)
         if serializer is None:
             return None
+        if is_token_request(request):
+            return self.session_class()  # the token alone says who it is (app/bearer.py)
         value = request.cookies.get(self.get_cookie_name(app))
         if not value:
             return self.session_class()
@@ -55,6 +59,8 @@ class SessionInterface(SecureCookieSessionInterface):
         return session
 
     def save_session(self, app: Flask, session, response: Response) -> None:
+        if is_token_request(request):
+            return  # a token request has no session: none is begun, none is ended
         # Most requests neither change the session nor renew it: they need only the header.
         if session and not self.should_set_cookie(app, session):
             if session.accessed:
@@ -100,10 +106,13 @@ PRIVATE = ("Cache-Control", "private, no-cache")
 
 def _made_for_a_session() -> bool:
     """Did the response depend on the session: a signed-in user (loading one reads it), a CSRF
-    token, a flashed message? Reading an empty session, as every anonymous request does, tells
-    nothing about anybody. The versioned static files never do, and keep their year."""
+    token, a flashed message? Or on an access token, in the session's stead. Reading an empty
+    session, as every anonymous request does, tells nothing about anybody. The versioned static
+    files never do, and keep their year."""
     if request.endpoint == "static":
         return False
+    if is_token_request(request):
+        return True  # made for whom the token acts for
     return session.modified or (session.accessed and bool(session))
 
 

@@ -16,12 +16,13 @@ from app.models.annotation import (
 )
 from app.models.group import Group, Membership, ReadingAssignment, Removal, Role
 from app.models.text import Paragraph, ParagraphRole, Text, TextRevision
-from app.models.user import LoginAttempt, User
+from app.models.user import ApiToken, LoginAttempt, User
 
 __all__ = [
     "Annotation",
     "AnnotationTag",
     "AnnotationVersion",
+    "ApiToken",
     "Event",
     "EventKind",
     "Flag",

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Index, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import generate_password_hash
 
@@ -108,3 +108,24 @@ class LoginAttempt(db.Model):
     device: Mapped[str | None] = mapped_column(String(64), nullable=True)
     succeeded: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ApiToken(db.Model):
+    """A personal access token, for scripts: ``Authorization: Bearer scholia_…`` on the API.
+
+    Only the SHA-256 of the secret is kept: the secret is shown once, when it is made, and a
+    copy of the database lets nobody act as its owner. A revoked token's row is deleted.
+    ``last_used_at`` is written at most once a minute (services/tokens.py), not per request.
+    """
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = created_at_column()
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    def __repr__(self) -> str:
+        return f"<ApiToken {self.id} of user {self.user_id}>"

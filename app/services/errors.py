@@ -28,6 +28,14 @@ class SignInNeeded(Refused):
     """Only a signed-in reader may do this."""
 
 
+class InvalidToken(SignInNeeded):
+    """An access token that is malformed, unknown, revoked, or its account's disabled: the
+    request is refused outright, not served as if nobody had signed in."""
+
+    def __init__(self, message: str = "The access token is not valid."):
+        super().__init__(message)
+
+
 class NotFound(Refused):
     """Missing, deleted, or someone else's private note: the same answer for all three."""
 

@@ -25,12 +25,14 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 
+from app.errors import status_of
 from app.extensions import db, login_manager
-from app.forms import LoginForm, PasswordForm, RegisterForm
+from app.forms import LoginForm, PasswordForm, RegisterForm, TokenForm
 from app.models import User
 from app.models.user import parse_session_id
-from app.services import accounts, devices, sign_in
+from app.services import accounts, devices, sign_in, tokens
 from app.services.access import ANONYMOUS, Account, load_signed_in
+from app.services.errors import Refused
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -235,8 +237,8 @@ def logout():
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
 def account():
-    """The signed-in reader's account: who they are, and a new password (which ends every other
-    session, and keeps this one)."""
+    """The signed-in reader's account: who they are, a new password (which ends every other
+    session, and keeps this one), and their personal access tokens."""
     form = PasswordForm()
     status, headers = 200, {}
     if form.validate_on_submit():
@@ -260,5 +262,42 @@ def account():
             return response
     elif form.is_submitted():
         status = 400
-    user = db.session.get(User, current_user.id)
-    return render_template("auth/account.html", form=form, user=user), status, headers
+    return _account_page(form=form), status, headers
+
+
+def _account_page(form=None, token_form=None, new_token=None, new_secret=None) -> str:
+    return render_template(
+        "auth/account.html",
+        form=form or PasswordForm(),
+        token_form=token_form or TokenForm(formdata=None),
+        user=db.session.get(User, current_user.id),
+        tokens=tokens.list_tokens(db.session, current_user.id),
+        new_token=new_token,
+        new_secret=new_secret,
+    )
+
+
+@bp.post("/account/tokens")
+@login_required
+def create_token():
+    """A new personal access token: its secret is on this page, once (no-store), and nowhere
+    else: a redirect would have to carry it in the session cookie."""
+    token_form = TokenForm()
+    try:
+        token, secret = tokens.create(db.session, current_user.id, token_form.name.data or "")
+    except Refused as error:
+        db.session.rollback()
+        token_form.name.errors = [str(error)]
+        return _account_page(token_form=token_form), status_of(error)[0]
+    db.session.commit()
+    return _account_page(new_token=token, new_secret=secret)
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    """Revoke one of my tokens (another's is a 404, as one that never was)."""
+    name = tokens.revoke(db.session, current_user.id, token_id)
+    db.session.commit()
+    flash(f"The token “{name}” is revoked: scripts that use it are refused from now on.", "success")
+    return redirect(url_for("auth.account", _anchor="tokens-heading"))

@@ -329,7 +329,10 @@ def test_an_anonymous_write_is_told_to_sign_in(client, session, seeded):
         for headers in ({}, {"X-CSRFToken": token}):  # token-less, and with a token
             response = client.open(path, method=method, json=payload, headers=headers)
             assert response.status_code == 401, (method, path, headers)
-            assert response.headers["WWW-Authenticate"] == 'Cookie realm="Scholia"'
+            assert (
+                response.headers["WWW-Authenticate"]
+                == 'Cookie realm="Scholia", Bearer realm="Scholia"'
+            )
             assert response.get_json()["detail"] == "Sign in to do this."
     assert owner.get(url).get_data() == before
     assert count(session) == 1
