@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
@@ -165,6 +167,23 @@ def test_signed_in_pages_have_no_violations(new_page, scheme):
     _assert_no_violations(page)
     page.get_by_role("banner").get_by_role("link", name="Notebook").click()
     expect(page.get_by_role("main")).to_contain_text("Compare Rapallo, ¶9.")
+    _assert_no_violations(page)
+
+
+@SCHEMES
+def test_account_page_with_a_new_token_has_no_violations(new_page, scheme):
+    page = new_page(color_scheme=scheme)
+    _register(page, "Reader", "reader@example.org", TEST_PASSWORD, TEST_PASSWORD)
+    expect(page.get_by_role("status")).to_be_visible()
+    page.goto("/auth/account")
+    page.get_by_label("Name").fill("Grading script")
+    page.get_by_role("button", name="Make a token").click()
+    expect(page.get_by_label("Your new token “Grading script”")).to_have_value(
+        re.compile(r"^scholia_")
+    )
+    _assert_no_violations(page)
+    page.get_by_text("Revoke…").click()  # the question before a revoke, open
+    expect(page.get_by_role("button", name="Revoke “Grading script”")).to_be_visible()
     _assert_no_violations(page)
 
 
