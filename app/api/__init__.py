@@ -1,7 +1,9 @@
 """The JSON API under /api/v1, speaking the W3C Web Annotation Data Model.
 
 The reading page's JavaScript uses it with its session cookie and the CSRF token from
-``<meta name="csrf-token">`` in an ``X-CSRFToken`` header. Refusals answer as JSON,
+``<meta name="csrf-token">`` in an ``X-CSRFToken`` header; scripts send a personal access token,
+``Authorization: Bearer scholia_…``, and no CSRF token (``app.bearer``: it is their only
+credential, and theirs are the only requests answered across origins). Refusals answer as JSON,
 ``{"error", "message", "status"}`` (``app.errors.handle_refusal``). The W3C protocol's HTTP side
 (media types, ETags, LDP headers) is in ``app.api.protocol``.
 """

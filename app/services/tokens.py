@@ -58,6 +58,9 @@ def create(session: Session, user_id: int, name: str) -> tuple[ApiToken, str]:
     name = clean_name(name)
     secret = PREFIX + secrets.token_urlsafe(32)
     begin_write(session)
+    # The account's row, locked: two tokens made at once on PostgreSQL count each other
+    # (SQLite's write lock does this already).
+    session.execute(select(User.id).where(User.id == user_id).with_for_update())
     live = session.scalar(select(func.count(ApiToken.id)).where(ApiToken.user_id == user_id))
     if live >= MAX_LIVE_TOKENS:
         raise Conflict(

@@ -38,7 +38,7 @@ from werkzeug.routing import Rule
 from app import create_app
 from app.extensions import db
 from app.models import Text, User
-from app.services import discussion, groups, importer, moderation
+from app.services import discussion, groups, importer, moderation, tokens
 from app.services.access import viewer_for
 from tests import factories
 from tests.conftest import SEED, make_test_app
@@ -178,6 +178,8 @@ class World:
             session, viewer_for(session, owner), group.id, SLUG, None, "Read it"
         )
         session.commit()
+        token, _ = tokens.create(session, owner.id, "Olga's script")  # the account page's revoke
+        session.commit()
         self.group_id, self.note_id = group.id, note.id
         self.ids = {
             "annotation_id": str(reply.id),
@@ -185,6 +187,7 @@ class World:
             "user_id": str(self.member_id),
             "assignment_id": str(reading.id),
             "flag_id": str(flag.id),
+            "token_id": str(token.id),
             "number": "1",
             "slug": SLUG,
             "code": group.invite_code,
