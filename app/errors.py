@@ -45,8 +45,9 @@ def status_of(refusal: Refused) -> tuple[int, str]:
     )
 
 
-# A 401 names how to authenticate (RFC 9110 §11.6.1): the session cookie of signing in, or a
-# personal access token (RFC 6750); a token that was sent and refused says so (its §3.1).
+# A 401 names how to authenticate (RFC 9110 §11.6.1): the session cookie of signing in, or on
+# the API a personal access token too (RFC 6750); a token sent and refused says so (its §3.1).
+COOKIE_CHALLENGE = {"WWW-Authenticate": 'Cookie realm="Scholia"'}
 SIGN_IN_CHALLENGE = {"WWW-Authenticate": 'Cookie realm="Scholia", Bearer realm="Scholia"'}
 INVALID_TOKEN_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="Scholia", error="invalid_token"'}
 
@@ -57,7 +58,7 @@ def refusal_headers(refusal: Refused) -> dict[str, str]:
     if isinstance(refusal, InvalidToken):
         return INVALID_TOKEN_CHALLENGE
     if isinstance(refusal, SignInNeeded):
-        return SIGN_IN_CHALLENGE
+        return SIGN_IN_CHALLENGE if request.path.startswith("/api/") else COOKIE_CHALLENGE
     return {}
 
 
