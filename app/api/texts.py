@@ -46,6 +46,7 @@ def namespace():
             "scholia:color": "Highlight colour: yellow, green, blue, pink or purple.",
             "scholia:visibility": "Who may see it: private (its author), group or public.",
             "scholia:group": "The group that may see it, when scholia:visibility is group.",
+            "scholia:groupName": "The name of that group when the annotation was exported.",
             "scholia:root": "For a reply: the first annotation of its thread.",
             "scholia:hidden": "True when an instructor or administrator has hidden it.",
             "scholia:discussion": "True for a group's thread on a paragraph (no words of its own).",

@@ -29,10 +29,11 @@ def _color(raw: str | None) -> HighlightColor | None:
         abort(400, description="Unknown highlight colour.")
 
 
-def note_in_text(annotation) -> str:
+def note_in_text(annotation, external: bool = False) -> str:
     """The reading page at ``annotation``: in a lens that shows it, its note (a reply's root) in
     the margin with its thread open however full the paragraph. Where a form about it lands, and
-    where every link to a note in its text goes (inbox, flags, history, a note's own page)."""
+    where every link to a note in its text goes (inbox, flags, history, a note's own page);
+    ``external``, an absolute URL (for exports, read away from the site)."""
     lens = texts.Lens.showing(annotation)
     return url_for(
         "library.read",
@@ -40,6 +41,7 @@ def note_in_text(annotation) -> str:
         lens=lens and lens.key,
         focus=annotation.root_id or annotation.id,
         _anchor=f"a{annotation.id}",
+        _external=external,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.models import (
@@ -36,11 +36,16 @@ def notebook(session: Session, viewer: Viewer, filters: NotebookFilter) -> list[
         .options(joinedload(Annotation.text), joinedload(Annotation.revision))
         .order_by(func.lower(Text.title), Annotation.start.is_(None), Annotation.start)
     )
+    return list(session.scalars(filtered(query, filters)).unique())
+
+
+def filtered(query: Select, filters: NotebookFilter) -> Select:
+    """``query`` narrowed to the annotations ``filters`` ask for (the notebook's, its exports')."""
     if filters.tag:
         query = query.where(Annotation.tags.any(AnnotationTag.name == normalise_tag(filters.tag)))
     if filters.color:
         query = query.where(Annotation.color == filters.color)
-    return list(session.scalars(query).unique())
+    return query
 
 
 def tag_suggestions(
