@@ -282,7 +282,8 @@ def test_who_may_export_a_discussion_follows_the_group_over_time(app, session, s
     paths = [f"/api/v1/exports/groups/{group.id}.{kind}" for kind in ("csv", "jsonld")]
 
     def statuses(browser) -> set[int]:
-        return {browser.get(path).status_code for path in paths}
+        # Buffered, as a server reads a streamed answer to its end (and closes it).
+        return {browser.get(path, buffered=True).status_code for path in paths}
 
     assert statuses(ida) == {200}
     assert statuses(ann) == {403}  # a member
@@ -302,7 +303,7 @@ def test_who_may_export_a_discussion_follows_the_group_over_time(app, session, s
     session.commit()
     assert statuses(ben) == {404}
     own = make_group(session, cy.user, name="Cy's own seminar")  # another group's instructor
-    assert cy.get(f"/api/v1/exports/groups/{own.id}.csv").status_code == 200
+    assert cy.get(f"/api/v1/exports/groups/{own.id}.csv", buffered=True).status_code == 200
     assert statuses(cy) == {404}
     admin = sign_in(app, session, "Adm In", is_admin=True)
     assert statuses(admin) == {200}
@@ -312,7 +313,7 @@ def test_who_may_export_a_discussion_follows_the_group_over_time(app, session, s
 def test_download_names_are_safe(app, session, seeded):
     ida = sign_in(app, session, "Ida")
     group = make_group(session, ida.user, name='Q&A "seminar" / ../Ünïcode; x=1')
-    response = ida.get(f"/api/v1/exports/groups/{group.id}.csv")
+    response = ida.get(f"/api/v1/exports/groups/{group.id}.csv", buffered=True)
     disposition = response.headers["Content-Disposition"]
     assert disposition.startswith('attachment; filename="q-a-seminar-unicode-x-1-discussion-')
     plain, extended = disposition.split("; ")[1:]

@@ -428,8 +428,14 @@ def _send(client, token: str, case: Case):
             k: (io.BytesIO(v[0].getvalue()), v[1]) if isinstance(v, tuple) else v
             for k, v in data.items()
         }
+    # Buffered: a streamed answer (the exports) is read to its end and closed, as a server does.
     return client.open(
-        case.url, method=case.method, data=data, content_type=case.content_type, headers=headers
+        case.url,
+        method=case.method,
+        data=data,
+        content_type=case.content_type,
+        headers=headers,
+        buffered=True,
     )
 
 
