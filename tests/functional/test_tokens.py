@@ -53,7 +53,7 @@ def annotation_count(session) -> int:
 
 def listed_ids(response) -> set[int]:
     assert response.status_code == 200, response.get_json()
-    return {factories.annotation_id(item) for item in response.get_json()["items"]}
+    return {factories.annotation_id(item) for item in response.get_json()["first"]["items"]}
 
 
 def token_rows(session) -> list[ApiToken]:
