@@ -54,12 +54,13 @@ def create_app(config: dict | None = None) -> Flask:
 
     from app import cli, errors, security
     from app.api import bp as api_bp
-    from app.views import admin, auth, discuss, groups, library, notes
+    from app.views import admin, auth, discuss, groups, imports, library, notes
 
     for blueprint in (
         library.bp,
         auth.bp,
         notes.bp,
+        imports.bp,
         discuss.bp,
         groups.bp,
         groups.join_bp,

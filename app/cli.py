@@ -1,8 +1,9 @@
-"""Flask commands: ``flask --app wsgi seed | import-text | create-user | set-password |
-create-token | backup | restore``."""
+"""Flask commands: ``flask --app wsgi seed | import-text | import-annotations | create-user |
+set-password | create-token | backup | restore``."""
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 
 import click
@@ -10,7 +11,8 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from app.extensions import db
-from app.services import accounts, backup, importer, tokens
+from app.services import accounts, annotation_import, backup, importer, tokens
+from app.services.access import load_viewer
 from app.services.errors import Refused
 
 
@@ -49,6 +51,47 @@ def seed_command() -> None:
 def import_text_command(path: Path, slug: str | None) -> None:
     """Import one .txt or .md file, or add a revision to the text it updates."""
     _report(_import(path, slug))
+
+
+@click.command("import-annotations")
+@with_appcontext
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--text", "slug", required=True, help="The text to import into (its slug).")
+@click.option("--user", "email", required=True, help="The account importing (its email).")
+@click.option(
+    "--keep-authors",
+    is_flag=True,
+    help="Give each annotation to the one account named as its creator (else to --user).",
+)
+def import_annotations_command(path: Path, slug: str, email: str, keep_authors: bool) -> None:
+    """Import a W3C or Hypothesis JSON export of annotations into a text, and report."""
+    user = accounts.user_by_email(db.session, accounts.normalise_email(email))
+    if user is None:
+        raise click.ClickException(f"No account has the email address {email}.")
+    with ExitStack() as stack:
+        bars = []
+
+        def start(total: int) -> None:
+            bars.append(stack.enter_context(click.progressbar(length=total, label="Importing")))
+
+        try:
+            report = annotation_import.import_annotations(
+                db.session,
+                load_viewer(db.session, user.id),
+                slug,
+                path.read_bytes(),
+                keep_authors=keep_authors,
+                on_start=start,
+                progress=lambda done: bars[0].update(done),
+            )
+        except Refused as error:
+            db.session.rollback()
+            raise click.ClickException(f"{path}: {error} Nothing was imported.") from None
+    db.session.commit()
+    counts = ", ".join(f"{n} {what}" for what, n in report.counts().items())
+    click.echo(f"{report.kind} file into {report.text.slug}: {counts}")
+    for line in report.remarks():
+        click.echo(f"  #{line.number} {line.ref or ''}: {line.outcome} — {line.reason}")
 
 
 @click.command("create-user")
@@ -135,6 +178,7 @@ def init_app(app: Flask) -> None:
     for command in (
         seed_command,
         import_text_command,
+        import_annotations_command,
         create_user_command,
         set_password_command,
         create_token_command,

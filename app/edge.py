@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import re
 
-from flask import Flask, abort, request
+from flask import Flask, abort, current_app, request
 from werkzeug.routing import IntegerConverter
 
 from app.models.annotation import GROUP_KEY_PREFIX
@@ -145,11 +145,25 @@ def _check_json(document) -> None:
             _refuse("the JSON", "holds a number that is not finite")
 
 
+def larger_body(limit: int):
+    """Let one view read a body of up to ``limit`` bytes, past the site's MAX_CONTENT_LENGTH
+    (an uploaded file of annotations): set before anything reads the body, here or in CSRF."""
+
+    def mark(view):
+        view.body_limit = limit
+        return view
+
+    return mark
+
+
 def check_request() -> None:
     """Runs before every view. A request with no query and no body costs a look at its path."""
     req = request._get_current_object()  # one context lookup, not one per attribute
     if req.routing_exception is not None:
         return  # a 404 or 405 follows whatever it holds
+    limit = getattr(current_app.view_functions.get(req.endpoint), "body_limit", None)
+    if limit is not None:
+        req.max_content_length = limit
     if req.view_args:
         for value in req.view_args.values():
             if isinstance(value, str) and _NOT_A_NAME.search(value):

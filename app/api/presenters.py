@@ -159,6 +159,10 @@ def serialise(
         data["scholia:discussion"] = True
     if annotation.color is not None:
         data[COLOR_KEY] = annotation.color.value
+    if annotation.via is not None:
+        data["via"] = annotation.via
+    if annotation.canonical is not None:
+        data["canonical"] = annotation.canonical
     if spans is not None and annotation.start is not None:
         data["scholia:paragraph"] = paragraph_at(spans, annotation.start).paragraph.number
     return {"@context": urls.context, **data} if context else data

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from app import edge
 from app.models import HighlightColor, Motivation, Visibility
+from app.models.annotation import MAX_IRI_CHARS
 from app.services.annotations import Changes, Draft, SpanTarget
 from app.services.errors import Invalid, Malformed, NotFound
 
@@ -210,6 +211,13 @@ def _selector_span(selectors: Any, depth: int = 0) -> SpanTarget | None:
 
 def parse_target(target: Any, host: str | None = None) -> tuple[str, SpanTarget | None]:
     """The text a target names and the span on it (None: the whole text)."""
+    source, span = source_and_span(target)
+    return slug_from_source(source, host), span
+
+
+def source_and_span(target: Any) -> tuple[Any, SpanTarget | None]:
+    """The source a target names (as sent, without its fragment) and the span on it (None: the
+    whole text). An import reads the span alone: its file names the texts of another site."""
     if isinstance(target, list):
         if len(target) != 1:
             raise Malformed("An annotation has exactly one target.")
@@ -218,17 +226,27 @@ def parse_target(target: Any, host: str | None = None) -> tuple[str, SpanTarget 
         target = target["id"]  # the resource itself, as an object (model §3.2.1)
     if isinstance(target, str):  # an IRI, perhaps with a char= fragment
         iri, _, fragment = target.partition("#")
-        slug = slug_from_source(iri, host)
-        return slug, (_char_fragment(fragment, "The target's fragment") if fragment else None)
+        return iri, (_char_fragment(fragment, "The target's fragment") if fragment else None)
     if not isinstance(target, dict):
         raise Malformed("target must be an object with a source (and selectors for a span).")
     source = target.get("source")
     iri, _, fragment = source.partition("#") if isinstance(source, str) else (source, "", "")
-    slug = slug_from_source(iri, host)
     span = _selector_span(target.get("selector"))
     if span is None and fragment:
         span = _char_fragment(fragment, "The source's fragment")
-    return slug, span
+    return iri, span
+
+
+def parse_iri(payload: dict, key: str) -> str | None:
+    """An IRI property kept as given (``id`` sent by a client, ``canonical``, ``via``)."""
+    value = payload.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise Malformed(f"{key} must be an IRI (a string).")
+    if len(value) > MAX_IRI_CHARS:
+        raise Malformed(f"{key} may have at most {MAX_IRI_CHARS:,} characters.")
+    return value
 
 
 def parse_audience(payload: dict) -> tuple[Visibility, int | None]:
@@ -314,6 +332,10 @@ def parse_new(payload: Any, host: str | None = None) -> Draft:
         target=span,
         visibility=visibility,
         group_id=group_id,
+        # The model (§3.3.2): a server that gives the annotation its own IRI keeps the client's
+        # in ``via``; ``canonical`` is kept as the client gave it.
+        via=parse_iri(payload, "id"),
+        canonical=parse_iri(payload, "canonical"),
     )
 
 

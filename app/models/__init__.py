@@ -3,6 +3,7 @@
 from app.models.activity import Event, EventKind, Notification, NotificationKind, PartChange
 from app.models.annotation import (
     Annotation,
+    AnnotationImport,
     AnnotationTag,
     AnnotationVersion,
     Flag,
@@ -20,6 +21,7 @@ from app.models.user import ApiToken, LoginAttempt, User
 
 __all__ = [
     "Annotation",
+    "AnnotationImport",
     "AnnotationTag",
     "AnnotationVersion",
     "ApiToken",

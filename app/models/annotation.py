@@ -74,6 +74,9 @@ class HighlightColor(enum.StrEnum):
     PURPLE = "purple"
 
 
+MAX_IRI_CHARS = 1000
+
+
 class Annotation(db.Model):
     """A highlight or note by one reader on a span of a text, a paragraph, or the whole text.
 
@@ -88,6 +91,9 @@ class Annotation(db.Model):
         Index("ix_annotation_user_created", "user_id", "created_at"),
         Index("ix_annotation_text_visibility", "text_id", "visibility", "group_id"),
         Index("ix_annotation_root", "root_id"),
+        # One copy of an annotation per reader and text: a re-import finds it by ``via``, and
+        # two imports at once cannot both insert it.
+        UniqueConstraint("user_id", "text_id", "via"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -120,6 +126,11 @@ class Annotation(db.Model):
     # Who deleted it: its author (or NULL, from before this was kept), or a moderator who
     # removed it, whose removal only a moderator undoes.
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # W3C model §3.3.2: ``via`` is the IRI the annotation had where it came from (an imported
+    # file's id, or the id a client sent with its POST), ``canonical`` the one IRI a client says
+    # names it across every system; both kept as given, served back when set.
+    via: Mapped[str | None] = mapped_column(String(MAX_IRI_CHARS))
+    canonical: Mapped[str | None] = mapped_column(String(MAX_IRI_CHARS))
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     text: Mapped[Text] = relationship()
@@ -260,4 +271,18 @@ class IdempotencyKey(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(255))
     annotation_id: Mapped[int] = mapped_column(ForeignKey("annotation.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class AnnotationImport(db.Model):
+    """One import of a file of annotations into a text: an import is one operation, counted
+    against its own quota (services/annotation_import.py) rather than note by note."""
+
+    __tablename__ = "annotation_import"
+    __table_args__ = (Index("ix_annotation_import_user_created", "user_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    text_id: Mapped[int] = mapped_column(ForeignKey("text.id", ondelete="CASCADE"))
+    stored: Mapped[int] = mapped_column(Integer)  # annotations it added
     created_at: Mapped[datetime] = created_at_column()

@@ -53,7 +53,20 @@ def reply(
             "A reply has its thread's audience, and this thread's is not the one your reply "
             "was written for (it may have moved since you opened it): nothing was posted."
         )
-    answer = new_annotation(
+    return store(session, viewer, new_reply(session, viewer, parent, body, root), parent)
+
+
+def new_reply(
+    session: Session,
+    viewer: Viewer,
+    parent: Annotation,
+    body: str,
+    root: Annotation | None = None,
+) -> Annotation:
+    """The viewer's answer to ``parent`` (unsaved), in its thread with the thread's audience."""
+    if root is None:
+        root = parent if parent.root_id is None else session.get(Annotation, parent.root_id)
+    return new_annotation(
         viewer,
         body,
         text_id=root.text_id,
@@ -64,7 +77,6 @@ def reply(
         parent_id=parent.id,
         root_id=root.id,
     )
-    return store(session, viewer, answer, parent)
 
 
 def discussion_thread(

@@ -51,6 +51,8 @@ class Draft:
     target: SpanTarget | None = None  # None: a note on the whole text
     visibility: Visibility = Visibility.PRIVATE
     group_id: int | None = None
+    via: str | None = None  # the IRI it had where it came from (W3C model §3.3.2)
+    canonical: str | None = None
 
 
 @dataclass
@@ -112,6 +114,7 @@ def create(session: Session, viewer: Viewer, draft: Draft) -> Annotation:
     # need not expire it.
     begin_write(session, keep=[text, text.current_revision, author], expire_on_commit=False)
     check_quota(session, viewer)
+    check_new_via(session, viewer.id, text.id, draft.via)
     current = session.scalar(select(Text.current_revision_id).where(Text.id == text.id))
     if current != annotation.revision.id:  # revised since: anchor on what is current now
         text = text_for(session, draft.text_slug, reload=True)
@@ -127,15 +130,42 @@ def create(session: Session, viewer: Viewer, draft: Draft) -> Annotation:
     return store(session, viewer, annotation)
 
 
+def check_new_via(session: Session, user_id: int | None, text_id: int, via: str | None) -> None:
+    """Refuse a second annotation by one reader on one text with the same ``via`` (the id a
+    client sent, or an imported annotation's): each is stored once."""
+    if via is None:
+        return
+    found = session.scalar(
+        select(Annotation.id).where(
+            Annotation.user_id == user_id, Annotation.text_id == text_id, Annotation.via == via
+        )
+    )
+    if found is not None:
+        raise Conflict(
+            f"You already have annotation {found} on this text with the id {via[:200]!r} (kept "
+            "as its via): it is not stored twice."
+        )
+
+
 def store(
-    session: Session, viewer: Viewer, annotation: Annotation, parent: Annotation | None = None
+    session: Session,
+    viewer: Viewer,
+    annotation: Annotation,
+    parent: Annotation | None = None,
+    *,
+    imported: bool = False,
 ) -> Annotation:
     """Write a new annotation (a note, a highlight or a reply) with its event and its
-    notices: the one way a new annotation reaches the database, under the write lock."""
+    notices: the one way a new annotation reaches the database, under the write lock.
+
+    An ``imported`` one's event names no actor (an import counts against the imports' own
+    quota, not note by note against the writes'), and it notifies nobody: a discussion brought
+    back is no news to anyone."""
     session.add(annotation)
     session.flush()
-    live.record(session, annotation, EventKind.CREATED, viewer.id)
-    notifications.notify(session, annotation, parent)
+    live.record(session, annotation, EventKind.CREATED, None if imported else viewer.id)
+    if not imported:
+        notifications.notify(session, annotation, parent)
     return annotation
 
 
@@ -153,6 +183,8 @@ def _new_on_text(
         group_id=draft.group_id,
         motivation=draft.motivation,
         color=draft.color,
+        via=draft.via,
+        canonical=draft.canonical,
     )
     if draft.target is not None:
         layout = revision_cache.layout(session, revision)
