@@ -3,9 +3,9 @@
 The reading page's JavaScript uses it with its session cookie and the CSRF token from
 ``<meta name="csrf-token">`` in an ``X-CSRFToken`` header; scripts send a personal access token,
 ``Authorization: Bearer scholia_…``, and no CSRF token (``app.bearer``: it is their only
-credential, and theirs are the only requests answered across origins). Refusals answer as RFC 9457
-problem details, ``{"type", "title", "status", "detail"}`` (``app.errors``). The W3C protocol's HTTP side
-(media types, ETags, LDP headers) is in ``app.api.protocol``.
+credential, and theirs are the only requests answered across origins). Refusals answer as
+RFC 9457 problem details, ``{"type", "title", "status", "detail"}`` (``app.errors``). The W3C
+protocol's HTTP side (media types, ETags, LDP headers) is in ``app.api.protocol``.
 """
 
 from flask import Blueprint

@@ -4,11 +4,12 @@ from app import edge
 from app.api import bp, require_user
 from app.extensions import db
 from app.services import annotation_import
+from app.services.annotations.rules import MAX_IMPORT_BYTES
 from app.services.errors import Malformed
 
 
 @bp.post("/imports")
-@edge.larger_body(annotation_import.MAX_FILE_BYTES + 1)
+@edge.larger_body(MAX_IMPORT_BYTES + 1)  # (the service's own module is not loaded yet)
 def import_create():
     """Import a file of annotations (the body: W3C JSON-LD or a Hypothesis export) into the text
     ``?text=<slug>``, and answer 201 with the report (see ``annotation_import.Report``)."""

@@ -53,7 +53,7 @@ from app.services.annotations import (
     store,
     text_for,
 )
-from app.services.annotations.rules import CONTEXT_CHARS
+from app.services.annotations.rules import CONTEXT_CHARS, MAX_IMPORT_BYTES
 from app.services.annotations.spans import set_span
 from app.services.errors import (
     Conflict,
@@ -65,7 +65,7 @@ from app.services.errors import (
     TooLarge,
 )
 
-MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_FILE_BYTES = MAX_IMPORT_BYTES
 MAX_ITEMS = 5_000
 IMPORTS_PER_HOUR = 10
 GROUP_NAME_KEY = "scholia:groupName"

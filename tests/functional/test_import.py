@@ -382,6 +382,14 @@ def test_imports_have_their_own_hourly_quota(ada, session):
     assert count(session) == 0
 
 
+def test_an_import_is_one_operation_not_a_note_by_note_write(app, ada, session, seeded):
+    many = app.config["WRITES_PER_MINUTE"] + 5
+    data = collection(*(note(n, QUOTE, f"note {n}") for n in range(1, many + 1)))
+    assert api_import(ada, data).get_json()["counts"]["imported"] == many
+    # The per-minute write quota is untouched: the reader goes on annotating at once.
+    factories.api_note(ada, seeded, "Moscow", "written by hand right after")
+
+
 def test_the_page_is_linked_from_the_notebook_and_needs_signing_in(ada, client, seeded):
     notebook = factories.dom(ada.html("/notes"))
     assert notebook.select_one('a[href="/import"]') is not None

@@ -22,6 +22,10 @@ MAX_QUOTE_CHARS = 20_000
 MAX_TAGS = 20
 
 
+# A file of annotations to import (services/annotation_import.py): bodies up to this are read.
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+
+
 MAX_TAG_CHARS = 64
 
 
