@@ -57,10 +57,13 @@ def _database_of_this_worker(url: str) -> str:
     """Each pytest-xdist worker gets a PostgreSQL database of its own beside the named one
     (created on first use; the role needs CREATEDB), so parallel tests never share tables."""
     worker = os.environ.get("PYTEST_XDIST_WORKER")
-    if not worker:
-        return url
+    return database_beside(url, worker) if worker else url
+
+
+def database_beside(url: str, suffix: str) -> str:
+    """The PostgreSQL database named as ``url``'s with ``_suffix``, created on first use."""
     base = make_url(url)
-    name = f"{base.database}_{worker}"
+    name = f"{base.database}_{suffix}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
@@ -92,7 +95,12 @@ def make_test_app(database_url: str, instance_path: Path, **overrides):
 @pytest.fixture(scope="session")
 def migrated_database(database_url, tmp_path_factory) -> str:
     """Build the schema once, through the migrations, exactly as a deployment would."""
-    app = make_test_app(database_url, tmp_path_factory.mktemp("instance"))
+    migrate_from_nothing(make_test_app(database_url, tmp_path_factory.mktemp("instance")))
+    return database_url
+
+
+def migrate_from_nothing(app) -> None:
+    """Empty the app's database and build the schema through every migration."""
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as conn:
@@ -100,7 +108,6 @@ def migrated_database(database_url, tmp_path_factory) -> str:
                 conn.execute(text("CREATE SCHEMA public"))
         upgrade()
         db.engine.dispose()
-    return database_url
 
 
 def _empty_all_tables() -> None:

@@ -8,8 +8,7 @@ import io
 import json
 
 import pytest
-from flask_migrate import upgrade
-from sqlalchemy import create_engine, func, make_url, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.api.presenters import Urls, serialise
@@ -18,7 +17,7 @@ from app.models import Annotation, Group, Motivation, User, Visibility
 from app.services import annotation_import, discussion, importer
 from app.services.access import viewer_for
 from tests import factories
-from tests.conftest import SEED, make_test_app
+from tests.conftest import SEED, database_beside, make_test_app, migrate_from_nothing
 
 SLUG = factories.SLUG
 ELSEWHERE = "https://elsewhere.example"
@@ -475,21 +474,9 @@ def fresh_app(database_url, tmp_path):
     if database_url.startswith("sqlite"):
         url = "sqlite:///" + str(tmp_path / "fresh.sqlite3")
     else:
-        base = make_url(database_url)
-        name = f"{base.database}_fresh"
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        url = base.set(database=name).render_as_string(hide_password=False)
+        url = database_beside(database_url, "fresh")
     other = make_test_app(url, tmp_path / "fresh-instance")
-    with other.app_context():
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE"))
-                conn.execute(text("CREATE SCHEMA public"))
-        upgrade()
+    migrate_from_nothing(other)
     yield other
     with other.app_context():
         db.session.remove()
