@@ -120,29 +120,37 @@ def _check_pairs(pairs, where: str) -> None:
 
 
 def _check_json(document) -> None:
-    """Depth, text and numbers of a parsed document, walked without recursion."""
+    problem = json_problem(document)
+    if problem is not None:
+        _refuse("the JSON", problem)
+
+
+def json_problem(document) -> str | None:
+    """What in a parsed document no field may hold (depth, text, numbers), or None; walked
+    without recursion. For a request's JSON here, and for a file's (an uploaded import)."""
     pending = [(document, 1)]
     while pending:
         value, depth = pending.pop()
         if isinstance(value, str):
             if _NOT_TEXT.search(value):
-                _refuse("the JSON", "holds a NUL, another control character or a lone surrogate")
+                return "holds a NUL, another control character or a lone surrogate"
         elif isinstance(value, dict | list):
             if depth > MAX_JSON_DEPTH:
-                _refuse("the JSON", f"is nested more than {MAX_JSON_DEPTH} levels deep")
+                return f"is nested more than {MAX_JSON_DEPTH} levels deep"
             if isinstance(value, dict):
                 for key in value:
                     if _NOT_TEXT.search(key):
-                        _refuse("the JSON", "has a key with a control character or surrogate")
+                        return "has a key with a control character or surrogate"
                 value = value.values()
             pending.extend((item, depth + 1) for item in value)
         elif isinstance(value, bool) or value is None:
             pass
         elif isinstance(value, int):
             if not -MAX_BIG - 1 <= value <= MAX_BIG:
-                _refuse("the JSON", "holds a number too large for any field")
+                return "holds a number too large for any field"
         elif isinstance(value, float) and not math.isfinite(value):
-            _refuse("the JSON", "holds a number that is not finite")
+            return "holds a number that is not finite"
+    return None
 
 
 def larger_body(limit: int):

@@ -34,10 +34,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app import edge
 from app.api import schemas
 from app.database import begin_write
 from app.models import Annotation, AnnotationImport, AnnotationTag, Motivation, Text, User
 from app.models import Visibility as V
+from app.models.annotation import MAX_IRI_CHARS
 from app.models.base import utcnow
 from app.models.text import snap_to_paragraphs
 from app.services import anchoring, discussion, revision_cache
@@ -167,6 +169,9 @@ def read_file(data: bytes) -> tuple[str, list[dict]]:
         raise Malformed(f"The file is not valid JSON ({error}).") from None
     except RecursionError:
         raise Malformed("The file is not valid JSON (nested too deeply).") from None
+    problem = edge.json_problem(payload)
+    if problem is not None:
+        raise Malformed(f"The file {problem}.")
     kind, items = _items(payload)
     if len(items) > MAX_ITEMS:
         raise TooLarge(
@@ -268,8 +273,10 @@ def w3c_item(payload: dict) -> Item:
 def hypothesis_item(row: dict) -> Item:
     """A Hypothesis annotation (its API's row, as its export has it)."""
     ref = _ref(row.get("id"))
+    if ref is not None and len(HYPOTHESIS_LINK + ref) > MAX_IRI_CHARS:
+        raise Malformed("This Hypothesis annotation's id is far longer than any of theirs.")
     references = row.get("references")
-    text, tags = row.get("text", ""), row.get("tags") or []
+    text, tags = row.get("text") or "", row.get("tags") or []
     if not isinstance(text, str) or not isinstance(tags, list):
         raise Malformed("A Hypothesis annotation's text is a string and its tags a list.")
     permissions = row.get("permissions")

@@ -338,6 +338,13 @@ def test_a_malformed_file_is_refused_whole(ada, session, data, status, words):
     assert count(session) == 0
 
 
+def test_an_uploaded_file_holding_what_no_field_may_is_refused_whole(ada, session):
+    page = page_import(ada, collection(note(1, QUOTE, "fine"), note(2, QUOTE, "a NUL \u0000")))
+    assert page.status_code == 400
+    assert "holds a NUL" in page.get_data(as_text=True)
+    assert count(session) == 0
+
+
 def test_a_file_over_the_limits_is_refused_and_nothing_is_stored(ada, session, monkeypatch):
     monkeypatch.setattr(annotation_import, "MAX_ITEMS", 2)
     three = collection(note(1, QUOTE, "a"), note(2, QUOTE, "b"), note(3, QUOTE, "c"))
