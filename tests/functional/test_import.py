@@ -9,6 +9,7 @@ import json
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.api.presenters import Urls, serialise
@@ -321,6 +322,23 @@ def test_importing_the_same_file_again_stores_nothing_twice(ada, session):
     assert by_via(session, 4).parent_id == by_via(session, 1).id
 
 
+def test_the_database_itself_holds_one_copy_per_reader_text_and_via(ada, session):
+    """What keeps two imports at once from both storing a note: the uniqueness constraint."""
+    api_import(ada, collection(note(1, QUOTE, "once")))
+    first = by_via(session, 1)
+    copy = Annotation(
+        user_id=first.user_id,
+        text_id=first.text_id,
+        revision_id=first.revision_id,
+        motivation=first.motivation,
+        via=first.via,
+    )
+    session.add(copy)
+    with pytest.raises(IntegrityError):
+        session.flush()
+    session.rollback()
+
+
 @pytest.mark.parametrize(
     ("data", "status", "words"),
     [
@@ -491,7 +509,8 @@ def fresh_app(database_url, tmp_path):
 
 
 def _seminar(session, text) -> None:
-    """Ida and Ann's seminar on the text: private and public notes, a group's thread, tags."""
+    """Ida and Ann's seminar on the text: private and public notes, a group's thread, tags, a
+    discussion of ¶5."""
     ida = factories.make_user(session, "ida@example.org", "Ida Teacher")
     ann = factories.make_user(session, "ann@example.org", "Ann Student")
     group = factories.make_group(session, ida, ann, name="Carr seminar")
@@ -506,6 +525,9 @@ def _seminar(session, text) -> None:
     first = discussion.reply(session, viewer_for(session, ida), question.id, "Because it was near.")
     session.commit()
     discussion.reply(session, viewer_for(session, ann), first.id, "Thank you!")
+    session.commit()
+    thread = discussion.discussion_thread(session, viewer_for(session, ann), SLUG, group.id, 5)
+    discussion.reply(session, viewer_for(session, ann), thread.id, "On ¶5, for everyone")
     session.commit()
 
 
@@ -544,6 +566,7 @@ def _picture(session) -> list[tuple]:
             by_id[a.parent_id].body_source if a.parent_id else None,
             by_id[a.root_id].body_source if a.root_id else None,
             a.color,
+            a.is_discussion,
         )
         for a in annotations
     )
@@ -568,8 +591,8 @@ def test_round_trip_into_a_fresh_instance_keeps_annotations_anchors_threads_tags
     args = ["import-annotations", str(path), "--text", SLUG, "--user", "ida@other.example"]
     result = runner.invoke(args=[*args, "--keep-authors"])
     assert result.exit_code == 0, result.output
-    assert f"W3C file into {SLUG}: 6 imported" in result.output
+    assert f"W3C file into {SLUG}: 8 imported" in result.output
     with fresh_app.app_context(), Session(db.engine) as there:
         assert _picture(there) == before
     again = runner.invoke(args=[*args, "--keep-authors"])
-    assert "6 already imported" in again.output
+    assert "8 already imported" in again.output
