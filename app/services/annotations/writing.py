@@ -127,7 +127,14 @@ def create(session: Session, viewer: Viewer, draft: Draft) -> Annotation:
     # or "public"; a group's notes default to the group in its own lens.
     if draft.group_id is None and viewer.user.last_audience != audience:
         session.execute(update(User).where(User.id == viewer.id).values(last_audience=audience))
-    return store(session, viewer, annotation)
+    if draft.via is None:
+        return store(session, viewer, annotation)
+    try:  # a POST with the same id at the same moment (PostgreSQL) meets the constraint
+        with session.begin_nested():
+            return store(session, viewer, annotation)
+    except IntegrityError:
+        check_new_via(session, viewer.id, text.id, draft.via)
+        raise
 
 
 def check_new_via(session: Session, user_id: int | None, text_id: int, via: str | None) -> None:
