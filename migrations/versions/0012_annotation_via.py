@@ -2,7 +2,7 @@
 re-import stores nothing twice; and each import of a file, for the imports' own quota
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-04 23:00:00
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0012"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
