@@ -8,6 +8,7 @@ from app.api.schemas import (
     GROUP_KEY,
     VISIBILITY_KEY,
     parse_audience,
+    parse_body_form,
     parse_changes,
     parse_flag,
     parse_new,
@@ -140,8 +141,10 @@ def annotation_create(slug: str | None = None):
         # A client that names the audience it saw is told if the thread has moved since.
         seen = parse_audience(payload) if VISIBILITY_KEY in payload else None
 
+        form = parse_body_form(payload)
+
         def make():
-            return discussion.reply(db.session, acting, parent_id, body, seen)
+            return discussion.reply(db.session, acting, parent_id, body, seen, form)
     else:
         draft = parse_new(payload, request.host)
         if slug is not None:

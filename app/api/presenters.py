@@ -130,10 +130,12 @@ def serialise(
             {
                 "type": "TextualBody",
                 "purpose": "commenting",
-                "format": "text/markdown",
+                "format": annotation.body_format,
                 "value": annotation.body_source,
             }
         )
+        if annotation.body_language:
+            bodies[-1]["language"] = annotation.body_language
     for tag in annotation.tag_names if readable else []:
         bodies.append({"type": "TextualBody", "purpose": "tagging", "value": tag})
     data: dict[str, Any] = {

@@ -17,7 +17,8 @@ from urllib.parse import urlsplit
 from app import edge
 from app.models import HighlightColor, Motivation, Visibility
 from app.models.annotation import MAX_IRI_CHARS
-from app.services.annotations import Changes, Draft, SpanTarget
+from app.services import markdown
+from app.services.annotations import BodyForm, Changes, Draft, SpanTarget
 from app.services.errors import Invalid, Malformed, NotFound
 
 ANNO_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
@@ -102,6 +103,49 @@ def parse_bodies(bodies: Any, default_purpose: str = "commenting") -> tuple[str,
 
 
 WORD_PURPOSES = {"commenting", "describing", "replying", "questioning", "bookmarking"}
+# BCP 47, as far as its shape goes: a language, then subtags (en, en-GB, zh-Hant-TW, de-1996).
+LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8}){0,6}")
+
+
+def parse_body_form(payload: dict) -> BodyForm:
+    """The media type and language of the words (model §3.2.4): Markdown unless a body says
+    ``text/plain`` or ``text/html``; ``bodyValue`` is plain text (model §3.2.5). Joined bodies
+    must agree."""
+    if "bodyValue" in payload:
+        return BodyForm(markdown.PLAIN)
+    forms = set()
+    for body in _as_list(payload.get("body")):
+        if isinstance(body, dict) and (
+            set(_as_list(body.get("purpose", "commenting"))) & WORD_PURPOSES
+        ):
+            forms.add((_body_format(body.get("format")), _body_language(body.get("language"))))
+    if len(forms) > 1:
+        raise Invalid(
+            "The commenting bodies have different formats or languages, so they cannot be "
+            "kept as one note: send them as one body, or as separate annotations."
+        )
+    return BodyForm(*forms.pop()) if forms else BodyForm()
+
+
+def _body_format(value: Any) -> str:
+    if value is None:
+        return markdown.MARKDOWN
+    kind = value.split(";")[0].strip().lower() if isinstance(value, str) else None
+    if kind not in markdown.BODY_FORMATS:
+        raise Invalid(
+            f"A body's format {str(value)[:60]!r} is not one Scholia keeps: send "
+            + ", ".join(markdown.BODY_FORMATS)
+            + "."
+        )
+    return kind
+
+
+def _body_language(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not (isinstance(value, str) and LANGUAGE_TAG.fullmatch(value)):
+        raise Invalid(f"A body's language {str(value)[:60]!r} is not a BCP 47 tag such as 'en'.")
+    return value
 
 
 def parse_color(value: Any) -> HighlightColor | None:
@@ -336,6 +380,7 @@ def parse_new(payload: Any, host: str | None = None) -> Draft:
         # in ``via``; ``canonical`` is kept as the client gave it.
         via=parse_iri(payload, "id"),
         canonical=parse_iri(payload, "canonical"),
+        form=parse_body_form(payload),
     )
 
 
@@ -350,6 +395,7 @@ def parse_changes(payload: Any, replace: bool, host: str | None = None) -> Chang
     changes = Changes(motivation=motivation)
     if replace or "body" in payload or "bodyValue" in payload:
         changes.body, changes.tags = _words(payload, sent)
+        changes.form = parse_body_form(payload)
         if motivation is None and sent is not None:  # bookmarking, tagging: kind by the words
             changes.motivation = (
                 Motivation.COMMENTING if changes.body.strip() else Motivation.HIGHLIGHTING

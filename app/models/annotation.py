@@ -120,6 +120,12 @@ class Annotation(db.Model):
     end: Mapped[int | None] = mapped_column(Integer)
     body_source: Mapped[str] = mapped_column(SAText, default="")
     body_html: Mapped[str] = mapped_column(SAText, default="")
+    # The words' media type and language as the writer gave them (W3C model §3.2.4): the page
+    # writes Markdown; an API client may send plain text or HTML, each rendered safely.
+    body_format: Mapped[str] = mapped_column(
+        String(32), default="text/markdown", server_default="text/markdown"
+    )
+    body_language: Mapped[str | None] = mapped_column(String(35))
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -45,6 +45,8 @@ from app.models.text import snap_to_paragraphs
 from app.services import anchoring, discussion, revision_cache
 from app.services.access import Action, Viewer, can, load_viewer
 from app.services.annotations import (
+    MARKDOWN_BODY,
+    BodyForm,
     SpanTarget,
     check_audience,
     check_body,
@@ -140,6 +142,7 @@ class Item:
     creator: str | None = None  # the author's name, when the file says it
     motivation: Motivation | None = None
     body: str = ""
+    form: BodyForm = MARKDOWN_BODY
     tags: list[str] = field(default_factory=list)
     color: Any = None
     span: SpanTarget | None = None
@@ -259,9 +262,11 @@ def w3c_item(payload: dict) -> Item:
         target = target.get("id") or target.get("source") if isinstance(target, dict) else target
         item.parent_ref, item.motivation = _ref(target), motivation
         item.body = schemas.parse_reply(payload)
+        item.form = schemas.parse_body_form(payload)
         return item
     _, item.span = schemas.source_and_span(payload["target"])
     item.body, item.tags = schemas._words(payload, sent)
+    item.form = schemas.parse_body_form(payload)
     item.motivation = motivation
     item.color = schemas.parse_color(payload.get(schemas.COLOR_KEY))
     item.visibility, _ = schemas.parse_audience(payload)  # the group's number is the other site's
@@ -465,6 +470,7 @@ def _root(run: _Run, author: Viewer, item: Item, body: str, line: Line) -> Annot
     annotation = new_annotation(
         author,
         body,
+        item.form,
         text=run.text,
         revision=run.text.current_revision,
         motivation=motivation,
@@ -525,7 +531,7 @@ def _reply(run: _Run, author: Viewer, item: Item, body: str) -> Annotation:
         raise refusal(author, Action.REPLY, parent)
     if not body.strip():
         raise Invalid("Empty: a reply needs some words.")
-    answer = discussion.new_reply(run.session, author, parent, body)
+    answer = discussion.new_reply(run.session, author, parent, body, form=item.form)
     answer.via, answer.canonical = item.ref, item.canonical
     return answer
 

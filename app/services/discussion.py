@@ -20,6 +20,8 @@ from app.models import (
 from app.services import live
 from app.services.access import Action, Viewer, can, visible_to
 from app.services.annotations import (
+    MARKDOWN_BODY,
+    BodyForm,
     check_body,
     get_for,
     new_annotation,
@@ -37,6 +39,7 @@ def reply(
     parent_id: int,
     body: str,
     seen: tuple[Visibility, int | None] | None = None,
+    form: BodyForm = MARKDOWN_BODY,
 ) -> Annotation:
     """Answer an annotation or a reply; the answer joins the thread with its visibility.
 
@@ -53,7 +56,8 @@ def reply(
             "A reply has its thread's audience, and this thread's is not the one your reply "
             "was written for (it may have moved since you opened it): nothing was posted."
         )
-    return store(session, viewer, new_reply(session, viewer, parent, body, root), parent)
+    answer = new_reply(session, viewer, parent, body, root, form)
+    return store(session, viewer, answer, parent)
 
 
 def new_reply(
@@ -62,6 +66,7 @@ def new_reply(
     parent: Annotation,
     body: str,
     root: Annotation | None = None,
+    form: BodyForm = MARKDOWN_BODY,
 ) -> Annotation:
     """The viewer's answer to ``parent`` (unsaved), in its thread with the thread's audience."""
     if root is None:
@@ -69,6 +74,7 @@ def new_reply(
     return new_annotation(
         viewer,
         body,
+        form,
         text_id=root.text_id,
         revision_id=root.revision_id,
         motivation=Motivation.REPLYING,

@@ -1,4 +1,5 @@
-"""Markdown for note bodies: rendered once on save, then cleaned with an allow-list.
+"""Note bodies (Markdown, or plain text or HTML from an API client): rendered once on save,
+then cleaned with an allow-list.
 
 Raw HTML in the source is not rendered (markdown-it's ``html`` option is off), and nh3 removes
 anything that is not on the list below from what markdown-it produced: no scripts, event
@@ -7,6 +8,8 @@ only http, https and mailto links.
 """
 
 from __future__ import annotations
+
+from html import escape
 
 import nh3
 from markdown_it import MarkdownIt
@@ -42,3 +45,22 @@ def render(source: str) -> str:
     html = html.replace("<h1>", "<h3>").replace("</h1>", "</h3>")
     html = html.replace("<h2>", "<h3>").replace("</h2>", "</h3>")
     return _clean(html).strip()
+
+
+MARKDOWN, PLAIN, HTML = "text/markdown", "text/plain", "text/html"
+BODY_FORMATS = (MARKDOWN, PLAIN, HTML)
+
+
+def render_body(source: str, body_format: str = MARKDOWN) -> str:
+    """Safe HTML for a body in one of BODY_FORMATS: plain text shows as it is (paragraphs at
+    blank lines), HTML keeps only what Markdown could have made."""
+    if not source.strip():
+        return ""
+    if body_format == PLAIN:
+        paragraphs = (part.strip() for part in source.replace("\r\n", "\n").split("\n\n"))
+        return "\n".join(
+            "<p>" + escape(part).replace("\n", "<br>\n") + "</p>" for part in paragraphs if part
+        )
+    if body_format == HTML:
+        return _clean(source).strip()
+    return render(source)

@@ -281,3 +281,106 @@ def test_an_orphan_or_a_reply_may_send_its_served_target_back(ada, session, cont
         response = send(ada, "PUT", url, served)
         assert response.status_code == 200, response.get_json()
         assert response.get_json()["body"][0]["value"] == "Edited"
+
+
+# Model §3.2.4 (textual body): "format ... The Body SHOULD have exactly 1 format associated with
+# it"; "language ... SHOULD have exactly 1 language", a BCP47 tag. A server keeps what it is
+# given: the words come back with the format and language they were sent in.
+
+
+def body(value: str, **extra) -> dict:
+    return {"type": "TextualBody", "purpose": "commenting", "value": value, **extra}
+
+
+def test_a_bodys_format_and_language_are_kept_and_served(ada, session, content):
+    payload = new_annotation(content)
+    payload["body"] = [body("*Pas* d'emphase", format="text/plain", language="fr")]
+    stored = created(ada, session, payload)
+    assert (stored.body_format, stored.body_language) == ("text/plain", "fr")
+    assert "<em>" not in stored.body_html and "*Pas* d&#x27;emphase" in stored.body_html
+    served = ada.get(f"/api/v1/annotations/{stored.id}").get_json()["body"][0]
+    assert (served["format"], served["language"], served["value"]) == (
+        "text/plain",
+        "fr",
+        "*Pas* d'emphase",
+    )
+    page = factories.dom(ada.get(f"/notes/{stored.id}").get_data(as_text=True))
+    assert page.select_one(f"#a{stored.id} .note-body")["lang"] == "fr"
+
+
+def test_an_html_body_is_kept_as_sent_and_shown_cleaned(ada, session, content):
+    payload = new_annotation(content)
+    sent = '<p>Read <em>this</em><script>alert(1)</script> <a href="javascript:x">link</a></p>'
+    payload["body"] = [body(sent, format="text/html")]
+    stored = created(ada, session, payload)
+    assert stored.body_source == sent and stored.body_format == "text/html"
+    assert "<em>this</em>" in stored.body_html
+    assert "script" not in stored.body_html and "javascript" not in stored.body_html
+
+
+def test_markdown_stays_the_default_and_body_value_is_plain_text(ada, session, content):
+    markdown_note = created(ada, session, new_annotation(content, body="*Yes*"))
+    assert (
+        markdown_note.body_format == "text/markdown" and "<em>Yes</em>" in markdown_note.body_html
+    )
+    payload = new_annotation(content)
+    del payload["body"]
+    payload["bodyValue"] = "*literal*"  # §3.2.5: bodyValue is a plain text string
+    plain = created(ada, session, payload)
+    assert plain.body_format == "text/plain" and "<em>" not in plain.body_html
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        ({"format": "application/pdf"}, "format 'application/pdf' is not one"),
+        ({"format": 7}, "format '7' is not one"),
+        ({"language": "en US"}, "not a BCP 47 tag"),
+        ({"language": "en\n"}, "not a BCP 47 tag"),
+        ({"language": "x" * 300}, "not a BCP 47 tag"),
+        ({"language": ["en"]}, "not a BCP 47 tag"),
+    ],
+)
+def test_a_format_or_language_that_cannot_be_kept_is_refused(ada, session, content, extra, words):
+    payload = new_annotation(content)
+    payload["body"] = [body("Words", **extra)]
+    refused(ada, session, payload, 422, words)
+
+
+def test_bodies_in_different_formats_are_not_joined(ada, session, content):
+    payload = new_annotation(content)
+    payload["body"] = [body("One", language="en"), body("Deux", language="fr")]
+    refused(ada, session, payload, 422, "different formats or languages")
+
+
+def test_an_edit_sets_the_format_of_the_words_it_sends_and_keeps_it_otherwise(
+    ada, session, content
+):
+    payload = new_annotation(content)
+    payload["body"] = [body("Plain *words*", format="text/plain", language="en")]
+    stored = created(ada, session, payload)
+    url = f"/api/v1/annotations/{stored.id}"
+    tagged = send(ada, "PATCH", url, {"scholia:color": "green"})
+    assert tagged.get_json()["body"][0]["format"] == "text/plain"
+    rewritten = send(ada, "PATCH", url, {"body": [body("Now *Markdown*")]})
+    assert rewritten.status_code == 200
+    again = factories.fresh(session).get(Annotation, stored.id)
+    assert (again.body_format, again.body_language) == ("text/markdown", None)
+    assert "<em>Markdown</em>" in again.body_html
+    assert again.versions[-1].body_source == "Plain *words*"  # the words before, kept
+
+
+def test_a_replys_language_is_kept(ada, session, content):
+    parent = created(ada, session, new_annotation(content, body="Parent"))
+    reply = send(
+        ada,
+        "POST",
+        POST,
+        {
+            "type": "Annotation",
+            "motivation": "replying",
+            "target": f"http://localhost/api/v1/annotations/{parent.id}",
+            "body": body("Réponse", language="fr"),
+        },
+    )
+    assert reply.status_code == 201 and reply.get_json()["body"][0]["language"] == "fr"

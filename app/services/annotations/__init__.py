@@ -31,6 +31,8 @@ from app.services.annotations.rules import (
 from app.services.annotations.spans import SpanTarget, reanchor, resolve_span
 from app.services.annotations.thread_changes import delete, restore, set_visibility
 from app.services.annotations.writing import (
+    MARKDOWN_BODY,
+    BodyForm,
     Changes,
     Draft,
     create,
@@ -43,7 +45,9 @@ from app.services.annotations.writing import (
 
 __all__ = [
     "CONTEXT_CHARS",
+    "MARKDOWN_BODY",
     "MAX_BODY_CHARS",
+    "BodyForm",
     "Changes",
     "Draft",
     "History",

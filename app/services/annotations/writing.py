@@ -39,6 +39,17 @@ from app.services.annotations.spans import SpanTarget, resolve_span, same_target
 from app.services.errors import Conflict, Invalid, Malformed, NotFound, SignInNeeded
 
 
+@dataclass(frozen=True)
+class BodyForm:
+    """The media type and language of a note's words (W3C model §3.2.4)."""
+
+    format: str = markdown.MARKDOWN
+    language: str | None = None
+
+
+MARKDOWN_BODY = BodyForm()  # what the page writes
+
+
 @dataclass
 class Draft:
     """A new annotation's content, in neutral form (the API and the HTML forms both make one)."""
@@ -53,6 +64,7 @@ class Draft:
     group_id: int | None = None
     via: str | None = None  # the IRI it had where it came from (W3C model §3.3.2)
     canonical: str | None = None
+    form: BodyForm = MARKDOWN_BODY
 
 
 @dataclass
@@ -67,10 +79,13 @@ class Changes:
     # A target sent with the edit (the text's slug and the span, None for the whole text): it
     # must be the annotation's own, since a note stays on the words it was written on.
     target: tuple[str, SpanTarget | None] | None = None
+    form: BodyForm = MARKDOWN_BODY  # of the body, when one is sent (the page's: Markdown)
 
 
-def new_annotation(viewer: Viewer, body: str = "", **fields) -> Annotation:
-    """An annotation by the viewer, its Markdown rendered once, created and updated now.
+def new_annotation(
+    viewer: Viewer, body: str = "", form: BodyForm = MARKDOWN_BODY, **fields
+) -> Annotation:
+    """An annotation by the viewer, its words rendered once, created and updated now.
 
     ``updated_at`` starts equal to ``created_at``: only an edit moves it (see is_edited).
     """
@@ -80,7 +95,9 @@ def new_annotation(viewer: Viewer, body: str = "", **fields) -> Annotation:
         updated_at=now,
         user_id=viewer.id,
         body_source=body,
-        body_html=markdown.render(body) if body.strip() else "",
+        body_html=markdown.render_body(body, form.format),
+        body_format=form.format,
+        body_language=form.language,
         **fields,
     )
 
@@ -192,6 +209,7 @@ def _new_on_text(
         color=draft.color,
         via=draft.via,
         canonical=draft.canonical,
+        form=draft.form,
     )
     if draft.target is not None:
         layout = revision_cache.layout(session, revision)
@@ -252,13 +270,19 @@ def edit(session: Session, viewer: Viewer, annotation_id: int, changes: Changes)
                 "on. Delete it and annotate the new words instead."
             )
     body = check_body(changes.body) if changes.body is not None else annotation.body_source
+    form = (
+        changes.form
+        if changes.body is not None
+        else BodyForm(annotation.body_format, annotation.body_language)
+    )
     tags = normalise_tags(changes.tags) if changes.tags is not None else annotation.tag_names
     color = None if changes.clear_color else (changes.color or annotation.color)
     motivation = changes.motivation or annotation.motivation
     check_motivation(motivation, is_reply=annotation.is_reply)
     check_words(annotation, body)
-    if (body, tags, color, motivation) == (
+    if (body, form, tags, color, motivation) == (
         annotation.body_source,
+        BodyForm(annotation.body_format, annotation.body_language),
         annotation.tag_names,
         annotation.color,
         annotation.motivation,
@@ -275,7 +299,8 @@ def edit(session: Session, viewer: Viewer, annotation_id: int, changes: Changes)
         )
     )
     annotation.body_source = body
-    annotation.body_html = markdown.render(body) if body.strip() else ""
+    annotation.body_html = markdown.render_body(body, form.format)
+    annotation.body_format, annotation.body_language = form.format, form.language
     if tags != annotation.tag_names:
         # Only what changed: a kept tag replaced by a new row of the same name would be
         # inserted before the old one is deleted, against the (annotation, name) constraint.
