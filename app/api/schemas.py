@@ -400,8 +400,10 @@ def parse_changes(payload: Any, replace: bool, host: str | None = None) -> Chang
             changes.motivation = (
                 Motivation.COMMENTING if changes.body.strip() else Motivation.HIGHLIGHTING
             )
-    if "target" in payload and reply_target(payload) is None:  # a reply's is its parent
-        changes.target = parse_target(payload["target"], host)
+    if "target" in payload:
+        changes.parent_id = reply_target(payload)  # a reply's target is the note it answers
+        if changes.parent_id is None:
+            changes.target = parse_target(payload["target"], host)
     if COLOR_KEY in payload or replace:
         changes.color = parse_color(payload.get(COLOR_KEY))
         changes.clear_color = changes.color is None

@@ -283,6 +283,46 @@ def test_an_orphan_or_a_reply_may_send_its_served_target_back(ada, session, cont
         assert response.get_json()["body"][0]["value"] == "Edited"
 
 
+@pytest.mark.parametrize("method", ["PUT", "PATCH"])
+def test_a_reply_cannot_be_moved_to_another_note_nor_a_note_made_a_reply(
+    ada, session, content, method
+):
+    first = created(ada, session, new_annotation(content, body="First"))
+    second = created(ada, session, new_annotation(content, "Krasin", body="Second"))
+    answer = send(
+        ada,
+        "POST",
+        POST,
+        {
+            "type": "Annotation",
+            "motivation": "replying",
+            "bodyValue": "Yes",
+            "target": f"http://localhost/api/v1/annotations/{first.id}",
+        },
+    ).get_json()
+    url = answer["id"].replace("http://localhost", "")
+    elsewhere = {**answer, "target": f"http://localhost/api/v1/annotations/{second.id}"}
+    elsewhere["body"] = [{"type": "TextualBody", "value": "Not saved"}]
+    response = send(ada, method, url, elsewhere)
+    assert response.status_code == 409 and "cannot be moved" in response.get_json()["detail"]
+    onto_words = {**elsewhere, "target": new_annotation(content, "Krasin")["target"]}
+    assert send(ada, method, url, onto_words).status_code == 409
+    as_reply = send(
+        ada,
+        method,
+        f"/api/v1/annotations/{second.id}",
+        elsewhere | {"target": f"http://localhost/api/v1/annotations/{first.id}"},
+    )
+    assert as_reply.status_code == 409 and "turned into a reply" in as_reply.get_json()["detail"]
+    fresh = factories.fresh(session)
+    moved = fresh.get(Annotation, factories.annotation_id(answer))
+    assert (moved.parent_id, moved.body_source) == (first.id, "Yes")
+    assert (
+        fresh.get(Annotation, second.id).parent_id,
+        fresh.get(Annotation, second.id).body_source,
+    ) == (None, "Second")
+
+
 # Model §3.2.4 (textual body): "format ... The Body SHOULD have exactly 1 format associated with
 # it"; "language ... SHOULD have exactly 1 language", a BCP47 tag. A server keeps what it is
 # given: the words come back with the format and language they were sent in.

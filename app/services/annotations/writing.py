@@ -79,6 +79,7 @@ class Changes:
     # A target sent with the edit (the text's slug and the span, None for the whole text): it
     # must be the annotation's own, since a note stays on the words it was written on.
     target: tuple[str, SpanTarget | None] | None = None
+    parent_id: int | None = None  # likewise a reply's target: the note it answers
     form: BodyForm = MARKDOWN_BODY  # of the body, when one is sent (the page's: Markdown)
 
 
@@ -262,7 +263,15 @@ def thread_locked(session: Session, annotation_id: int) -> Annotation | None:
 def edit(session: Session, viewer: Viewer, annotation_id: int, changes: Changes) -> Annotation:
     """Apply an edit, keeping the state before it as a version."""
     annotation = get_for(session, viewer, annotation_id, Action.EDIT)
-    if changes.target is not None and not annotation.is_reply:
+    if annotation.is_reply:
+        if changes.target is not None or changes.parent_id not in (None, annotation.parent_id):
+            raise Conflict(
+                "A reply's target is the note it answers, and it cannot be moved to another: "
+                "delete it and reply there instead."
+            )
+    elif changes.parent_id is not None:
+        raise Conflict("A note cannot be turned into a reply: reply to the other note instead.")
+    elif changes.target is not None:
         layout = revision_cache.layout(session, annotation.revision)
         if not same_target(layout, annotation, *changes.target):
             raise Conflict(
