@@ -1,6 +1,7 @@
 from urllib.parse import urlsplit
 
 from flask import jsonify, request
+from werkzeug.exceptions import UnsupportedMediaType
 
 from app.api import bp, presenters, protocol, require_user
 from app.api.presenters import Urls, serialise, xsd_datetime
@@ -26,6 +27,11 @@ from app.services.errors import Conflict, Malformed, NotFound
 
 
 def _json_payload():
+    if not request.is_json:
+        raise UnsupportedMediaType(
+            f"Send JSON ({protocol.ANNO_MEDIA_TYPE}, or application/json), not "
+            f"{request.mimetype[:80] or 'a body without a Content-Type'}."
+        )
     payload = request.get_json(silent=True)
     if payload is None:
         raise Malformed("Send a JSON object with Content-Type: application/json.")

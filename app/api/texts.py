@@ -67,6 +67,7 @@ def problems():
             "not-found": "There is no such thing, or you may not know of it.",
             "conflict": "The request clashes with what is stored now: read it and try again.",
             "too-large": "The request or a field of it is longer than the limit.",
+            "unsupported-media-type": "Send the request's body as JSON (Content-Type).",
             "unprocessable-annotation": "The annotation is well-formed but cannot be taken.",
             "too-many-requests": "Too many writes: wait for Retry-After seconds.",
             "form-expired": "A signed-in write lacked its CSRF token (X-CSRFToken).",

@@ -170,8 +170,14 @@ def test_non_json_body_is_refused(client, reader):
         data="not json",
         headers={"X-CSRFToken": csrf_token(client), "Content-Type": "text/plain"},
     )
-    assert response.status_code == 400
+    assert response.status_code == 415  # not a media type the API takes
     assert "JSON" in response.get_json()["detail"]
+    broken = client.post(
+        "/api/v1/annotations",
+        data="not json",
+        headers={"X-CSRFToken": csrf_token(client), "Content-Type": "application/json"},
+    )
+    assert broken.status_code == 400 and "JSON" in broken.get_json()["detail"]
 
 
 def test_create_needs_csrf_token_and_sign_in(client, seeded, content, session, auth):

@@ -4,6 +4,7 @@ requirement it checks and quotes the specification's words."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -462,3 +463,30 @@ def test_an_annotation_is_not_inside_another_texts_container(ada, session, seede
     assert send(ada, "GET", f"/api/v1/texts/no-such-text/annotations/{mine}").status_code == 404
     assert ada.get("/api/v1/texts/no-such-text/annotations/").status_code == 404
     assert session.get(Annotation, mine).deleted_at is None
+
+
+# Protocol §5.1: the server accepts annotations as application/ld+json with the annotation
+# profile (and Scholia as application/json); a body in another media type is not one it
+# supports: 415 Unsupported Media Type (RFC 9110 §15.5.16), nothing stored.
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded", "text/turtle", None]
+)
+def test_a_body_in_another_media_type_is_415(ada, session, seeded, content_type):
+    content = ada.get("/api/v1/texts/carr-rapprochement").get_json()["content"]
+    headers = {"X-CSRFToken": ada.token}
+    if content_type:
+        headers["Content-Type"] = content_type
+    before = count(session)
+    response = ada.client.post(
+        "/api/v1/annotations", data=json.dumps(new_annotation(content)), headers=headers
+    )
+    assert response.status_code == 415 and response.mimetype == "application/problem+json"
+    assert "Send JSON" in response.get_json()["detail"] and count(session) == before
+    accepted = ada.client.post(
+        "/api/v1/annotations",
+        data=json.dumps(new_annotation(content)),
+        headers={**headers, "Content-Type": ANNO_MEDIA_TYPE},
+    )
+    assert accepted.status_code == 201
