@@ -400,6 +400,7 @@ def parse_changes(payload: Any, replace: bool, host: str | None = None) -> Chang
             changes.motivation = (
                 Motivation.COMMENTING if changes.body.strip() else Motivation.HIGHLIGHTING
             )
+    changes.via, changes.canonical = parse_iri(payload, "via"), parse_iri(payload, "canonical")
     if "target" in payload:
         changes.parent_id = reply_target(payload)  # a reply's target is the note it answers
         if changes.parent_id is None:

@@ -424,3 +424,39 @@ def test_a_replys_language_is_kept(ada, session, content):
         },
     )
     assert reply.status_code == 201 and reply.get_json()["body"][0]["language"] == "fr"
+
+
+# Model §3.3.2 / protocol §5.1 and §5.3: a client's id is kept as via and canonical as given;
+# the server "SHOULD reject update requests that modify the values of the canonical or via
+# properties, if they have been already set".
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH"])
+def test_via_and_canonical_stay_once_set(ada, session, content, method):
+    payload = new_annotation(content, body="From elsewhere")
+    payload |= {"id": "urn:uuid:1", "canonical": "urn:uuid:canon"}
+    stored = created(ada, session, payload)
+    url = f"/api/v1/annotations/{stored.id}"
+    served = ada.get(url).get_json()
+    assert (served["via"], served["canonical"]) == ("urn:uuid:1", "urn:uuid:canon")
+    served["body"] = [{"type": "TextualBody", "value": "Edited"}]
+    assert send(ada, method, url, served).status_code == 200  # sent back as served: fine
+    for change in ({"canonical": "urn:uuid:other"}, {"via": "urn:uuid:2"}):
+        response = send(ada, method, url, served | change)
+        assert response.status_code == 409 and "cannot be changed" in response.get_json()["detail"]
+    after = factories.fresh(session).get(Annotation, stored.id)
+    assert (after.via, after.canonical, after.body_source) == (
+        "urn:uuid:1",
+        "urn:uuid:canon",
+        "Edited",
+    )
+
+
+def test_a_canonical_iri_may_be_given_later_but_never_a_via(ada, session, content):
+    stored = created(ada, session, new_annotation(content, body="Mine"))
+    url = f"/api/v1/annotations/{stored.id}"
+    named = send(ada, "PATCH", url, {"canonical": "urn:uuid:later"})
+    assert named.status_code == 200 and named.get_json()["canonical"] == "urn:uuid:later"
+    refused_via = send(ada, "PATCH", url, {"via": "urn:uuid:forged"})
+    assert refused_via.status_code == 409
+    assert factories.fresh(session).get(Annotation, stored.id).via is None

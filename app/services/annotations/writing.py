@@ -80,6 +80,10 @@ class Changes:
     # must be the annotation's own, since a note stays on the words it was written on.
     target: tuple[str, SpanTarget | None] | None = None
     parent_id: int | None = None  # likewise a reply's target: the note it answers
+    # Where it came from and its name across systems (W3C model §3.3.2), sent back as served:
+    # once set they stay (protocol §5.3), but a canonical IRI may be given later.
+    via: str | None = None
+    canonical: str | None = None
     form: BodyForm = MARKDOWN_BODY  # of the body, when one is sent (the page's: Markdown)
 
 
@@ -260,6 +264,18 @@ def thread_locked(session: Session, annotation_id: int) -> Annotation | None:
     return annotation
 
 
+def _canonical_after(annotation: Annotation, changes: Changes) -> str | None:
+    """The annotation's canonical IRI after an edit: once set, it and via stay as they are
+    (W3C protocol §5.3); an edit may give a canonical IRI it did not have."""
+    for name in ("via", "canonical"):
+        sent, kept = getattr(changes, name), getattr(annotation, name)
+        if sent is not None and kept is not None and sent != kept:
+            raise Conflict(f"An annotation's {name} cannot be changed once it is set.")
+    if changes.via is not None and annotation.via is None:
+        raise Conflict("via names where an annotation came from: only its creation sets it.")
+    return annotation.canonical or changes.canonical
+
+
 def edit(session: Session, viewer: Viewer, annotation_id: int, changes: Changes) -> Annotation:
     """Apply an edit, keeping the state before it as a version."""
     annotation = get_for(session, viewer, annotation_id, Action.EDIT)
@@ -278,6 +294,7 @@ def edit(session: Session, viewer: Viewer, annotation_id: int, changes: Changes)
                 "An annotation's target cannot be changed: it stays on the words it was written "
                 "on. Delete it and annotate the new words instead."
             )
+    canonical = _canonical_after(annotation, changes)
     body = check_body(changes.body) if changes.body is not None else annotation.body_source
     form = (
         changes.form
@@ -289,12 +306,13 @@ def edit(session: Session, viewer: Viewer, annotation_id: int, changes: Changes)
     motivation = changes.motivation or annotation.motivation
     check_motivation(motivation, is_reply=annotation.is_reply)
     check_words(annotation, body)
-    if (body, form, tags, color, motivation) == (
+    if (body, form, tags, color, motivation, canonical) == (
         annotation.body_source,
         BodyForm(annotation.body_format, annotation.body_language),
         annotation.tag_names,
         annotation.color,
         annotation.motivation,
+        annotation.canonical,
     ):
         return annotation
     annotation.versions.append(
@@ -318,6 +336,7 @@ def edit(session: Session, viewer: Viewer, annotation_id: int, changes: Changes)
             *(AnnotationTag(name=name) for name in tags if name not in annotation.tag_names),
         ]
     annotation.color, annotation.motivation = color, motivation
+    annotation.canonical = canonical
     annotation.updated_at = utcnow()
     session.flush()
     live.record(session, annotation, EventKind.UPDATED, viewer.id)
