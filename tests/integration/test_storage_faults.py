@@ -47,15 +47,15 @@ def tiny_disk(where: Path, size: str = "4m"):
 def fill(disk: Path) -> Path:
     """Write a filler file until the disk refuses; delete it to make room again."""
     filler = disk / "filler"
-    with open(filler, "wb") as handle, contextlib.suppress(OSError):
+    # Unbuffered, and the refusal suppressed outside the file: a buffered close would try the
+    # refused bytes again and raise past a suppress inside it.
+    with contextlib.suppress(OSError), open(filler, "wb", buffering=0) as handle:
         while True:
             handle.write(b"\0" * 65536)
-            handle.flush()
             os.fsync(handle.fileno())
-    with contextlib.suppress(OSError), open(filler, "ab") as handle:
+    with contextlib.suppress(OSError), open(filler, "ab", buffering=0) as handle:
         while True:  # the last few bytes too
             handle.write(b"\0")
-            handle.flush()
     return filler
 
 
