@@ -54,7 +54,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     from app import cli, errors, security
     from app.api import bp as api_bp
-    from app.views import admin, auth, discuss, groups, imports, library, notes
+    from app.views import admin, auth, discuss, groups, imports, library, notes, search
 
     for blueprint in (
         library.bp,
@@ -65,6 +65,7 @@ def create_app(config: dict | None = None) -> Flask:
         groups.bp,
         groups.join_bp,
         admin.bp,
+        search.bp,
     ):
         app.register_blueprint(blueprint)
     app.register_blueprint(api_bp)
