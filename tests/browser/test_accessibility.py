@@ -62,7 +62,15 @@ def _register(page, name: str, email: str, password: str, confirm: str) -> None:
 @SCHEMES
 @pytest.mark.parametrize(
     "path",
-    ["/", READ_PATH, f"{READ_PATH}#p5", f"{READ_PATH}/print", "/auth/login", "/auth/register"],
+    [
+        "/",
+        READ_PATH,
+        f"{READ_PATH}#p5",
+        f"{READ_PATH}/print",
+        "/auth/login",
+        "/auth/register",
+        "/search?q=revolution",
+    ],
 )
 def test_pages_have_no_violations(new_page, scheme, path):
     page = new_page(color_scheme=scheme)
@@ -107,8 +115,9 @@ def test_reading_page_with_a_seminars_notes_has_no_violations(
         (SeminarNotes.TEACHER, "/groups/{group_id}"),
         (SeminarNotes.MEMBER, "/notes"),
         (SeminarNotes.MEMBER, "/notes/{note_id}"),
+        (SeminarNotes.MEMBER, "/search?q=trade+point+break"),
     ],
-    ids=["group", "notebook", "note"],
+    ids=["group", "notebook", "note", "search"],
 )
 def test_seminar_pages_have_no_violations(new_page, seminar_notes, scheme, who, path):
     page = new_page(color_scheme=scheme)
@@ -118,6 +127,15 @@ def test_seminar_pages_have_no_violations(new_page, seminar_notes, scheme, who, 
     _assert_no_violations(page)
     # Every form on the page open: a reply, a flag, who sees a note.
     page.evaluate("document.querySelectorAll('main details').forEach((d) => { d.open = true; })")
+    _assert_no_violations(page)
+
+
+@SCHEMES
+def test_search_page_with_a_bad_filter_has_no_violations(new_page, page_watch, scheme):
+    page_watch.allow_console_error(r"status of 400")
+    page = new_page(color_scheme=scheme)
+    page.goto("/search?q=revolution&kind=poem")
+    expect(page.get_by_role("alert")).to_contain_text("'kind' must be one of")
     _assert_no_violations(page)
 
 
