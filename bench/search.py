@@ -1,0 +1,215 @@
+"""How a search's cost grows with the annotations it searches: 1,000, then 10,000.
+
+    .venv/bin/python -m bench.search                     # SQLite, in a temporary folder
+    .venv/bin/python -m bench.search --postgres URL      # PostgreSQL too (a schema of its own)
+
+A fresh database is migrated, the Carr excerpt seeded, and annotations by twenty readers bulk
+inserted (half for one group, a third public, the rest private; words from bench/generate.py):
+the migration's triggers index them as any write would. Then, in process through Flask's test
+client and the service itself, each query is timed (median of ``--rounds``) against a baseline
+taken in turn with it: the library page (``GET /``) for the same signed-in member. **ratio** is
+a search's time over the baseline's, so the figures travel between machines; **growth** is the
+ratio at 10,000 over the ratio at 1,000 (10 would be linear in the annotations; 1, no growth).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, insert, select, text
+
+from app import create_app
+from app.extensions import db
+from app.models import Annotation, AnnotationTag, Group, Membership, Role, Text, User
+from app.models.user import session_id
+from app.services import importer, search
+from app.services.access import viewer_for
+from bench.generate import TAGS, note_body, render
+
+SEED = Path(__file__).resolve().parent.parent / "seeds" / "carr-rapprochement.txt"
+SIZES = (1_000, 10_000)
+READERS = 20
+# A word in many notes, one in few, words with a filter, and the page as a reader sees it.
+QUERIES = {
+    "common word": {"q": "important"},
+    "word in 1 note in 20": {"q": "zemstvo"},
+    "two words": {"q": "argument evidence"},
+    "common word, group": {"q": "important", "group": "GROUP"},
+    "common word, tag": {"q": "important", "tag": TAGS[0]},
+}
+
+
+def _database(postgres: str | None, folder: Path) -> tuple[str, callable]:
+    if postgres is None:
+        return f"sqlite:///{folder / 'search.sqlite3'}", lambda: None
+    schema = f"bench_search_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(postgres)
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+
+    def drop() -> None:
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+    separator = "&" if "?" in postgres else "?"
+    return f"{postgres}{separator}options=-csearch_path%3D{schema}", drop
+
+
+def _setup(session) -> tuple[int, int, list[int]]:
+    text_ = importer.import_file(session, SEED).text
+    now = datetime.now(UTC)
+    users = [
+        User(email=f"reader{n}@example.org", display_name=f"Reader {n}", password_hash="!")  # noqa: S106
+        for n in range(READERS)
+    ]
+    session.add_all(users)
+    session.flush()
+    group = Group(name="Seminar", invite_code=uuid.uuid4().hex)
+    session.add(group)
+    session.flush()
+    session.add_all(
+        Membership(group_id=group.id, user_id=u.id, role=Role.MEMBER, joined_at=now) for u in users
+    )
+    session.commit()
+    return text_.id, group.id, [u.id for u in users]
+
+
+def _add_annotations(session, rng, text_id, group_id, user_ids, count: int) -> None:
+    revision = session.scalar(select(Text.current_revision_id).where(Text.id == text_id))
+    now = datetime.now(UTC)
+    rows = []
+    for _ in range(count):
+        body = note_body(rng, question=rng.random() < 0.1)
+        if rng.random() < 0.05:
+            body += " The zemstvo again."
+        audience = rng.random()
+        visibility = "group" if audience < 0.5 else "public" if audience < 0.83 else "private"
+        rows.append(
+            {
+                "user_id": rng.choice(user_ids),
+                "text_id": text_id,
+                "revision_id": revision,
+                "motivation": "commenting",
+                "visibility": visibility,
+                "group_id": group_id if visibility == "group" else None,
+                "body_source": body,
+                "body_html": render(body),
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+    ids = session.scalars(insert(Annotation).returning(Annotation.id), rows).all()
+    tagged = [{"annotation_id": i, "name": rng.choice(TAGS)} for i in ids if rng.random() < 0.3]
+    if tagged:
+        session.execute(insert(AnnotationTag), tagged)
+    session.commit()
+
+
+def _paired_ms(run, baseline, rounds: int) -> tuple[float, float]:
+    """Median times of ``run`` and of ``baseline``, taken in turn (so a drift of the shared
+    machine's speed hits both alike), after a warm-up of each."""
+    run(), baseline()  # warm-up: templates compile, statements are cached
+    times: dict = {run: [], baseline: []}
+    for _ in range(rounds):
+        for each in (baseline, run):
+            started = time.perf_counter()
+            each()
+            times[each].append(time.perf_counter() - started)
+    return statistics.median(times[run]) * 1000, statistics.median(times[baseline]) * 1000
+
+
+def measure(url: str, rounds: int) -> list[dict]:
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "TESTING": True})
+    rows = []
+    with app.app_context():
+        upgrade()
+        session = db.session
+        text_id, group_id, user_ids = _setup(session)
+        member = viewer_for(session, session.get(User, user_ids[1]))
+        client = app.test_client()
+        with client.session_transaction() as cookie:  # signed in as the member, as auth would
+            cookie["_user_id"] = session_id(member.id, member.user.session_generation)
+            cookie["_fresh"] = True
+        rng = random.Random(1917)
+        added = 0
+        for size in SIZES:
+            _add_annotations(session, rng, text_id, group_id, user_ids, size - added)
+            added = size
+            if db.engine.dialect.name == "postgresql":
+                session.execute(text("ANALYZE"))
+                session.commit()
+
+            def library():
+                assert client.get("/").status_code == 200
+
+            for name, args in QUERIES.items():
+                args = {k: str(group_id) if v == "GROUP" else v for k, v in args.items()}
+
+                def service(args=args):
+                    search.search(session, member, search.parse(args, member))
+                    session.rollback()
+
+                def page(args=args):
+                    assert client.get("/search", query_string=args).status_code == 200
+
+                for way, run in (("service, member", service), ("page, member", page)):
+                    took, baseline = _paired_ms(run, library, rounds)
+                    rows.append(
+                        {
+                            "size": size,
+                            "query": name,
+                            "way": way,
+                            "ms": took,
+                            "ratio": took / baseline,
+                            "baseline_ms": baseline,
+                        }
+                    )
+        session.remove()
+        db.engine.dispose()
+    return rows
+
+
+def report(database: str, rows: list[dict]) -> None:
+    print(f"\n{database}: search time over the library page's (GET /), same run")
+    print(
+        f"{'query':<22} {'way':<17}" + "".join(f"{n:>10,} ms {'ratio':>6}" for n in SIZES), end=""
+    )
+    print(f" {'growth':>7}")
+    keys = dict.fromkeys((r["query"], r["way"]) for r in rows)
+    for query, way in keys:
+        found = {r["size"]: r for r in rows if (r["query"], r["way"]) == (query, way)}
+        cells = "".join(f"{found[n]['ms']:>13.1f} {found[n]['ratio']:>6.2f}" for n in SIZES)
+        growth = found[SIZES[-1]]["ratio"] / found[SIZES[0]]["ratio"]
+        print(f"{query:<22} {way:<17}{cells} {growth:>7.2f}")
+    baseline = statistics.median(r["baseline_ms"] for r in rows)
+    print(f"baseline (GET /, taken in turn with each): median {baseline:.1f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--postgres", help="a PostgreSQL URL: measured there too")
+    parser.add_argument("--rounds", type=int, default=15)
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        targets = [("SQLite", None)] + (
+            [("PostgreSQL", options.postgres)] if options.postgres else []
+        )
+        for name, postgres in targets:
+            url, drop = _database(postgres, Path(folder))
+            try:
+                report(name, measure(url, options.rounds))
+            finally:
+                drop()
+
+
+if __name__ == "__main__":
+    main()
