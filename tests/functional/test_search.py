@@ -12,6 +12,7 @@ from app.models import Annotation, Visibility
 from app.services import annotations, groups, moderation, search
 from app.services.access import ANONYMOUS, viewer_for
 from tests import factories
+from tests.conftest import SEED as SEED_TEXT
 from tests.factories import SLUG, dom, recorded_queries, text_of
 
 
@@ -359,3 +360,22 @@ def test_a_restored_backup_carries_its_index(session, seminar, seeded, runner, t
     assert runner.invoke(args=["restore", str(target), "--yes"]).exit_code == 0
     assert _notes(_find(session, None, "icebreaker")) == [kept]
     assert _find(session, None, "steamer") == []
+
+
+def test_a_revised_text_is_found_by_its_new_words_and_its_notes_follow(
+    session, seminar, seeded, tmp_path
+):
+    """Paragraphs count in their text's current revision only; notes re-anchored onto it keep
+    their words, and a quote the revision changed is found by what it quotes now."""
+    from app.services import importer
+
+    _, ann, _, _, _ = seminar
+    note = _public(session, ann, seeded, "Who was he?", quote="Krasin")
+    revised = tmp_path / "carr.txt"
+    text_ = SEED_TEXT.read_text(encoding="utf-8").replace("Copenhagen", "Kopenhagen")
+    revised.write_text(text_, encoding="utf-8")
+    importer.import_file(session, revised, slug=SLUG)
+    session.commit()
+    assert _find(session, None, "copenhagen") == []
+    assert [kind for kind, _ in _find(session, None, "kopenhagen")] == ["paragraph"]
+    assert _notes(_find(session, None, "krasin", kind="note")) == [note.id]
