@@ -39,7 +39,16 @@ from app.models import (
     User,
     Visibility,
 )
-from app.services import annotations, discussion, groups, live, moderation, notifications, texts
+from app.services import (
+    annotations,
+    discussion,
+    groups,
+    live,
+    moderation,
+    notifications,
+    search,
+    texts,
+)
 from app.services.access import ANONYMOUS, Action, can, readable_by, viewer_for, visible_to
 from app.services.annotations import Changes, NotebookFilter
 from app.services.errors import Refused
@@ -462,6 +471,10 @@ class AccessMachine(RuleBasedStateMachine):
             for note_id in placeholders:  # "Note deleted": only where an answer is readable
                 assert self.model.notes[note_id].deleted, (who, note_id)
                 assert set(self.model.beneath(note_id)) & allowed, (who, note_id)
+            # Every note's words name someone: searching each name finds exactly the notes
+            # whose words the viewer may read, whatever moved, hid or left since.
+            searched = self._searched(viewer)
+            assert searched == readable, (who, searched ^ readable)
             events, _ = live.events_after(self.session, viewer, self.text.id, 0)
             fed = {e.annotation_id for e in events if e.kind == "created"}
             ever = {n for n in fed if n in self.model.notes}
@@ -476,6 +489,16 @@ class AccessMachine(RuleBasedStateMachine):
                 assert {a.id for a in mine} <= allowed
                 inbox = notifications.inbox(self.session, viewer)
                 assert {n.annotation_id for n in inbox} <= allowed
+
+    def _searched(self, viewer) -> set[int]:
+        found: set[int] = set()
+        for name in NAMES:
+            page, pages = 1, 1
+            while page <= pages:
+                results = search.search(self.session, viewer, search.Query(q=name, page=page))
+                found |= {hit.annotation.id for hit in results.hits if hit.annotation}
+                page, pages = page + 1, results.pages
+        return found
 
     def _discussions(self) -> set[int]:
         return set(self.session.scalars(select(Annotation.id).where(Annotation.is_discussion)))
