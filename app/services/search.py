@@ -329,6 +329,8 @@ def search(session: Session, viewer: Viewer, query: Query) -> Results:
             .select_from(a.joined)
             .where(a.matches, readable_by(viewer), *_annotation_filters(query, text_id))
         )
+    if not arms:  # paragraphs asked for, with a filter only annotations have
+        return Results(query, 0, [])
     found = (union_all(*arms) if len(arms) > 1 else arms[0]).subquery()
     total = session.scalar(select(func.count()).select_from(found)) or 0
     page = session.execute(

@@ -152,6 +152,8 @@ def test_each_filter(session, seminar, seeded, tmp_path):
         assert {k for k, _ in found} == {kind} and set(_notes(found)) == set(ids), kind
     paragraphs = _find(session, ann.user, "krasin", kind="paragraph")
     assert paragraphs and all(hit == ("paragraph", None) for hit in paragraphs)
+    # A paragraph has no tag, author, group or date: asked for with one, nothing is found.
+    assert _find(session, ann.user, "krasin", kind="paragraph", tag="trade") == []
 
 
 BAD_FILTERS = [
