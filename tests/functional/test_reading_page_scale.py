@@ -98,11 +98,11 @@ def test_paragraph_forms_are_links_until_one_is_opened(session, seminar, seeded)
     page = dom(html)
     paragraphs = len(page.select("div.para-row"))
     assert paragraphs >= 10
-    # Sign-out, the lens bar, the shared buttons' form, the whole text's note form; the rest
-    # are <template>s, inert until margin.js copies one (select(), like a browser's
-    # querySelectorAll, does not look inside a <template>'s content).
+    # The header's search, sign-out, the lens bar, the shared buttons' form, the whole text's
+    # note form; the rest are <template>s, inert until margin.js copies one (select(), like a
+    # browser's querySelectorAll, does not look inside a <template>'s content).
     assert len(page.select("template")) >= 4
-    assert len(page.select("form")) == 4
+    assert len(page.select("form")) == 5
     margin = _margin(html, 5)
     assert margin.select("form") == []
     link = margin.select_one('a.inline-form-link[data-form="note"][href]')
