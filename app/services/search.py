@@ -339,7 +339,7 @@ def search(session: Session, viewer: Viewer, query: Query) -> Results:
         .limit(PAGE_SIZE)
         .offset((query.page - 1) * PAGE_SIZE)
     ).all()
-    return Results(query, total, _hits(session, backend, page))
+    return Results(query, total, _hits(session, viewer, backend, page))
 
 
 def _snippets(session: Session, source: _Source, model, ids: list[int]) -> dict[int, Markup]:
@@ -353,7 +353,7 @@ def _snippets(session: Session, source: _Source, model, ids: list[int]) -> dict[
     return {row[0]: snippet_html(row[1]) for row in rows}
 
 
-def _hits(session: Session, backend: _Backend, page: list) -> list[Hit]:
+def _hits(session: Session, viewer: Viewer, backend: _Backend, page: list) -> list[Hit]:
     paragraph_ids = [row.id for row in page if row.source == "paragraph"]
     annotation_ids = [row.id for row in page if row.source == "annotation"]
     snippets = {
@@ -368,14 +368,16 @@ def _hits(session: Session, backend: _Backend, page: list) -> list[Hit]:
             .where(Paragraph.id.in_(paragraph_ids))
         )
         paragraphs = {row.id: (row.number, row.Text) for row in rows}
-    notes, numbers = _annotations(session, annotation_ids)
+    notes, numbers = _annotations(session, viewer, annotation_ids)
     hits = []
+    # A row gone between the statements (a text revised, a thread removed meanwhile, which
+    # PostgreSQL's statements each see) is left out rather than shown half.
     for row in page:
         snippet = snippets[row.source].get(row.id, Markup(""))
-        if row.source == "paragraph":
+        if row.source == "paragraph" and row.id in paragraphs:
             number, text = paragraphs[row.id]
             hits.append(Hit("paragraph", snippet, text, number, paragraph_id=row.id))
-        else:
+        elif row.source == "annotation" and row.id in notes:
             note = notes[row.id]
             kind = "reply" if note.is_reply else note.kind.value
             hits.append(Hit(kind, snippet, note.text, numbers.get(row.id), annotation=note))
@@ -383,7 +385,7 @@ def _hits(session: Session, backend: _Backend, page: list) -> list[Hit]:
 
 
 def _annotations(
-    session: Session, ids: list[int]
+    session: Session, viewer: Viewer, ids: list[int]
 ) -> tuple[dict[int, Annotation], dict[int, int | None]]:
     """The annotations of a page, with their author and text, and the ¶ each is in (a reply's
     thread's): in three statements, whatever their number."""
@@ -398,7 +400,7 @@ def _annotations(
                 joinedload(Annotation.text),
                 lazyload(Annotation.tags),
             )
-            .where(Annotation.id.in_(ids))
+            .where(Annotation.id.in_(ids), readable_by(viewer))  # still, as they are shown
         ).unique()
     }
     root_of = {note.id: note.root_id or note.id for note in notes.values()}
