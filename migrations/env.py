@@ -4,6 +4,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from app import search_index
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -91,7 +93,13 @@ def run_migrations_online():
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():
+            if sqlite:  # its triggers would be lost, or fail, where a migration copies a table
+                search_index.sqlite_before_migrations(connection)
+            before = context.get_context().get_current_revision()
             context.run_migrations()
+            if sqlite:
+                migrated = context.get_context().get_current_revision() != before
+                search_index.sqlite_after_migrations(connection, migrated)
         if sqlite:
             _sqlite_foreign_keys(connection, on=True)
 

@@ -31,7 +31,7 @@ from app.models import (
     ReactionKind,
     User,
 )
-from app.services import annotations, discussion, groups, importer, moderation
+from app.services import annotations, discussion, groups, importer, moderation, search
 from app.services.access import viewer_for
 from tests import factories
 from tests.conftest import SEED, make_test_app
@@ -120,7 +120,25 @@ def test_down_to_the_last_release_and_up_again_keeps_every_row(scratch_url, tmp_
             assert _counts(session) == before
             replies = session.scalars(select(Annotation).where(Annotation.root_id.is_not(None)))
             assert sorted(r.body_source for r in replies) == ["Answer", "Answer to the answer"]
+            _search_still_follows(session)
         db.engine.dispose()
+
+
+def _search_still_follows(session: Session) -> None:
+    """The search index came back with the rows, and follows the writes made after: on SQLite
+    its triggers are remade after every run of migrations (app/search_index.py)."""
+    ann = session.scalar(select(User).where(User.email == "ann@example.org"))
+    reader = viewer_for(session, ann)
+
+    def found(words: str) -> set[int]:
+        query = search.parse({"q": words, "kind": "reply"}, reader)
+        return {hit.annotation.id for hit in search.search(session, reader, query).hits}
+
+    assert len(found("answer")) == 2
+    (first, _) = sorted(found("answer"))
+    discussion_reply = discussion.reply(session, reader, first, "Samovar")
+    session.commit()
+    assert found("samovar") == {discussion_reply.id}
 
 
 def test_reactions_to_ones_own_notes_go_and_the_others_stay(scratch_url, tmp_path):
