@@ -27,7 +27,7 @@ def search_annotations():
         items.append(
             {
                 "kind": hit.kind,
-                "id": urls.annotations + f"/{note.id}" if note else None,
+                "id": urls.annotation(hit.text.slug, note.id) if note else None,
                 "url": request.host_url.rstrip("/") + hit_url(hit),
                 "text": {"slug": hit.text.slug, "title": hit.text.title},
                 "paragraph": hit.paragraph,

@@ -13,7 +13,7 @@ The schema is in app/search_index.py. On SQLite the triggers are made by migrati
 every migration run (a migration copying ``annotation`` would otherwise lose them, or fail).
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0013
 Create Date: 2026-12-04 23:00:00
 
 """
@@ -24,7 +24,7 @@ from app import search_index
 
 # revision identifiers, used by Alembic.
 revision = "0011"
-down_revision = "0009"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

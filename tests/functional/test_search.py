@@ -94,7 +94,7 @@ def test_the_api_names_each_result(session, seminar, seeded, client):
     assert data["total"] == 1 and data["page"] == 1
     (item,) = data["items"]
     assert item["kind"] == "note"
-    assert item["id"] == f"http://localhost/api/v1/annotations/{note.id}"
+    assert item["id"] == f"http://localhost/api/v1/texts/{SLUG}/annotations/{note.id}"
     assert item["text"] == {"slug": SLUG, "title": seeded.title}
     assert item["author"] == "Ann Student"
     assert item["created"].endswith("Z")
