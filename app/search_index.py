@@ -1,4 +1,4 @@
-"""The search index's schema (app/services/search.py reads it): made by migration 0011, and on
+"""The search index's schema (app/services/search.py reads it): made by migration 0014, and on
 SQLite its triggers also by migrations/env.py, around every migration run.
 
 Only words are indexed, keyed by id: each paragraph's body, each annotation's body, quote and
@@ -10,7 +10,7 @@ On SQLite, altering a table in a migration (``batch_alter_table``) copies it and
 one, and its triggers with it; a trigger of another table naming it even makes the copy's
 rename fail. So there the triggers are not the migrations' to keep: env.py drops them before a
 run, and after it creates them again and writes every word anew (``sqlite_after_migrations``).
-PostgreSQL alters tables in place; its triggers stay, made and dropped by 0011 itself.
+PostgreSQL alters tables in place; its triggers stay, made and dropped by 0014 itself.
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ def _run(connection: Connection, *statements: str) -> None:
 
 
 def create(connection: Connection) -> None:
-    """Migration 0011's upgrade: the index, filled from the rows there are."""
+    """Migration 0014's upgrade: the index, filled from the rows there are."""
     if connection.dialect.name == "sqlite":
         tokenize = f"tokenize='{SQLITE_TOKENIZER}'"
         _run(
@@ -126,7 +126,7 @@ def create(connection: Connection) -> None:
 
 
 def drop(connection: Connection) -> None:
-    """Migration 0011's downgrade."""
+    """Migration 0014's downgrade."""
     if connection.dialect.name == "sqlite":
         _drop_sqlite_triggers(connection)
         _run(

@@ -1,6 +1,6 @@
 """Full-text search over the texts' paragraphs and the annotations a viewer may read.
 
-The index holds only words (migration 0011): each paragraph's, and each annotation's body,
+The index holds only words (migration 0014): each paragraph's, and each annotation's body,
 quote and tags, keyed by id and kept in step by database triggers. Who may find what is decided
 here, at query time, by joining each annotation's row and the one access policy
 (``access.readable_by``): hiding, moving, deleting a note or leaving a group takes effect at

@@ -161,7 +161,7 @@ def test_reactions_to_ones_own_notes_go_and_the_others_stay(scratch_url, tmp_pat
         db.engine.dispose()
 
 
-# The search index (0011) is no model: on SQLite an FTS5 virtual table with the shadow tables
+# The search index (0014) is no model: on SQLite an FTS5 virtual table with the shadow tables
 # FTS5 makes for it (_data, _idx, _content, _docsize, _config), on PostgreSQL a table and a GIN
 # expression index kept by triggers. app/services/search.py reads them through ``table()``.
 SEARCH_INDEX = ("paragraph_search", "annotation_search", "ix_paragraph_search")

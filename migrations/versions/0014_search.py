@@ -12,7 +12,7 @@ so hiding, moving, deleting a note or leaving a group needs no change here. Trig
 The schema is in app/search_index.py. On SQLite the triggers are made by migrations/env.py after
 every migration run (a migration copying ``annotation`` would otherwise lose them, or fail).
 
-Revision ID: 0011
+Revision ID: 0014
 Revises: 0013
 Create Date: 2026-12-04 23:00:00
 
@@ -23,7 +23,7 @@ from alembic import op
 from app import search_index
 
 # revision identifiers, used by Alembic.
-revision = "0011"
+revision = "0014"
 down_revision = "0013"
 branch_labels = None
 depends_on = None
