@@ -12,7 +12,8 @@ read here, larger than ``MAX_FILE_BYTES`` or longer than ``MAX_ITEMS``.
 Nothing is stored twice: each annotation keeps the id it had in the file as its ``via`` (a
 Hypothesis annotation its ``https://hypothes.is/a/<id>`` link), unique per reader and text, so
 importing a file again reports its items as already imported. Replies go under their parents
-(the file's own, or ones imported before); audiences are kept, a group's note going to the
+(the file's own, or the author's own imported before: a via is whatever a POST named, so
+another reader's note may claim any id); audiences are kept, a group's note going to the
 reader's group of the same name (``scholia:groupName``), else kept private. Authors: everything
 is the importer's, and a W3C item whose creator is someone else is skipped; the operator's CLI
 may map each creator's name to the one account of that name (``keep_authors``).
@@ -518,15 +519,20 @@ def _place(layout: revision_cache.Layout, annotation: Annotation, span: SpanTarg
 def _reply(run: _Run, author: Viewer, item: Item, body: str) -> Annotation:
     parent = run.by_ref.get(item.parent_ref) if item.parent_ref else None
     if parent is None and item.parent_ref is not None:
+        # Only among the author's own: anyone may give a note any via (a POST's id), and a
+        # public one claiming a private note's id would gather its replies for all to read.
         parent = run.session.scalar(
             select(Annotation).where(
+                Annotation.user_id == author.id,
                 Annotation.text_id == run.text.id,
                 Annotation.via == item.parent_ref,
                 Annotation.deleted_at.is_(None),
             )
         )
     if parent is None:
-        raise Invalid("A reply whose parent is neither in the file nor already imported.")
+        raise Invalid(
+            "A reply whose parent is neither in the file nor one of your own notes imported before."
+        )
     if not can(author, Action.REPLY, parent):
         raise refusal(author, Action.REPLY, parent)
     if not body.strip():

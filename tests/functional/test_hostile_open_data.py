@@ -3,12 +3,16 @@ no calendar holds, claims a thread by another's ``via``, or plants a group's par
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import select
 
 from app.models import Annotation
 from tests import factories
 from tests.functional.test_import import QUOTE, api_import, collection, note, page_import
+
+HYPOTHESIS = "application/json"
 
 
 @pytest.fixture
@@ -31,3 +35,41 @@ def test_a_date_past_the_calendars_ends_in_a_file_is_not_a_server_error(ada, ses
     page = page_import(ada, collection({**note(2, QUOTE, "Dated oddly"), "modified": when}))
     assert page.status_code == 200
     assert [a.body_source for a in stored(session)] == ["Dated oddly", "Dated oddly"]
+
+
+def test_a_reply_never_joins_someone_elses_thread_that_claims_its_parents_id(
+    app, ada, session, seeded
+):
+    """Anyone may POST an annotation with any ``id`` (kept as ``via``): a public note claiming the
+    Hypothesis id of Ada's private annotation must not gather her private reply into its thread,
+    where everyone would read it."""
+    mallory = factories.sign_in(app, session, "Mallory")
+    bait = factories.api_note(
+        mallory, seeded, QUOTE, "Bait", visibility="public", id="https://hypothes.is/a/abc"
+    )
+    mine = [
+        {
+            "id": "r1",
+            "uri": factories.TEXT_URL,
+            "references": ["abc"],
+            "text": "My private answer",
+            "permissions": {"read": ["acct:ada@hypothes.is"]},
+        }
+    ]
+    response = api_import(ada, json.dumps(mine).encode(), HYPOTHESIS)
+    assert response.status_code == 201
+    (line,) = response.get_json()["items"]
+    assert line["outcome"] == "skipped" and "parent" in line["reason"]
+    assert stored(session, parent_id=bait) == []
+    assert stored(session, user_id=ada.user.id) == []
+
+
+def test_a_reply_still_finds_its_parent_imported_by_the_same_reader_before(ada, session):
+    first = [{"id": "abc", "uri": factories.TEXT_URL, "text": "Mine", "target": []}]
+    assert api_import(ada, json.dumps(first).encode(), HYPOTHESIS).status_code == 201
+    later = [{"id": "r1", "uri": factories.TEXT_URL, "references": ["abc"], "text": "And more"}]
+    response = api_import(ada, json.dumps(later).encode(), HYPOTHESIS)
+    assert response.get_json()["counts"]["imported"] == 1
+    (parent,) = stored(session, via="https://hypothes.is/a/abc")
+    (answer,) = stored(session, parent_id=parent.id)
+    assert answer.body_source == "And more"

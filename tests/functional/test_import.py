@@ -291,7 +291,7 @@ def test_each_item_is_reported_imported_approximate_orphaned_or_skipped_with_why
     }
     reasons = {item["id"]: item.get("reason", "") for item in report["items"]}
     assert "XPathSelector" in reasons[iri(4)]
-    assert "neither in the file nor already imported" in reasons[iri(5)]
+    assert "neither in the file nor one of your own" in reasons[iri(5)]
     assert "Empty" in reasons[iri(6)]
     assert "Written by someone else (Bea)" in reasons[iri(7)]
     assert "20,000" in reasons[iri(8)]
