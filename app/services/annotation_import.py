@@ -42,7 +42,7 @@ from app.models import Annotation, AnnotationImport, AnnotationTag, Motivation, 
 from app.models import Visibility as V
 from app.models.annotation import MAX_IRI_CHARS
 from app.models.base import utcnow
-from app.models.text import snap_to_paragraphs
+from app.models.text import paragraph_at, snap_to_paragraphs
 from app.services import anchoring, discussion, revision_cache
 from app.services.access import Action, Viewer, can, load_viewer
 from app.services.annotations import (
@@ -415,6 +415,8 @@ def _one(run: _Run, number: int, item: Item) -> Line:
     body = check_body(item.body)
     if item.motivation is Motivation.REPLYING:
         annotation = _reply(run, author, item, body)
+    elif item.discussion and (joined := _discussion(run, author, item, line)) is not None:
+        return joined
     else:
         annotation = _root(run, author, item, body, line)
     if item.created is not None:
@@ -451,8 +453,7 @@ def _author(run: _Run, item: Item) -> tuple[Viewer, str]:
 def _root(run: _Run, author: Viewer, item: Item, body: str, line: Line) -> Annotation:
     visibility, group_id = item.visibility, None
     if visibility is V.GROUP:
-        names = author.group_names or {}
-        group_id = next((gid for gid, n in names.items() if n == item.group_name), None)
+        group_id = _group_named(author, item.group_name)
         if group_id is None:
             visibility = V.PRIVATE
             whose = "you are" if author is run.importer else f"{author.user.display_name} is"
@@ -480,12 +481,45 @@ def _root(run: _Run, author: Viewer, item: Item, body: str, line: Line) -> Annot
         color=item.color,
         via=item.ref,
         canonical=item.canonical,
-        is_discussion=item.discussion and visibility is V.GROUP,
     )
     annotation.tags = [AnnotationTag(name=name) for name in sorted(tags)]
     if item.span is not None:
         line.outcome = _place(run.layout, annotation, item.span)
     return annotation
+
+
+def _group_named(author: Viewer, name: str | None) -> int | None:
+    """The author's group of that name (``scholia:groupName``; its number is the other site's)."""
+    return next((gid for gid, n in (author.group_names or {}).items() if n == name), None)
+
+
+def _discussion(run: _Run, author: Viewer, item: Item, line: Line) -> Line | None:
+    """A group's discussion of a paragraph is the group's (nobody edits or deletes it) and has no
+    words of its own: the item joins the author's group's thread on the paragraph its words are
+    in, or starts it as writing in it would, and its replies go under that thread. None when it
+    cannot (no such group of the author's, the paragraph gone): it is then a note of its own."""
+    group_id = _group_named(author, item.group_name)
+    if item.visibility is not V.GROUP or group_id is None or item.span is None:
+        return None
+    probe = Annotation()
+    if _place(run.layout, probe, item.span) is Outcome.ORPHANED:
+        return None
+    paragraph = paragraph_at(run.layout.spans, probe.start)
+    thread, started = discussion.paragraph_thread(
+        run.session, author, run.text, group_id, paragraph
+    )
+    if started:
+        thread.via, thread.canonical = item.ref, item.canonical
+    else:
+        line.outcome = Outcome.ALREADY
+    if item.body.strip():
+        line.reason = _join(
+            line.reason, "its words were not kept: a paragraph's discussion has none"
+        )
+    if item.ref is not None:
+        run.by_ref[item.ref] = thread
+    line.annotation_id = thread.id
+    return line
 
 
 def _place(layout: revision_cache.Layout, annotation: Annotation, span: SpanTarget) -> Outcome:

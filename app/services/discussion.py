@@ -15,8 +15,10 @@ from app.models import (
     Motivation,
     Reaction,
     ReactionKind,
+    Text,
     Visibility,
 )
+from app.models.text import ParagraphSpan
 from app.services import live
 from app.services.access import Action, Viewer, can, visible_to
 from app.services.annotations import (
@@ -97,6 +99,15 @@ def discussion_thread(
     span = next((s for s in spans if s.paragraph.number == paragraph_number), None)
     if span is None:
         raise NotFound(f"This text has no paragraph {paragraph_number}.")
+    return paragraph_thread(session, viewer, text, group_id, span)[0]
+
+
+def paragraph_thread(
+    session: Session, viewer: Viewer, text: Text, group_id: int, span: ParagraphSpan
+) -> tuple[Annotation, bool]:
+    """The group's thread about the paragraph at ``span`` of the text's current revision, and
+    whether it was started now (by ``viewer``, unsaved but flushed); the caller holds the write
+    lock and has checked that the viewer is a member."""
     thread = session.scalar(
         select(Annotation).where(
             Annotation.text_id == text.id,
@@ -121,7 +132,8 @@ def discussion_thread(
         )
         session.add(thread)
         session.flush()
-    return thread
+        return thread, True
+    return thread, False
 
 
 def react(

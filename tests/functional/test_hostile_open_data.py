@@ -8,9 +8,11 @@ import json
 import pytest
 from sqlalchemy import select
 
-from app.models import Annotation
+from app.models import Annotation, Visibility
+from app.services import discussion
+from app.services.access import viewer_for
 from tests import factories
-from tests.functional.test_import import QUOTE, api_import, collection, note, page_import
+from tests.functional.test_import import QUOTE, SLUG, api_import, collection, note, page_import
 
 HYPOTHESIS = "application/json"
 
@@ -73,3 +75,42 @@ def test_a_reply_still_finds_its_parent_imported_by_the_same_reader_before(ada, 
     (parent,) = stored(session, via="https://hypothes.is/a/abc")
     (answer,) = stored(session, parent_id=parent.id)
     assert answer.body_source == "And more"
+
+
+def group_item(n: int, quote: str, body: str = "", **extra) -> dict:
+    audience = {"scholia:visibility": "group", "scholia:groupName": "Carr seminar"}
+    return note(n, quote, body, **audience, **extra)
+
+
+def test_an_import_joins_a_groups_paragraph_thread_and_plants_no_words_in_it(
+    app, ada, session, seeded
+):
+    """A paragraph's discussion is the group's: nobody may edit or delete it, and it has no words
+    of its own. An imported one joins the group's thread on that paragraph (or starts it, as
+    writing in it would), its replies go under it, and words the file gave it are not kept."""
+    ben = factories.sign_in(app, session, "Ben")
+    group = factories.make_group(session, ben.user, ada.user, name="Carr seminar")
+    paragraph = next(s for s in seeded.current_revision.spans() if QUOTE in s.paragraph.body)
+    planted = group_item(1, QUOTE, "Words nobody could take back", **{"scholia:discussion": True})
+    answer = {
+        "id": "https://elsewhere.example/api/v1/annotations/2",
+        "type": "Annotation",
+        "motivation": "replying",
+        "creator": {"type": "Person", "name": "Ada"},
+        "body": [{"type": "TextualBody", "value": "On this paragraph"}],
+        "target": planted["id"],
+    }
+    thread = discussion.discussion_thread(
+        session, viewer_for(session, ben.user), SLUG, group.id, paragraph.paragraph.number
+    )
+    session.commit()
+
+    response = api_import(ada, collection(planted, answer))
+    assert response.status_code == 201
+    (only,) = stored(session, is_discussion=True)
+    assert (only.id, only.body_source) == (thread.id, "")
+    assert (only.start, only.end) == (paragraph.start, paragraph.end)
+    (reply,) = stored(session, parent_id=thread.id)
+    assert (reply.body_source, reply.visibility) == ("On this paragraph", Visibility.GROUP)
+    again = api_import(ada, collection(planted, answer))
+    assert again.get_json()["counts"]["already imported"] == 2
