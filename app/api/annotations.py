@@ -142,7 +142,10 @@ def annotation_create(slug: str | None = None):
     parent_id = reply_target(payload)
     if parent_id is not None:
         if slug is not None:
-            _check_posted_to(slug, annotations.text_slug_of(db.session, parent_id))
+            # The parent's text, once the caller may see it: a 409 naming "another text" for
+            # a note they may not would tell them it exists, and (container by container) where.
+            parent = annotations.get_visible(db.session, acting, parent_id)
+            _check_posted_to(slug, parent.text.slug)
         body = parse_reply(payload)
         # A client that names the audience it saw is told if the thread has moved since.
         seen = parse_audience(payload) if VISIBILITY_KEY in payload else None

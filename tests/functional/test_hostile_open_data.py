@@ -114,3 +114,32 @@ def test_an_import_joins_a_groups_paragraph_thread_and_plants_no_words_in_it(
     assert (reply.body_source, reply.visibility) == ("On this paragraph", Visibility.GROUP)
     again = api_import(ada, collection(planted, answer))
     assert again.get_json()["counts"]["already imported"] == 2
+
+
+def test_a_reply_posted_to_a_container_tells_nothing_of_a_note_it_may_not_see(
+    app, ada, session, seeded
+):
+    """Posting a reply to the wrong text's container is a 409; for a private note of someone
+    else's it must be the 404 of a note that never was, or the answer would say it exists and,
+    tried container by container, which text it is on."""
+    mallory = factories.sign_in(app, session, "Mallory")
+    private = factories.api_note(ada, seeded, QUOTE, "Ada's alone", visibility="private")
+    answers = []
+    for target in (private, private + 1000):
+        response = factories.api_reply(mallory, target, "Is it there?")
+        answers.append(response.status_code)
+        for slug in (SLUG, "any-other-text"):
+            response = mallory.client.post(
+                f"/api/v1/texts/{slug}/annotations/",
+                json={
+                    "type": "Annotation",
+                    "motivation": "replying",
+                    "body": [{"type": "TextualBody", "value": "Is it there?"}],
+                    "target": f"http://localhost/api/v1/annotations/{target}",
+                },
+                headers={"X-CSRFToken": mallory.token},
+            )
+            answers.append((response.status_code, response.get_json()["detail"]))
+    assert answers[:3] == answers[3:]
+    assert all(status == 404 for status, _ in answers[1:3])
+    assert stored(session, user_id=mallory.user.id) == []
