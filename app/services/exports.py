@@ -337,8 +337,9 @@ _PLAIN = re.compile(r"^ {0,3}(?![-+*>#=]|\d+[.)]|`{3}|~{3}|\s*$)")
 
 def contained(body: str) -> str:
     """A note's own Markdown, kept, but unable to run into what follows: an unclosed code fence
-    is closed, an HTML block starts as text (Scholia renders no HTML), and headings of levels 1
-    to 3 become level 4, below the export's own (a text's, a paragraph's)."""
+    is closed, an HTML block starts as text (Scholia renders no HTML), Obsidian's comments and
+    display math (``%%``, ``$$``) are escaped, and headings of levels 1 to 3 become level 4,
+    below the export's own (a text's, a paragraph's)."""
     lines = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     out: list[str] = []
     fence: str | None = None
@@ -352,7 +353,10 @@ def contained(body: str) -> str:
             continue
         if opened and not (opened[1][0] == "`" and "`" in line[opened.end() :]):
             fence = opened[1]
-        elif re.match(r"^ {0,3}<", line):
+            out.append(line)
+            continue
+        line = _outside_code_spans(line, _unspanning)
+        if re.match(r"^ {0,3}<", line):
             line = line.replace("<", "\\<", 1)
         elif re.match(r"^ {0,3}#{1,3}(?=[ \t]|$)", line):
             line = "####" + line.lstrip(" ").lstrip("#")
@@ -363,6 +367,26 @@ def contained(body: str) -> str:
     if fence is not None:
         out.append(fence)
     return "\n".join(out).strip("\n")
+
+
+# Obsidian's comments (%%) and display math ($$) run across lines to their closing pair, so
+# one left open in a note would hide, or set as math, every note after it. Scholia shows them
+# as the characters they are, and so will Obsidian, escaped.
+_SPANNING = re.compile(r"%%+|\$\$+")
+_CODE_SPAN = re.compile(r"(`+).*?(?<!`)\1(?!`)")
+
+
+def _unspanning(words: str) -> str:
+    return _SPANNING.sub(lambda m: "".join("\\" + c for c in m[0]), words)
+
+
+def _outside_code_spans(line: str, change: Callable[[str], str]) -> str:
+    """The line with ``change`` made to what is not inside a code span (kept as it is)."""
+    out, last = [], 0
+    for span in _CODE_SPAN.finditer(line):
+        out += [change(line[last : span.start()]), span[0]]
+        last = span.end()
+    return "".join([*out, change(line[last:])])
 
 
 def tag(name: str) -> str:

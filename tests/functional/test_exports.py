@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import UTC
 from urllib.parse import unquote
 
@@ -118,6 +119,22 @@ def test_markdown_keeps_each_hazard_in_its_place(app, session, seeded, odd_text)
     tags = page.select_one("pre").find_next_sibling("p")
     assert tags.get_text() == "#close-reading #what-now"
     assert "#close-reading #what-now" in markdown.splitlines()
+
+
+def test_a_notes_obsidian_comment_or_math_left_open_hides_no_note_after_it(app, session, seeded):
+    """Obsidian reads ``%%`` as a comment and ``$$`` as display math, each running across lines
+    to its closing pair: left open in one note, it would hide (or set as math) every note after
+    it. They are escaped, outside code, so both show as the characters Scholia showed."""
+    ada = sign_in(app, session, "Ada")
+    body = "I am 100%% sure, $$ and all: `%% in code`"
+    make_annotation(session, ada.user, seeded, "Litvinov in Copenhagen", body=body)
+    make_annotation(session, ada.user, seeded, "Moscow", body="The next note")
+
+    markdown = body_of(ada.get(NOTEBOOK_MD))
+    unescaped = re.sub(r"\\.", "", markdown.split("`%% in code`")[0])
+    assert "%%" not in unescaped and "$$" not in unescaped
+    words = [p.get_text() for p in rendered(markdown).select("p")]
+    assert body.replace("`", "") in words and "The next note" in words
 
 
 def test_markdown_groups_by_paragraph_and_lists_my_replies_only(app, session, seeded):
