@@ -27,7 +27,7 @@ from sqlalchemy.sql import Select
 
 from app.models import Annotation, Group, Reaction, ReactionKind, Text, TextRevision, Visibility
 from app.models.text import ParagraphSpan, paragraph_at
-from app.services import groups, revision_cache
+from app.services import groups, markdown, revision_cache
 from app.services.access import Viewer, visible_to
 from app.services.annotations.notebook import NotebookFilter, filtered
 from app.services.errors import SignInNeeded
@@ -389,6 +389,18 @@ def _outside_code_spans(line: str, change: Callable[[str], str]) -> str:
     return "".join([*out, change(line[last:])])
 
 
+def words_of(annotation: Annotation) -> str:
+    """A note's words as Markdown that shows them as Scholia does: its own Markdown contained,
+    plain text escaped line by line, HTML as the allow-list left it, one HTML block (no blank
+    line ends it early, and Markdown is not read inside it)."""
+    if annotation.body_format == markdown.PLAIN:
+        lines = annotation.body_source.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        return "\n".join(escape(line) + "  " if line.strip() else "" for line in lines).strip()
+    if annotation.body_format == markdown.HTML:
+        return "<div>" + re.sub(r"\n\s*\n", "\n", annotation.body_html) + "</div>"
+    return contained(annotation.body_source)
+
+
 def tag(name: str) -> str:
     """A tag as Obsidian reads one: letters, digits, ``_``, ``-`` and ``/``, no spaces."""
     return "#" + (re.sub(r"[^\w/-]+", "-", name, flags=re.UNICODE).strip("-") or "tag")
@@ -456,7 +468,7 @@ def _entry(item: Item, url: str) -> list[str]:
     if a.is_hidden:
         lines += ["*Hidden by a moderator.*", ""]
     if a.body_source.strip():
-        lines += [contained(a.body_source), ""]
+        lines += [words_of(a), ""]
     if a.tag_names:
         lines += [" ".join(tag(name) for name in a.tag_names), ""]
     return lines

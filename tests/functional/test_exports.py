@@ -24,7 +24,7 @@ from app.models import (
     Visibility,
 )
 from app.models.text import paragraph_at
-from app.services import annotations, discussion, groups, importer, moderation
+from app.services import annotations, discussion, groups, importer, markdown, moderation
 from app.services.access import viewer_for
 from app.services.exports import BATCH_SIZE
 from tests import factories
@@ -135,6 +135,42 @@ def test_a_notes_obsidian_comment_or_math_left_open_hides_no_note_after_it(app, 
     assert "%%" not in unescaped and "$$" not in unescaped
     words = [p.get_text() for p in rendered(markdown).select("p")]
     assert body.replace("`", "") in words and "The next note" in words
+
+
+def test_plain_text_and_html_notes_show_in_markdown_as_scholia_shows_them(app, session, seeded):
+    """An API client's plain text is words (no emphasis, heading or list made of them), and its
+    HTML is what the allow-list kept, shown as HTML, not as tags in the words."""
+    ada = sign_in(app, session, "Ada")
+    viewer = viewer_for(session, ada.user)
+    bodies = {
+        "Litvinov in Copenhagen": (markdown.PLAIN, "*Not emphasis*\n# Not a heading\n\n1. No list"),
+        "Moscow": (
+            markdown.HTML,
+            '<p>A <strong>bold</strong> claim</p>\n\n<p><a href="https://example.org">See</a>'
+            "<script>alert(1)</script> *as is*</p>",
+        ),
+    }
+    for quote, (kind, body) in bodies.items():
+        start = seeded.current_revision.content.index(quote)
+        draft = annotations.Draft(
+            text_slug=seeded.slug,
+            motivation=Motivation.COMMENTING,
+            body=body,
+            target=annotations.SpanTarget(exact=quote, start=start, end=start + len(quote)),
+            form=annotations.BodyForm(kind),
+        )
+        annotations.create(session, viewer, draft)
+        session.commit()
+
+    page = rendered(body_of(ada.get(NOTEBOOK_MD)))
+    words = [p.get_text() for p in page.select("p")]
+    assert "*Not emphasis*\n# Not a heading" in words and "1. No list" in words
+    assert not page.select("h4, ol")
+    assert {em.get_text() for em in page.select("em")} == {seeded.title, seeded.author}
+    assert page.select_one("strong").get_text() == "bold"
+    assert page.select_one("a[href='https://example.org']").get_text() == "See"
+    assert "A bold claim" in words and "See *as is*" in words
+    assert not page.select("script") and "alert" not in page.get_text()
 
 
 def test_markdown_groups_by_paragraph_and_lists_my_replies_only(app, session, seeded):
