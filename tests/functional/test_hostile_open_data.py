@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Annotation, Visibility
-from app.services import discussion
+from app.services import annotations, discussion, moderation
 from app.services.access import viewer_for
 from tests import factories
 from tests.functional.test_import import QUOTE, SLUG, api_import, collection, note, page_import
@@ -143,3 +143,25 @@ def test_a_reply_posted_to_a_container_tells_nothing_of_a_note_it_may_not_see(
     assert answers[:3] == answers[3:]
     assert all(status == 404 for status, _ in answers[1:3])
     assert stored(session, user_id=mallory.user.id) == []
+
+
+def test_importing_again_undoes_nothing_a_moderator_did(app, ada, session, seeded):
+    """The same file after an instructor hid one of its notes and removed another: both are
+    already imported; neither comes back nor shows again, whatever the file says of them."""
+    ida = factories.sign_in(app, session, "Ida")
+    group = factories.make_group(session, ida.user, ada.user, name="Carr seminar")
+    data = collection(
+        group_item(1, QUOTE, "Hidden by Ida", **{"scholia:hidden": False}),
+        group_item(2, "Moscow", "Removed by Ida"),
+    )
+    assert api_import(ada, data).status_code == 201
+    hidden, removed = stored(session, group_id=group.id)
+    moderation.set_hidden(session, viewer_for(session, ida.user), hidden.id, True)
+    annotations.delete(session, viewer_for(session, ida.user), removed.id)
+    session.commit()
+
+    again = api_import(ada, data)
+    assert again.get_json()["counts"]["already imported"] == 2
+    hidden, removed = stored(session, group_id=group.id)
+    assert hidden.is_hidden and removed.deleted_at is not None
+    assert len(stored(session)) == 2
