@@ -423,8 +423,11 @@ def _one(run: _Run, number: int, item: Item) -> Line:
     else:
         annotation = _root(run, author, item, body, line)
     if item.created is not None:
-        annotation.created_at = item.created
-        annotation.updated_at = max(item.modified or item.created, item.created)
+        # Never later than now: a note dated in the future would head every "newest" lens of
+        # its audience for as long as it stands.
+        now = utcnow()
+        annotation.created_at = min(item.created, now)
+        annotation.updated_at = min(max(item.modified or item.created, item.created), now)
     store(run.session, author, annotation, imported=True)
     if item.ref is not None:
         run.by_ref[item.ref] = annotation

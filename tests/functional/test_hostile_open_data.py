@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Annotation, Visibility
+from app.models.base import utcnow
 from app.services import annotations, discussion, moderation
 from app.services.access import viewer_for
 from tests import factories
@@ -165,3 +166,15 @@ def test_importing_again_undoes_nothing_a_moderator_did(app, ada, session, seede
     hidden, removed = stored(session, group_id=group.id)
     assert hidden.is_hidden and removed.deleted_at is not None
     assert len(stored(session)) == 2
+
+
+def test_a_note_dated_in_the_future_does_not_head_the_newest_lens(app, ada, session, seeded):
+    """A public note imported with a created time years ahead would sort first in every reader's
+    "newest" lens for as long as it stands: an imported time is at most the time of the import."""
+    later = {"created": "2999-01-01T00:00:00Z", "modified": "2999-06-01T00:00:00Z"}
+    data = collection(note(1, QUOTE, "Pinned", **{"scholia:visibility": "public"}, **later))
+    assert api_import(ada, data).status_code == 201
+    (imported,) = stored(session)
+    assert imported.created_at <= utcnow() and imported.updated_at <= utcnow()
+    served = ada.get(f"/api/v1/annotations/{imported.id}").get_json()
+    assert not served["created"].startswith("2999") and not served["modified"].startswith("2999")
