@@ -151,6 +151,7 @@ class Item:
     color: Any = None
     span: SpanTarget | None = None
     visibility: V = V.PRIVATE
+    audience_given: bool = False  # the file says who may read it (else: private, by default)
     group_name: str | None = None
     discussion: bool = False
     created: datetime | None = None
@@ -266,6 +267,10 @@ def w3c_item(payload: dict) -> Item:
         target = target.get("id") or target.get("source") if isinstance(target, dict) else target
         item.parent_ref, item.motivation = _ref(target), motivation
         item.body = schemas.parse_reply(payload)
+        if schemas.VISIBILITY_KEY in payload:
+            item.visibility, _ = schemas.parse_audience(payload)
+            item.audience_given = True
+            item.group_name = _ref(payload.get(GROUP_NAME_KEY))
         item.form = schemas.parse_body_form(payload)
         return item
     _, item.span = schemas.source_and_span(payload["target"])
@@ -297,6 +302,7 @@ def hypothesis_item(row: dict) -> Item:
         created=_moment(row.get("created")),
         modified=_moment(row.get("updated")),
         visibility=V.PUBLIC if isinstance(read, list) and "group:__world__" in read else V.PRIVATE,
+        audience_given=isinstance(read, list),
     )
     if isinstance(references, list) and references:
         parent = _ref(references[-1])
@@ -361,7 +367,10 @@ def import_annotations(
             try:
                 line = _one(run, number, read(payload))
             except Refused as error:
-                line = Line(number, _ref(payload.get("id")), Outcome.SKIPPED, str(error))
+                ref = _ref(payload.get("id"))
+                if run.hypothesis and ref is not None:  # as the items stored are reported
+                    ref = HYPOTHESIS_LINK + ref
+                line = Line(number, ref, Outcome.SKIPPED, str(error))
             report.lines.append(line)
             if progress is not None:
                 progress(1)
@@ -575,11 +584,28 @@ def _reply(run: _Run, author: Viewer, item: Item, body: str) -> Annotation:
         )
     if not can(author, Action.REPLY, parent):
         raise refusal(author, Action.REPLY, parent)
+    _check_thread_audience(run, author, item, parent)
     if not body.strip():
         raise Invalid("Empty: a reply needs some words.")
     answer = discussion.new_reply(run.session, author, parent, body, form=item.form)
     answer.via, answer.canonical = item.ref, item.canonical
     return answer
+
+
+def _check_thread_audience(run: _Run, author: Viewer, item: Item, parent: Annotation) -> None:
+    """A reply is read by its thread's audience: one the file gives a narrower audience (a
+    Hypothesis reply only its writer could read, under a public note) is not imported, or
+    words written for a few would go out to more."""
+    root = parent if parent.root_id is None else run.session.get(Annotation, parent.root_id)
+    if not item.audience_given or root.visibility is V.PRIVATE or item.visibility is V.PUBLIC:
+        return  # read by no more than the file says
+    same_group = item.group_name is None or _group_named(author, item.group_name) == root.group_id
+    if item.visibility is root.visibility is V.GROUP and same_group:
+        return
+    raise Invalid(
+        f"Its audience in the file ({item.visibility.value}) is not its thread's "
+        f"({root.visibility.value}), and a reply is read by its thread's audience."
+    )
 
 
 def _join(*parts: str) -> str:

@@ -178,3 +178,34 @@ def test_a_note_dated_in_the_future_does_not_head_the_newest_lens(app, ada, sess
     assert imported.created_at <= utcnow() and imported.updated_at <= utcnow()
     served = ada.get(f"/api/v1/annotations/{imported.id}").get_json()
     assert not served["created"].startswith("2999") and not served["modified"].startswith("2999")
+
+
+def test_a_reply_the_file_keeps_narrower_than_its_thread_is_not_published(ada, session):
+    """Hypothesis lets a reply be read by its writer alone under a public annotation; here a
+    reply is read by its thread's audience, so such a reply is skipped rather than published.
+    One the file gives the thread's audience (or none) is imported."""
+    world = {"read": ["group:__world__"]}
+    rows = [
+        {"id": "root", "uri": "u", "text": "Public", "permissions": world, "target": []},
+        {"id": "mine", "uri": "u", "references": ["root"], "text": "Only me", "permissions": {}},
+        {
+            "id": "me2",
+            "uri": "u",
+            "references": ["root"],
+            "text": "Only me too",
+            "permissions": {"read": ["acct:ada@hypothes.is"]},
+        },
+        {"id": "all", "uri": "u", "references": ["root"], "text": "All", "permissions": world},
+        {"id": "unsaid", "uri": "u", "references": ["root"], "text": "Unsaid"},
+    ]
+    report = api_import(ada, json.dumps({"rows": rows}).encode(), HYPOTHESIS).get_json()
+    outcome = {line["id"]: line["outcome"] for line in report["items"]}
+    assert outcome == {
+        "https://hypothes.is/a/root": "imported",
+        "https://hypothes.is/a/mine": "imported",
+        "https://hypothes.is/a/me2": "skipped",
+        "https://hypothes.is/a/all": "imported",
+        "https://hypothes.is/a/unsaid": "imported",
+    }
+    assert "thread's" in report["items"][2]["reason"]
+    assert "Only me too" not in {a.body_source for a in stored(session)}
