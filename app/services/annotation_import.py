@@ -474,7 +474,7 @@ def _root(run: _Run, author: Viewer, item: Item, body: str, line: Line) -> Annot
             whose = "you are" if author is run.importer else f"{author.user.display_name} is"
             line.reason = _join(
                 line.reason,
-                f"kept private: {whose} not a member of a group named "
+                f"kept private: {whose} not a member of one group named "
                 f"{(item.group_name or '(none given)')[:80]}",
             )
     check_audience(author, visibility, group_id)
@@ -504,8 +504,11 @@ def _root(run: _Run, author: Viewer, item: Item, body: str, line: Line) -> Annot
 
 
 def _group_named(author: Viewer, name: str | None) -> int | None:
-    """The author's group of that name (``scholia:groupName``; its number is the other site's)."""
-    return next((gid for gid, n in (author.group_names or {}).items() if n == name), None)
+    """The author's one group of that name (``scholia:groupName``; its number is the other
+    site's), or None. Names are not unique: of two groups of one name, either could be one
+    made to catch a seminar's notes, so neither is chosen."""
+    found = [gid for gid, n in (author.group_names or {}).items() if n == name]
+    return found[0] if len(found) == 1 else None
 
 
 def _discussion(run: _Run, author: Viewer, item: Item, line: Line) -> Line | None:

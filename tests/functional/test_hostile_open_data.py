@@ -209,3 +209,20 @@ def test_a_reply_the_file_keeps_narrower_than_its_thread_is_not_published(ada, s
     }
     assert "thread's" in report["items"][2]["reason"]
     assert "Only me too" not in {a.body_source for a in stored(session)}
+
+
+def test_a_group_of_the_same_name_made_to_catch_a_seminars_notes_catches_none(
+    app, ada, session, seeded
+):
+    """Group names are not unique: a stranger's group named as Ada's seminar, which she was
+    invited to, must not receive her seminar's notes when she imports them. With two groups of
+    that name the note is kept private, and the report says why."""
+    ida, mallory = (factories.sign_in(app, session, name) for name in ("Ida", "Mallory"))
+    factories.make_group(session, ida.user, ada.user, name="Carr seminar")
+    trap = factories.make_group(session, mallory.user, ada.user, name="Carr seminar")
+    report = api_import(ada, collection(group_item(1, QUOTE, "For the seminar"))).get_json()
+    (line,) = report["items"]
+    assert line["outcome"] == "imported" and "kept private" in line["reason"]
+    (note_,) = stored(session)
+    assert note_.visibility is Visibility.PRIVATE
+    assert stored(session, group_id=trap.id) == []
