@@ -161,9 +161,10 @@ def serialise(
         data["scholia:discussion"] = True
     if annotation.color is not None:
         data[COLOR_KEY] = annotation.color.value
-    if annotation.via is not None:
+    # Any string a client sent (a POST's id, its canonical): words too, hidden with the rest.
+    if annotation.via is not None and readable:
         data["via"] = annotation.via
-    if annotation.canonical is not None:
+    if annotation.canonical is not None and readable:
         data["canonical"] = annotation.canonical
     if spans is not None and annotation.start is not None:
         data["scholia:paragraph"] = paragraph_at(spans, annotation.start).paragraph.number
