@@ -337,9 +337,9 @@ _PLAIN = re.compile(r"^ {0,3}(?![-+*>#=]|\d+[.)]|`{3}|~{3}|\s*$)")
 
 def contained(body: str) -> str:
     """A note's own Markdown, kept, but unable to run into what follows: an unclosed code fence
-    is closed, an HTML block starts as text (Scholia renders no HTML), Obsidian's comments and
-    display math (``%%``, ``$$``) are escaped, and headings of levels 1 to 3 become level 4,
-    below the export's own (a text's, a paragraph's)."""
+    is closed, an HTML block starts as text (Scholia renders none in Markdown), Obsidian's
+    comments and display math (``%%``, ``$$``) are escaped, and headings of levels 1 to 3
+    become level 4, below the export's own (a text's, a paragraph's)."""
     lines = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     out: list[str] = []
     fence: str | None = None
