@@ -19,7 +19,8 @@ is the importer's, and a W3C item whose creator is someone else is skipped; the 
 may map each creator's name to the one account of that name (``keep_authors``).
 
 Quotas: an import is one operation. Its notes do not count against the per-minute write quota
-(their events name no actor); instead a reader may run ``IMPORTS_PER_HOUR`` imports an hour.
+(their events name no actor); instead a reader may run ``IMPORTS_PER_HOUR`` imports an hour, and
+the notes it shares with a group or the public count against the day's (quotas.check_import).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from app.models import Visibility as V
 from app.models.annotation import MAX_IRI_CHARS
 from app.models.base import utcnow
 from app.models.text import paragraph_at, snap_to_paragraphs
-from app.services import anchoring, discussion, revision_cache
+from app.services import anchoring, discussion, quotas, revision_cache
 from app.services.access import Action, Viewer, can, load_viewer
 from app.services.annotations import (
     MARKDOWN_BODY,
@@ -380,6 +381,8 @@ def import_annotations(
             )
         )
         session.flush()
+        if importer.limits is not None:
+            quotas.check_import(session, importer.id, importer.limits)
     except IntegrityError:
         session.rollback()
         raise Conflict(

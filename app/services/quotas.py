@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from app.models import Event, User
+from app.models import Event, EventKind, User, Visibility
 from app.models.base import utcnow
 from app.services.errors import QuotaExceeded
 
@@ -67,6 +67,40 @@ def check(session: Session, user_id: int, limits: WriteLimits, now: datetime | N
                 f"most this site allows. Nothing was saved; please try again in {_duration(wait)}.",
                 wait,
             )
+
+
+def check_import(session: Session, user_id: int, limits: WriteLimits, now: datetime | None = None):
+    """Refuse an import whose notes for a group or the public, with the day's other writes,
+    pass the day's quota: shared, they reach readers as if written one by one. Private ones do
+    not count (moving one's own notebook floods nobody). Call it once the import's notes are
+    stored (and their events recorded, naming no actor) in the transaction, before it commits.
+    """
+    if not limits.per_day:
+        return
+    since = (now or utcnow()) - DAY
+    written, shared = session.execute(
+        select(
+            func.count(case((Event.actor_id == user_id, 1))),
+            func.count(case((Event.actor_id.is_(None), 1))),
+        ).where(
+            Event.created_at > since,
+            (Event.actor_id == user_id)
+            | (
+                Event.actor_id.is_(None)
+                & (Event.author_id == user_id)
+                & (Event.kind == EventKind.CREATED)
+                & (Event.visibility != Visibility.PRIVATE)
+            ),
+        )
+    ).one()
+    if written + shared > limits.per_day:
+        raise QuotaExceeded(
+            f"This import would share notes with a group or the public that, with your other "
+            f"changes today ({written + shared:,} in all), pass the {limits.per_day:,} a day this "
+            "site allows. Nothing was imported: import fewer shared notes, or import them as "
+            "private (notes you keep to yourself do not count), or try again tomorrow.",
+            int(DAY.total_seconds()),
+        )
 
 
 def _duration(seconds: int) -> str:

@@ -414,6 +414,33 @@ def test_an_import_is_one_operation_not_a_note_by_note_write(app, ada, session, 
     factories.api_note(ada, seeded, "Moscow", "written by hand right after")
 
 
+def test_shared_imported_notes_count_against_the_days_quota_private_ones_do_not(
+    app, ada, session, seeded
+):
+    """Ten imports an hour of a thousand public notes each would flood a text past what one
+    reader may write in a day; notes kept private reach nobody."""
+    app.config["WRITES_PER_DAY"] = 10
+    private = collection(*(note(n, QUOTE, f"mine {n}") for n in range(1, 13)))
+    assert api_import(ada, private).get_json()["counts"]["imported"] == 12
+
+    def public(first: int, many: int) -> bytes:
+        return collection(
+            *(
+                note(n, QUOTE, f"for all {n}", **{"scholia:visibility": "public"})
+                for n in range(first, first + many)
+            )
+        )
+
+    before = count(session)
+    flood = api_import(ada, public(100, 11))
+    assert flood.status_code == 429 and "Nothing was imported" in flood.get_json()["detail"]
+    assert count(session) == before
+    assert api_import(ada, public(200, 8)).status_code == 201
+    factories.api_note(ada, seeded, "Moscow", "one by hand", visibility="public")
+    past = api_import(ada, public(300, 2))  # 8 imported + 1 written + 2 > 10
+    assert past.status_code == 429 and count(session) == before + 9
+
+
 def test_the_page_is_linked_from_the_notebook_and_needs_signing_in(ada, client, seeded):
     notebook = factories.dom(ada.html("/notes"))
     assert notebook.select_one('a[href="/import"]') is not None
