@@ -281,6 +281,10 @@ def source_and_span(target: Any) -> tuple[Any, SpanTarget | None]:
     return iri, span
 
 
+IRI_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
+SCRIPT_SCHEMES = {"javascript", "vbscript", "data"}
+
+
 def parse_iri(payload: dict, key: str) -> str | None:
     """An IRI property kept as given (``id`` sent by a client, ``canonical``, ``via``)."""
     value = payload.get(key)
@@ -290,6 +294,11 @@ def parse_iri(payload: dict, key: str) -> str | None:
         raise Malformed(f"{key} must be an IRI (a string).")
     if len(value) > MAX_IRI_CHARS:
         raise Malformed(f"{key} may have at most {MAX_IRI_CHARS:,} characters.")
+    scheme = IRI_SCHEME.match(value)
+    if scheme is None or any(c.isspace() for c in value):
+        raise Malformed(f"{key} must be an absolute IRI (scheme:…, no spaces), not {value[:80]!r}.")
+    if scheme[1].lower() in SCRIPT_SCHEMES:
+        raise Malformed(f"{key} may not be a {scheme[1].lower()}: IRI (a link would run code).")
     return value
 
 

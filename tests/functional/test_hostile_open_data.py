@@ -232,7 +232,7 @@ def test_a_hidden_notes_via_and_canonical_are_hidden_with_its_words(app, session
     """A POST's id (kept as via) and canonical may be any string: words a moderator hides with
     the body, or hiding would leave them for every member to read through the API."""
     ida, ann, ben, _, group = factories.seminar_of_four(app, session)
-    extra = {"id": "urn:x:Words the instructor hid", "canonical": "urn:x:More of them"}
+    extra = {"id": "urn:x:Words-the-instructor-hid", "canonical": "urn:x:More-of-them"}
     note_id = factories.api_note(ann, seeded, QUOTE, "Rude", "group", group, **extra)
     moderation.set_hidden(session, viewer_for(session, ida.user), note_id, True)
     session.commit()
@@ -244,7 +244,7 @@ def test_a_hidden_notes_via_and_canonical_are_hidden_with_its_words(app, session
     assert served["ben"]["scholia:hidden"] is True
     assert not {"body", "via", "canonical"} & served["ben"].keys()
     listed = ben.get(f"/api/v1/texts/{SLUG}/annotations/").get_data(as_text=True)
-    assert "instructor hid" not in listed and "More of them" not in listed
+    assert "instructor-hid" not in listed and "More-of-them" not in listed
     for reader in ("ann", "ida"):  # its author, and the moderator who hid it
         assert served[reader]["via"] == extra["id"]
         assert served[reader]["canonical"] == extra["canonical"]

@@ -460,3 +460,20 @@ def test_a_canonical_iri_may_be_given_later_but_never_a_via(ada, session, conten
     refused_via = send(ada, "PATCH", url, {"via": "urn:uuid:forged"})
     assert refused_via.status_code == 409
     assert factories.fresh(session).get(Annotation, stored.id).via is None
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("javascript:alert(1)", "would run code"),
+        ("JavaScript:alert(1)", "would run code"),
+        ("data:text/html,<script>", "would run code"),
+        ("not an iri", "absolute IRI"),
+        ("/relative/path", "absolute IRI"),
+        ("urn:uuid:1\nX", "absolute IRI"),
+    ],
+)
+def test_via_and_canonical_are_absolute_iris_that_run_no_code(ada, session, content, value, words):
+    for key in ("id", "canonical"):
+        payload = new_annotation(content, body="Named") | {key: value}
+        refused(ada, session, payload, 400, words)
