@@ -25,4 +25,11 @@ def require_user() -> Viewer:
     return acting
 
 
-from app.api import annotations, exports, imports, search, texts  # noqa: E402,F401  (routes register on bp)
+from app.api import (  # noqa: E402,F401  (routes register on bp)
+    annotations,
+    exports,
+    imports,
+    openapi,
+    search,
+    texts,
+)

@@ -1,0 +1,856 @@
+"""The API's contract: an OpenAPI 3.1 document of every operation under /api/v1, as data.
+
+Served at ``GET /api/v1/openapi.json`` (with an ETag); kept true by tests that check real
+responses against it (tests/functional/test_openapi.py) and by schemathesis fuzzing every
+operation with it (tests/functional/test_api_fuzz.py). An operation added to the API is added
+here too: the tests fail on a route or a status this document does not describe.
+
+Request schemas (JSON Schema 2020-12) say what the server accepts, from ``app.api.schemas``;
+response schemas what it answers, from ``app.api.presenters``. Each operation's HEAD and
+OPTIONS, which Flask answers for every route, are made from its GET and its methods below.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from typing import Any
+
+from flask import Response, request
+
+from app.api import bp
+from app.api.protocol import ANNO_MEDIA_TYPE, JSON
+from app.api.schemas import (
+    ANNO_CONTEXT,
+    COLOR_KEY,
+    GROUP_KEY,
+    MAX_PAGE_SIZE,
+    RFC5147,
+    VISIBILITY_KEY,
+)
+from app.cached import digest
+from app.errors import PROBLEM_JSON
+from app.models import HighlightColor, Motivation, ReactionKind, Visibility
+
+# ---- schemas (components/schemas) ----
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _one_or_many(schema: dict) -> dict:
+    """A property the W3C model allows as one value or an array of them."""
+    return {"oneOf": [schema, {"type": "array", "items": schema, "minItems": 1}]}
+
+
+def _one_or_many_containing(name: str) -> dict:
+    """``type``: the name, or an array holding it among others."""
+    return {"oneOf": [{"const": name}, {"type": "array", "contains": {"const": name}}]}
+
+
+W3C_MOTIVATIONS = [*(m.value for m in Motivation), "tagging", "bookmarking"]
+PURPOSES = ["commenting", "describing", "replying", "questioning", "bookmarking", "tagging"]
+TEXT_IRI = r"^(https?://[^/\s]+)?/texts/[a-z0-9-]+/?(#char=[0-9]{0,9},[0-9]{1,9})?$"
+ANNOTATION_IRI = r"^(https?://[^/\s]+)?/api/v1/annotations/[1-9][0-9]{0,8}/?$"
+ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+
+# The properties of an annotation the server reads; others (created, creator, …) are ignored.
+ANNOTATION_INPUT = {
+    "@context": {},
+    "id": {"type": "string", "description": "A client's own id for it: kept in `via`."},
+    "type": _one_or_many_containing("Annotation"),
+    "motivation": _one_or_many({"enum": W3C_MOTIVATIONS}),
+    "body": _one_or_many(_ref("TextualBodyInput")),
+    "bodyValue": {"type": "string"},
+    "target": _ref("TargetInput"),
+    VISIBILITY_KEY: {"enum": [v.value for v in Visibility]},
+    GROUP_KEY: ID,
+    COLOR_KEY: {"enum": [c.value for c in HighlightColor]},
+}
+
+SCHEMAS: dict[str, Any] = {
+    "Problem": {
+        "description": "RFC 9457 problem details; `type` is an entry of /api/v1/problems.",
+        "type": "object",
+        "required": ["type", "title", "status", "detail"],
+        "properties": {
+            "type": {"type": "string", "format": "uri"},
+            "title": {"type": "string"},
+            "status": {"type": "integer", "minimum": 400, "maximum": 599},
+            "detail": {"type": "string"},
+        },
+    },
+    # What the server answers.
+    "TextualBody": {
+        "type": "object",
+        "required": ["type", "purpose", "value"],
+        "properties": {
+            "type": {"const": "TextualBody"},
+            "purpose": {"enum": ["commenting", "tagging"]},
+            "format": {"const": "text/markdown"},
+            "value": {"type": "string"},
+        },
+    },
+    "TextQuoteSelector": {
+        "type": "object",
+        "required": ["type", "exact"],
+        "properties": {
+            "type": {"const": "TextQuoteSelector"},
+            "exact": {"type": "string"},
+            "prefix": {"type": "string"},
+            "suffix": {"type": "string"},
+            "refinedBy": _ref("SelectorInput"),
+        },
+    },
+    "TextPositionSelector": {
+        "type": "object",
+        "required": ["type", "start", "end"],
+        "properties": {
+            "type": {"const": "TextPositionSelector"},
+            "start": {"type": "integer", "minimum": 0},
+            "end": {"type": "integer", "minimum": 0},
+            "refinedBy": _ref("SelectorInput"),
+        },
+    },
+    "Annotation": {
+        "description": "A W3C Web Annotation; Scholia's own properties are explained at "
+        "/api/v1/ns. A reply's target is the IRI of the annotation it answers.",
+        "type": "object",
+        "required": [
+            "id",
+            "type",
+            "motivation",
+            "created",
+            "modified",
+            "creator",
+            "target",
+            VISIBILITY_KEY,
+            "scholia:orphan",
+        ],
+        "properties": {
+            "@context": {"type": "array", "prefixItems": [{"const": ANNO_CONTEXT}]},
+            "id": {"type": "string", "format": "uri"},
+            "type": {"const": "Annotation"},
+            "motivation": {"enum": [m.value for m in Motivation]},
+            "created": {"type": "string", "format": "date-time", "pattern": "Z$"},
+            "modified": {"type": "string", "format": "date-time", "pattern": "Z$"},
+            "creator": {
+                "type": "object",
+                "required": ["type", "name"],
+                "properties": {"type": {"const": "Person"}, "name": {"type": "string"}},
+            },
+            "body": {"type": "array", "minItems": 1, "items": _ref("TextualBody")},
+            "target": {
+                "oneOf": [
+                    {"type": "string", "format": "uri"},
+                    {
+                        "type": "object",
+                        "required": ["source"],
+                        "properties": {
+                            "source": {"type": "string", "format": "uri"},
+                            "selector": {
+                                "type": "array",
+                                "prefixItems": [
+                                    _ref("TextQuoteSelector"),
+                                    _ref("TextPositionSelector"),
+                                ],
+                                "minItems": 1,
+                                "maxItems": 2,
+                            },
+                        },
+                    },
+                ]
+            },
+            VISIBILITY_KEY: {"enum": [v.value for v in Visibility]},
+            GROUP_KEY: ID,
+            COLOR_KEY: {"enum": [c.value for c in HighlightColor]},
+            "scholia:orphan": {"type": "boolean"},
+            "scholia:root": {"type": "string", "format": "uri"},
+            "scholia:hidden": {"const": True},
+            "scholia:discussion": {"const": True},
+            "scholia:paragraph": {"type": "integer", "minimum": 1},
+        },
+    },
+    "AnnotationCollection": {
+        "description": "A text's annotations: the collection with its first page's `items`.",
+        "type": "object",
+        "required": ["@context", "id", "type", "total", "first", "last", "items"],
+        "properties": {
+            "@context": {"type": "array"},
+            "id": {"type": "string", "format": "uri"},
+            "type": {"const": "AnnotationCollection"},
+            "total": {"type": "integer", "minimum": 0},
+            "first": {"type": "string", "format": "uri"},
+            "last": {"type": "string", "format": "uri"},
+            "next": {"type": "string", "format": "uri"},
+            "startIndex": {"const": 0},
+            "items": {"type": "array", "items": _ref("Annotation")},
+        },
+    },
+    "AnnotationPage": {
+        "type": "object",
+        "required": ["@context", "id", "type", "partOf", "startIndex", "items"],
+        "properties": {
+            "@context": {"type": "array"},
+            "id": {"type": "string", "format": "uri"},
+            "type": {"const": "AnnotationPage"},
+            "partOf": {
+                "type": "object",
+                "required": ["id", "total"],
+                "properties": {
+                    "id": {"type": "string", "format": "uri"},
+                    "total": {"type": "integer", "minimum": 0},
+                },
+            },
+            "startIndex": {"type": "integer", "minimum": 0},
+            "prev": {"type": "string", "format": "uri"},
+            "next": {"type": "string", "format": "uri"},
+            "items": {"type": "array", "items": _ref("Annotation")},
+        },
+    },
+    # What the server accepts (app.api.schemas).
+    "TextualBodyInput": {
+        "description": "A TextualBody: words (commenting and its kin) or a tag (tagging). "
+        "Without a purpose it takes the annotation's motivation.",
+        "type": "object",
+        "properties": {
+            "type": _one_or_many_containing("TextualBody"),
+            "value": {"type": "string"},
+            "purpose": _one_or_many({"enum": PURPOSES}),
+            "format": {"type": "string"},
+            "language": {"type": "string"},
+        },
+    },
+    "SelectorInput": {
+        "description": "What can be anchored on a text: a TextQuoteSelector and a "
+        "TextPositionSelector of the same words, or an RFC 5147 FragmentSelector; each may be "
+        "refined (refinedBy, up to 4 deep). Other selectors are refused (422).",
+        "oneOf": [
+            _ref("TextQuoteSelector"),
+            _ref("TextPositionSelector"),
+            {
+                "type": "object",
+                "required": ["type", "conformsTo", "value"],
+                "properties": {
+                    "type": {"const": "FragmentSelector"},
+                    "conformsTo": {"const": RFC5147},
+                    "value": {"type": "string", "pattern": "^char=[0-9]{0,9},[0-9]{1,9}$"},
+                    "refinedBy": _ref("SelectorInput"),
+                },
+            },
+        ],
+    },
+    "TargetInput": {
+        "description": "The text annotated (/texts/<slug> on this site, perhaps with a char= "
+        "fragment) and the words on it; or, for a reply, the IRI of the annotation it answers.",
+        "oneOf": [
+            {"type": "string", "pattern": TEXT_IRI},
+            {"type": "string", "pattern": ANNOTATION_IRI},
+            {
+                "type": "object",
+                "required": ["source"],
+                "properties": {
+                    "source": {
+                        "oneOf": [
+                            {"type": "string", "pattern": TEXT_IRI},
+                            {
+                                "type": "object",
+                                "required": ["id"],
+                                "properties": {"id": {"type": "string", "pattern": TEXT_IRI}},
+                            },
+                        ]
+                    },
+                    "selector": _one_or_many(_ref("SelectorInput")),
+                },
+            },
+        ],
+    },
+    "AnnotationInput": {
+        "description": "A W3C annotation as this server takes it: a new annotation, or a reply "
+        "(its target the IRI of an annotation). Scholia's properties are at /api/v1/ns.",
+        "type": "object",
+        "required": ["target"],
+        "properties": ANNOTATION_INPUT,
+    },
+    "AnnotationChanges": {
+        "description": "PATCH: what changes; PUT: the annotation as it should be (body, tags "
+        "and colour replaced wholesale; an annotation as it was served may be sent back). A "
+        "changed target is re-anchored.",
+        "type": "object",
+        "properties": ANNOTATION_INPUT,
+    },
+    "Text": {
+        "type": "object",
+        "required": ["id", "slug", "url", "title", "revision", "content", "paragraphs"],
+        "properties": {
+            "id": {"type": "integer"},
+            "slug": {"type": "string"},
+            "url": {"type": "string", "format": "uri"},
+            "title": {"type": "string"},
+            "author": {"type": ["string", "null"]},
+            "citation": {"type": ["string", "null"]},
+            "revision": {"type": "integer"},
+            "content": {"type": "string"},
+            "paragraphs": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["number", "id", "role", "start", "end"],
+                    "properties": {
+                        "number": {"type": "integer"},
+                        "id": {"type": "integer"},
+                        "role": {"type": "string"},
+                        "start": {"type": "integer", "minimum": 0},
+                        "end": {"type": "integer", "minimum": 0},
+                    },
+                },
+            },
+        },
+    },
+    "Glossary": {
+        "description": "Names and what each means.",
+        "type": "object",
+        "additionalProperties": {"type": "string"},
+    },
+}
+
+# ---- responses, parameters, headers ----
+
+HEADERS: dict[str, Any] = {
+    "ETag": {
+        "description": "A strong validator of this representation.",
+        "schema": {"type": "string"},
+    },
+    "Location": {"description": "The new annotation's IRI.", "schema": {"type": "string"}},
+    "Content-Location": {"description": "The annotation's IRI.", "schema": {"type": "string"}},
+    "Link": {
+        "description": "Its LDP type (and the container's constraints).",
+        "schema": {"type": "string"},
+    },
+    "Allow": {"description": "The methods this resource takes.", "schema": {"type": "string"}},
+    "Vary": {"schema": {"type": "string"}},
+    "Accept-Post": {"description": "What POST takes.", "schema": {"type": "string"}},
+    "Retry-After": {
+        "description": "Seconds to wait.",
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+    },
+    "WWW-Authenticate": {"schema": {"type": "string"}},
+    "Idempotent-Replayed": {
+        "description": "`true`: the Idempotency-Key was seen, and this is what it made then.",
+        "schema": {"const": "true"},
+    },
+}
+
+
+for _name, _header in HEADERS.items():
+    _header["required"] = _name != "Idempotent-Replayed"  # the others are always sent
+
+
+def _headers(*names: str) -> dict:
+    return {name: {"$ref": f"#/components/headers/{name}"} for name in names}
+
+
+def _problem(description: str, *headers: str) -> dict:
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {PROBLEM_JSON: {"schema": _ref("Problem")}},
+    }
+    if headers:
+        response["headers"] = _headers(*headers)
+    return response
+
+
+PROBLEMS = {
+    "400": _problem(
+        "Malformed: the request is not in the shape asked for, or lacks its CSRF token."
+    ),
+    "401": _problem("Nobody is signed in (no session, no token).", "WWW-Authenticate"),
+    "403": _problem("The caller may see this but not do this to it."),
+    "404": _problem("No such thing, or one the caller may not know of."),
+    "409": _problem("The request clashes with what is stored now."),
+    "412": _problem("If-Match names an older version: nothing was changed."),
+    "413": _problem("The request, or a field of it, is longer than the limit."),
+    "422": _problem(
+        "Well-formed, but it cannot be taken (e.g. a selector that cannot be anchored)."
+    ),
+    "429": _problem("Too many writes: wait for Retry-After seconds.", "Retry-After"),
+    "503": _problem("The database cannot take writes now: nothing was saved.", "Retry-After"),
+}
+RESPONSES: dict[str, Any] = {f"Problem{status}": response for status, response in PROBLEMS.items()}
+
+
+def _json(schema: dict, description: str, *headers: str) -> dict:
+    response: dict[str, Any] = {"description": description, "content": {JSON: {"schema": schema}}}
+    if headers:
+        response["headers"] = _headers(*headers)
+    return response
+
+
+def _annotated(schema: dict, description: str, *headers: str) -> dict:
+    """An annotation or container: W3C JSON-LD, or plain JSON to a client that asks for it."""
+    response = _json(schema, description, *headers)
+    response["content"] = {ANNO_MEDIA_TYPE: {"schema": schema}, JSON: {"schema": schema}}
+    return response
+
+
+ANNOTATION = _annotated(_ref("Annotation"), "The annotation.", "ETag", "Link", "Allow", "Vary")
+NOT_MODIFIED = {
+    "description": "Unchanged since the ETag given in If-None-Match.",
+    "headers": _headers("ETag"),
+}
+NO_CONTENT = {"description": "Done."}
+
+ANNOTATION_ID = {
+    "name": "annotation_id",
+    "in": "path",
+    "required": True,
+    "schema": ID,
+    "description": "The annotation's number (the last part of its IRI).",
+}
+SLUG = {
+    "name": "slug",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": "^[a-z0-9-]+$"},
+}
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "The ETag read: the write is refused (412) if the annotation has moved on.",
+}
+IF_NONE_MATCH = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "An ETag held: 304 if it is still current.",
+}
+
+# Who may call: anyone may read what they may see (signed in or not); writes need a session
+# (cookie, with its CSRF token in X-CSRFToken) or a personal access token.
+READERS = [{}, {"cookieAuth": []}, {"bearerAuth": []}]
+WRITERS = [{"cookieAuth": [], "csrfToken": []}, {"bearerAuth": []}]
+
+
+def _problems(*statuses: int) -> dict:
+    return {str(s): {"$ref": f"#/components/responses/Problem{s}"} for s in statuses}
+
+
+WRITE_REFUSALS = (400, 401, 403, 404, 409, 413, 422, 429, 503)
+
+
+def _body(schema: dict, example: dict | None = None) -> dict:
+    media = {"schema": schema}
+    if example is not None:
+        media["example"] = example
+    return {"required": True, "content": {JSON: media, ANNO_MEDIA_TYPE: media}}
+
+
+NEW_NOTE = {
+    "type": "Annotation",
+    "motivation": "commenting",
+    "bodyValue": "Compare the 1921 trade agreement.",
+    "target": {
+        "source": "/texts/carr-rapprochement",
+        "selector": {"type": "TextQuoteSelector", "exact": "Litvinov in Copenhagen"},
+    },
+}
+
+LINKS_TO_ANNOTATION = {
+    name: {
+        "operationId": operation,
+        "parameters": {"annotation_id": "$response.header.Location#regex:/annotations/([0-9]+)$"},
+        "description": description,
+    }
+    for name, operation, description in [
+        ("GetAnnotation", "getAnnotation", "Read the annotation just made."),
+        ("ReplaceAnnotation", "replaceAnnotation", "Replace it."),
+        ("EditAnnotation", "editAnnotation", "Change part of it."),
+        ("DeleteAnnotation", "deleteAnnotation", "Delete it."),
+        ("ReactToAnnotation", "reactToAnnotation", "Agree with it, or question it."),
+        ("FlagAnnotation", "flagAnnotation", "Ask its moderators to look at it."),
+    ]
+}
+DELETED_LINKS = {
+    "RestoreAnnotation": {
+        "operationId": "restoreAnnotation",
+        "parameters": {"annotation_id": "$request.path.annotation_id"},
+        "description": "Undo the delete.",
+    }
+}
+
+
+def _operation(op_id: str, summary: str, responses: dict, **extra) -> dict:
+    return {"operationId": op_id, "summary": summary, "responses": responses, **extra}
+
+
+PATHS: dict[str, dict[str, Any]] = {
+    "/api/v1/annotations": {
+        "get": _operation(
+            "listAnnotations",
+            "The annotations on one text the caller may see, in reading order, paged.",
+            {
+                "200": _annotated(
+                    {"oneOf": [_ref("AnnotationCollection"), _ref("AnnotationPage")]},
+                    "Without `page` the collection with its first page's items; with it, "
+                    "that AnnotationPage.",
+                    "ETag",
+                    "Link",
+                    "Allow",
+                    "Accept-Post",
+                    "Vary",
+                ),
+                "304": NOT_MODIFIED,
+                **_problems(400, 404),
+            },
+            parameters=[
+                {"name": "text", "in": "query", "required": True, "schema": SLUG["schema"]},
+                {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+                },
+                IF_NONE_MATCH,
+            ],
+            security=READERS,
+        ),
+        "post": _operation(
+            "createAnnotation",
+            "Store a new annotation, or a reply (its target an annotation's IRI).",
+            {
+                "201": {
+                    **_annotated(
+                        _ref("Annotation"),
+                        "Stored.",
+                        "ETag",
+                        "Location",
+                        "Content-Location",
+                        "Link",
+                        "Allow",
+                        "Vary",
+                        "Idempotent-Replayed",
+                    ),
+                    "links": LINKS_TO_ANNOTATION,
+                },
+                **_problems(*WRITE_REFUSALS),
+            },
+            parameters=[
+                {
+                    "name": "Idempotency-Key",
+                    "in": "header",
+                    "schema": {"type": "string", "maxLength": 200},
+                    "description": "Sent again with the same key, the request makes nothing new.",
+                }
+            ],
+            requestBody=_body(_ref("AnnotationInput"), NEW_NOTE),
+            security=WRITERS,
+        ),
+    },
+    "/api/v1/annotations/{annotation_id}": {
+        "parameters": [ANNOTATION_ID],
+        "get": _operation(
+            "getAnnotation",
+            "One annotation, if the caller may see it.",
+            {"200": ANNOTATION, "304": NOT_MODIFIED, **_problems(404)},
+            parameters=[IF_NONE_MATCH],
+            security=READERS,
+        ),
+        "put": _operation(
+            "replaceAnnotation",
+            "Replace body, tags, colour, motivation and target (history kept), or the audience.",
+            {"200": ANNOTATION, **_problems(*WRITE_REFUSALS, 412)},
+            parameters=[IF_MATCH],
+            requestBody=_body(_ref("AnnotationChanges")),
+            security=WRITERS,
+        ),
+        "patch": _operation(
+            "editAnnotation",
+            "Change what is sent of body, tags, colour, motivation, target or audience.",
+            {"200": ANNOTATION, **_problems(*WRITE_REFUSALS, 412)},
+            parameters=[IF_MATCH],
+            requestBody=_body(_ref("AnnotationChanges")),
+            security=WRITERS,
+        ),
+        "delete": _operation(
+            "deleteAnnotation",
+            "Delete it (its author), or remove it with its replies (a moderator); restorable.",
+            {"204": {**NO_CONTENT, "links": DELETED_LINKS}, **_problems(*WRITE_REFUSALS, 412)},
+            parameters=[IF_MATCH],
+            security=WRITERS,
+        ),
+    },
+    "/api/v1/annotations/{annotation_id}/restore": {
+        "parameters": [ANNOTATION_ID],
+        "post": _operation(
+            "restoreAnnotation",
+            "Undo a delete.",
+            {"200": ANNOTATION, **_problems(*WRITE_REFUSALS)},
+            security=WRITERS,
+        ),
+    },
+    "/api/v1/annotations/{annotation_id}/reactions/{kind}": {
+        "parameters": [
+            ANNOTATION_ID,
+            {
+                "name": "kind",
+                "in": "path",
+                "required": True,
+                "schema": {"enum": [k.value for k in ReactionKind]},
+            },
+        ],
+        "put": _operation(
+            "reactToAnnotation",
+            "Add my reaction (once).",
+            {"204": NO_CONTENT, **_problems(*WRITE_REFUSALS)},
+            security=WRITERS,
+        ),
+        "delete": _operation(
+            "unreactToAnnotation",
+            "Take my reaction back.",
+            {"204": NO_CONTENT, **_problems(*WRITE_REFUSALS)},
+            security=WRITERS,
+        ),
+    },
+    "/api/v1/annotations/{annotation_id}/flags": {
+        "parameters": [ANNOTATION_ID],
+        "post": _operation(
+            "flagAnnotation",
+            "Ask the annotation's moderators to look at it (409 while my earlier flag waits).",
+            {
+                "201": _json(
+                    {
+                        "type": "object",
+                        "required": ["annotation", "reason", "created"],
+                        "properties": {
+                            "annotation": ID,
+                            "reason": {"type": "string"},
+                            "created": {"type": "string", "format": "date-time"},
+                        },
+                    },
+                    "Flagged.",
+                ),
+                **_problems(*WRITE_REFUSALS),
+            },
+            requestBody=_body(
+                {
+                    "type": "object",
+                    "required": ["reason"],
+                    "properties": {"reason": {"type": "string"}},
+                },
+                {"reason": "Off topic."},
+            ),
+            security=WRITERS,
+        ),
+    },
+    "/api/v1/annotations/{annotation_id}/hidden": {
+        "parameters": [ANNOTATION_ID],
+        "post": _operation(
+            "hideAnnotation",
+            "Moderators: hide from members (true) or show again (false).",
+            {"200": ANNOTATION, **_problems(*WRITE_REFUSALS)},
+            requestBody=_body(
+                {
+                    "type": "object",
+                    "required": ["hidden"],
+                    "properties": {"hidden": {"type": "boolean"}},
+                },
+                {"hidden": True},
+            ),
+            security=WRITERS,
+        ),
+    },
+    "/api/v1/preview": {
+        "post": _operation(
+            "previewMarkdown",
+            "A note's Markdown as the page will show it once saved; nothing is stored.",
+            {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["html"],
+                        "properties": {"html": {"type": "string"}},
+                    },
+                    "The safe HTML.",
+                ),
+                **_problems(*WRITE_REFUSALS),
+            },
+            requestBody=_body(
+                {
+                    "type": "object",
+                    "required": ["markdown"],
+                    "properties": {"markdown": {"type": "string"}},
+                },
+                {"markdown": "*Compare* the 1921 agreement."},
+            ),
+            security=WRITERS,
+        ),
+    },
+    "/api/v1/texts/{slug}": {
+        "parameters": [SLUG],
+        "get": _operation(
+            "getText",
+            "A text's canonical content and each paragraph's offsets in it.",
+            {"200": _json(_ref("Text"), "The text."), **_problems(404)},
+            security=READERS,
+        ),
+    },
+    "/api/v1/texts/{slug}/events": {
+        "parameters": [SLUG],
+        "get": _operation(
+            "textEvents",
+            "The live feed: changes after the cursor `after` that the caller may know of.",
+            {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["cursor", "events"],
+                        "properties": {
+                            "cursor": {"type": "integer", "minimum": 0},
+                            "events": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "required": ["id", "kind", "annotation", "parts", "yours"],
+                                    "properties": {
+                                        "id": {"type": "integer"},
+                                        "kind": {"type": "string"},
+                                        "annotation": {"type": "integer"},
+                                        "parts": {"type": "array", "items": {"type": "integer"}},
+                                        "yours": {"type": "boolean"},
+                                    },
+                                },
+                            },
+                        },
+                    },
+                    "The news and the new cursor (without `after`: the cursor alone).",
+                ),
+                **_problems(400, 404),
+            },
+            parameters=[
+                {
+                    "name": "after",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+                }
+            ],
+            security=READERS,
+        ),
+    },
+    "/api/v1/ns": {
+        "get": _operation(
+            "namespace",
+            "What Scholia's extension properties (scholia:…) on an annotation mean.",
+            {"200": _json(_ref("Glossary"), "Each property and its meaning.")},
+            security=READERS,
+        ),
+    },
+    "/api/v1/problems": {
+        "get": _operation(
+            "problems",
+            "What each kind of problem (an error's `type`, after its #) means.",
+            {"200": _json(_ref("Glossary"), "Each problem type and what to do about it.")},
+            security=READERS,
+        ),
+    },
+    "/api/v1/openapi.json": {
+        "get": _operation(
+            "openapi",
+            "This document.",
+            {
+                "200": _json({"type": "object"}, "The OpenAPI 3.1 document.", "ETag"),
+                "304": NOT_MODIFIED,
+            },
+            parameters=[IF_NONE_MATCH],
+            security=READERS,
+        ),
+    },
+}
+
+
+def _with_head_and_options(paths: dict) -> dict:
+    """Each path with the HEAD of its GET (the same answers, without a body) and its OPTIONS
+    (the methods it takes, in Allow), as Flask serves them for every route."""
+    methods = ("get", "head", "post", "put", "patch", "delete")
+    result = {}
+    for path, item in paths.items():
+        item = dict(item)
+        if "get" in item:
+            get = item["get"]
+            item["head"] = {
+                **get,
+                "operationId": get["operationId"] + "Head",
+                "summary": "The headers of GET, without its body.",
+            }
+        allowed = ", ".join(sorted({m.upper() for m in item if m in methods} | {"OPTIONS"}))
+        item["options"] = {
+            "operationId": "options" + "".join(re.findall(r"[A-Za-z0-9]+", path.title())),
+            "summary": f"The methods this path takes ({allowed}), in Allow.",
+            "security": READERS,
+            "responses": {"200": {"description": "No body.", "headers": _headers("Allow")}},
+        }
+        result[path] = item
+    return result
+
+
+@cache
+def document() -> dict:
+    return {
+        "openapi": "3.1.0",
+        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
+        "info": {
+            "title": "Scholia API",
+            "version": "1",
+            "summary": "Annotations of texts as W3C Web Annotations, and what the reading page "
+            "reads.",
+            "description": "Errors are RFC 9457 problem details (application/problem+json); "
+            "each `type` is explained at /api/v1/problems. Annotations follow the W3C Web "
+            "Annotation Data Model and Protocol.",
+        },
+        "servers": [{"url": "/"}],
+        "paths": _with_head_and_options(PATHS),
+        "components": {
+            "schemas": SCHEMAS,
+            "responses": RESPONSES,
+            "headers": HEADERS,
+            "securitySchemes": {
+                "cookieAuth": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "session",
+                    "description": "The session of signing in on the site.",
+                },
+                "csrfToken": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-CSRFToken",
+                    "description": "With the session cookie, on every write: the token of the "
+                    'page\'s <meta name="csrf-token">.',
+                },
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A personal access token (no CSRF token needed).",
+                },
+            },
+        },
+    }
+
+
+@cache
+def _served() -> tuple[bytes, str]:
+    body = json.dumps(document(), separators=(",", ":")).encode()
+    return body, digest(body)
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """This API's OpenAPI 3.1 document (the same for everyone; ETag, 304 when unchanged)."""
+    body, etag = _served()
+    response = Response(body, content_type=JSON)
+    response.set_etag(etag)
+    return response.make_conditional(request)
