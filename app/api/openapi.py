@@ -32,6 +32,7 @@ from app.api.schemas import (
 from app.cached import digest
 from app.errors import PROBLEM_JSON
 from app.models import HighlightColor, Motivation, ReactionKind, Visibility
+from app.services.annotations.writing import MAX_IDEMPOTENCY_KEY
 
 # ---- schemas (components/schemas) ----
 
@@ -55,15 +56,22 @@ PURPOSES = ["commenting", "describing", "replying", "questioning", "bookmarking"
 TEXT_IRI = r"^(https?://[^/\s]+)?/texts/[a-z0-9-]+/?(#char=[0-9]{0,9},[0-9]{1,9})?$"
 ANNOTATION_IRI = r"^(https?://[^/\s]+)?/api/v1/annotations/[1-9][0-9]{0,8}/?$"
 ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+# Free text a client sends: no control character but tab, CR and LF (``app.edge`` refuses them,
+# in values and in keys, with a 400).
+TEXT = {"type": "string", "pattern": "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]*$"}
+
+
+# An annotation has words in ``body`` or in ``bodyValue``, not both.
+BOTH_BODIES = {"required": ["body", "bodyValue"]}
 
 # The properties of an annotation the server reads; others (created, creator, …) are ignored.
 ANNOTATION_INPUT = {
     "@context": {},
-    "id": {"type": "string", "description": "A client's own id for it: kept in `via`."},
+    "id": {**TEXT, "description": "A client's own id for it: kept in `via`."},
     "type": _one_or_many_containing("Annotation"),
     "motivation": _one_or_many({"enum": W3C_MOTIVATIONS}),
     "body": _one_or_many(_ref("TextualBodyInput")),
-    "bodyValue": {"type": "string"},
+    "bodyValue": TEXT,
     "target": _ref("TargetInput"),
     VISIBILITY_KEY: {"enum": [v.value for v in Visibility]},
     GROUP_KEY: ID,
@@ -95,17 +103,19 @@ SCHEMAS: dict[str, Any] = {
     },
     "TextQuoteSelector": {
         "type": "object",
+        "propertyNames": TEXT,
         "required": ["type", "exact"],
         "properties": {
             "type": {"const": "TextQuoteSelector"},
-            "exact": {"type": "string"},
-            "prefix": {"type": "string"},
-            "suffix": {"type": "string"},
+            "exact": TEXT,
+            "prefix": TEXT,
+            "suffix": TEXT,
             "refinedBy": _ref("SelectorInput"),
         },
     },
     "TextPositionSelector": {
         "type": "object",
+        "propertyNames": TEXT,
         "required": ["type", "start", "end"],
         "properties": {
             "type": {"const": "TextPositionSelector"},
@@ -215,12 +225,13 @@ SCHEMAS: dict[str, Any] = {
         "description": "A TextualBody: words (commenting and its kin) or a tag (tagging). "
         "Without a purpose it takes the annotation's motivation.",
         "type": "object",
+        "propertyNames": TEXT,
         "properties": {
             "type": _one_or_many_containing("TextualBody"),
-            "value": {"type": "string"},
+            "value": TEXT,
             "purpose": _one_or_many({"enum": PURPOSES}),
-            "format": {"type": "string"},
-            "language": {"type": "string"},
+            "format": TEXT,
+            "language": TEXT,
         },
     },
     "SelectorInput": {
@@ -232,6 +243,7 @@ SCHEMAS: dict[str, Any] = {
             _ref("TextPositionSelector"),
             {
                 "type": "object",
+                "propertyNames": TEXT,
                 "required": ["type", "conformsTo", "value"],
                 "properties": {
                     "type": {"const": "FragmentSelector"},
@@ -250,6 +262,7 @@ SCHEMAS: dict[str, Any] = {
             {"type": "string", "pattern": ANNOTATION_IRI},
             {
                 "type": "object",
+                "propertyNames": TEXT,
                 "required": ["source"],
                 "properties": {
                     "source": {
@@ -257,6 +270,7 @@ SCHEMAS: dict[str, Any] = {
                             {"type": "string", "pattern": TEXT_IRI},
                             {
                                 "type": "object",
+                                "propertyNames": TEXT,
                                 "required": ["id"],
                                 "properties": {"id": {"type": "string", "pattern": TEXT_IRI}},
                             },
@@ -271,6 +285,8 @@ SCHEMAS: dict[str, Any] = {
         "description": "A W3C annotation as this server takes it: a new annotation, or a reply "
         "(its target the IRI of an annotation). Scholia's properties are at /api/v1/ns.",
         "type": "object",
+        "propertyNames": TEXT,
+        "not": BOTH_BODIES,
         "required": ["target"],
         "properties": ANNOTATION_INPUT,
     },
@@ -279,6 +295,8 @@ SCHEMAS: dict[str, Any] = {
         "and colour replaced wholesale; an annotation as it was served may be sent back). A "
         "changed target is re-anchored.",
         "type": "object",
+        "propertyNames": TEXT,
+        "not": BOTH_BODIES,
         "properties": ANNOTATION_INPUT,
     },
     "Text": {
@@ -484,8 +502,51 @@ DELETED_LINKS = {
 }
 
 
+def _one_field(name: str, schema: dict) -> dict:
+    """A JSON object of one field (what the small writes take, ``api.annotations._json_field``)."""
+    return {
+        "type": "object",
+        "propertyNames": TEXT,
+        "required": [name],
+        "properties": {name: schema},
+    }
+
+
 def _operation(op_id: str, summary: str, responses: dict, **extra) -> dict:
     return {"operationId": op_id, "summary": summary, "responses": responses, **extra}
+
+
+def _write(op_id: str, summary: str, answers: dict, example: dict) -> dict:
+    """A POST of one JSON field (``api.annotations._json_field``), of the type of ``example``'s
+    value (a string: free text)."""
+    ((name, value),) = example.items()
+    schema = {"type": "boolean"} if isinstance(value, bool) else TEXT
+    return _operation(
+        op_id,
+        summary,
+        {**answers, **_problems(*WRITE_REFUSALS)},
+        requestBody=_body(_one_field(name, schema), example),
+        security=WRITERS,
+    )
+
+
+def _edit(op_id: str, summary: str) -> dict:
+    """PUT or PATCH of an annotation (``api.annotations.annotation_update`` serves both)."""
+    return _operation(
+        op_id,
+        summary,
+        {"200": ANNOTATION, **_problems(*WRITE_REFUSALS, 412)},
+        parameters=[IF_MATCH],
+        requestBody=_body(_ref("AnnotationChanges")),
+        security=WRITERS,
+    )
+
+
+def _glossary(op_id: str, summary: str, description: str) -> dict:
+    """A read of names and what each means, the same for everyone."""
+    return _operation(
+        op_id, summary, {"200": _json(_ref("Glossary"), description)}, security=READERS
+    )
 
 
 PATHS: dict[str, dict[str, Any]] = {
@@ -543,7 +604,7 @@ PATHS: dict[str, dict[str, Any]] = {
                 {
                     "name": "Idempotency-Key",
                     "in": "header",
-                    "schema": {"type": "string", "maxLength": 200},
+                    "schema": {**TEXT, "minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY},
                     "description": "Sent again with the same key, the request makes nothing new.",
                 }
             ],
@@ -560,21 +621,13 @@ PATHS: dict[str, dict[str, Any]] = {
             parameters=[IF_NONE_MATCH],
             security=READERS,
         ),
-        "put": _operation(
+        "put": _edit(
             "replaceAnnotation",
             "Replace body, tags, colour, motivation and target (history kept), or the audience.",
-            {"200": ANNOTATION, **_problems(*WRITE_REFUSALS, 412)},
-            parameters=[IF_MATCH],
-            requestBody=_body(_ref("AnnotationChanges")),
-            security=WRITERS,
         ),
-        "patch": _operation(
+        "patch": _edit(
             "editAnnotation",
             "Change what is sent of body, tags, colour, motivation, target or audience.",
-            {"200": ANNOTATION, **_problems(*WRITE_REFUSALS, 412)},
-            parameters=[IF_MATCH],
-            requestBody=_body(_ref("AnnotationChanges")),
-            security=WRITERS,
         ),
         "delete": _operation(
             "deleteAnnotation",
@@ -618,7 +671,7 @@ PATHS: dict[str, dict[str, Any]] = {
     },
     "/api/v1/annotations/{annotation_id}/flags": {
         "parameters": [ANNOTATION_ID],
-        "post": _operation(
+        "post": _write(
             "flagAnnotation",
             "Ask the annotation's moderators to look at it (409 while my earlier flag waits).",
             {
@@ -633,61 +686,26 @@ PATHS: dict[str, dict[str, Any]] = {
                         },
                     },
                     "Flagged.",
-                ),
-                **_problems(*WRITE_REFUSALS),
+                )
             },
-            requestBody=_body(
-                {
-                    "type": "object",
-                    "required": ["reason"],
-                    "properties": {"reason": {"type": "string"}},
-                },
-                {"reason": "Off topic."},
-            ),
-            security=WRITERS,
+            {"reason": "Off topic."},
         ),
     },
     "/api/v1/annotations/{annotation_id}/hidden": {
         "parameters": [ANNOTATION_ID],
-        "post": _operation(
+        "post": _write(
             "hideAnnotation",
             "Moderators: hide from members (true) or show again (false).",
-            {"200": ANNOTATION, **_problems(*WRITE_REFUSALS)},
-            requestBody=_body(
-                {
-                    "type": "object",
-                    "required": ["hidden"],
-                    "properties": {"hidden": {"type": "boolean"}},
-                },
-                {"hidden": True},
-            ),
-            security=WRITERS,
+            {"200": ANNOTATION},
+            {"hidden": True},
         ),
     },
     "/api/v1/preview": {
-        "post": _operation(
+        "post": _write(
             "previewMarkdown",
             "A note's Markdown as the page will show it once saved; nothing is stored.",
-            {
-                "200": _json(
-                    {
-                        "type": "object",
-                        "required": ["html"],
-                        "properties": {"html": {"type": "string"}},
-                    },
-                    "The safe HTML.",
-                ),
-                **_problems(*WRITE_REFUSALS),
-            },
-            requestBody=_body(
-                {
-                    "type": "object",
-                    "required": ["markdown"],
-                    "properties": {"markdown": {"type": "string"}},
-                },
-                {"markdown": "*Compare* the 1921 agreement."},
-            ),
-            security=WRITERS,
+            {"200": _json(_one_field("html", {"type": "string"}), "The safe HTML.")},
+            {"markdown": "*Compare* the 1921 agreement."},
         ),
     },
     "/api/v1/texts/{slug}": {
@@ -742,19 +760,17 @@ PATHS: dict[str, dict[str, Any]] = {
         ),
     },
     "/api/v1/ns": {
-        "get": _operation(
+        "get": _glossary(
             "namespace",
             "What Scholia's extension properties (scholia:…) on an annotation mean.",
-            {"200": _json(_ref("Glossary"), "Each property and its meaning.")},
-            security=READERS,
+            "Each property and its meaning.",
         ),
     },
     "/api/v1/problems": {
-        "get": _operation(
+        "get": _glossary(
             "problems",
             "What each kind of problem (an error's `type`, after its #) means.",
-            {"200": _json(_ref("Glossary"), "Each problem type and what to do about it.")},
-            security=READERS,
+            "Each problem type and what to do about it.",
         ),
     },
     "/api/v1/openapi.json": {
@@ -772,9 +788,12 @@ PATHS: dict[str, dict[str, Any]] = {
 }
 
 
-def _with_head_and_options(paths: dict) -> dict:
+def _completed(paths: dict) -> dict:
     """Each path with the HEAD of its GET (the same answers, without a body) and its OPTIONS
-    (the methods it takes, in Allow), as Flask serves them for every route."""
+    (the methods it takes, in Allow), as Flask serves them for every route; and the refusals
+    of the edge (``app.edge``) on every operation: 400 for a control character in the address,
+    the query or a JSON body, 404 for an address no route takes (an id out of range, a slug of
+    odd characters), 413 for a body over the limit (MAX_CONTENT_LENGTH)."""
     methods = ("get", "head", "post", "put", "patch", "delete")
     result = {}
     for path, item in paths.items():
@@ -793,6 +812,10 @@ def _with_head_and_options(paths: dict) -> dict:
             "security": READERS,
             "responses": {"200": {"description": "No body.", "headers": _headers("Allow")}},
         }
+        edge = _problems(400, 404, 413) if "{" in path else _problems(400, 413)
+        for method in (*methods, "options"):
+            if method in item:
+                item[method] = {**item[method], "responses": {**edge, **item[method]["responses"]}}
         result[path] = item
     return result
 
@@ -812,7 +835,7 @@ def document() -> dict:
             "Annotation Data Model and Protocol.",
         },
         "servers": [{"url": "/"}],
-        "paths": _with_head_and_options(PATHS),
+        "paths": _completed(PATHS),
         "components": {
             "schemas": SCHEMAS,
             "responses": RESPONSES,

@@ -1,0 +1,133 @@
+"""Schemathesis fuzzes every /api/v1 operation from the OpenAPI document, as a signed-in reader.
+
+Two tests: each operation alone (examples, then generated requests, valid and invalid), and
+sequences that follow the document's links (create, then read, replace, edit, delete, restore,
+react to and flag what was created). Every response must be no server error, of a documented
+status, media type and headers, with a body the document's schema allows.
+
+Bounded for CI: a few dozen examples per operation, derandomized (the same requests every run).
+Locally, a longer hunt: ``SCHOLIA_FUZZ_EXAMPLES=500 pytest tests/functional/test_api_fuzz.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import zlib
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+
+from app.api.openapi import document
+from tests import factories
+from tests.conftest import make_test_app
+from tests.factories import SLUG, csrf_token
+from tests.functional.test_openapi import CHECKS
+
+EXAMPLES = int(os.environ.get("SCHOLIA_FUZZ_EXAMPLES", "25"))
+FUZZ_SETTINGS = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+
+
+@pytest.fixture
+def fuzz_app(migrated_database, tmp_path, app, seeded):
+    """The app with no write quota (the fuzzer's requests must reach the code behind a route,
+    not a 429), on the test's tables (emptied after it) with the Carr excerpt in them."""
+    return make_test_app(
+        migrated_database, tmp_path / "fuzz", WRITES_PER_MINUTE=0, WRITES_PER_DAY=0
+    )
+
+
+@pytest.fixture
+def api_auth(fuzz_app, session) -> dict[str, dict[str, str]]:
+    """How the fuzzer's requests authenticate, as the transport's arguments (headers, cookies):
+    the one place to change it (to a Bearer token).
+
+    For now a reader signed in through the form: the session cookie and its CSRF token."""
+    factories.make_user(session, "fuzzer@example.org", "Fuzzer")
+    client = fuzz_app.test_client()
+    assert factories.AuthActions(client).login("fuzzer@example.org").status_code == 302
+    token = csrf_token(client)
+    return {
+        "headers": {"X-CSRFToken": token},
+        "cookies": {"session": client.get_cookie("session").value},
+    }
+
+
+@pytest.fixture
+def api_schema(fuzz_app):
+    return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", fuzz_app)
+
+
+# A text this server has: generated targets name random slugs, so most would be a 404 and
+# nothing would ever be created for the links to follow. Half of them are pointed at it.
+TEXT_IRI = re.compile(r"/texts/[a-z0-9-]+")
+
+
+def aim_at_the_text(case) -> None:
+    body = case.body
+    if not isinstance(body, dict) or zlib.crc32(repr(body).encode()) % 2:
+        return
+    target = body.get("target")
+    if isinstance(target, str):
+        body["target"] = TEXT_IRI.sub(f"/texts/{SLUG}", target, count=1)
+    elif isinstance(target, dict) and isinstance(target.get("source"), str):
+        target["source"] = TEXT_IRI.sub(f"/texts/{SLUG}", target["source"], count=1)
+
+
+OPERATIONS = [
+    pytest.param(method.upper(), path, id=f"{method.upper()} {path}")
+    for path, item in document()["paths"].items()
+    for method in item
+    if method != "parameters"
+]
+
+
+@pytest.mark.parametrize(("method", "path"), OPERATIONS)
+def test_every_operation_answers_as_documented(api_schema, api_auth, method, path):
+    """Requests the document allows, then requests it does not (each must be refused as
+    documented, never crash)."""
+    operation = api_schema[path][method]
+    for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+
+        @given(case=operation.as_strategy(generation_mode=mode))
+        @FUZZ_SETTINGS
+        def answers_as_documented(case):
+            aim_at_the_text(case)
+            case.call_and_validate(**api_auth, checks=CHECKS)
+
+        try:
+            answers_as_documented()
+        except Unsatisfiable:
+            # Nothing of the request can be made invalid (no body, no query, a plain path).
+            assert mode is GenerationMode.NEGATIVE
+
+
+def test_sequences_along_the_links_answer_as_documented(api_schema, api_auth):
+    succeeded: set[tuple[str, str]] = set()
+
+    class Workflow(api_schema.as_state_machine()):
+        def before_call(self, case):
+            aim_at_the_text(case)
+
+        def get_call_kwargs(self, case):
+            return api_auth
+
+        def validate_response(self, response, case, additional_checks=(), **kwargs):
+            if response.status_code < 300:
+                succeeded.add((case.method, case.path))
+            case.validate_response(response, checks=CHECKS, headers=api_auth["headers"])
+
+    Workflow.run(settings=settings(FUZZ_SETTINGS, max_examples=EXAMPLES, stateful_step_count=10))
+    # The links were followed: something was made, then read, changed or deleted through them.
+    one = "/api/v1/annotations/{annotation_id}"
+    assert ("POST", "/api/v1/annotations") in succeeded
+    assert {("GET", one), ("PUT", one), ("PATCH", one), ("DELETE", one)} & succeeded
