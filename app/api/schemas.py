@@ -91,6 +91,8 @@ def parse_bodies(bodies: Any, default_purpose: str = "commenting") -> tuple[str,
         if not isinstance(value, str):
             raise Malformed("A body's value must be a string.")
         purposes = _as_list(body.get("purpose", default_purpose))
+        if not all(isinstance(purpose, str) for purpose in purposes):
+            raise Malformed('A body\'s purpose is a name, like "commenting", or an array of them.')
         if "tagging" in purposes:
             tags.append(value)
         elif set(purposes) & WORD_PURPOSES:

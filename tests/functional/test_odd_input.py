@@ -287,6 +287,21 @@ def test_a_lone_surrogate_or_control_character_in_json_is_a_400_storing_nothing(
     assert ada.get(f"/api/v1/annotations/{note.id}").get_json()["body"][0]["value"] == "Kept"
 
 
+@pytest.mark.parametrize("purpose", [{}, [{}], [["commenting"]], 3])
+def test_a_body_purpose_that_is_no_name_is_a_400_changing_nothing(app, session, seeded, purpose):
+    """Found by schemathesis (test_api_fuzz.py): a purpose of ``[{}]`` was a 500 on an edit."""
+    ada = sign_in(app, session, "Ada")
+    note = factories.make_annotation(session, ada.user, seeded, "Bolsheviks", body="Kept")
+    body = [{"type": "TextualBody", "purpose": purpose, "value": "Lost"}]
+    path = f"/api/v1/annotations/{note.id}"
+    for method, where in (("PATCH", path), ("PUT", path), ("POST", "/api/v1/annotations")):
+        payload = api_payload(seeded) if method == "POST" else {}
+        response = ada.api(method, where, {**payload, "body": body})
+        assert_json_refusal(response, 400, "purpose")
+    assert count(session) == 1
+    assert fresh(session).get(Annotation, note.id).body_source == "Kept"
+
+
 @pytest.mark.parametrize("number", [2**70, -(2**70)])
 def test_a_json_number_past_64_bits_is_a_400(app, session, seeded, number):
     ada = sign_in(app, session, "Ada")
