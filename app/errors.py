@@ -96,7 +96,13 @@ def _render(status: int, title: str, message: str) -> Response:
 
 
 def handle_http_error(error: HTTPException):
-    return _render(error.code or 500, error.name, error.description or "")
+    response = _render(error.code or 500, error.name, error.description or "")
+    # What the error says besides its page: a 405's Allow (RFC 9110 requires it), a 401's
+    # WWW-Authenticate, a 429's or 503's Retry-After.
+    response.headers.extend(
+        (name, value) for name, value in error.get_headers() if name.lower() != "content-type"
+    )
+    return response
 
 
 def handle_csrf_error(error: CSRFError):

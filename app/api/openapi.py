@@ -53,13 +53,25 @@ def _one_or_many_containing(name: str) -> dict:
 
 W3C_MOTIVATIONS = [*(m.value for m in Motivation), "tagging", "bookmarking"]
 PURPOSES = ["commenting", "describing", "replying", "questioning", "bookmarking", "tagging"]
-TEXT_IRI = r"^(https?://[^/\s]+)?/texts/[a-z0-9-]+/?(#char=[0-9]{0,9},[0-9]{1,9})?$"
-ANNOTATION_IRI = r"^(https?://[^/\s]+)?/api/v1/annotations/[1-9][0-9]{0,8}/?$"
+TEXT_IRI = r"^(https?://[^/\s\x00-\x1f]+)?/texts/[a-z0-9-]+/?(#char=[0-9]{0,9},[0-9]{1,9})?$"
+ANNOTATION_IRI = r"^(https?://[^/\s\x00-\x1f]+)?/api/v1/annotations/[1-9][0-9]{0,8}/?$"
 ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
 # Free text a client sends: no control character but tab, CR and LF (``app.edge`` refuses them,
 # in values and in keys, with a 400).
 TEXT = {"type": "string", "pattern": "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]*$"}
 
+
+# What a client's JSON may hold anywhere: keys and strings are TEXT. Properties the server does
+# not read (an annotation's created, creator, …, as it was served) are such values too.
+JSON_VALUE = {
+    "anyOf": [
+        TEXT,
+        {"type": ["number", "boolean", "null"]},
+        {"type": "array", "items": _ref("JsonValue")},
+        {"type": "object", "propertyNames": TEXT, "additionalProperties": _ref("JsonValue")},
+    ]
+}
+INPUT = {"propertyNames": TEXT, "additionalProperties": _ref("JsonValue")}
 
 # An annotation has words in ``body`` or in ``bodyValue``, not both.
 BOTH_BODIES = {"required": ["body", "bodyValue"]}
@@ -74,11 +86,12 @@ ANNOTATION_INPUT = {
     "bodyValue": TEXT,
     "target": _ref("TargetInput"),
     VISIBILITY_KEY: {"enum": [v.value for v in Visibility]},
-    GROUP_KEY: ID,
-    COLOR_KEY: {"enum": [c.value for c in HighlightColor]},
+    GROUP_KEY: {**ID, "type": ["integer", "null"]},
+    COLOR_KEY: {"enum": [*(c.value for c in HighlightColor), None], "description": "null: none"},
 }
 
 SCHEMAS: dict[str, Any] = {
+    "JsonValue": JSON_VALUE,
     "Problem": {
         "description": "RFC 9457 problem details; `type` is an entry of /api/v1/problems.",
         "type": "object",
@@ -103,7 +116,7 @@ SCHEMAS: dict[str, Any] = {
     },
     "TextQuoteSelector": {
         "type": "object",
-        "propertyNames": TEXT,
+        **INPUT,
         "required": ["type", "exact"],
         "properties": {
             "type": {"const": "TextQuoteSelector"},
@@ -115,7 +128,7 @@ SCHEMAS: dict[str, Any] = {
     },
     "TextPositionSelector": {
         "type": "object",
-        "propertyNames": TEXT,
+        **INPUT,
         "required": ["type", "start", "end"],
         "properties": {
             "type": {"const": "TextPositionSelector"},
@@ -225,7 +238,7 @@ SCHEMAS: dict[str, Any] = {
         "description": "A TextualBody: words (commenting and its kin) or a tag (tagging). "
         "Without a purpose it takes the annotation's motivation.",
         "type": "object",
-        "propertyNames": TEXT,
+        **INPUT,
         "properties": {
             "type": _one_or_many_containing("TextualBody"),
             "value": TEXT,
@@ -243,7 +256,7 @@ SCHEMAS: dict[str, Any] = {
             _ref("TextPositionSelector"),
             {
                 "type": "object",
-                "propertyNames": TEXT,
+                **INPUT,
                 "required": ["type", "conformsTo", "value"],
                 "properties": {
                     "type": {"const": "FragmentSelector"},
@@ -262,7 +275,7 @@ SCHEMAS: dict[str, Any] = {
             {"type": "string", "pattern": ANNOTATION_IRI},
             {
                 "type": "object",
-                "propertyNames": TEXT,
+                **INPUT,
                 "required": ["source"],
                 "properties": {
                     "source": {
@@ -270,7 +283,7 @@ SCHEMAS: dict[str, Any] = {
                             {"type": "string", "pattern": TEXT_IRI},
                             {
                                 "type": "object",
-                                "propertyNames": TEXT,
+                                **INPUT,
                                 "required": ["id"],
                                 "properties": {"id": {"type": "string", "pattern": TEXT_IRI}},
                             },
@@ -285,7 +298,7 @@ SCHEMAS: dict[str, Any] = {
         "description": "A W3C annotation as this server takes it: a new annotation, or a reply "
         "(its target the IRI of an annotation). Scholia's properties are at /api/v1/ns.",
         "type": "object",
-        "propertyNames": TEXT,
+        **INPUT,
         "not": BOTH_BODIES,
         "required": ["target"],
         "properties": ANNOTATION_INPUT,
@@ -295,7 +308,7 @@ SCHEMAS: dict[str, Any] = {
         "and colour replaced wholesale; an annotation as it was served may be sent back). A "
         "changed target is re-anchored.",
         "type": "object",
-        "propertyNames": TEXT,
+        **INPUT,
         "not": BOTH_BODIES,
         "properties": ANNOTATION_INPUT,
     },
@@ -506,7 +519,7 @@ def _one_field(name: str, schema: dict) -> dict:
     """A JSON object of one field (what the small writes take, ``api.annotations._json_field``)."""
     return {
         "type": "object",
-        "propertyNames": TEXT,
+        **INPUT,
         "required": [name],
         "properties": {name: schema},
     }

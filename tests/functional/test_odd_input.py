@@ -302,6 +302,16 @@ def test_a_body_purpose_that_is_no_name_is_a_400_changing_nothing(app, session, 
     assert fresh(session).get(Annotation, note.id).body_source == "Kept"
 
 
+@pytest.mark.parametrize("path", ["/api/v1/annotations/1", PAGE])
+def test_a_method_a_route_does_not_take_is_a_405_naming_those_it_takes(client, seeded, path):
+    """RFC 9110 requires Allow on a 405; the error page and the problem details dropped it
+    (found by the API fuzzing)."""
+    refused = client.open(path, method="TRACE")
+    assert refused.status_code == 405
+    allowed = {method.strip() for method in refused.headers["Allow"].split(",")}
+    assert {"GET", "OPTIONS"} <= allowed and "TRACE" not in allowed
+
+
 @pytest.mark.parametrize("number", [2**70, -(2**70)])
 def test_a_json_number_past_64_bits_is_a_400(app, session, seeded, number):
     ada = sign_in(app, session, "Ada")
