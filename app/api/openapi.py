@@ -41,9 +41,9 @@ def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _one_or_many(schema: dict) -> dict:
+def _one_or_many(schema: dict, at_least: int = 1) -> dict:
     """A property the W3C model allows as one value or an array of them."""
-    return {"oneOf": [schema, {"type": "array", "items": schema, "minItems": 1}]}
+    return {"oneOf": [schema, {"type": "array", "items": schema, "minItems": at_least}]}
 
 
 def _one_or_many_containing(name: str) -> dict:
@@ -82,7 +82,7 @@ ANNOTATION_INPUT = {
     "id": {**TEXT, "description": "A client's own id for it: kept in `via`."},
     "type": _one_or_many_containing("Annotation"),
     "motivation": _one_or_many({"enum": W3C_MOTIVATIONS}),
-    "body": _one_or_many(_ref("TextualBodyInput")),
+    "body": _one_or_many(_ref("TextualBodyInput"), at_least=0),  # []: no words
     "bodyValue": TEXT,
     "target": _ref("TargetInput"),
     VISIBILITY_KEY: {"enum": [v.value for v in Visibility]},
@@ -105,12 +105,15 @@ SCHEMAS: dict[str, Any] = {
     },
     # What the server answers.
     "TextualBody": {
+        "description": "A note's words (purpose commenting, format text/markdown) or a tag "
+        "(purpose tagging).",
         "type": "object",
         "required": ["type", "purpose", "value"],
         "properties": {
             "type": {"const": "TextualBody"},
-            "purpose": {"enum": ["commenting", "tagging"]},
-            "format": {"const": "text/markdown"},
+            "purpose": {"type": "string", "examples": ["commenting", "tagging"]},
+            "format": {"type": "string", "examples": ["text/markdown"]},
+            "language": {"type": "string"},
             "value": {"type": "string"},
         },
     },
@@ -156,7 +159,7 @@ SCHEMAS: dict[str, Any] = {
             "@context": {"type": "array", "prefixItems": [{"const": ANNO_CONTEXT}]},
             "id": {"type": "string", "format": "uri"},
             "type": {"const": "Annotation"},
-            "motivation": {"enum": [m.value for m in Motivation]},
+            "motivation": {"enum": W3C_MOTIVATIONS},
             "created": {"type": "string", "format": "date-time", "pattern": "Z$"},
             "modified": {"type": "string", "format": "date-time", "pattern": "Z$"},
             "creator": {
@@ -174,13 +177,11 @@ SCHEMAS: dict[str, Any] = {
                         "properties": {
                             "source": {"type": "string", "format": "uri"},
                             "selector": {
+                                "description": "The words (TextQuoteSelector) and where they "
+                                "are (TextPositionSelector).",
                                 "type": "array",
-                                "prefixItems": [
-                                    _ref("TextQuoteSelector"),
-                                    _ref("TextPositionSelector"),
-                                ],
+                                "items": _ref("SelectorInput"),
                                 "minItems": 1,
-                                "maxItems": 2,
                             },
                         },
                     },
@@ -289,7 +290,9 @@ SCHEMAS: dict[str, Any] = {
                             },
                         ]
                     },
-                    "selector": _one_or_many(_ref("SelectorInput")),
+                    "selector": _one_or_many(
+                        _ref("SelectorInput"), at_least=0
+                    ),  # []: the whole text
                 },
             },
         ],
