@@ -28,6 +28,7 @@ from app.api.openapi import document
 from app.services.annotations.rules import MAX_BODY_CHARS
 from app.services.previews import PER_MINUTE
 from tests import factories
+from tests.conftest import make_test_app
 from tests.factories import SLUG, TEXT_URL, annotation_id, api_note, api_reply
 
 CHECKS = [
@@ -238,8 +239,6 @@ def test_a_write_the_database_refuses_is_a_documented_503(
 ):
     if not database_url.startswith("sqlite:///"):
         pytest.skip("read-only by URL is a SQLite feature (test_storage_errors.py)")
-    from tests.conftest import make_test_app
-
     writer = factories.sign_in(app, session, "Ann Writer")
     note = api_note(writer, seeded, "Krasin", "stored")
     path = database_url.removeprefix("sqlite:///")
