@@ -184,7 +184,9 @@ async function act(link) {
   if (kind) setMyReaction(id, kind, !wasMine);
   await refresh();
   const same = kind ? `a[data-react="${kind}"]` : "a[data-hide]";
-  if (focused) document.querySelector(`[data-annotation="${id}"] > .note-actions ${same}`)?.focus();
+  // Only if the swap took it: a reader who moved on meanwhile (to the next link) stays there.
+  const lost = !document.activeElement || document.activeElement === document.body;
+  if (focused && lost) document.querySelector(`[data-annotation="${id}"] > .note-actions ${same}`)?.focus();
 }
 
 /** This page's lens and filters, for a form to come back to (notes.back_to_page). */

@@ -104,6 +104,7 @@ async function swapParts(parts) {
 async function putIn(replaceAll) {
   // From here to putting the caret back nothing awaits: no key press can fall in between.
   const caret = caretInParagraph();
+  const focus = caret ? null : focusInPart();
   const anchor = [...document.querySelectorAll(".para-row")].find((row) => row.getBoundingClientRect().bottom > 0);
   const before = anchor?.getBoundingClientRect().top ?? 0;
   replaceAll();
@@ -111,6 +112,7 @@ async function putIn(replaceAll) {
   markMyFlags();
   for (const callback of listeners) callback();
   if (caret) putCaretBack(caret);
+  if (focus) putFocusBack(focus);
   if (anchor) {
     keepPlace(anchor.id, before);
     // Paragraphs near the screen are laid out at the next frame, at their new size.
@@ -129,6 +131,23 @@ function caretInParagraph() {
   before.selectNodeContents(para);
   before.setEnd(selection.focusNode, selection.focusOffset);
   return { para, row: para.closest(".para-row").id, offset: before.toString().length };
+}
+
+// Any other focused control in a part that may be swapped (a note's Agree link, a thread's
+// summary): where it was, as the nearest element with an id and its place among those of its
+// tag there, so a keyboard reader's focus survives a live update of the same markup.
+function focusInPart() {
+  const element = document.activeElement;
+  const holder = element?.closest?.("[id]");
+  if (!holder || element === document.body || !element.closest(SWAPPED.join(","))) return null;
+  return { element, holder: holder.id, tag: element.tagName, index: [...holder.querySelectorAll(element.tagName)].indexOf(element) };
+}
+
+function putFocusBack({ element: old, holder, tag, index }) {
+  if (old.isConnected) return; // not swapped: focus never left
+  const again = document.getElementById(holder);
+  const element = holder === old.id ? again : again?.querySelectorAll(tag)[index];
+  element?.focus({ preventScroll: true });
 }
 
 function putCaretBack({ para: old, row, offset }) {

@@ -461,7 +461,7 @@ def test_without_javascript_notes_are_written_edited_deleted_and_restored(new_pa
 
     note.get_by_role("link", name="Edit", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Edit note")
-    page.get_by_label("Note").fill("Second **thoughts**.")
+    page.get_by_role("textbox", name="Note").fill("Second **thoughts**.")
     page.get_by_role("button", name="Save").click()
     expect(page.locator(".flash-success")).to_contain_text("Note saved.")
     note = page.locator(f"#a{note_id}")
@@ -743,17 +743,17 @@ def test_unsaved_changes_to_a_note_are_kept_on_its_edit_page(page, reader, sessi
     sign_in(page, EMAIL)
     page.goto(f"/notes/{note.id}/edit")
     # Words typed and put back as they were are no change: nothing is kept.
-    page.get_by_label("Note").fill("First take, or not")
-    page.get_by_label("Note").fill("First take.")
+    page.get_by_role("textbox", name="Note").fill("First take, or not")
+    page.get_by_role("textbox", name="Note").fill("First take.")
     page.goto(READ_PATH)
     drafts = page.get_by_role("region", name="Unsaved notes")
     expect(page.locator(".keyboard-mode")).to_be_visible()  # annotate.js has run
     expect(drafts).to_have_count(0)
 
     page.goto(f"/notes/{note.id}/edit")
-    page.get_by_label("Note").fill("Second take, longer.")
+    page.get_by_role("textbox", name="Note").fill("Second take, longer.")
     page.reload()
-    expect(page.get_by_label("Note")).to_have_value("Second take, longer.")
+    expect(page.get_by_role("textbox", name="Note")).to_have_value("Second take, longer.")
     expect(page.get_by_text("Your unsaved words are back.")).to_be_visible()
 
     # The reading page lists them, and opens them in the note's margin (the same draft).
@@ -764,30 +764,30 @@ def test_unsaved_changes_to_a_note_are_kept_on_its_edit_page(page, reader, sessi
         "Second take, longer."
     )
     page.goto(f"/notes/{note.id}/edit")
-    expect(page.get_by_label("Note")).to_have_value("Second take, longer.")
+    expect(page.get_by_role("textbox", name="Note")).to_have_value("Second take, longer.")
 
     # Discarded: the note as stored is back in the form, and stays after a reload.
     page.get_by_role("button", name="Discard them").click()
-    expect(page.get_by_label("Note")).to_have_value("First take.")
+    expect(page.get_by_role("textbox", name="Note")).to_have_value("First take.")
     expect(page.get_by_text("Your unsaved words are back.")).to_have_count(0)
     page.reload()
-    expect(page.get_by_label("Note")).to_have_value("First take.")
+    expect(page.get_by_role("textbox", name="Note")).to_have_value("First take.")
     expect(page.get_by_text("Your unsaved words are back.")).to_have_count(0)
 
-    page.get_by_label("Note").fill("Third take.")
+    page.get_by_role("textbox", name="Note").fill("Third take.")
     page.get_by_role("button", name="Save").click()
     _sent_and_dropped(page, "Note saved.")
     expect(page.locator(f"#a{note.id} .note-body")).to_have_text("Third take.")
     page.goto(f"/notes/{note.id}/edit")
-    expect(page.get_by_label("Note")).to_have_value("Third take.")
+    expect(page.get_by_role("textbox", name="Note")).to_have_value("Third take.")
     expect(page.get_by_text("Your unsaved words are back.")).to_have_count(0)
 
     # Changes begun, and the note edited elsewhere meanwhile: put back, with a warning.
-    page.get_by_label("Note").fill("Fourth take.")
+    page.get_by_role("textbox", name="Note").fill("Fourth take.")
     note.body_source = "Edited elsewhere."
     session.commit()
     page.reload()
-    expect(page.get_by_label("Note")).to_have_value("Fourth take.")
+    expect(page.get_by_role("textbox", name="Note")).to_have_value("Fourth take.")
     expect(page.locator(".draft-back")).to_contain_text("the note has changed since you began")
 
 
