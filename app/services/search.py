@@ -276,7 +276,7 @@ def _annotation_filters(query: Query, text_id: int | None) -> list[ColumnElement
         where.append(Annotation.tags.any(AnnotationTag.name == query.tag))
     if query.date_from:
         where.append(Annotation.created_at >= datetime.combine(query.date_from, time(), UTC))
-    if query.date_to:
+    if query.date_to and query.date_to < date.max:  # up to the last day there is: no bound
         after = datetime.combine(query.date_to + timedelta(days=1), time(), UTC)
         where.append(Annotation.created_at < after)
     if query.kind and query.kind != "paragraph":

@@ -1,0 +1,47 @@
+"""Search, attacked: a reader with a script learns nothing from it about notes they may not read
+(not from the results, their number or their order), and no query or filter makes it fail."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.models import Visibility
+from app.services import search
+from app.services.access import viewer_for
+from tests import factories
+from tests.factories import dom
+
+
+@pytest.fixture
+def seminar(app, session, seeded):
+    """Ida teaches Ann and Ben; Cy reads alone."""
+    return factories.seminar_of_four(app, session)
+
+
+def _found(session, user, words: str, **filters) -> list[int]:
+    """The annotations ``user`` finds, in rank order."""
+    session.commit()
+    viewer = viewer_for(session, user)
+    results = search.search(session, viewer, search.parse({"q": words, **filters}, viewer))
+    return [hit.annotation.id for hit in results.hits if hit.annotation]
+
+
+def _public(session, browser, seeded, body: str):
+    return factories.make_annotation(
+        session, browser.user, seeded, "Krasin", body=body, visibility=Visibility.PUBLIC
+    )
+
+
+def test_the_widest_dates_are_dates_like_any_other(session, seminar, seeded, client):
+    """9999-12-31 is a date: "up to" it was the day after it, past what a date can hold (500)."""
+    _, ann, _, _, _ = seminar
+    note = _public(session, ann, seeded, "Dated words").id
+    session.commit()
+    widest = {"q": "dated", "from": "0001-01-01", "to": "9999-12-31"}
+    api = client.get("/api/v1/search", query_string=widest)
+    assert api.status_code == 200
+    assert [factories.annotation_id(item) for item in api.get_json()["items"]] == [note]
+    page = client.get("/search", query_string=widest)
+    assert page.status_code == 200
+    assert len(dom(page.get_data(as_text=True)).select(".search-hit")) == 1
+    assert _found(session, ann.user, "dated", to="9999-12-30") == [note]
