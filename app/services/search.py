@@ -7,7 +7,7 @@ here, at query time, by joining each annotation's row and the one access policy
 once, with nothing to re-index. Paragraphs count only in their text's current revision.
 
 SQLite searches with FTS5 (porter stemming, bm25, ``snippet``), PostgreSQL with tsvector, GIN,
-``websearch_to_tsquery``, ``ts_rank`` and ``ts_headline``: one function per backend gives the
+``plainto_tsquery``, ``ts_rank`` and ``ts_headline``: one function per backend gives the
 match, rank and snippet SQL (``_sqlite``, ``_postgresql``); everything else is shared. A
 reader's query never reaches either engine as syntax: it is cut into words, each quoted.
 """
@@ -221,8 +221,9 @@ _PG_HEADLINE = f"StartSel={_START}, StopSel={_STOP}, MaxWords=30, MinWords=12, M
 
 
 def _postgresql(terms: list[str]) -> _Backend:
-    """websearch_to_tsquery never fails on what it is given; it gets the words only."""
-    query = func.websearch_to_tsquery(_PG_CONFIG, bindparam("fts_words", " ".join(terms)))
+    """plainto_tsquery: every word must match, as on SQLite; it never fails on its input and
+    reads no operator in it (``websearch_to_tsquery`` read "war or peace" as war OR peace)."""
+    query = func.plainto_tsquery(_PG_CONFIG, bindparam("fts_words", " ".join(terms)))
     paragraph_words = func.to_tsvector(_PG_CONFIG, Paragraph.body)
     pg = _PG_ANNOTATIONS.c
     annotation_words = pg.body + " " + pg.quote + " " + pg.tags

@@ -32,6 +32,16 @@ def _public(session, browser, seeded, body: str):
     )
 
 
+def test_or_is_a_word_not_an_operator(session, seminar, seeded):
+    """Every word typed must be found, on both databases: PostgreSQL's websearch_to_tsquery
+    read "grain or samovar" as grain OR samovar."""
+    _, ann, _, _, _ = seminar
+    grain = _public(session, ann, seeded, "Grain alone").id
+    assert _found(session, ann.user, "grain") == [grain]
+    assert _found(session, ann.user, "grain or samovar") == []
+    assert _found(session, ann.user, "grain OR samovar") == []
+
+
 def test_the_widest_dates_are_dates_like_any_other(session, seminar, seeded, client):
     """9999-12-31 is a date: "up to" it was the day after it, past what a date can hold (500)."""
     _, ann, _, _, _ = seminar
