@@ -6,10 +6,12 @@ here, at query time, by joining each annotation's row and the one access policy
 (``access.readable_by``): hiding, moving, deleting a note or leaving a group takes effect at
 once, with nothing to re-index. Paragraphs count only in their text's current revision.
 
-SQLite searches with FTS5 (porter stemming, bm25, ``snippet``), PostgreSQL with tsvector, GIN,
-``plainto_tsquery``, ``ts_rank`` and ``ts_headline``: one function per backend gives the
-match, rank and snippet SQL (``_sqlite``, ``_postgresql``); everything else is shared. A
-reader's query never reaches either engine as syntax: it is cut into words, each quoted.
+SQLite searches with FTS5 (porter stemming, ``highlight`` to rank, ``snippet``), PostgreSQL
+with tsvector, GIN, ``plainto_tsquery``, ``ts_rank`` and ``ts_headline``: one function per
+backend gives the match, rank and snippet SQL (``_sqlite``, ``_postgresql``); everything else is
+shared. A reader's query never reaches either engine as syntax: it is cut into words, each
+quoted. A rank weighs only the row's own words, never the index's (which holds what the reader
+may not read).
 """
 
 from __future__ import annotations
@@ -189,23 +191,47 @@ class _Backend:
 
 
 _FTS_PARAGRAPHS = table("paragraph_search", column("rowid"), column("body"))
-_FTS_ANNOTATIONS = table("annotation_search", column("rowid"))
+_FTS_ANNOTATIONS = table(
+    "annotation_search", column("rowid"), column("body"), column("quote"), column("tags")
+)
+
+
+def _sqlite_rank(fts, columns: tuple[str, ...]) -> ColumnElement:
+    """How relevant a row is from its own words only, as PostgreSQL's ``ts_rank``: the words
+    found in it (each marked by ``highlight``: two characters more), weighed against its length
+    as BM25 weighs a term's count, with a fixed average length.
+
+    Not FTS5's ``bm25``: it weighs each word by how many rows of the whole index hold it, and
+    the index holds every note, so the order of two notes a reader may see changed with words
+    in notes they may not (private, other groups', hidden, deleted).
+    """
+    name = literal_column(fts.name)
+    found = sum(
+        func.length(func.highlight(name, number, _START, _STOP)) - func.length(fts.c[column_name])
+        for number, column_name in enumerate(columns)
+    ) / literal_column("2.0")
+    length = sum(func.length(fts.c[column_name]) for column_name in columns)
+    # BM25's term frequency part, k1 = 1.2, b = 0.75, for rows of 200 characters on average.
+    return -found / (found + 1.2 * (0.25 + 0.75 * length / 200.0))
 
 
 def _sqlite(terms: list[str]) -> _Backend:
     """FTS5: each word a quoted string, so no MATCH syntax ("NEAR(", "*", "-", OR) reaches it."""
     words = bindparam("fts_words", " ".join(f'"{t}"' for t in terms))
 
-    def source(fts, model, column_number: int) -> _Source:
+    def source(fts, model, column_number: int, columns: tuple[str, ...]) -> _Source:
         name = literal_column(fts.name)
         return _Source(
             joined=fts.join(model, model.id == fts.c.rowid),
             matches=name.op("MATCH")(words),
-            rank=func.bm25(name),
+            rank=_sqlite_rank(fts, columns),
             snippet=func.snippet(name, column_number, _START, _STOP, "…", 24),
         )
 
-    return _Backend(source(_FTS_PARAGRAPHS, Paragraph, 0), source(_FTS_ANNOTATIONS, Annotation, -1))
+    return _Backend(
+        source(_FTS_PARAGRAPHS, Paragraph, 0, ("body",)),
+        source(_FTS_ANNOTATIONS, Annotation, -1, ("body", "quote", "tags")),
+    )
 
 
 _PG_ANNOTATIONS = table(
@@ -301,6 +327,36 @@ def _text_id(session: Session, slug: str | None) -> int | None:
     return found
 
 
+def _found(backend: _Backend, viewer: Viewer, query: Query, text_id: int | None, ranked: bool):
+    """Every match the viewer may read, as one subquery of (source, id[, rank]): ranked for
+    the page, not for the count (which would work out every match's rank for nothing). None
+    when nothing can match."""
+
+    def columns(source: str, ident, rank) -> list:
+        label = literal_column(f"'{source}'").label("source")
+        return [label, ident, rank.label("rank")] if ranked else [label, ident]
+
+    arms = []
+    if query.kind in (None, "paragraph") and not query.notes_only:
+        p = backend.paragraphs
+        arm = (
+            select(*columns("paragraph", Paragraph.id, p.rank))
+            .select_from(p.joined.join(Text, Text.current_revision_id == Paragraph.revision_id))
+            .where(p.matches)
+        )
+        arms.append(arm.where(Text.id == text_id) if text_id is not None else arm)
+    if query.kind != "paragraph":
+        a = backend.annotations
+        arms.append(
+            select(*columns("annotation", Annotation.id, a.rank))
+            .select_from(a.joined)
+            .where(a.matches, readable_by(viewer), *_annotation_filters(query, text_id))
+        )
+    if not arms:
+        return None
+    return (union_all(*arms) if len(arms) > 1 else arms[0]).subquery()
+
+
 def search(session: Session, viewer: Viewer, query: Query) -> Results:
     """One page of what ``query`` finds that ``viewer`` may read, most relevant first.
 
@@ -310,33 +366,14 @@ def search(session: Session, viewer: Viewer, query: Query) -> Results:
     if not terms:
         return Results(query, 0, [])
     backend = (_postgresql if session.get_bind().dialect.name == "postgresql" else _sqlite)(terms)
-    arms = []
-    if query.kind in (None, "paragraph") and not query.notes_only:
-        p = backend.paragraphs
-        found = (
-            select(
-                literal_column("'paragraph'").label("source"), Paragraph.id, p.rank.label("rank")
-            )
-            .select_from(p.joined.join(Text, Text.current_revision_id == Paragraph.revision_id))
-            .where(p.matches)
-        )
-        arms.append(found.where(Text.id == text_id) if text_id is not None else found)
-    if query.kind != "paragraph":
-        a = backend.annotations
-        arms.append(
-            select(
-                literal_column("'annotation'").label("source"), Annotation.id, a.rank.label("rank")
-            )
-            .select_from(a.joined)
-            .where(a.matches, readable_by(viewer), *_annotation_filters(query, text_id))
-        )
-    if not arms:  # paragraphs asked for, with a filter only annotations have
+    counted = _found(backend, viewer, query, text_id, ranked=False)
+    if counted is None:  # paragraphs asked for, with a filter only annotations have
         return Results(query, 0, [])
-    found = (union_all(*arms) if len(arms) > 1 else arms[0]).subquery()
-    total = session.scalar(select(func.count()).select_from(found)) or 0
+    total = session.scalar(select(func.count()).select_from(counted)) or 0
+    ranked = _found(backend, viewer, query, text_id, ranked=True)
     page = session.execute(
-        select(found.c.source, found.c.id)
-        .order_by(found.c.rank, found.c.source, found.c.id)
+        select(ranked.c.source, ranked.c.id)
+        .order_by(ranked.c.rank, ranked.c.source, ranked.c.id)
         .limit(PAGE_SIZE)
         .offset((query.page - 1) * PAGE_SIZE)
     ).all()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from app.models import Visibility
-from app.services import search
+from app.services import annotations, search
 from app.services.access import viewer_for
 from tests import factories
 from tests.factories import dom
@@ -30,6 +30,25 @@ def _public(session, browser, seeded, body: str):
     return factories.make_annotation(
         session, browser.user, seeded, "Krasin", body=body, visibility=Visibility.PUBLIC
     )
+
+
+def test_the_order_of_what_one_may_read_owes_nothing_to_what_one_may_not(session, seminar, seeded):
+    """A ranking that weighs a word by how many notes hold it (FTS5's bm25) counts the notes
+    the reader may not read: Cy, with two public notes of his own, would learn from their order
+    whether anyone's private, group or deleted notes hold a word."""
+    _, ann, _, cy, group = seminar
+    for n in range(30):  # notes enough for a word's rarity to weigh
+        _public(session, ann, seeded, f"Filler {n} of the commons")
+    more_tundra = _public(session, cy, seeded, "okapi tundra tundra").id
+    more_okapi = _public(session, cy, seeded, "okapi okapi tundra").id
+    before = _found(session, cy.user, "okapi tundra")
+    assert sorted(before) == [more_tundra, more_okapi]
+    cy_may_not_read = [
+        factories.make_annotation(session, ann.user, seeded, "Krasin", body=f"tundra {n}", **where)
+        for n, where in enumerate(({}, {"group": group}, {"visibility": Visibility.PUBLIC}))
+    ]
+    annotations.delete(session, viewer_for(session, ann.user), cy_may_not_read[-1].id)
+    assert _found(session, cy.user, "okapi tundra") == before
 
 
 def test_or_is_a_word_not_an_operator(session, seminar, seeded):
