@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
-from app.models import Visibility
+from app.models import Annotation, Visibility
 from app.services import annotations, search
 from app.services.access import viewer_for
 from tests import factories
 from tests.factories import dom
+from tests.functional.test_import import api_import, collection, note
 
 
 @pytest.fixture
@@ -74,3 +76,30 @@ def test_the_widest_dates_are_dates_like_any_other(session, seminar, seeded, cli
     assert page.status_code == 200
     assert len(dom(page.get_data(as_text=True)).select(".search-hit")) == 1
     assert _found(session, ann.user, "dated", to="9999-12-30") == [note]
+
+
+def test_imported_notes_are_found_at_once_by_their_audience_only(session, seminar, seeded):
+    """An import writes outside the services' usual paths: the index follows it, and each
+    note is found by those it was imported for."""
+    _, ann, ben, cy, _ = seminar
+    author = ann.user.display_name
+    imported = collection(
+        note(1, "Krasin", "Narwhal for me", creator=author),
+        note(
+            2,
+            "Krasin",
+            "Narwhal for the seminar",
+            creator=author,
+            **{"scholia:visibility": "group", "scholia:groupName": "Carr seminar"},
+        ),
+        note(3, "Krasin", "Narwhal for all", creator=author, **{"scholia:visibility": "public"}),
+    )
+    assert api_import(ann, imported).status_code == 201
+    factories.fresh(session)
+    mine, seminar_note, everyone = (
+        session.scalar(select(Annotation.id).where(Annotation.body_source == body))
+        for body in ("Narwhal for me", "Narwhal for the seminar", "Narwhal for all")
+    )
+    assert sorted(_found(session, ann.user, "narwhal")) == [mine, seminar_note, everyone]
+    assert sorted(_found(session, ben.user, "narwhal")) == [seminar_note, everyone]
+    assert _found(session, cy.user, "narwhal") == [everyone]
