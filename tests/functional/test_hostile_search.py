@@ -103,3 +103,36 @@ def test_imported_notes_are_found_at_once_by_their_audience_only(session, semina
     assert sorted(_found(session, ann.user, "narwhal")) == [mine, seminar_note, everyone]
     assert sorted(_found(session, ben.user, "narwhal")) == [seminar_note, everyone]
     assert _found(session, cy.user, "narwhal") == [everyone]
+
+
+def test_the_author_and_group_filters_tell_an_outsider_nothing(session, seminar, seeded):
+    """Cy asks for Ann's notes by a word in her private and group notes: nothing, and no total
+    that counts them; a group he is not in is refused as one that does not exist is."""
+    _, ann, _, cy, group = seminar
+    factories.make_annotation(session, ann.user, seeded, "Krasin", body="Quagga alone")
+    factories.make_annotation(session, ann.user, seeded, "Krasin", body="Quagga", group=group)
+    session.commit()
+    for kind in ("", "note"):
+        asked = {"q": "quagga", "member": str(ann.user.id), "kind": kind}
+        answer = cy.get("/api/v1/search", query_string=asked).get_json()
+        assert (answer["total"], answer["items"]) == (0, [])
+    details = {
+        cy.get(f"/api/v1/search?q=quagga&group={gid}").get_json()["detail"]
+        for gid in (group.id, f"group-{group.id}", group.id + 1000)
+    }
+    assert len(details) == 1
+
+
+def test_stored_markers_and_markup_in_a_note_stay_words_on_the_page(session, seminar, seeded):
+    """The snippet's markers are control characters a note can hold too (an API client sends
+    any): whatever a note holds, the results page shows its words, never its markup."""
+    _, ann, _, _, _ = seminar
+    body = "\x02<img src=x onerror=alert(1)>\x03 walrus \x03</mark><script>alert(2)</script>\x02"
+    _public(session, ann, seeded, body)
+    session.commit()
+    page = dom(ann.html("/search?q=walrus"))
+    (snippet,) = page.select(".search-hit .search-snippet")
+    assert snippet.select("img, script") == []
+    assert all(mark.find() is None for mark in snippet.select("mark"))  # words only
+    assert "walrus" in [mark.get_text() for mark in snippet.select("mark")]
+    assert "\x02" not in snippet.get_text() and "\x03" not in snippet.get_text()
