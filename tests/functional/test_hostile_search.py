@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Annotation, Visibility
-from app.services import annotations, search
+from app.services import annotations, moderation, search
 from app.services.access import viewer_for
 from tests import factories
 from tests.factories import dom
@@ -136,3 +136,21 @@ def test_stored_markers_and_markup_in_a_note_stay_words_on_the_page(session, sem
     assert all(mark.find() is None for mark in snippet.select("mark"))  # words only
     assert "walrus" in [mark.get_text() for mark in snippet.select("mark")]
     assert "\x02" not in snippet.get_text() and "\x03" not in snippet.get_text()
+
+
+def test_a_hidden_note_is_found_by_no_part_of_it_by_members(session, seminar, seeded):
+    """Not its words, nor its tags (as words or as the tag filter), nor the words it quotes."""
+    ida, ann, ben, _, group = seminar
+    hidden = factories.make_annotation(
+        session, ann.user, seeded, "Krasin", body="Dugong", tags=("manatee",), group=group
+    ).id
+    moderation.set_hidden(session, viewer_for(session, ida.user), hidden, True)
+    asked = [
+        ("dugong", {}),
+        ("manatee", {}),
+        ("krasin", {"kind": "note"}),
+        ("krasin", {"tag": "manatee"}),
+    ]
+    for words, filters in asked:
+        assert hidden not in _found(session, ben.user, words, **filters)
+        assert hidden in _found(session, ida.user, words, **filters)
