@@ -47,7 +47,7 @@ from app.models import (
     User,
     Visibility,
 )
-from app.models.annotation import group_in_key
+from app.models.annotation import GROUP_KEY_PREFIX
 from app.models.text import PARAGRAPH_SEPARATOR
 from app.services.access import Viewer, readable_by
 from app.services.annotations.rules import normalise_tag
@@ -151,9 +151,9 @@ def parse(args: Mapping[str, str], viewer: Viewer) -> Query:
     kind = arg("kind") or None
     if kind is not None and kind not in KINDS:
         raise Malformed(f"'kind' must be one of {', '.join(KINDS)}.")
-    group_raw = arg("group")
-    group = group_in_key(group_raw) if group_raw.startswith("group-") else None
-    group = group if group is not None else _whole(group_raw, "group")
+    # An id, or a "group-<id>" key: bounded either way (an administrator's group reaches the
+    # database, whose integers end at 2**31 - 1).
+    group = _whole(arg("group").removeprefix(GROUP_KEY_PREFIX), "group")
     if group is not None and not (viewer.is_member(group) or viewer.is_admin):
         raise Malformed("You can search only the groups you belong to.")
     tag = normalise_tag(arg("tag")[:64]) or None

@@ -154,3 +154,13 @@ def test_a_hidden_note_is_found_by_no_part_of_it_by_members(session, seminar, se
     for words, filters in asked:
         assert hidden not in _found(session, ben.user, words, **filters)
         assert hidden in _found(session, ida.user, words, **filters)
+
+
+@pytest.mark.parametrize("key", ["group-2147483648", "group-9999999999999999999", "group-0"])
+def test_an_administrators_group_out_of_range_is_a_400(app, session, seeded, key):
+    """An administrator may search any group, so the id reaches the database: past its
+    integers it was a 500 (PostgreSQL: out of range; SQLite: too large to bind)."""
+    admin = factories.sign_in(app, session, "Root", is_admin=True)
+    response = admin.get("/api/v1/search", query_string={"q": "revolution", "group": key})
+    assert response.status_code == 400
+    assert response.get_json()["detail"] == "'group' must be a whole number from 1 to 2147483647."
