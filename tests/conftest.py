@@ -177,3 +177,11 @@ def seeded(session):
     result = importer.import_file(session, SEED)
     session.commit()
     return result.text
+
+
+@pytest.fixture
+def ada(app, session, seeded):
+    """A signed-in reader of the seeded text, for the API's tests."""
+    from tests import factories
+
+    return factories.sign_in(app, session, "Ada")

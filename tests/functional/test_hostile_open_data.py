@@ -18,11 +18,6 @@ from tests.functional.test_import import QUOTE, SLUG, api_import, collection, no
 HYPOTHESIS = "application/json"
 
 
-@pytest.fixture
-def ada(app, session, seeded):
-    return factories.sign_in(app, session, "Ada")
-
-
 def stored(session, **where) -> list[Annotation]:
     query = select(Annotation).filter_by(**where).order_by(Annotation.id)
     return list(factories.fresh(session).scalars(query))

@@ -71,11 +71,6 @@ def collection(*items: dict) -> bytes:
     ).encode()
 
 
-@pytest.fixture
-def ada(app, session, seeded):
-    return factories.sign_in(app, session, "Ada")
-
-
 def count(session) -> int:
     return factories.fresh(session).scalar(select(func.count(Annotation.id)))
 

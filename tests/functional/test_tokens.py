@@ -20,11 +20,6 @@ ACCOUNT = "/auth/account"
 INVALID_TOKEN = 'Bearer realm="Scholia", error="invalid_token"'
 
 
-@pytest.fixture
-def ada(app, session, seeded):
-    return factories.sign_in(app, session, "Ada")
-
-
 def make_token(session, browser, name: str = "Script") -> str:
     _, secret = tokens.create(session, browser.user.id, name)
     session.commit()

@@ -16,11 +16,6 @@ RFC5147 = "http://tools.ietf.org/rfc/rfc5147"
 
 
 @pytest.fixture
-def ada(app, session, seeded):
-    return factories.sign_in(app, session, "Ada")
-
-
-@pytest.fixture
 def content(ada):
     return ada.get("/api/v1/texts/carr-rapprochement").get_json()["content"]
 

@@ -21,11 +21,6 @@ ANNO_MEDIA_TYPE = 'application/ld+json; profile="http://www.w3.org/ns/anno.jsonl
 XSD_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
 
-@pytest.fixture
-def ada(app, session, seeded):
-    return factories.sign_in(app, session, "Ada")
-
-
 def note(session, browser, text, quote="Litvinov in Copenhagen", **kwargs) -> int:
     return factories.make_annotation(session, browser.user, text, quote, **kwargs).id
 
