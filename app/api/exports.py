@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 
 from flask import Response, request, stream_with_context, url_for
+from werkzeug.urls import iri_to_uri
 
 from app.api import bp, protocol, require_user
 from app.api.presenters import Urls, serialise, xsd_datetime
@@ -72,7 +73,9 @@ def _collection(export: exports.Export, now: datetime) -> Iterator[str]:
     urls = Urls.of_request()
     head = {
         "@context": urls.context,
-        "id": request.url,
+        # The address asked for as a URI: werkzeug's request.url keeps a query's non-ASCII
+        # (a tag of accented letters) as it was decoded.
+        "id": iri_to_uri(request.url),
         "type": "AnnotationCollection",
         "label": export.label,
         "generator": {

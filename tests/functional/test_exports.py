@@ -215,6 +215,15 @@ def highlight_paragraph(session, annotation) -> int:
 # ---- my notebook as JSON-LD ----
 
 
+def test_a_jsonld_exports_id_is_a_uri_even_when_its_filter_is_not_ascii(app, session, seeded):
+    """Its id is the address it was asked at, a URI a JSON-LD reader can resolve: a tag of
+    accented letters in the query is percent-encoded, not left as it was decoded."""
+    ann = sign_in(app, session, "Ann Student")
+    data = json.loads(body_of(ann.get(f"{NOTEBOOK_LD}?tag=débat")))
+    assert data["id"] == "http://localhost/api/v1/exports/notebook.jsonld?tag=d%C3%A9bat"
+    assert data["id"].isascii()
+
+
 def test_notebook_jsonld_items_are_the_apis_annotations_parents_first(app, session, seeded):
     _ida, ann, ben, _cy, group = factories.seminar_of_four(app, session)
     mine = make_annotation(session, ann.user, seeded, "Rapallo", body="Mine", group=group)
