@@ -1,4 +1,5 @@
 from flask import jsonify, request
+from werkzeug.exceptions import UnsupportedMediaType
 
 from app import edge
 from app.api import bp, require_user
@@ -18,7 +19,7 @@ def import_create():
     if not slug:
         raise Malformed("Say which text to import into: ?text=<slug>.")
     if not request.is_json:
-        raise Malformed(
+        raise UnsupportedMediaType(
             "Send the file as the body, with Content-Type: application/ld+json or application/json."
         )
     report = annotation_import.import_annotations(db.session, acting, slug, request.get_data())

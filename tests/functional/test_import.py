@@ -351,6 +351,16 @@ def test_a_malformed_file_is_refused_whole(ada, session, data, status, words):
     assert count(session) == 0
 
 
+def test_a_file_sent_as_another_media_type_is_a_415_as_every_json_write_is(ada, session):
+    """A body that is not JSON by its Content-Type is refused as the API's other JSON writes
+    refuse it (415, naming what to send), not taken for a malformed file."""
+    response = api_import(ada, collection(note(1, QUOTE, "fine")), content_type="text/plain")
+    assert response.status_code == 415
+    assert response.mimetype == "application/problem+json"
+    assert "application/ld+json" in response.get_json()["detail"]
+    assert count(session) == 0
+
+
 def test_an_uploaded_file_holding_what_no_field_may_is_refused_whole(ada, session):
     page = page_import(ada, collection(note(1, QUOTE, "fine"), note(2, QUOTE, "a NUL \u0000")))
     assert page.status_code == 400
