@@ -20,19 +20,24 @@ from typing import Any
 from flask import Response, request
 
 from app.api import bp
-from app.api.protocol import ANNO_MEDIA_TYPE, JSON
+from app.api.protocol import ANNO_MEDIA_TYPE, JSON, LD_JSON, PREFER_IRIS, PREFER_MINIMAL
 from app.api.schemas import (
     ANNO_CONTEXT,
     COLOR_KEY,
     GROUP_KEY,
+    LANGUAGE_TAG,
     MAX_PAGE_SIZE,
     RFC5147,
+    SCRIPT_SCHEMES,
     VISIBILITY_KEY,
 )
 from app.cached import digest
 from app.errors import PROBLEM_JSON
 from app.models import HighlightColor, Motivation, ReactionKind, Visibility
+from app.models.annotation import MAX_IRI_CHARS
+from app.services import search
 from app.services.annotations.writing import MAX_IDEMPOTENCY_KEY
+from app.services.markdown import BODY_FORMATS
 
 # ---- schemas (components/schemas) ----
 
@@ -54,11 +59,23 @@ def _one_or_many_containing(name: str) -> dict:
 W3C_MOTIVATIONS = [*(m.value for m in Motivation), "tagging", "bookmarking"]
 PURPOSES = ["commenting", "describing", "replying", "questioning", "bookmarking", "tagging"]
 TEXT_IRI = r"^(https?://[^/\s\x00-\x1f]+)?/texts/[a-z0-9-]+/?(#char=[0-9]{0,9},[0-9]{1,9})?$"
-ANNOTATION_IRI = r"^(https?://[^/\s\x00-\x1f]+)?/api/v1/annotations/[1-9][0-9]{0,8}/?$"
+ANNOTATION_IRI = (
+    r"^(https?://[^/\s\x00-\x1f]+)?/api/v1/(texts/[a-z0-9-]+/)?annotations/[1-9][0-9]{0,8}/?$"
+)
 ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
 # Free text a client sends: no control character but tab, CR and LF (``app.edge`` refuses them,
 # in values and in keys, with a 400).
 TEXT = {"type": "string", "pattern": "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]*$"}
+
+
+# An IRI a client gives (``schemas.parse_iri``): absolute, without spaces, of no scheme that runs.
+_CASELESS = "|".join("".join(f"[{c.upper()}{c}]" for c in name) for name in sorted(SCRIPT_SCHEMES))
+CLIENT_IRI = {
+    "type": "string",
+    "maxLength": MAX_IRI_CHARS,
+    "pattern": f"^(?!(?:{_CASELESS}):)[A-Za-z][A-Za-z0-9+.-]*:[^\\s\\x00-\\x1f]*$",
+}
+URI = {"type": "string", "format": "uri"}
 
 
 # What a client's JSON may hold anywhere: keys and strings are TEXT. Properties the server does
@@ -79,7 +96,9 @@ BOTH_BODIES = {"required": ["body", "bodyValue"]}
 # The properties of an annotation the server reads; others (created, creator, …) are ignored.
 ANNOTATION_INPUT = {
     "@context": {},
-    "id": {**TEXT, "description": "A client's own id for it: kept in `via`."},
+    "id": {**CLIENT_IRI, "description": "A client's own IRI for it: kept in `via`."},
+    "via": {**CLIENT_IRI, "description": "Where it came from."},
+    "canonical": {**CLIENT_IRI, "description": "Its IRI wherever it is copied."},
     "type": _one_or_many_containing("Annotation"),
     "motivation": _one_or_many({"enum": W3C_MOTIVATIONS}),
     "body": _one_or_many(_ref("TextualBodyInput"), at_least=0),  # []: no words
@@ -112,7 +131,7 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "type": {"const": "TextualBody"},
             "purpose": {"type": "string", "examples": ["commenting", "tagging"]},
-            "format": {"type": "string", "examples": ["text/markdown"]},
+            "format": {"enum": list(BODY_FORMATS)},
             "language": {"type": "string"},
             "value": {"type": "string"},
         },
@@ -195,44 +214,50 @@ SCHEMAS: dict[str, Any] = {
             "scholia:hidden": {"const": True},
             "scholia:discussion": {"const": True},
             "scholia:paragraph": {"type": "integer", "minimum": 1},
+            "via": {"type": "string"},
+            "canonical": {"type": "string"},
         },
     },
-    "AnnotationCollection": {
-        "description": "A text's annotations: the collection with its first page's `items`.",
+    "AnnotationContainer": {
+        "description": "A text's annotations (W3C protocol §4): an LDP BasicContainer and "
+        "AnnotationCollection, with its first page inside, or that page's IRI for a minimal "
+        "container (Prefer: …PreferMinimalContainer).",
         "type": "object",
-        "required": ["@context", "id", "type", "total", "first", "last", "items"],
+        "required": ["@context", "id", "type", "label", "total", "first", "last"],
         "properties": {
             "@context": {"type": "array"},
-            "id": {"type": "string", "format": "uri"},
-            "type": {"const": "AnnotationCollection"},
+            "id": URI,
+            "type": {"const": ["BasicContainer", "AnnotationCollection"]},
+            "label": {"type": "string"},
             "total": {"type": "integer", "minimum": 0},
-            "first": {"type": "string", "format": "uri"},
-            "last": {"type": "string", "format": "uri"},
-            "next": {"type": "string", "format": "uri"},
-            "startIndex": {"const": 0},
-            "items": {"type": "array", "items": _ref("Annotation")},
+            "first": {"oneOf": [URI, _ref("ContainedPage")]},
+            "last": URI,
         },
     },
-    "AnnotationPage": {
+    "ContainedPage": {
+        "description": "A page of a container: its annotations, or their IRIs only (?iris=1, "
+        "or Prefer: …PreferContainedIRIs).",
         "type": "object",
-        "required": ["@context", "id", "type", "partOf", "startIndex", "items"],
+        "required": ["id", "type", "partOf", "startIndex", "items"],
         "properties": {
-            "@context": {"type": "array"},
-            "id": {"type": "string", "format": "uri"},
+            "id": URI,
             "type": {"const": "AnnotationPage"},
             "partOf": {
                 "type": "object",
                 "required": ["id", "total"],
-                "properties": {
-                    "id": {"type": "string", "format": "uri"},
-                    "total": {"type": "integer", "minimum": 0},
-                },
+                "properties": {"id": URI, "total": {"type": "integer", "minimum": 0}},
             },
             "startIndex": {"type": "integer", "minimum": 0},
-            "prev": {"type": "string", "format": "uri"},
-            "next": {"type": "string", "format": "uri"},
-            "items": {"type": "array", "items": _ref("Annotation")},
+            "prev": URI,
+            "next": URI,
+            "items": {"type": "array", "items": {"oneOf": [_ref("Annotation"), URI]}},
         },
+    },
+    "AnnotationPage": {
+        "description": "One page of a container (?page=N), on its own.",
+        "allOf": [_ref("ContainedPage")],
+        "required": ["@context"],
+        "properties": {"@context": {"type": "array"}},
     },
     # What the server accepts (app.api.schemas).
     "TextualBodyInput": {
@@ -244,8 +269,8 @@ SCHEMAS: dict[str, Any] = {
             "type": _one_or_many_containing("TextualBody"),
             "value": TEXT,
             "purpose": _one_or_many({"enum": PURPOSES}),
-            "format": TEXT,
-            "language": TEXT,
+            "format": {"enum": list(BODY_FORMATS), "description": "Markdown if not given."},
+            "language": {"type": "string", "pattern": f"^{LANGUAGE_TAG.pattern}$"},
         },
     },
     "SelectorInput": {
@@ -375,15 +400,26 @@ HEADERS: dict[str, Any] = {
         "description": "`true`: the Idempotency-Key was seen, and this is what it made then.",
         "schema": {"const": "true"},
     },
+    "Preference-Applied": {
+        "description": "The Prefer asked for was honoured.",
+        "schema": {"const": "return=representation"},
+    },
+    "Content-Disposition": {
+        "description": "A download, and the file's name (RFC 6266).",
+        "schema": {"type": "string", "pattern": "^attachment; "},
+    },
 }
-
+# Sent only on some answers of an operation (the others are always sent).
+SOMETIMES = {"Idempotent-Replayed", "Preference-Applied"}
 
 for _name, _header in HEADERS.items():
-    _header["required"] = _name != "Idempotent-Replayed"  # the others are always sent
+    _header["required"] = _name not in SOMETIMES
 
 
-def _headers(*names: str) -> dict:
-    return {name: {"$ref": f"#/components/headers/{name}"} for name in names}
+def _headers(*names: str, sometimes: tuple[str, ...] = ()) -> dict:
+    """References to the headers ``names``; those of ``sometimes`` inline, not required."""
+    headers = {name: {"$ref": f"#/components/headers/{name}"} for name in names}
+    return headers | {name: {**HEADERS[name], "required": False} for name in sometimes}
 
 
 def _problem(description: str, *headers: str) -> dict:
@@ -406,6 +442,7 @@ PROBLEMS = {
     "409": _problem("The request clashes with what is stored now."),
     "412": _problem("If-Match names an older version: nothing was changed."),
     "413": _problem("The request, or a field of it, is longer than the limit."),
+    "415": _problem("The body is not JSON (application/ld+json or application/json)."),
     "422": _problem(
         "Well-formed, but it cannot be taken (e.g. a selector that cannot be anchored)."
     ),
@@ -415,16 +452,18 @@ PROBLEMS = {
 RESPONSES: dict[str, Any] = {f"Problem{status}": response for status, response in PROBLEMS.items()}
 
 
-def _json(schema: dict, description: str, *headers: str) -> dict:
+def _json(schema: dict, description: str, *headers: str, sometimes: tuple[str, ...] = ()) -> dict:
     response: dict[str, Any] = {"description": description, "content": {JSON: {"schema": schema}}}
-    if headers:
-        response["headers"] = _headers(*headers)
+    if headers or sometimes:
+        response["headers"] = _headers(*headers, sometimes=sometimes)
     return response
 
 
-def _annotated(schema: dict, description: str, *headers: str) -> dict:
+def _annotated(
+    schema: dict, description: str, *headers: str, sometimes: tuple[str, ...] = ()
+) -> dict:
     """An annotation or container: W3C JSON-LD, or plain JSON to a client that asks for it."""
-    response = _json(schema, description, *headers)
+    response = _json(schema, description, *headers, sometimes=sometimes)
     response["content"] = {ANNO_MEDIA_TYPE: {"schema": schema}, JSON: {"schema": schema}}
     return response
 
@@ -468,6 +507,8 @@ IF_NONE_MATCH = {
 # (cookie, with its CSRF token in X-CSRFToken) or a personal access token.
 READERS = [{}, {"cookieAuth": []}, {"bearerAuth": []}]
 WRITERS = [{"cookieAuth": [], "csrfToken": []}, {"bearerAuth": []}]
+# Reads of one's own (exports): signed in, either way.
+SIGNED_IN = [{"cookieAuth": []}, {"bearerAuth": []}]
 
 
 def _problems(*statuses: int) -> dict:
@@ -477,11 +518,16 @@ def _problems(*statuses: int) -> dict:
 WRITE_REFUSALS = (400, 401, 403, 404, 409, 413, 422, 429, 503)
 
 
-def _body(schema: dict, example: dict | None = None) -> dict:
+def _body(
+    schema: dict,
+    example: dict | None = None,
+    media_types: tuple[str, ...] = (JSON, ANNO_MEDIA_TYPE),
+) -> dict:
+    """A JSON request body (any other Content-Type: 415, added by ``_completed``)."""
     media = {"schema": schema}
     if example is not None:
         media["example"] = example
-    return {"required": True, "content": {JSON: media, ANNO_MEDIA_TYPE: media}}
+    return {"required": True, "content": dict.fromkeys(media_types, media)}
 
 
 NEW_NOTE = {
@@ -494,28 +540,28 @@ NEW_NOTE = {
     },
 }
 
-LINKS_TO_ANNOTATION = {
-    name: {
-        "operationId": operation,
-        "parameters": {"annotation_id": "$response.header.Location#regex:/annotations/([0-9]+)$"},
-        "description": description,
+
+def _links_to_annotation(suffix: str = "", **parameters: str) -> dict:
+    """From a create to what can be done to what it made (its number from its IRI, in
+    Location); ``suffix`` and ``parameters`` name the operations on the nested path."""
+    return {
+        name + suffix: {
+            "operationId": operation + suffix,
+            "parameters": {
+                "annotation_id": "$response.header.Location#regex:/annotations/([0-9]+)$",
+                **parameters,
+            },
+            "description": description,
+        }
+        for name, operation, description in [
+            ("GetAnnotation", "getAnnotation", "Read the annotation just made."),
+            ("ReplaceAnnotation", "replaceAnnotation", "Replace it."),
+            ("EditAnnotation", "editAnnotation", "Change part of it."),
+            ("DeleteAnnotation", "deleteAnnotation", "Delete it."),
+            ("ReactToAnnotation", "reactToAnnotation", "Agree with it, or question it."),
+            ("FlagAnnotation", "flagAnnotation", "Ask its moderators to look at it."),
+        ]
     }
-    for name, operation, description in [
-        ("GetAnnotation", "getAnnotation", "Read the annotation just made."),
-        ("ReplaceAnnotation", "replaceAnnotation", "Replace it."),
-        ("EditAnnotation", "editAnnotation", "Change part of it."),
-        ("DeleteAnnotation", "deleteAnnotation", "Delete it."),
-        ("ReactToAnnotation", "reactToAnnotation", "Agree with it, or question it."),
-        ("FlagAnnotation", "flagAnnotation", "Ask its moderators to look at it."),
-    ]
-}
-DELETED_LINKS = {
-    "RestoreAnnotation": {
-        "operationId": "restoreAnnotation",
-        "parameters": {"annotation_id": "$request.path.annotation_id"},
-        "description": "Undo the delete.",
-    }
-}
 
 
 def _one_field(name: str, schema: dict) -> dict:
@@ -546,6 +592,13 @@ def _write(op_id: str, summary: str, answers: dict, example: dict) -> dict:
     )
 
 
+def _act(op_id: str, summary: str, status: str, answer: dict) -> dict:
+    """A write without a body, done to an annotation."""
+    return _operation(
+        op_id, summary, {status: answer, **_problems(*WRITE_REFUSALS)}, security=WRITERS
+    )
+
+
 def _edit(op_id: str, summary: str) -> dict:
     """PUT or PATCH of an annotation (``api.annotations.annotation_update`` serves both)."""
     return _operation(
@@ -565,157 +618,304 @@ def _glossary(op_id: str, summary: str, description: str) -> dict:
     )
 
 
-PATHS: dict[str, dict[str, Any]] = {
-    "/api/v1/annotations": {
-        "get": _operation(
-            "listAnnotations",
-            "The annotations on one text the caller may see, in reading order, paged.",
-            {
-                "200": _annotated(
-                    {"oneOf": [_ref("AnnotationCollection"), _ref("AnnotationPage")]},
-                    "Without `page` the collection with its first page's items; with it, "
-                    "that AnnotationPage.",
+def _query(name: str, schema: dict, description: str | None = None, **extra) -> dict:
+    parameter = {"name": name, "in": "query", "schema": schema, **extra}
+    if description:
+        parameter["description"] = description
+    return parameter
+
+
+PREFER = {
+    "name": "Prefer",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": 'return=representation; include="…": '
+    f"{PREFER_MINIMAL} (the first page's IRI, not the page) and/or {PREFER_IRIS} (the "
+    "annotations' IRIs, not the annotations).",
+    "examples": {
+        "minimal": {"value": f'return=representation; include="{PREFER_MINIMAL}"'},
+        "iris": {"value": f'return=representation; include="{PREFER_IRIS}"'},
+    },
+}
+
+
+def _container_read(op_id: str, summary: str, *parameters: dict) -> dict:
+    """GET of a text's container (``api.annotations.container``), or of one page of it."""
+    return _operation(
+        op_id,
+        summary,
+        {
+            "200": _annotated(
+                {"oneOf": [_ref("AnnotationContainer"), _ref("AnnotationPage")]},
+                "Without `page` the container with its first page; with it, that page.",
+                "ETag",
+                "Allow",
+                "Vary",
+                # The container's LDP type and what it takes (not on a page); Content-Location:
+                # its own IRI, when read at another address.
+                sometimes=("Link", "Accept-Post", "Preference-Applied", "Content-Location"),
+            ),
+            "304": NOT_MODIFIED,
+            **_problems(400, 404),
+        },
+        parameters=[
+            *parameters,
+            _query("page", {"type": "integer", "minimum": 0}, "A page of it, from 0."),
+            _query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}),
+            _query("iris", {"enum": [0, 1]}, "1: the annotations' IRIs only."),
+            PREFER,
+            IF_NONE_MATCH,
+        ],
+        security=READERS,
+    )
+
+
+def _create(op_id: str, summary: str, links: dict) -> dict:
+    """POST of a new annotation (``api.annotations.annotation_create``)."""
+    return _operation(
+        op_id,
+        summary,
+        {
+            "201": {
+                **_annotated(
+                    _ref("Annotation"),
+                    "Stored.",
                     "ETag",
+                    "Location",
+                    "Content-Location",
                     "Link",
                     "Allow",
-                    "Accept-Post",
                     "Vary",
+                    sometimes=("Idempotent-Replayed",),
                 ),
-                "304": NOT_MODIFIED,
-                **_problems(400, 404),
+                "links": links,
             },
-            parameters=[
-                {"name": "text", "in": "query", "required": True, "schema": SLUG["schema"]},
-                {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+            **_problems(*WRITE_REFUSALS),
+        },
+        parameters=[
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "schema": {**TEXT, "minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY},
+                "description": "Sent again with the same key, the request makes nothing new.",
+            }
+        ],
+        requestBody=_body(_ref("AnnotationInput"), NEW_NOTE),
+        security=WRITERS,
+    )
+
+
+def _annotation_paths(base: str, parameters: list, suffix: str = "") -> dict:
+    """An annotation and what can be done to it, at ``base``/{annotation_id}: the same
+    operations under /api/v1/annotations and inside a text's container (there, 404 for an
+    annotation on another text). ``suffix`` tells their operationIds apart."""
+    one = f"{base}/{{annotation_id}}"
+    here = [*parameters, ANNOTATION_ID]
+    restore = {"annotation_id": "$request.path.annotation_id"}
+    restore |= {p["name"]: f"$request.path.{p['name']}" for p in parameters}
+    kind = {
+        "name": "kind",
+        "in": "path",
+        "required": True,
+        "schema": {"enum": [k.value for k in ReactionKind]},
+    }
+    deleted_links = {
+        "RestoreAnnotation": {
+            "operationId": "restoreAnnotation" + suffix,
+            "parameters": restore,
+            "description": "Undo the delete.",
+        }
+    }
+    return {
+        one: {
+            "parameters": here,
+            "get": _operation(
+                "getAnnotation" + suffix,
+                "One annotation, if the caller may see it.",
+                {"200": ANNOTATION, "304": NOT_MODIFIED, **_problems(404)},
+                parameters=[IF_NONE_MATCH],
+                security=READERS,
+            ),
+            "put": _edit(
+                "replaceAnnotation" + suffix,
+                "Replace body, tags, colour, motivation and target (history kept), or the "
+                "audience.",
+            ),
+            "patch": _edit(
+                "editAnnotation" + suffix,
+                "Change what is sent of body, tags, colour, motivation, target or audience.",
+            ),
+            "delete": _operation(
+                "deleteAnnotation" + suffix,
+                "Delete it (its author), or remove it with its replies (a moderator); restorable.",
                 {
-                    "name": "limit",
-                    "in": "query",
-                    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+                    "204": {**NO_CONTENT, "links": deleted_links},
+                    **_problems(*WRITE_REFUSALS, 412),
                 },
-                IF_NONE_MATCH,
-            ],
-            security=READERS,
+                parameters=[IF_MATCH],
+                security=WRITERS,
+            ),
+        },
+        f"{one}/restore": {
+            "parameters": here,
+            "post": _act("restoreAnnotation" + suffix, "Undo a delete.", "200", ANNOTATION),
+        },
+        f"{one}/reactions/{{kind}}": {
+            "parameters": [*here, kind],
+            "put": _act("reactToAnnotation" + suffix, "Add my reaction (once).", "204", NO_CONTENT),
+            "delete": _act(
+                "unreactToAnnotation" + suffix, "Take my reaction back.", "204", NO_CONTENT
+            ),
+        },
+        f"{one}/flags": {
+            "parameters": here,
+            "post": _write(
+                "flagAnnotation" + suffix,
+                "Ask the annotation's moderators to look at it (409 while my earlier flag waits).",
+                {
+                    "201": _json(
+                        {
+                            "type": "object",
+                            "required": ["annotation", "reason", "created"],
+                            "properties": {
+                                "annotation": ID,
+                                "reason": {"type": "string"},
+                                "created": {"type": "string", "format": "date-time"},
+                            },
+                        },
+                        "Flagged.",
+                    )
+                },
+                {"reason": "Off topic."},
+            ),
+        },
+        f"{one}/hidden": {
+            "parameters": here,
+            "post": _write(
+                "hideAnnotation" + suffix,
+                "Moderators: hide from members (true) or show again (false).",
+                {"200": ANNOTATION},
+                {"hidden": True},
+            ),
+        },
+    }
+
+
+CONTAINER = "/api/v1/texts/{slug}/annotations/"
+
+SEARCH_HIT = {
+    "type": "object",
+    "required": ["kind", "id", "url", "text", "paragraph", "snippet", "author", "created"],
+    "properties": {
+        "kind": {"enum": list(search.KINDS)},
+        "id": {"oneOf": [URI, {"type": "null"}], "description": "The annotation's IRI."},
+        "url": {**URI, "description": "Where the reading page shows it."},
+        "text": {
+            "type": "object",
+            "required": ["slug", "title"],
+            "properties": {"slug": {"type": "string"}, "title": {"type": "string"}},
+        },
+        "paragraph": {"type": ["integer", "null"], "minimum": 1},
+        "snippet": {"type": "string", "description": "HTML: the words found in <mark>."},
+        "author": {"type": ["string", "null"]},
+        "created": {"oneOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]},
+    },
+}
+
+
+def _export(op_id: str, summary: str, media_type: str, schema: dict, **extra) -> dict:
+    """A download (``api.exports``), for a signed-in reader."""
+    return _operation(
+        op_id,
+        summary,
+        {
+            "200": {
+                "description": "The file.",
+                "headers": _headers("Content-Disposition"),
+                "content": {media_type: {"schema": schema}},
+            },
+            **_problems(400, 401, 403, 404),
+        },
+        security=SIGNED_IN,
+        **extra,
+    )
+
+
+EXPORTED = {
+    "description": "A W3C AnnotationCollection of the API's annotations (each with "
+    "`scholia:groupName` beside `scholia:group`).",
+    "type": "object",
+    "required": ["@context", "id", "type", "label", "generator", "generated", "items", "total"],
+    "properties": {
+        "@context": {"type": "array"},
+        "id": URI,
+        "type": {"const": "AnnotationCollection"},
+        "label": {"type": "string"},
+        "generator": {"type": "object"},
+        "generated": {"type": "string", "format": "date-time"},
+        "items": {"type": "array", "items": _ref("Annotation")},
+        "total": {"type": "integer", "minimum": 0},
+    },
+}
+NOTEBOOK_FILTERS = [
+    _query("tag", TEXT, "Only the annotations with this tag."),
+    _query("color", {"enum": [c.value for c in HighlightColor]}, "Only the highlights of it."),
+]
+GROUP_ID = {"name": "group_id", "in": "path", "required": True, "schema": ID}
+IMPORT_REPORT = {
+    "type": "object",
+    "required": ["text", "format", "counts", "items"],
+    "properties": {
+        "text": {"type": "string"},
+        "format": {"type": "string"},
+        "counts": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}},
+        "items": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["number", "outcome"],
+                "properties": {
+                    "number": {"type": "integer", "minimum": 1},
+                    "id": {"type": ["string", "null"]},
+                    "outcome": {"type": "string"},
+                    "reason": {"type": "string"},
+                    "annotation": ID,
+                },
+            },
+        },
+    },
+}
+
+PATHS: dict[str, dict[str, Any]] = {
+    "/api/v1/annotations": {
+        "get": _container_read(
+            "listAnnotations",
+            "The container of the text named by `text` (the address before containers had "
+            "their own; its IRI is in Content-Location).",
+            _query("text", SLUG["schema"], required=True),
         ),
-        "post": _operation(
+        "post": _create(
             "createAnnotation",
             "Store a new annotation, or a reply (its target an annotation's IRI).",
-            {
-                "201": {
-                    **_annotated(
-                        _ref("Annotation"),
-                        "Stored.",
-                        "ETag",
-                        "Location",
-                        "Content-Location",
-                        "Link",
-                        "Allow",
-                        "Vary",
-                        "Idempotent-Replayed",
-                    ),
-                    "links": LINKS_TO_ANNOTATION,
-                },
-                **_problems(*WRITE_REFUSALS),
-            },
-            parameters=[
-                {
-                    "name": "Idempotency-Key",
-                    "in": "header",
-                    "schema": {**TEXT, "minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY},
-                    "description": "Sent again with the same key, the request makes nothing new.",
-                }
-            ],
-            requestBody=_body(_ref("AnnotationInput"), NEW_NOTE),
-            security=WRITERS,
+            _links_to_annotation(),
         ),
     },
-    "/api/v1/annotations/{annotation_id}": {
-        "parameters": [ANNOTATION_ID],
-        "get": _operation(
-            "getAnnotation",
-            "One annotation, if the caller may see it.",
-            {"200": ANNOTATION, "304": NOT_MODIFIED, **_problems(404)},
-            parameters=[IF_NONE_MATCH],
-            security=READERS,
+    **_annotation_paths("/api/v1/annotations", []),
+    CONTAINER: {
+        "parameters": [SLUG],
+        "get": _container_read(
+            "getContainer",
+            "The annotations on the text the caller may see, in reading order, paged: its W3C "
+            "annotation container.",
         ),
-        "put": _edit(
-            "replaceAnnotation",
-            "Replace body, tags, colour, motivation and target (history kept), or the audience.",
-        ),
-        "patch": _edit(
-            "editAnnotation",
-            "Change what is sent of body, tags, colour, motivation, target or audience.",
-        ),
-        "delete": _operation(
-            "deleteAnnotation",
-            "Delete it (its author), or remove it with its replies (a moderator); restorable.",
-            {"204": {**NO_CONTENT, "links": DELETED_LINKS}, **_problems(*WRITE_REFUSALS, 412)},
-            parameters=[IF_MATCH],
-            security=WRITERS,
+        "post": _create(
+            "createAnnotationInText",
+            "Store a new annotation or reply on this text (409 if it targets another).",
+            _links_to_annotation("InText", slug="$request.path.slug"),
         ),
     },
-    "/api/v1/annotations/{annotation_id}/restore": {
-        "parameters": [ANNOTATION_ID],
-        "post": _operation(
-            "restoreAnnotation",
-            "Undo a delete.",
-            {"200": ANNOTATION, **_problems(*WRITE_REFUSALS)},
-            security=WRITERS,
-        ),
-    },
-    "/api/v1/annotations/{annotation_id}/reactions/{kind}": {
-        "parameters": [
-            ANNOTATION_ID,
-            {
-                "name": "kind",
-                "in": "path",
-                "required": True,
-                "schema": {"enum": [k.value for k in ReactionKind]},
-            },
-        ],
-        "put": _operation(
-            "reactToAnnotation",
-            "Add my reaction (once).",
-            {"204": NO_CONTENT, **_problems(*WRITE_REFUSALS)},
-            security=WRITERS,
-        ),
-        "delete": _operation(
-            "unreactToAnnotation",
-            "Take my reaction back.",
-            {"204": NO_CONTENT, **_problems(*WRITE_REFUSALS)},
-            security=WRITERS,
-        ),
-    },
-    "/api/v1/annotations/{annotation_id}/flags": {
-        "parameters": [ANNOTATION_ID],
-        "post": _write(
-            "flagAnnotation",
-            "Ask the annotation's moderators to look at it (409 while my earlier flag waits).",
-            {
-                "201": _json(
-                    {
-                        "type": "object",
-                        "required": ["annotation", "reason", "created"],
-                        "properties": {
-                            "annotation": ID,
-                            "reason": {"type": "string"},
-                            "created": {"type": "string", "format": "date-time"},
-                        },
-                    },
-                    "Flagged.",
-                )
-            },
-            {"reason": "Off topic."},
-        ),
-    },
-    "/api/v1/annotations/{annotation_id}/hidden": {
-        "parameters": [ANNOTATION_ID],
-        "post": _write(
-            "hideAnnotation",
-            "Moderators: hide from members (true) or show again (false).",
-            {"200": ANNOTATION},
-            {"hidden": True},
-        ),
-    },
+    **_annotation_paths(CONTAINER.rstrip("/"), [SLUG], "InText"),
     "/api/v1/preview": {
         "post": _write(
             "previewMarkdown",
@@ -775,6 +975,106 @@ PATHS: dict[str, dict[str, Any]] = {
             security=READERS,
         ),
     },
+    "/api/v1/search": {
+        "get": _operation(
+            "search",
+            "Full-text search of the texts' paragraphs and the annotations the caller may read, "
+            "20 a page (docs/search.md).",
+            {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["total", "page", "pageSize", "items"],
+                        "properties": {
+                            "total": {"type": "integer", "minimum": 0},
+                            "page": {"type": "integer", "minimum": 1},
+                            "pageSize": {"const": search.PAGE_SIZE},
+                            "items": {"type": "array", "items": SEARCH_HIT},
+                        },
+                    },
+                    "The hits, best first.",
+                ),
+                **_problems(400),
+            },
+            parameters=[
+                _query("q", TEXT, f"Words (the first {search.MAX_TERMS} count)."),
+                _query("text", TEXT, "A text's slug."),
+                _query(
+                    "group",
+                    {"type": "string", "pattern": "^(group-)?[1-9][0-9]{0,9}$"},
+                    "One of the caller's groups: its id, or group-<id>.",
+                ),
+                _query("member", ID, "An author's id."),
+                _query("tag", TEXT),
+                _query("from", {"type": "string", "format": "date"}, "From this day on."),
+                _query("to", {"type": "string", "format": "date"}, "Up to this day."),
+                _query("kind", {"enum": list(search.KINDS)}),
+                _query("page", {"type": "integer", "minimum": 1, "maximum": search.MAX_PAGE}),
+            ],
+            security=READERS,
+        ),
+    },
+    "/api/v1/exports/notebook.md": {
+        "get": _export(
+            "exportNotebookMarkdown",
+            "All my annotations and replies as one Markdown file, by text, in reading order.",
+            "text/markdown",
+            {"type": "string"},
+            parameters=NOTEBOOK_FILTERS,
+        ),
+    },
+    "/api/v1/exports/notebook.jsonld": {
+        "get": _export(
+            "exportNotebookJsonLd",
+            "All my annotations and replies as W3C JSON-LD, in the order they were made.",
+            ANNO_MEDIA_TYPE,
+            EXPORTED,
+            parameters=NOTEBOOK_FILTERS,
+        ),
+    },
+    "/api/v1/exports/groups/{group_id}.csv": {
+        "parameters": [GROUP_ID],
+        "get": _export(
+            "exportGroupCsv",
+            "The group's annotations and replies, a row each, for its instructors (403 for "
+            "its members).",
+            "text/csv",
+            {"type": "string"},
+        ),
+    },
+    "/api/v1/exports/groups/{group_id}.jsonld": {
+        "parameters": [GROUP_ID],
+        "get": _export(
+            "exportGroupJsonLd",
+            "The group's annotations and replies as W3C JSON-LD, for its instructors (403 for "
+            "its members).",
+            ANNO_MEDIA_TYPE,
+            EXPORTED,
+        ),
+    },
+    "/api/v1/imports": {
+        "post": _operation(
+            "importAnnotations",
+            "Import a file of annotations (W3C JSON-LD, or a Hypothesis export) into a text "
+            "(docs/open-data.md).",
+            {
+                "201": _json(IMPORT_REPORT, "What became of each item."),
+                **_problems(*WRITE_REFUSALS),
+            },
+            parameters=[_query("text", SLUG["schema"], "The text's slug.", required=True)],
+            requestBody=_body(
+                {
+                    "oneOf": [
+                        {"type": "object", **INPUT},
+                        {"type": "array", "items": _ref("JsonValue")},
+                    ]
+                },
+                {"type": "AnnotationCollection", "items": [NEW_NOTE]},
+                (LD_JSON, JSON),
+            ),
+            security=WRITERS,
+        ),
+    },
     "/api/v1/ns": {
         "get": _glossary(
             "namespace",
@@ -809,7 +1109,8 @@ def _completed(paths: dict) -> dict:
     (the methods it takes, in Allow), as Flask serves them for every route; and the refusals
     of the edge (``app.edge``) on every operation: 400 for a control character in the address,
     the query or a JSON body, 404 for an address no route takes (an id out of range, a slug of
-    odd characters), 413 for a body over the limit (MAX_CONTENT_LENGTH)."""
+    odd characters), 413 for a body over the limit (MAX_CONTENT_LENGTH); and 415 on each that
+    takes a JSON body, for a body of another Content-Type."""
     methods = ("get", "head", "post", "put", "patch", "delete")
     result = {}
     for path, item in paths.items():
@@ -831,7 +1132,9 @@ def _completed(paths: dict) -> dict:
         edge = _problems(400, 404, 413) if "{" in path else _problems(400, 413)
         for method in (*methods, "options"):
             if method in item:
-                item[method] = {**item[method], "responses": {**edge, **item[method]["responses"]}}
+                refusals = {**edge, **_problems(415)} if "requestBody" in item[method] else edge
+                responses = {**refusals, **item[method]["responses"]}
+                item[method] = {**item[method], "responses": responses}
         result[path] = item
     return result
 

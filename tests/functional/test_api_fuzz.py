@@ -1,9 +1,11 @@
-"""Schemathesis fuzzes every /api/v1 operation from the OpenAPI document, as a signed-in reader.
+"""Schemathesis fuzzes every /api/v1 operation from the OpenAPI document, as a reader with a
+personal access token (``Authorization: Bearer``).
 
 Two tests: each operation alone (examples, then generated requests, valid and invalid), and
 sequences that follow the document's links (create, then read, replace, edit, delete, restore,
 react to and flag what was created). Every response must be no server error, of a documented
-status, media type and headers, with a body the document's schema allows.
+status, media type and headers, with a body the document's schema allows; in sequences, what was
+made can be read, and what was deleted cannot (until it is restored).
 
 Bounded for CI: a few dozen examples per operation, derandomized (the same requests every run).
 Locally, a longer hunt: ``SCHOLIA_FUZZ_EXAMPLES=500 pytest tests/functional/test_api_fuzz.py``.
@@ -23,16 +25,13 @@ from schemathesis.generation.hypothesis.builder import (
     HypothesisTestMode,
     create_test,
 )
-from schemathesis.specs.openapi.checks import (
-    ensure_resource_availability,
-    unsupported_method,
-    use_after_free,
-)
+from schemathesis.specs.openapi.checks import ensure_resource_availability, unsupported_method
 
 from app.api.openapi import document
+from app.services import tokens
 from tests import factories
 from tests.conftest import make_test_app
-from tests.factories import SLUG, csrf_token
+from tests.factories import SLUG
 from tests.functional.test_openapi import CHECKS as CONFORMANCE
 
 # And a method no operation takes is a 405 naming those it does (Allow).
@@ -58,19 +57,13 @@ def fuzz_app(migrated_database, tmp_path, app, seeded):
 
 
 @pytest.fixture
-def api_auth(fuzz_app, session) -> dict[str, dict[str, str]]:
+def api_auth(session) -> dict[str, dict[str, str]]:
     """How the fuzzer's requests authenticate, as the transport's arguments (headers, cookies):
-    the one place to change it (to a Bearer token).
-
-    For now a reader signed in through the form: the session cookie and its CSRF token."""
-    factories.make_user(session, "fuzzer@example.org", "Fuzzer")
-    client = fuzz_app.test_client()
-    assert factories.AuthActions(client).login("fuzzer@example.org").status_code == 302
-    token = csrf_token(client)
-    return {
-        "headers": {"X-CSRFToken": token},
-        "cookies": {"session": client.get_cookie("session").value},
-    }
+    a reader's personal access token, as scripts send it (no cookie, no CSRF token)."""
+    user = factories.make_user(session, "fuzzer@example.org", "Fuzzer")
+    _, secret = tokens.create(session, user.id, "Fuzzing")
+    session.commit()
+    return {"headers": {"Authorization": f"Bearer {secret}"}}
 
 
 @pytest.fixture
@@ -124,6 +117,10 @@ def test_every_operation_answers_as_documented(api_schema, api_auth, method, pat
 
 def test_sequences_along_the_links_answer_as_documented(api_schema, api_auth):
     succeeded: set[tuple[str, str]] = set()
+    # Annotations deleted and not restored since: schemathesis's own use-after-free check
+    # takes a restore (POST …/restore) for a use of what was deleted, and knows nothing of the
+    # same annotation at its two addresses (/annotations/N, /texts/<slug>/annotations/N).
+    deleted: set[int] = set()
     # The document's links only: schemathesis would also guess some, and feeds an annotation's
     # IRI (its "id") where the path takes its number.
     api_schema.config.phases.stateful.inference.algorithms = []
@@ -136,17 +133,27 @@ def test_sequences_along_the_links_answer_as_documented(api_schema, api_auth):
             return api_auth
 
         def validate_response(self, response, case, additional_checks=(), **kwargs):
-            if response.status_code < 300:
+            done = response.status_code < 300
+            if done:
                 succeeded.add((case.method, case.path))
-            # And what was made can be read; what was deleted cannot (but OPTIONS, which
-            # Flask answers for the route whatever the annotation, still says what it takes).
-            gone = [use_after_free] if case.method != "OPTIONS" else []
+            # And what was made can be read.
             case.validate_response(
                 response,
-                checks=[*CHECKS, ensure_resource_availability, *gone],
+                checks=[*CHECKS, ensure_resource_availability],
                 headers=api_auth["headers"],
                 recorder=self.recorder,
             )
+            # What was deleted cannot be read or changed until it is restored (but OPTIONS,
+            # which Flask answers for the route whatever the annotation, still says what it
+            # takes; and DELETE again may answer as the first did).
+            number = (case.path_parameters or {}).get("annotation_id")
+            restore = case.path.endswith("/restore")
+            if number in deleted and not restore and case.method not in ("OPTIONS", "DELETE"):
+                assert response.status_code >= 400, f"{case.method} {case.formatted_path}"
+            if done and case.method == "DELETE" and case.path.endswith("{annotation_id}"):
+                deleted.add(number)
+            elif done and restore:
+                deleted.discard(number)
 
     Workflow.run(settings=settings(FUZZ_SETTINGS, max_examples=EXAMPLES, stateful_step_count=10))
     # The links were followed: something was made, then read, changed or deleted through them.

@@ -1,7 +1,8 @@
 """The OpenAPI document at /api/v1/openapi.json is a valid OpenAPI 3.1 document, and true.
 
 True: every /api/v1 response of a tour of the API as clients use it (create, read, list, page,
-edit, delete, restore, react, flag, hide, preview, and a refusal of each kind) is checked
+edit, delete, restore, react, flag, hide, preview, the same inside a text's container, search,
+export, import, and a refusal of each kind) is checked
 against it as it is answered: its operation and status are documented, and its media type,
 headers and body are the ones documented for that status. The tour calls every operation the
 document describes, so an operation nobody exercises fails here too.
@@ -24,7 +25,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from app.api.openapi import document
+from app.api.openapi import NEW_NOTE, document
+from app.api.protocol import PREFER_IRIS as IRIS
+from app.api.protocol import PREFER_MINIMAL as MINIMAL
 from app.services.annotations.rules import MAX_BODY_CHARS
 from app.services.previews import PER_MINUTE
 from tests import factories
@@ -39,6 +42,7 @@ CHECKS = [
     response_schema_conformance,
 ]
 ANNOTATIONS = "/api/v1/annotations"
+CONTAINER = f"/api/v1/texts/{SLUG}/annotations/"
 
 
 def conforms(contract, response) -> tuple[str, str] | None:
@@ -141,7 +145,7 @@ def test_a_tour_of_the_api_answers_as_documented(app, session, seeded, called, c
     anonymous = app.test_client()
 
     # Reading what there is.
-    for path in (f"/api/v1/texts/{SLUG}", "/api/v1/ns", "/api/v1/problems"):
+    for path in (f"/api/v1/texts/{SLUG}", "/api/v1/ns", "/api/v1/problems", CONTAINER):
         assert anonymous.get(path).status_code == 200
     assert anonymous.get(f"/api/v1/texts/{SLUG}/events").status_code == 200
     assert anonymous.get("/api/v1/openapi.json").status_code == 200
@@ -167,6 +171,48 @@ def test_a_tour_of_the_api_answers_as_documented(app, session, seeded, called, c
     assert again.status_code == 304
     events = ann.get(f"/api/v1/texts/{SLUG}/events?after=0").get_json()
     assert events["events"]
+
+    # The text's own container: minimal, IRIs only (by Prefer and by ?iris=1), a page of it.
+    minimal = ann.get(CONTAINER, headers={"Prefer": f'return=representation; include="{MINIMAL}"'})
+    assert minimal.headers["Preference-Applied"] == "return=representation"
+    assert isinstance(minimal.get_json()["first"], str)
+    only_iris = ann.get(CONTAINER, headers={"Prefer": f'return=representation; include="{IRIS}"'})
+    assert only_iris.get_json()["first"]["items"][0].endswith(f"/annotations/{note}")
+    assert ann.get(f"{CONTAINER}?iris=1&limit=1&page=2").get_json()["items"] == [
+        only_iris.get_json()["first"]["items"][2]
+    ]
+
+    # Inside the container: create there, and each of an annotation's operations there.
+    made = ann.api("POST", CONTAINER, {**NEW_NOTE, "target": TEXT_URL})
+    assert made.status_code == 201 and made.headers["Location"].startswith("http://localhost/")
+    inside = int(made.headers["Location"].rsplit("/", 1)[1])
+    bens = api_note(ben, seeded, "Krasin", "Ben's", "group", group)
+    nested = f"{CONTAINER}{bens}"
+    assert ann.get(nested).get_json()["id"] == f"http://localhost{nested}"
+    assert ben.api("PATCH", nested, {"bodyValue": "Edited inside"}).status_code == 200
+    canonical = {**made.get_json(), "canonical": "urn:uuid:1"}
+    put_inside = ann.api("PUT", f"{CONTAINER}{inside}", canonical)
+    assert put_inside.get_json()["canonical"] == "urn:uuid:1"
+    for method in ("PUT", "DELETE"):
+        assert ann.api(method, f"{nested}/reactions/question").status_code == 204
+    assert ann.api("POST", f"{nested}/flags", {"reason": "Look"}).status_code == 201
+    assert ida.api("POST", f"{nested}/hidden", {"hidden": True}).status_code == 200
+    assert ann.api("DELETE", f"{CONTAINER}{inside}").status_code == 204
+    assert ann.api("POST", f"{CONTAINER}{inside}/restore").status_code == 200
+
+    # Search, the exports (the group's by its instructor), and an import.
+    found = anonymous.get("/api/v1/search?q=Litvinov")
+    assert found.get_json()["total"] >= 1
+    for path in ("notebook.md", "notebook.jsonld?color=green"):
+        assert "attachment" in ann.get(f"/api/v1/exports/{path}").headers["Content-Disposition"]
+    for path in (f"groups/{group.id}.csv", f"groups/{group.id}.jsonld"):
+        assert ida.get(f"/api/v1/exports/{path}").status_code == 200
+    imported = ann.client.post(
+        f"/api/v1/imports?text={SLUG}",
+        json={"type": "AnnotationCollection", "items": [{**NEW_NOTE, "id": "urn:x:1"}]},
+        headers={"X-CSRFToken": ann.token},
+    )
+    assert imported.status_code == 201 and imported.get_json()["counts"]["imported"] == 1
 
     # Edit (PATCH and PUT), with a current and a stale If-Match.
     etag = as_ld.headers["ETag"]
@@ -202,6 +248,19 @@ def test_a_tour_of_the_api_answers_as_documented(app, session, seeded, called, c
 
     # Refusals, one of each kind.
     assert anonymous.get(ANNOTATIONS).status_code == 400  # no text named
+    assert anonymous.get("/api/v1/search?from=yesterday").status_code == 400
+    assert anonymous.get("/api/v1/exports/notebook.md").status_code == 401
+    assert ben.get(f"/api/v1/exports/groups/{group.id}.csv").status_code == 403
+    assert cy.get(f"{CONTAINER}{note}").status_code == 404
+    other_text = {**NEW_NOTE, "target": "http://localhost/texts/another-text"}
+    assert ann.api("POST", CONTAINER, other_text).status_code == 409
+    not_json = ann.client.post(
+        ANNOTATIONS,
+        data="bodyValue=x",
+        content_type="text/plain",
+        headers={"X-CSRFToken": ann.token},
+    )
+    assert not_json.status_code == 415
     assert ann.api("POST", ANNOTATIONS, ["not", "an", "object"]).status_code == 400
     assert anonymous.post(ANNOTATIONS, json={"target": TEXT_URL}).status_code == 401
     assert ben.api("POST", f"{ANNOTATIONS}/{note}/hidden", {"hidden": False}).status_code == 403
@@ -217,13 +276,13 @@ def test_a_tour_of_the_api_answers_as_documented(app, session, seeded, called, c
     previews = [ann.api("POST", "/api/v1/preview", {"markdown": "x"}) for _ in range(PER_MINUTE)]
     assert previews[-1].status_code == 429
 
-    # Each path's HEAD and OPTIONS, with a note that exists.
+    # Each path's HEAD and OPTIONS, with a note that exists, as the group's instructor.
     for template, item in document()["paths"].items():
-        path = template.format(annotation_id=note, slug=SLUG, kind="agree")
+        path = template.format(annotation_id=note, slug=SLUG, kind="agree", group_id=group.id)
         path += f"?text={SLUG}" if path == ANNOTATIONS else ""
         if "head" in item:
-            assert ann.client.head(path).status_code == 200, path
-        assert ann.client.options(path).status_code == 200, path
+            assert ida.client.head(path).status_code == 200, path
+        assert ida.client.options(path).status_code == 200, path
 
     documented = {
         (method.upper(), path)
