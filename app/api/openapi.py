@@ -436,7 +436,11 @@ PROBLEMS = {
     "400": _problem(
         "Malformed: the request is not in the shape asked for, or lacks its CSRF token."
     ),
-    "401": _problem("Nobody is signed in (no session, no token).", "WWW-Authenticate"),
+    "401": _problem(
+        "Nobody is signed in (no session, no token), or the Bearer token sent is not a live one "
+        "(malformed, unknown, revoked, or its account disabled).",
+        "WWW-Authenticate",
+    ),
     "403": _problem("The caller may see this but not do this to it."),
     "404": _problem("No such thing, or one the caller may not know of."),
     "409": _problem("The request clashes with what is stored now."),
@@ -1109,8 +1113,9 @@ def _completed(paths: dict) -> dict:
     (the methods it takes, in Allow), as Flask serves them for every route; and the refusals
     of the edge (``app.edge``) on every operation: 400 for a control character in the address,
     the query or a JSON body, 404 for an address no route takes (an id out of range, a slug of
-    odd characters), 413 for a body over the limit (MAX_CONTENT_LENGTH); and 415 on each that
-    takes a JSON body, for a body of another Content-Type."""
+    odd characters), 413 for a body over the limit (MAX_CONTENT_LENGTH); 401 for a Bearer token
+    that is not a live one (``app.bearer``: never a quiet fall-back to nobody); and 415 on each
+    that takes a JSON body, for a body of another Content-Type."""
     methods = ("get", "head", "post", "put", "patch", "delete")
     result = {}
     for path, item in paths.items():
@@ -1129,7 +1134,7 @@ def _completed(paths: dict) -> dict:
             "security": READERS,
             "responses": {"200": {"description": "No body.", "headers": _headers("Allow")}},
         }
-        edge = _problems(400, 404, 413) if "{" in path else _problems(400, 413)
+        edge = _problems(400, 401, 404, 413) if "{" in path else _problems(400, 401, 413)
         for method in (*methods, "options"):
             if method in item:
                 refusals = {**edge, **_problems(415)} if "requestBody" in item[method] else edge

@@ -263,6 +263,8 @@ def test_a_tour_of_the_api_answers_as_documented(app, session, seeded, called, c
     assert not_json.status_code == 415
     assert ann.api("POST", ANNOTATIONS, ["not", "an", "object"]).status_code == 400
     assert anonymous.post(ANNOTATIONS, json={"target": TEXT_URL}).status_code == 401
+    revoked = {"Authorization": "Bearer scholia_" + "x" * 43}
+    assert anonymous.get(f"/api/v1/texts/{SLUG}", headers=revoked).status_code == 401
     assert ben.api("POST", f"{ANNOTATIONS}/{note}/hidden", {"hidden": False}).status_code == 403
     assert cy.get(f"{ANNOTATIONS}/{note}").status_code == 404
     assert anonymous.get("/api/v1/texts/no-such-text").status_code == 404
