@@ -383,7 +383,10 @@ HEADERS: dict[str, Any] = {
         "schema": {"type": "string"},
     },
     "Location": {"description": "The new annotation's IRI.", "schema": {"type": "string"}},
-    "Content-Location": {"description": "The annotation's IRI.", "schema": {"type": "string"}},
+    "Content-Location": {
+        "description": "Its own IRI (an annotation's, or a container's read at another address).",
+        "schema": {"type": "string"},
+    },
     "Link": {
         "description": "Its LDP type (and the container's constraints).",
         "schema": {"type": "string"},
@@ -656,9 +659,10 @@ def _container_read(op_id: str, summary: str, *parameters: dict) -> dict:
                 "ETag",
                 "Allow",
                 "Vary",
+                "Preference-Applied",
                 # The container's LDP type and what it takes (not on a page); Content-Location:
                 # its own IRI, when read at another address.
-                sometimes=("Link", "Accept-Post", "Preference-Applied", "Content-Location"),
+                sometimes=("Link", "Accept-Post", "Content-Location"),
             ),
             "304": NOT_MODIFIED,
             **_problems(400, 404),
@@ -691,7 +695,7 @@ def _create(op_id: str, summary: str, links: dict) -> dict:
                     "Link",
                     "Allow",
                     "Vary",
-                    sometimes=("Idempotent-Replayed",),
+                    "Idempotent-Replayed",
                 ),
                 "links": links,
             },
