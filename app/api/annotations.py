@@ -149,7 +149,6 @@ def annotation_create(slug: str | None = None):
         body = parse_reply(payload)
         # A client that names the audience it saw is told if the thread has moved since.
         seen = parse_audience(payload) if VISIBILITY_KEY in payload else None
-
         form = parse_body_form(payload)
 
         def make():
