@@ -54,7 +54,17 @@ def create_app(config: dict | None = None) -> Flask:
 
     from app import cli, errors, security
     from app.api import bp as api_bp
-    from app.views import admin, auth, discuss, groups, imports, library, notes, search
+    from app.views import (
+        admin,
+        auth,
+        dashboard,
+        discuss,
+        groups,
+        imports,
+        library,
+        notes,
+        search,
+    )
 
     for blueprint in (
         library.bp,
@@ -64,6 +74,7 @@ def create_app(config: dict | None = None) -> Flask:
         discuss.bp,
         groups.bp,
         groups.join_bp,
+        dashboard.bp,
         admin.bp,
         search.bp,
     ):

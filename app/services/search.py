@@ -277,7 +277,7 @@ def snippet_html(raw: str | None) -> Markup:
     return Markup(marked.replace(_START, "").replace(_STOP, ""))  # noqa: S704 (escaped above)
 
 
-def _kind_is(kind: str) -> ColumnElement[bool]:
+def kind_is(kind: str) -> ColumnElement[bool]:
     is_root = Annotation.root_id.is_(None)
     question = Annotation.motivation == Motivation.QUESTIONING
     match kind:
@@ -307,7 +307,7 @@ def _annotation_filters(query: Query, text_id: int | None) -> list[ColumnElement
         after = datetime.combine(query.date_to + timedelta(days=1), time(), UTC)
         where.append(Annotation.created_at < after)
     if query.kind and query.kind != "paragraph":
-        where.append(_kind_is(query.kind))
+        where.append(kind_is(query.kind))
     return where
 
 

@@ -1,0 +1,544 @@
+"""The seminar dashboard: a group's activity on one text of its reading list, for its instructors.
+
+What counts is the group's audience only: annotations shared with this group (visibility GROUP,
+this ``group_id``) on this text, not deleted, as the one access policy lets the viewer see them
+(``visible_to``). Hidden annotations count nowhere: a moderator took them out of the discussion.
+A note's paragraph is the current revision's paragraph its start falls in, as the reading page
+places it; a reply belongs to its thread's paragraph; a paragraph's discussion (``is_discussion``)
+to its paragraph; notes on the whole text and orphans to the "whole text" bucket (``None``).
+
+"Notes" are the threads' first annotations (notes, highlights and questions alike, not the
+wordless root of a paragraph's discussion), "replies" the answers in threads, "words" the words
+of both. A "question" is a note marked as one (motivation questioning) or a *puzzled* reaction.
+A member is "done" when they wrote a note or a reply before the end of the due date, in UTC.
+
+Everything is read in a fixed number of queries, whatever the number of notes: the annotations'
+plain columns (no entities), the reactions counted by the database, the members.
+"""
+
+from __future__ import annotations
+
+import csv
+import enum
+import io
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased, joinedload
+
+from app.models import (
+    Annotation,
+    Group,
+    Kind,
+    Motivation,
+    Reaction,
+    ReactionKind,
+    ReadingAssignment,
+    Role,
+    Text,
+    User,
+    Visibility,
+)
+from app.models.text import ParagraphSpan, paragraph_index
+from app.services import groups, revision_cache
+from app.services.access import Viewer, visible_to
+from app.services.annotations.notebook import NotebookFilter, filtered
+from app.services.errors import NotFound
+from app.services.exports import BOM, cell, utc
+from app.services.search import kind_is
+
+HEAT_LEVELS = 5  # heat-1 .. heat-5; heat-0 is no activity at all
+TOP_THREADS = 5
+UNANSWERED_SHOWN = 20
+LABEL_WORDS = 6
+NOTES_PER_PAGE = 30
+
+
+class Measure(enum.StrEnum):
+    """What the heatmap shades: all activity, or the questions alone."""
+
+    ACTIVITY = "activity"
+    QUESTIONS = "questions"
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A text on a group's reading list, opened by one of its instructors."""
+
+    group: Group
+    assignment: ReadingAssignment
+    text: Text
+    spans: list[ParagraphSpan]
+
+
+def reading(session: Session, viewer: Viewer, group_id: int, slug: str) -> Reading:
+    """The group's reading of ``slug``: for its instructors and the site's administrators (a
+    member gets 403, anyone else 404, as ``groups.get`` answers), 404 for a text that is not on
+    its reading list."""
+    group = groups.get(session, viewer, group_id, teaching=True)
+    assignment = session.scalar(
+        select(ReadingAssignment)
+        .join(Text, Text.id == ReadingAssignment.text_id)
+        .where(ReadingAssignment.group_id == group.id, Text.slug == slug)
+        .options(joinedload(ReadingAssignment.text).joinedload(Text.current_revision))
+    )
+    if assignment is None or assignment.text.current_revision is None:
+        raise NotFound("That text is not on this group's reading list.")
+    text = assignment.text
+    layout = revision_cache.layout(session, text.current_revision)
+    return Reading(group, assignment, text, layout.spans)
+
+
+# ---- the figures ----
+
+
+@dataclass
+class Cell:
+    """One paragraph of the heatmap (``number`` None: the whole text and changed passages)."""
+
+    number: int | None
+    label: str
+    notes: int = 0
+    replies: int = 0
+    words: int = 0
+    questions: int = 0
+    level: int = 0
+    hottest: bool = False
+
+    @property
+    def activity(self) -> int:
+        return self.notes + self.replies
+
+    def value(self, measure: Measure) -> int:
+        return self.questions if measure is Measure.QUESTIONS else self.activity
+
+
+@dataclass
+class Participant:
+    user_id: int
+    name: str
+    role: Role | None  # None: no longer in the group, whose words stay in it
+    notes: int = 0
+    replies: int = 0
+    words: int = 0
+    questions: int = 0
+    reactions: int = 0  # received, from anyone, on their notes and replies
+    first: datetime | None = None
+    last: datetime | None = None
+    done: bool | None = None  # None when the reading has no due date
+    paragraph_numbers: set[int] = field(default_factory=set)
+
+    @property
+    def paragraphs(self) -> int:
+        return len(self.paragraph_numbers)
+
+    def wrote(self, moment: datetime) -> None:
+        self.first = moment if self.first is None else min(self.first, moment)
+        self.last = moment if self.last is None else max(self.last, moment)
+
+
+@dataclass(frozen=True)
+class Thread:
+    """A thread of the group's discussion, for the lists of most discussed and puzzling."""
+
+    id: int
+    paragraph: int | None
+    quote: str
+    author: str
+    replies: int
+    puzzled: int
+    is_discussion: bool
+    created_at: datetime
+
+
+@dataclass
+class Dashboard:
+    reading: Reading
+    measure: Measure
+    cells: list[Cell]
+    whole_text: Cell
+    participants: list[Participant]
+    most_discussed: list[Thread]
+    most_puzzling: list[Thread]
+    unanswered: list[Thread]
+    unanswered_total: int
+
+    @property
+    def rows(self) -> list[Cell]:
+        """The heatmap's rows: the paragraphs in order, then the whole text."""
+        return [*self.cells, self.whole_text]
+
+
+def _words(body: str) -> int:
+    return len(body.split())
+
+
+def _first_words(body: str) -> str:
+    words = body.split()
+    return " ".join(words[:LABEL_WORDS]) + (" …" if len(words) > LABEL_WORDS else "")
+
+
+def _shade(cells: list[Cell], measure: Measure) -> None:
+    """Each cell's level (0 none, 1..5 by its share of the busiest paragraph), and the busiest
+    paragraph (the first of equals) marked as the hottest."""
+    top = max((c.value(measure) for c in cells), default=0)
+    for c in cells:
+        value = c.value(measure)
+        c.level = math.ceil(HEAT_LEVELS * value / top) if value else 0
+        c.hottest = False
+    if top:
+        next(c for c in cells if c.value(measure) == top).hottest = True
+
+
+def _end_of_day(day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def dashboard(
+    session: Session,
+    viewer: Viewer,
+    group_id: int,
+    slug: str,
+    measure: Measure = Measure.ACTIVITY,
+) -> Dashboard:
+    """Every figure of the dashboard of ``slug`` in ``group_id``, in a fixed number of queries."""
+    read = reading(session, viewer, group_id, slug)
+    spans = read.spans
+    cells = [Cell(s.paragraph.number, _first_words(s.paragraph.body)) for s in spans]
+    whole = Cell(None, "Whole text and changed passages")
+
+    in_audience = (
+        visible_to(viewer),
+        Annotation.text_id == read.text.id,
+        Annotation.visibility == Visibility.GROUP,
+        Annotation.group_id == read.group.id,
+    )
+    rows = session.execute(
+        select(
+            Annotation.id,
+            Annotation.user_id,
+            User.display_name,
+            Annotation.root_id,
+            Annotation.start,
+            Annotation.exact,
+            Annotation.motivation,
+            Annotation.is_discussion,
+            Annotation.body_source,
+            Annotation.created_at,
+            Annotation.hidden_at,
+        )
+        .join(User, User.id == Annotation.user_id)
+        .where(*in_audience)
+        .order_by(Annotation.id)
+    ).all()
+    by_id = {row.id: row for row in rows}
+
+    def cell_of(start: int | None) -> Cell:
+        return whole if start is None else cells[paragraph_index(spans, start)]
+
+    # A reply's paragraph is its root's, even a root deleted after it was answered.
+    root_start = {row.id: row.start for row in rows if row.root_id is None}
+    missing = {row.root_id for row in rows if row.root_id is not None} - root_start.keys()
+    if missing:
+        root_start.update(
+            session.execute(
+                select(Annotation.id, Annotation.start).where(Annotation.id.in_(missing))
+            ).all()
+        )
+
+    reactions = session.execute(
+        select(Reaction.annotation_id, Reaction.kind, func.count())
+        .join(Annotation, Annotation.id == Reaction.annotation_id)
+        .where(*in_audience, Annotation.hidden_at.is_(None))
+        .group_by(Reaction.annotation_id, Reaction.kind)
+    ).all()
+
+    members = groups.members(session, read.group)
+    people = {m.user_id: Participant(m.user_id, m.user.display_name, m.role) for m in members}
+    due = read.assignment.due_on
+    deadline = _end_of_day(due) if due is not None else None
+
+    replies: dict[int, int] = {}
+    for row in rows:
+        if row.hidden_at is not None:
+            continue
+        if row.root_id is not None:
+            replies[row.root_id] = replies.get(row.root_id, 0) + 1
+        if row.is_discussion:
+            continue  # a paragraph's discussion has no words of its own: its replies count
+        place = cell_of(root_start.get(row.root_id) if row.root_id else row.start)
+        person = people.get(row.user_id)
+        if person is None:
+            person = people[row.user_id] = Participant(row.user_id, row.display_name, None)
+        words = _words(row.body_source)
+        place.words += words
+        person.words += words
+        if row.root_id is None:
+            place.notes += 1
+            person.notes += 1
+            if row.motivation is Motivation.QUESTIONING:
+                place.questions += 1
+                person.questions += 1
+        else:
+            place.replies += 1
+            person.replies += 1
+        if place.number is not None:
+            person.paragraph_numbers.add(place.number)
+        created = _aware(row.created_at)
+        person.wrote(created)
+        if deadline is not None and created < deadline:
+            person.done = True
+
+    puzzled: dict[int, int] = {}
+    for annotation_id, kind, count in reactions:
+        row = by_id.get(annotation_id)
+        if row is None:
+            continue
+        if row.user_id in people:
+            people[row.user_id].reactions += count
+        if kind is ReactionKind.QUESTION:
+            thread = row.root_id or row.id
+            puzzled[thread] = puzzled.get(thread, 0) + count
+            cell_of(root_start.get(row.root_id) if row.root_id else row.start).questions += count
+
+    if deadline is not None:
+        for person in people.values():
+            person.done = bool(person.done)
+
+    _shade(cells, measure)
+    whole.level = 0
+
+    def thread(row) -> Thread:
+        place = cell_of(row.start)
+        quote = row.exact or ""
+        return Thread(
+            row.id,
+            place.number,
+            _first_words(quote) if row.is_discussion else quote,
+            row.display_name,
+            replies.get(row.id, 0),
+            puzzled.get(row.id, 0),
+            row.is_discussion,
+            row.created_at,
+        )
+
+    roots = [row for row in rows if row.root_id is None and row.hidden_at is None]
+    discussed = sorted(
+        (r for r in roots if replies.get(r.id)), key=lambda r: (-replies[r.id], r.id)
+    )
+    puzzling = sorted((r for r in roots if puzzled.get(r.id)), key=lambda r: (-puzzled[r.id], r.id))
+    open_questions = [
+        r
+        for r in roots
+        if r.motivation is Motivation.QUESTIONING and not r.is_discussion and not replies.get(r.id)
+    ]
+    return Dashboard(
+        read,
+        measure,
+        cells,
+        whole,
+        sorted(people.values(), key=lambda p: (p.role is None, p.name.lower(), p.user_id)),
+        [thread(r) for r in discussed[:TOP_THREADS]],
+        [thread(r) for r in puzzling[:TOP_THREADS]],
+        [thread(r) for r in open_questions[:UNANSWERED_SHOWN]],
+        len(open_questions),
+    )
+
+
+# ---- participation, sorted and as CSV ----
+
+# Column key: (heading, the value it sorts by).
+COLUMNS = {
+    "name": "Member",
+    "notes": "Notes",
+    "replies": "Replies",
+    "words": "Words",
+    "paragraphs": "Paragraphs",
+    "questions": "Questions",
+    "reactions": "Reactions received",
+    "first": "First activity",
+    "last": "Last activity",
+    "done": "Done by the due date",
+}
+DESCENDING_FIRST = frozenset(COLUMNS) - {"name", "first"}
+
+
+@dataclass(frozen=True)
+class Sorting:
+    key: str = "name"
+    descending: bool = False
+
+    @classmethod
+    def parse(cls, raw: str | None) -> Sorting:
+        """``?sort=notes`` (the column's natural order) or ``?sort=-notes`` (the other way);
+        anything else sorts by name."""
+        raw = raw or ""
+        flip = raw.startswith("-")
+        key = raw.removeprefix("-")
+        if key not in COLUMNS:
+            return cls()
+        return cls(key, (key in DESCENDING_FIRST) != flip)
+
+    def link(self, key: str) -> str:
+        """The ``sort`` value of the link on column ``key``'s heading: that column, the other
+        way round if it is this one."""
+        if key != self.key:
+            return key
+        natural = key in DESCENDING_FIRST
+        return key if self.descending != natural else "-" + key
+
+
+def sort_participants(people: list[Participant], sorting: Sorting) -> list[Participant]:
+    """By the column asked for, people without a value (no activity yet) always last, then by
+    name; current members before those no longer in the group only when sorting by name."""
+    key = sorting.key
+    if key == "name":
+        ordered = sorted(people, key=lambda p: (p.role is None, p.name.lower(), p.user_id))
+        return ordered[::-1] if sorting.descending else ordered
+    with_value = [p for p in people if getattr(p, key) is not None]
+    without = [p for p in people if getattr(p, key) is None]
+    by_name = sorted(with_value, key=lambda p: (p.name.lower(), p.user_id))
+    ordered = sorted(by_name, key=lambda p: getattr(p, key), reverse=sorting.descending)
+    return ordered + sorted(without, key=lambda p: (p.name.lower(), p.user_id))
+
+
+CSV_COLUMNS = (
+    "member",
+    "role",
+    "notes",
+    "replies",
+    "words",
+    "paragraphs",
+    "questions",
+    "reactions received",
+    "first activity",
+    "last activity",
+    "done by due date",
+)
+
+
+def participation_csv(board: Dashboard) -> Iterator[str]:
+    """The participation table as CSV (RFC 4180, UTF-8 with a byte order mark, cells that
+    would start a formula neutralised, as the group export writes them)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for p in board.participants:
+        writer.writerow(
+            [
+                cell(value)
+                for value in (
+                    p.name,
+                    p.role.value if p.role else "former member",
+                    p.notes,
+                    p.replies,
+                    p.words,
+                    p.paragraphs,
+                    p.questions,
+                    p.reactions,
+                    utc(p.first) if p.first else "",
+                    utc(p.last) if p.last else "",
+                    "" if p.done is None else ("yes" if p.done else "no"),
+                )
+            ]
+        )
+    yield BOM + buffer.getvalue()
+
+
+# ---- the group's notes on the text, in one list ----
+
+
+@dataclass(frozen=True)
+class NotesFilter:
+    member: int | None = None
+    paragraph: int | None = None  # 0: the whole text and changed passages
+    tag: str | None = None
+    kind: Kind | None = None
+    unanswered: bool = False
+    page: int = 1
+
+    @property
+    def active(self) -> bool:
+        return bool(self.member or self.paragraph is not None or self.tag or self.kind) or (
+            self.unanswered
+        )
+
+
+@dataclass
+class NotesPage:
+    reading: Reading
+    notes: list[Annotation]
+    total: int
+    page: int
+    pages: int
+    authors: list[tuple[int, str]]
+
+
+def group_notes(
+    session: Session, viewer: Viewer, group_id: int, slug: str, filters: NotesFilter
+) -> NotesPage:
+    """The group's notes on the text (threads' first annotations, not paragraph discussions,
+    hidden ones too: the instructors moderate them), in the order of the text, filtered, a page
+    at a time; for the group's instructors, as the dashboard."""
+    read = reading(session, viewer, group_id, slug)
+    notes = (
+        visible_to(viewer),
+        Annotation.text_id == read.text.id,
+        Annotation.visibility == Visibility.GROUP,
+        Annotation.group_id == read.group.id,
+        Annotation.root_id.is_(None),
+        Annotation.is_discussion.is_(False),
+    )
+    authors = session.execute(
+        select(User.id, User.display_name)
+        .join(Annotation, Annotation.user_id == User.id)
+        .where(*notes)
+        .distinct()
+        .order_by(User.display_name, User.id)
+    ).all()
+    query = select(Annotation).where(*notes)
+    if filters.member is not None:
+        query = query.where(Annotation.user_id == filters.member)
+    if filters.paragraph is not None:
+        query = query.where(_in_paragraph(read.spans, filters.paragraph))
+    if filters.kind is not None:
+        query = query.where(kind_is(filters.kind.value))
+    if filters.unanswered:
+        reply = aliased(Annotation)
+        query = query.where(
+            ~select(reply.id)
+            .where(reply.root_id == Annotation.id, reply.deleted_at.is_(None))
+            .exists()
+        )
+    query = filtered(query, NotebookFilter(tag=filters.tag))
+    total = session.scalar(query.with_only_columns(func.count()).order_by(None)) or 0
+    pages = max(1, math.ceil(total / NOTES_PER_PAGE))
+    page = min(max(1, filters.page), pages)
+    found = list(
+        session.scalars(
+            query.options(joinedload(Annotation.user), joinedload(Annotation.text))
+            .order_by(Annotation.start.is_(None), Annotation.start, Annotation.id)
+            .limit(NOTES_PER_PAGE)
+            .offset((page - 1) * NOTES_PER_PAGE)
+        ).unique()
+    )
+    return NotesPage(read, found, total, page, pages, [tuple(a) for a in authors])
+
+
+def _in_paragraph(spans: list[ParagraphSpan], number: int):
+    if number == 0:
+        return Annotation.start.is_(None)
+    index = next((i for i, s in enumerate(spans) if s.paragraph.number == number), None)
+    if index is None:
+        raise NotFound(f"This text has no paragraph {number}.")
+    after = spans[index].start
+    if index + 1 == len(spans):
+        return Annotation.start >= after
+    return (Annotation.start >= after) & (Annotation.start < spans[index + 1].start)
