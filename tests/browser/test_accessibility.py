@@ -116,8 +116,14 @@ def test_reading_page_with_a_seminars_notes_has_no_violations(
         (SeminarNotes.MEMBER, "/notes"),
         (SeminarNotes.MEMBER, "/notes/{note_id}"),
         (SeminarNotes.MEMBER, "/search?q=trade+point+break"),
+        (SeminarNotes.TEACHER, "/groups/{group_id}/texts/carr-rapprochement/dashboard"),
+        (
+            SeminarNotes.TEACHER,
+            "/groups/{group_id}/texts/carr-rapprochement/dashboard?show=questions",
+        ),
+        (SeminarNotes.TEACHER, "/groups/{group_id}/texts/carr-rapprochement/notes"),
     ],
-    ids=["group", "notebook", "note", "search"],
+    ids=["group", "notebook", "note", "search", "dashboard", "dashboard-questions", "group-notes"],
 )
 def test_seminar_pages_have_no_violations(new_page, seminar_notes, scheme, who, path):
     page = new_page(color_scheme=scheme)
