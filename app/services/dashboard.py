@@ -92,6 +92,75 @@ def reading(session: Session, viewer: Viewer, group_id: int, slug: str) -> Readi
     return Reading(group, assignment, text, layout.spans)
 
 
+def _in_audience(viewer: Viewer, text_id: int, group_id: int) -> tuple:
+    """The group's annotations on the text, as the policy lets the viewer see them."""
+    return (
+        visible_to(viewer),
+        Annotation.text_id == text_id,
+        Annotation.visibility == Visibility.GROUP,
+        Annotation.group_id == group_id,
+    )
+
+
+def _activity(session: Session, in_audience: tuple) -> tuple[list, dict[int, int | None]]:
+    """The plain columns of each annotation ``in_audience`` (with its author's name), and where
+    each thread starts, a root deleted after it was answered too: a reply's place is its root's.
+    Two queries at most, whatever their number."""
+    rows = session.execute(
+        select(
+            Annotation.id,
+            Annotation.user_id,
+            User.display_name,
+            Annotation.root_id,
+            Annotation.start,
+            Annotation.exact,
+            Annotation.motivation,
+            Annotation.is_discussion,
+            Annotation.body_source,
+            Annotation.created_at,
+            Annotation.hidden_at,
+        )
+        .join(User, User.id == Annotation.user_id)
+        .where(*in_audience)
+        .order_by(Annotation.id)
+    ).all()
+    root_start = {row.id: row.start for row in rows if row.root_id is None}
+    missing = {row.root_id for row in rows if row.root_id is not None} - root_start.keys()
+    if missing:
+        root_start.update(
+            session.execute(
+                select(Annotation.id, Annotation.start).where(Annotation.id.in_(missing))
+            ).all()
+        )
+    return rows, root_start
+
+
+# The reading page's heat strip shades each paragraph on its own, not against the busiest one:
+# its part is shared and kept until something changes in that paragraph (services/texts/parts.py),
+# so its shade may depend on nothing else. Notes and replies: (up to this many, level).
+STRIP_LEVELS = ((0, 0), (2, 1), (5, 2), (9, 3), (14, 4))
+
+
+def strip_level(activity: int) -> int:
+    return next((level for most, level in STRIP_LEVELS if activity <= most), HEAT_LEVELS)
+
+
+def paragraph_activity(
+    session: Session, viewer: Viewer, text_id: int, group_id: int, spans: list[ParagraphSpan]
+) -> dict[int, int]:
+    """Notes and replies of the group's in each paragraph (by number), as the dashboard counts
+    them: for the reading page's heat strip."""
+    rows, root_start = _activity(session, _in_audience(viewer, text_id, group_id))
+    counts = dict.fromkeys((s.paragraph.number for s in spans), 0)
+    for row in rows:
+        start = root_start.get(row.root_id) if row.root_id else row.start
+        if row.hidden_at is not None or (row.is_discussion and row.root_id is None):
+            continue
+        if start is not None and spans:
+            counts[spans[paragraph_index(spans, start)].paragraph.number] += 1
+    return counts
+
+
 # ---- the figures ----
 
 
@@ -214,44 +283,12 @@ def dashboard(
     cells = [Cell(s.paragraph.number, _first_words(s.paragraph.body)) for s in spans]
     whole = Cell(None, "Whole text and changed passages")
 
-    in_audience = (
-        visible_to(viewer),
-        Annotation.text_id == read.text.id,
-        Annotation.visibility == Visibility.GROUP,
-        Annotation.group_id == read.group.id,
-    )
-    rows = session.execute(
-        select(
-            Annotation.id,
-            Annotation.user_id,
-            User.display_name,
-            Annotation.root_id,
-            Annotation.start,
-            Annotation.exact,
-            Annotation.motivation,
-            Annotation.is_discussion,
-            Annotation.body_source,
-            Annotation.created_at,
-            Annotation.hidden_at,
-        )
-        .join(User, User.id == Annotation.user_id)
-        .where(*in_audience)
-        .order_by(Annotation.id)
-    ).all()
+    in_audience = _in_audience(viewer, read.text.id, read.group.id)
+    rows, root_start = _activity(session, in_audience)
     by_id = {row.id: row for row in rows}
 
     def cell_of(start: int | None) -> Cell:
         return whole if start is None else cells[paragraph_index(spans, start)]
-
-    # A reply's paragraph is its root's, even a root deleted after it was answered.
-    root_start = {row.id: row.start for row in rows if row.root_id is None}
-    missing = {row.root_id for row in rows if row.root_id is not None} - root_start.keys()
-    if missing:
-        root_start.update(
-            session.execute(
-                select(Annotation.id, Annotation.start).where(Annotation.id.in_(missing))
-            ).all()
-        )
 
     reactions = session.execute(
         select(Reaction.annotation_id, Reaction.kind, func.count())

@@ -67,7 +67,7 @@ def _paragraphs(name: str) -> frozenset[int]:
 
 # The page's query as its links repeat it and an action returns to it (notes.back_to_page): the
 # forms a reader opened (note, discuss) and a focus are the page's of the moment, not kept.
-PAGE_ARGUMENTS = frozenset({"lens", "member", "tag", "color", "kind", "sort", "expand"})
+PAGE_ARGUMENTS = frozenset({"lens", "member", "tag", "color", "kind", "sort", "expand", "heat"})
 
 
 def _page_args(lens: texts.Lens, page_request: texts.PageRequest) -> dict[str, list[str]]:
@@ -83,6 +83,7 @@ def _page_args(lens: texts.Lens, page_request: texts.PageRequest) -> dict[str, l
         ("kind", filters.kind),
         ("sort", filters.sort if filters.sort is not texts.Sort.POSITION else None),
         ("focus", page_request.focus),
+        ("heat", "1" if page_request.heat else None),
     ):
         if value:
             args[name] = [str(value)]
@@ -219,6 +220,7 @@ def _render_page(
         kinds=list(texts.Kind),
         whole_text_count=int(whole_text_count[1]) if whole_text_count else 0,
         printing=page_request.printing,
+        heat=page_request.heat,
         # The same lens and filters on the page and in its print version.
         lens_args=_page_args(context.lens, texts.PageRequest(filters=page_request.filters)),
         my_reactions=discussion.my_reactions(db.session, acting, context.text_id),
@@ -240,6 +242,7 @@ def _page_request(printing: bool = False) -> texts.PageRequest:
         note_forms=_paragraphs("note"),
         discuss_forms=_paragraphs("discuss"),
         focus=edge.number(request.args.get("focus")),  # see notes.note_in_text; else ignored
+        heat=request.args.get("heat") == "1",  # the heat strip, in a group's lens
     )
 
 

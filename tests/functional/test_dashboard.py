@@ -443,3 +443,50 @@ def test_the_dashboard_costs_the_same_queries_for_many_notes(app, session, seede
     few = queries()
     more(40)
     assert queries() == few
+
+
+# ---- the reading page's heat strip ----
+
+
+def strips(browser, query: str) -> dict[str, tuple[str, str]]:
+    page = dom(browser.html(f"/texts/{SLUG}{query}"))
+    found = {}
+    for strip in page.select(".heat-strip"):
+        shade = next(c for c in strip["class"] if c.startswith("heat-") and c[5:].isdigit())
+        found[strip.find_parent(class_="para-row")["id"]] = (text_of(strip), shade)
+    return found
+
+
+def test_a_member_switches_on_the_heat_strip_in_the_groups_lens(app, session, seeded, week):
+    _ida, ann, _ben, cy, dee, group, _notes = week
+    lens = f"?lens=group-{group.id}"
+    page = dom(dee.html(f"/texts/{SLUG}{lens}"))
+    assert not page.select(".heat-strip")
+    switch = page.select_one("a.heat-switch")
+    assert text_of(switch) == "Show the group’s activity by paragraph"
+    shown = strips(dee, switch["href"].removeprefix(f"/texts/{SLUG}"))
+    assert shown["p4"] == ("Group activity on ¶4: 3 notes and replies", "heat-2")
+    assert shown["p6"] == ("Group activity on ¶6: 1 note or reply", "heat-1")
+    assert shown["p7"] == ("Group activity on ¶7: 0 notes and replies", "heat-0")
+    assert len(shown) == 10
+    # Ann's own private note on ¶4 is not the group's: her strip says what Dee's says.
+    assert strips(ann, f"{lens}&heat=1")["p4"] == shown["p4"]
+    # The filters keep it on; its link switches it off.
+    page = dom(dee.html(f"/texts/{SLUG}{lens}&heat=1"))
+    assert page.select_one('form.lens-bar input[name="heat"][value="1"]')
+    assert text_of(page.select_one("a.heat-switch")) == "Hide the group’s activity"
+    # Not in another lens, nor for someone outside the group.
+    assert strips(dee, "?lens=public&heat=1") == {}
+    assert strips(cy, f"{lens}&heat=1") == {}
+
+
+def test_the_heat_strip_follows_new_replies_through_the_page_cache(app, session, week):
+    ida, _ann, ben, _cy, dee, group, notes = week
+    query = f"?lens=group-{group.id}&heat=1"
+    assert strips(dee, query)["p5"][0] == "Group activity on ¶5: 1 note or reply"
+    for n in range(2):
+        factories.form_reply(ben, notes["break"], f"Answer {n}")
+    assert strips(dee, query)["p5"] == ("Group activity on ¶5: 3 notes and replies", "heat-2")
+    moderation.set_hidden(session, viewer_for(session, ida.user), notes["break"], True)
+    session.commit()
+    assert strips(dee, query)["p5"][0] == "Group activity on ¶5: 2 notes and replies"

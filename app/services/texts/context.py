@@ -47,7 +47,8 @@ class PageRequest:
     ``expand``: paragraphs whose margins list every note (0: the whole text's notes);
     ``note_forms`` and ``discuss_forms``: paragraphs whose forms a reader without JavaScript
     opened; ``focus``: the note a reader was sent to (shown, its thread open); ``printing``: the
-    print version (``/texts/<slug>/print``), every margin listing every note, every thread open.
+    print version (``/texts/<slug>/print``), every margin listing every note, every thread open;
+    ``heat``: in a group's lens, each margin heads with the group's activity on its paragraph.
     """
 
     filters: Filters = field(default_factory=Filters)
@@ -56,6 +57,7 @@ class PageRequest:
     discuss_forms: frozenset[int] = frozenset()
     focus: int | None = None
     printing: bool = False
+    heat: bool = False
 
 
 @dataclass

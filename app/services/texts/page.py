@@ -15,7 +15,7 @@ from app.models import (
     TextRevision,
 )
 from app.models.text import ParagraphRole, ParagraphSpan, paragraph_index
-from app.services import discussion
+from app.services import dashboard, discussion
 from app.services.access import (
     ANONYMOUS,
     Viewer,
@@ -59,6 +59,9 @@ class ReadingView:
     conversation: discussion.Conversation = field(default_factory=lambda: discussion.Conversation())
     members: list[tuple[int, str]] = field(default_factory=list)
     cursor: int = 0  # the live feed's position when the page was rendered
+    # The heat strip (``PageRequest.heat``): each paragraph's number of the lens group's notes
+    # and replies, and its shade; None when the page does not show it.
+    heat: dict[int, tuple[int, int]] | None = None
 
     @property
     def filters(self) -> Filters:
@@ -136,6 +139,9 @@ def reading_view(
         group_names=context.group_names,
         assignments=context.assignments,
     )
+    if page_request.heat and lens.kind == "group" and viewer.is_member(lens.group_id):
+        activity = dashboard.paragraph_activity(session, viewer, text.id, lens.group_id, spans)
+        view.heat = {n: (count, dashboard.strip_level(count)) for n, count in activity.items()}
     roots = list(
         session.scalars(
             select(Annotation)
