@@ -122,8 +122,18 @@ def test_reading_page_with_a_seminars_notes_has_no_violations(
             "/groups/{group_id}/texts/carr-rapprochement/dashboard?show=questions",
         ),
         (SeminarNotes.TEACHER, "/groups/{group_id}/texts/carr-rapprochement/notes"),
+        (SeminarNotes.MEMBER, READ_PATH + "?lens=group-{group_id}&heat=1"),
     ],
-    ids=["group", "notebook", "note", "search", "dashboard", "dashboard-questions", "group-notes"],
+    ids=[
+        "group",
+        "notebook",
+        "note",
+        "search",
+        "dashboard",
+        "dashboard-questions",
+        "group-notes",
+        "heat-strip",
+    ],
 )
 def test_seminar_pages_have_no_violations(new_page, seminar_notes, scheme, who, path):
     page = new_page(color_scheme=scheme)
