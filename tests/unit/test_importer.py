@@ -116,6 +116,24 @@ def test_markdown_without_front_matter_uses_heading_and_file_name():
     assert parsed.citation == "somewhere, 1999"
 
 
+@pytest.mark.parametrize(
+    ("heading", "title"),
+    [("# A Title ##", "A Title"), ("#  Spaced\t#  #", "Spaced"), ("# ##", "#")],
+)
+def test_a_headings_closing_hashes_and_spaces_are_not_its_title(heading, title):
+    parsed = importer.parse_file(heading.encode() + b"\n\nBody.", "t.md")
+    assert parsed.title == title
+
+
+def test_a_heading_line_of_a_megabyte_is_parsed_in_one_pass():
+    """Its closing run was matched by a lazy group that backtracked: a 1 MB heading ending in
+    a letter after its spaces took half an hour; it is cut in Python now."""
+    raw = b"# A" + b" " * 1_000_000 + b"b\n\nBody."
+    parsed = importer.parse_file(raw, "long-heading.md")
+    assert parsed.title == "A b"
+    assert parsed.paragraphs == [(ParagraphRole.BODY, "Body.")]
+
+
 def test_utf8_byte_order_mark_is_not_part_of_the_title():
     parsed = importer.parse_file("\ufeffTitle\n\nBody.".encode(), "bom.txt")
     assert parsed.title == "Title"
