@@ -64,6 +64,7 @@ def create_app(config: dict | None = None) -> Flask:
         library,
         notes,
         search,
+        texts,
     )
 
     for blueprint in (
@@ -77,6 +78,7 @@ def create_app(config: dict | None = None) -> Flask:
         dashboard.bp,
         admin.bp,
         search.bp,
+        texts.bp,
     ):
         app.register_blueprint(blueprint)
     app.register_blueprint(api_bp)

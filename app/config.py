@@ -88,6 +88,8 @@ def build_config(instance_path: str) -> dict:
         # Annotations (notes, highlights, replies) one account may create; 0: no limit.
         "WRITES_PER_MINUTE": _int("SCHOLIA_WRITES_PER_MINUTE", 30),
         "WRITES_PER_DAY": _int("SCHOLIA_WRITES_PER_DAY", 1000),
+        # Texts one account may add to the library on the page in a day; 0: no limit.
+        "TEXTS_PER_DAY": _int("SCHOLIA_TEXTS_PER_DAY", 20),
         # How new passwords are hashed (Werkzeug's method names): scrypt, deliberately slow for
         # an attacker. Only the test suite lowers it; a hash keeps its method, so a change
         # never locks anyone out.

@@ -31,7 +31,9 @@ def viewer() -> Viewer:
 
 def _write_limits() -> WriteLimits:
     config = current_app.config
-    return WriteLimits(config["WRITES_PER_MINUTE"], config["WRITES_PER_DAY"])
+    return WriteLimits(
+        config["WRITES_PER_MINUTE"], config["WRITES_PER_DAY"], config["TEXTS_PER_DAY"]
+    )
 
 
 def unread_count() -> int:

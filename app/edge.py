@@ -155,7 +155,8 @@ def json_problem(document) -> str | None:
 
 def larger_body(limit: int):
     """Let one view read a body of up to ``limit`` bytes, past the site's MAX_CONTENT_LENGTH
-    (an uploaded file of annotations): set before anything reads the body, here or in CSRF."""
+    (an uploaded file of annotations), and a form field as long (a pasted text), past Flask's
+    MAX_FORM_MEMORY_SIZE: set before anything reads the body, here or in CSRF."""
 
     def mark(view):
         view.body_limit = limit
@@ -171,7 +172,7 @@ def check_request() -> None:
         return  # a 404 or 405 follows whatever it holds
     limit = getattr(current_app.view_functions.get(req.endpoint), "body_limit", None)
     if limit is not None:
-        req.max_content_length = limit
+        req.max_content_length = req.max_form_memory_size = limit
     if req.view_args:
         for value in req.view_args.values():
             if isinstance(value, str) and _NOT_A_NAME.search(value):

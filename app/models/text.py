@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy import Text as SAText
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -32,6 +32,7 @@ class Text(db.Model):
     """A work in the library; its words live in revisions, the newest of which is shown."""
 
     __tablename__ = "text"
+    __table_args__ = (Index("ix_text_added_by_created", "added_by_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(120), unique=True)
@@ -40,6 +41,9 @@ class Text(db.Model):
     citation: Mapped[str] = mapped_column(SAText, default="")
     source_name: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[datetime] = created_at_column()
+    # Who added it on the page (services/texts/adding.py), and so may edit its title, author and
+    # citation; None for texts from the command line, which only administrators edit.
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     current_revision_id: Mapped[int | None] = mapped_column(
         ForeignKey("text_revision.id", use_alter=True, ondelete="SET NULL")
     )

@@ -20,20 +20,26 @@ from app.services.errors import QuotaExceeded
 
 PER_MINUTE = 30
 _WINDOW = 60.0
-_recent: dict[int, deque[float]] = {}
+_recent: dict[tuple[str, int], deque[float]] = {}
 _lock = threading.Lock()
 
 
 def render(user_id: int, source: str, now: float | None = None) -> str:
     """Safe HTML of ``source``; TooLarge past the note's limit, QuotaExceeded past the rate."""
     source = check_body(source)
+    count(user_id, "note", PER_MINUTE, now)
+    return markdown.render(source)
+
+
+def count(user_id: int, kind: str, per_minute: int, now: float | None = None) -> None:
+    """Count one preview of ``kind`` (a note's, a text's) for the account in this process;
+    QuotaExceeded once it has had ``per_minute`` of them in the last minute."""
     now = time.monotonic() if now is None else now
     with _lock:
-        times = _recent.setdefault(user_id, deque())
+        times = _recent.setdefault((kind, user_id), deque())
         while times and times[0] <= now - _WINDOW:
             times.popleft()
-        if len(times) >= PER_MINUTE:
+        if len(times) >= per_minute:
             wait = math.ceil(times[0] + _WINDOW - now)
             raise QuotaExceeded(f"Too many previews at once: try again in {wait} s.", wait)
         times.append(now)
-    return markdown.render(source)

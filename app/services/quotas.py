@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from app.models import Event, EventKind, User, Visibility
+from app.models import Event, EventKind, Text, User, Visibility
 from app.models.base import utcnow
 from app.services.errors import QuotaExceeded
 
@@ -30,6 +30,8 @@ class WriteLimits:
 
     per_minute: int = 30
     per_day: int = 1000
+    # Texts added to the library on the page (services/texts/adding.py), per day.
+    texts_per_day: int = 20
 
 
 MINUTE, DAY = timedelta(minutes=1), timedelta(days=1)
@@ -40,13 +42,7 @@ def check(session: Session, user_id: int, limits: WriteLimits, now: datetime | N
     if not (limits.per_minute or limits.per_day):
         return
     now = now or utcnow()
-    if session.get_bind().dialect.name == "postgresql":
-        # The account's parallel requests take turns here, until this write commits. In a
-        # statement of its own: a statement that waits for a lock still counts the rows its
-        # snapshot held before, which would let every parallel request through. FOR NO KEY
-        # UPDATE: others' writes that only refer to this account (a reply notifying it) check
-        # its key meanwhile without waiting, or two readers replying to each other deadlock.
-        session.execute(select(User.id).where(User.id == user_id).with_for_update(key_share=True))
+    _take_turns(session, user_id)
     recent = Event.created_at > now - MINUTE
     in_minute, first_in_minute, in_day, first_in_day = session.execute(
         select(
@@ -67,6 +63,38 @@ def check(session: Session, user_id: int, limits: WriteLimits, now: datetime | N
                 f"most this site allows. Nothing was saved; please try again in {_duration(wait)}.",
                 wait,
             )
+
+
+def _take_turns(session: Session, user_id: int) -> None:
+    """On PostgreSQL, the account's parallel requests take turns from here until this write
+    commits (SQLite's write lock does it there). In a statement of its own: a statement that
+    waits for a lock still counts the rows its snapshot held before, which would let every
+    parallel request through. FOR NO KEY UPDATE: others' writes that only refer to this account
+    (a reply notifying it) check its key meanwhile without waiting, or two readers replying to
+    each other deadlock."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(User.id).where(User.id == user_id).with_for_update(key_share=True))
+
+
+def check_texts(session: Session, user_id: int, limits: WriteLimits, now: datetime | None = None):
+    """Refuse a new text past the account's texts a day: one account must not fill the library
+    (each text is up to a megabyte, stored and indexed). Call it under the write lock."""
+    if not limits.texts_per_day:
+        return
+    now = now or utcnow()
+    _take_turns(session, user_id)
+    used, first = session.execute(
+        select(func.count(), func.min(Text.created_at)).where(
+            Text.added_by_id == user_id, Text.created_at > now - DAY
+        )
+    ).one()
+    if used >= limits.texts_per_day:
+        wait = max(1, math.ceil((first + DAY - now).total_seconds()))
+        raise QuotaExceeded(
+            f"You have added {used:,} texts in a day, the most this site allows. Nothing was "
+            f"saved; please try again in {_duration(wait)}.",
+            wait,
+        )
 
 
 def check_import(session: Session, user_id: int, limits: WriteLimits, now: datetime | None = None):

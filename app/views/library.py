@@ -16,6 +16,7 @@ from app.extensions import db
 from app.models import HighlightColor
 from app.services import annotations, discussion, live, moderation, texts
 from app.services.access import Viewer
+from app.services.texts import adding
 
 bp = Blueprint("library", __name__)
 
@@ -23,7 +24,13 @@ bp = Blueprint("library", __name__)
 @bp.get("/")
 def index():
     """The library: every text with its author and length."""
-    return render_template("library/index.html", entries=texts.library(db.session))
+    acting = viewer()
+    return render_template(
+        "library/index.html",
+        entries=texts.library(db.session),
+        may_add=adding.may_add(acting),
+        may_edit=partial(adding.may_edit, acting),
+    )
 
 
 def _choice(name: str, enum_type):
@@ -221,6 +228,7 @@ def _render_page(
         whole_text_count=int(whole_text_count[1]) if whole_text_count else 0,
         printing=page_request.printing,
         heat=page_request.heat,
+        may_edit=adding.may_edit(acting, context.text),
         # The same lens and filters on the page and in its print version.
         lens_args=_page_args(context.lens, texts.PageRequest(filters=page_request.filters)),
         my_reactions=discussion.my_reactions(db.session, acting, context.text_id),

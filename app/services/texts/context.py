@@ -84,6 +84,9 @@ class ReadingContext:
     # the page lists them (its parts are rendered for nobody's flags), so its key names them. A
     # new flag has the highest id; a dismissed one lowers the count.
     my_flags: tuple[int, int | None] = (0, None)
+    # The text's title, author and citation: edited without a new revision (texts/adding.py),
+    # so the page's key names them.
+    details: tuple[str, str, str] = ("", "", "")
 
     @cached_property
     def text(self) -> Text:
@@ -137,6 +140,7 @@ class ReadingContext:
             self.unread_count,
             tuple(self.assignments),
             self.my_flags,
+            self.details,
         )
 
 
@@ -168,6 +172,9 @@ def _reading_stamp(rule: str) -> Select:
             Text.id,
             Text.current_revision_id,
             TextRevision.content_hash,
+            Text.title,
+            Text.author,
+            Text.citation,
             live.cursor_of(Text.id).label("cursor"),
             notifications.unread_query(rule).scalar_subquery().label("unread"),
             _my_open_flags(func.count).scalar_subquery().label("flag_count"),
@@ -225,4 +232,5 @@ def reading_context(
         first.unread if viewer.user is not None else 0,
         first.content_hash,
         (first.flag_count, first.last_flag) if viewer.user is not None else (0, None),
+        (first.title, first.author, first.citation),
     )
