@@ -123,6 +123,7 @@ def test_reading_page_with_a_seminars_notes_has_no_violations(
         ),
         (SeminarNotes.TEACHER, "/groups/{group_id}/texts/carr-rapprochement/notes"),
         (SeminarNotes.MEMBER, READ_PATH + "?lens=group-{group_id}&heat=1"),
+        (SeminarNotes.TEACHER, "/texts/new"),
     ],
     ids=[
         "group",
@@ -133,6 +134,7 @@ def test_reading_page_with_a_seminars_notes_has_no_violations(
         "dashboard-questions",
         "group-notes",
         "heat-strip",
+        "add-text",
     ],
 )
 def test_seminar_pages_have_no_violations(new_page, seminar_notes, scheme, who, path):
