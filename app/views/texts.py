@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from app import edge
 from app.current import viewer
-from app.errors import handle_refusal, refusal_headers, status_of
+from app.errors import handle_http_error, handle_refusal, refusal_headers, status_of
 from app.extensions import db
 from app.models import ParagraphRole
 from app.services import importer
@@ -75,6 +76,19 @@ def _refused(refusal: Refused, template: str, **context):
         error=_error(refusal),
         **context,
     )
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(_error):
+    """A body past ``BODY_LIMIT`` is not read at all (a 5 MB file costs nothing to refuse): the
+    form again, saying so."""
+    if request.endpoint != "texts.create":
+        return handle_http_error(_error)
+    message = (
+        f"That is more than a text may be: at most {adding.MAX_BYTES // (1024 * 1024)} MB. "
+        "Nothing was read; split it into parts, or leave out what the seminar does not read."
+    )
+    return _page("texts/new.html", 413, kept=Kept(), error=FormError(message, "source"))
 
 
 @bp.get("/texts/new")

@@ -404,6 +404,15 @@ def test_ten_thousand_paragraphs_preview_and_save(teacher, session):
     assert stored_paragraphs(session, "many")[-1] == ("body", "Paragraph 10000.")
 
 
+def test_a_file_of_megabytes_is_refused_on_the_form_unread(teacher, session):
+    response = upload(teacher, b"Big\n\n" + b"word " * 1_000_000, "big.txt")
+    assert response.status_code == 413
+    page = dom(response.get_data(as_text=True))
+    assert text_of(page.h1) == "Add a text"
+    assert "at most 1 MB" in error_shown(response)
+    assert texts(session) == 1
+
+
 def test_a_pasted_text_past_flasks_form_field_limit_is_read(teacher):
     words = "Big paste\n\n" + "\n\n".join("A sentence of words. " * 50 for _ in range(700))
     assert len(words.encode()) > 500_000
