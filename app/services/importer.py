@@ -34,6 +34,8 @@ MAX_FILE_BYTES = 1024 * 1024
 MAX_TITLE = 300
 MAX_AUTHOR = 200
 SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown"}
+# Addresses the site uses for itself under /texts/: a text of that name could not be read.
+RESERVED_SLUGS = frozenset({"new"})
 CITATION_PREFIX = re.compile(r"^Source\s*[;:]\s*", re.IGNORECASE)
 SECTION_BREAK = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
 PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
@@ -210,6 +212,10 @@ def store(session: Session, parsed: ParsedText, source_name: str) -> ImportResul
     if text is not None and text.current_revision and text.current_revision.content_hash == digest:
         return ImportResult(text, "unchanged")
     status = "revised" if text is not None else "created"
+    if text is None and parsed.slug in RESERVED_SLUGS:
+        raise TextImportError(
+            source_name, f"/texts/{parsed.slug} is the site's own address: give another URL name"
+        )
     if text is None:
         text = Text(slug=parsed.slug)
         session.add(text)

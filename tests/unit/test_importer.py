@@ -227,3 +227,12 @@ def test_seed_directory_lists_txt_and_md_only(tmp_path: Path):
     for name in ("b.md", "a.txt", "notes.pdf", "c.markdown"):
         (tmp_path / name).write_text("x")
     assert [p.name for p in importer.seed_files(tmp_path)] == ["a.txt", "b.md", "c.markdown"]
+
+
+def test_a_new_text_may_not_take_an_address_the_site_uses(session, tmp_path):
+    path = tmp_path / "new.txt"
+    path.write_bytes(b"Title\n\nBody.")
+    with pytest.raises(TextImportError, match="/texts/new is the site's own address"):
+        importer.import_file(session, path)
+    session.rollback()
+    assert importer.import_file(session, path, slug="not-new").status == "created"

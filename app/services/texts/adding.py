@@ -42,8 +42,6 @@ MAX_BYTES = importer.MAX_FILE_BYTES
 MAX_PARAGRAPHS = 10_000
 MAX_CITATION = 2_000
 PREVIEWS_PER_MINUTE = 10
-# /texts/new is the form's address: a text of that name could not be read.
-RESERVED_SLUGS = frozenset({"new"})
 PASTED = "pasted text"
 
 
@@ -189,7 +187,7 @@ def _slug(parsed: importer.ParsedText, source: Source, wanted: str) -> str:
 
 
 def _slug_problem(session: Session, slug: str) -> str | None:
-    if slug in RESERVED_SLUGS:
+    if slug in importer.RESERVED_SLUGS:
         return f"“{slug}” is a name the site uses for itself: pick another."
     if session.scalar(select(Text.id).where(Text.slug == slug)) is not None:
         return f"There is already a text at /texts/{slug}: pick another URL name."
