@@ -1,17 +1,19 @@
 """Flask commands: ``flask --app wsgi seed | import-text | import-annotations | create-user |
-set-password | create-token | backup | restore``."""
+set-password | create-token | backup | restore | send-mail``."""
 
 from __future__ import annotations
 
 from contextlib import ExitStack
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from app.extensions import db
-from app.services import accounts, annotation_import, backup, importer, tokens
+from app.models.base import utcnow
+from app.services import accounts, annotation_import, backup, importer, mail, tokens
 from app.services.access import load_viewer
 from app.services.errors import Refused
 
@@ -174,6 +176,58 @@ def restore_command(path: Path, yes: bool) -> None:
     click.echo(f"restored from {path}")
 
 
+def mail_site(app: Flask) -> mail.Site:
+    """The site as a message sees it: links to its public address (``SCHOLIA_BASE_URL``)."""
+    base = urlsplit(app.config["BASE_URL"])
+    adapter = app.url_map.bind(
+        base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https"
+    )
+    return mail.Site(
+        sender=app.config["MAIL_FROM"],
+        url_for=lambda endpoint, **values: adapter.build(endpoint, values, force_external=True),
+        keys=[*(app.config.get("SECRET_KEY_FALLBACKS") or ()), app.secret_key],
+        base_url=app.config["BASE_URL"],
+    )
+
+
+@click.command("send-mail")
+@click.option(
+    "--digest/--no-digest",
+    default=None,
+    help="Make today's digests now / not in this run (by default: from SCHOLIA_MAIL_DIGEST_HOUR "
+    "UTC on). Each reader gets at most one a day either way.",
+)
+@with_appcontext
+def send_mail_command(digest: bool | None) -> None:
+    """Send the mail that is due (run it every few minutes from cron or a systemd timer)."""
+    app = current_app._get_current_object()
+    if not app.config["SMTP_URL"]:
+        raise click.ClickException("SCHOLIA_SMTP_URL is not set: this site sends no mail.")
+    try:
+        server = mail.SmtpServer.from_url(app.config["SMTP_URL"])
+    except Refused as error:
+        raise click.ClickException(str(error)) from None
+    now = utcnow()
+    if digest is None:
+        digest = now.hour >= app.config["MAIL_DIGEST_HOUR"]
+    with mail.Transport(server) as transport:
+        report = mail.drain(
+            db.session,
+            mail_site(app),
+            transport,
+            now=now,
+            digests=digest,
+            max_attempts=app.config["MAIL_MAX_ATTEMPTS"],
+        )
+    click.echo(
+        f"sent {report.sent}, to retry {report.retried}, failed {report.failed}, "
+        f"nothing to tell {report.dropped}, held for digests {report.held}; "
+        f"digests made {report.digests}"
+    )
+    for error in report.errors:
+        click.echo(f"  {error}", err=True)
+
+
 def init_app(app: Flask) -> None:
     for command in (
         seed_command,
@@ -184,5 +238,6 @@ def init_app(app: Flask) -> None:
         create_token_command,
         backup_command,
         restore_command,
+        send_mail_command,
     ):
         app.cli.add_command(command)

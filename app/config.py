@@ -98,6 +98,15 @@ def build_config(instance_path: str) -> dict:
         "LIVE_POLL_MS": max(250, _int("SCHOLIA_LIVE_POLL_MS", 2500)),
         # Rendered pages kept per worker process, in MB (app/services/render_cache.py).
         "RENDER_CACHE_MB": _int("SCHOLIA_RENDER_CACHE_MB", 64),
+        # Mail (docs/mail.md): the SMTP server notices leave by, e.g. smtp://user:pass@host:587
+        # ?starttls=1; unset, no mail is queued at all. Links in mail lead to BASE_URL, the
+        # site's public address (mail is composed outside any request, by `send-mail`).
+        "SMTP_URL": os.environ.get("SCHOLIA_SMTP_URL", "").strip(),
+        "MAIL_FROM": os.environ.get("SCHOLIA_MAIL_FROM") or "Scholia <scholia@localhost>",
+        "BASE_URL": (os.environ.get("SCHOLIA_BASE_URL") or "http://localhost:5000").rstrip("/"),
+        "MAIL_MAX_ATTEMPTS": max(1, _int("SCHOLIA_MAIL_MAX_ATTEMPTS", 8)),
+        # From this hour (UTC) on, `send-mail` makes the day's digests (once a day each).
+        "MAIL_DIGEST_HOUR": _int("SCHOLIA_MAIL_DIGEST_HOUR", 7),
         "SEEDS_DIR": os.environ.get("SCHOLIA_SEEDS_DIR")
         or str(Path(__file__).resolve().parent.parent / "seeds"),
     }

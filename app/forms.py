@@ -2,9 +2,11 @@
 
 from flask import request
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField
+from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from app.models import MailMode
 from app.services.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from app.services.tokens import MAX_NAME as MAX_TOKEN_NAME
 
@@ -78,4 +80,25 @@ class TokenForm(HtmlForm):
         "Name",
         render_kw={"maxlength": MAX_TOKEN_NAME},
         description="What the token is for, e.g. “Grading script”.",
+    )
+
+
+MAIL_CHOICES = [
+    SelectChoice(MailMode.IMMEDIATE.value, "Straight away"),
+    SelectChoice(MailMode.DAILY.value, "In a daily digest"),
+    SelectChoice(MailMode.OFF.value, "No email"),
+]
+
+
+def mail_choice(label: str, description: str) -> SelectField:
+    return SelectField(label, choices=MAIL_CHOICES, coerce=MailMode, description=description)
+
+
+class MailForm(HtmlForm):
+    """Which notices come by email, and when (the inbox in the app shows them all anyway)."""
+
+    reply = mail_choice("Replies to my notes", "Someone answers a note or reply of yours.")
+    mention = mail_choice("Mentions", "A member of your group names you as @Your Name.")
+    flag = mail_choice(
+        "Flags", "For instructors and administrators: a reader flags a note you moderate."
     )

@@ -16,6 +16,7 @@ from app.models.annotation import (
     Visibility,
 )
 from app.models.group import Group, Membership, ReadingAssignment, Removal, Role
+from app.models.mail import MailMode, MailOutbox, MailPreference, OutboxStatus
 from app.models.text import Paragraph, ParagraphRole, Text, TextRevision
 from app.models.user import ApiToken, LoginAttempt, User
 
@@ -33,10 +34,14 @@ __all__ = [
     "IdempotencyKey",
     "Kind",
     "LoginAttempt",
+    "MailMode",
+    "MailOutbox",
+    "MailPreference",
     "Membership",
     "Motivation",
     "Notification",
     "NotificationKind",
+    "OutboxStatus",
     "Paragraph",
     "ParagraphRole",
     "PartChange",

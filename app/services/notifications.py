@@ -20,6 +20,7 @@ from app.models import (
     Visibility,
 )
 from app.models.base import utcnow
+from app.services import mail
 from app.services.access import (
     MODERATED_RULES,
     VISIBLE_RULES,
@@ -58,10 +59,12 @@ def _mentioned(session: Session, annotation: Annotation) -> list[int]:
 
 
 def notify(session: Session, annotation: Annotation, parent: Annotation | None = None) -> None:
-    """Tell the author of what ``annotation`` answers, and everyone it mentions (once each)."""
+    """Tell the author of what ``annotation`` answers, and everyone it mentions (once each); by
+    email too, as each chooses (queued in this transaction, sent by ``send-mail``)."""
     notified = {annotation.user_id}
+    notices = []
     if parent is not None and parent.user_id not in notified and not parent.is_discussion:
-        session.add(
+        notices.append(
             Notification(
                 user_id=parent.user_id, annotation_id=annotation.id, kind=NotificationKind.REPLY
             )
@@ -69,12 +72,14 @@ def notify(session: Session, annotation: Annotation, parent: Annotation | None =
         notified.add(parent.user_id)
     for user_id in _mentioned(session, annotation):
         if user_id not in notified:
-            session.add(
+            notices.append(
                 Notification(
                     user_id=user_id, annotation_id=annotation.id, kind=NotificationKind.MENTION
                 )
             )
             notified.add(user_id)
+    session.add_all(notices)
+    mail.queue(session, notices)
 
 
 def _moderators(session: Session, annotation: Annotation) -> list[int]:
@@ -96,19 +101,21 @@ def _moderators(session: Session, annotation: Annotation) -> list[int]:
 def notify_flag(session: Session, entry: Flag, annotation: Annotation) -> None:
     """A notice of the flag for each moderator of the note's audience but the flagger and the
     note's author: a flag on an instructor's own note is for their colleagues, or, failing
-    any, for the site's administrators."""
+    any, for the site's administrators. By email too, as each chooses."""
     left_out = (entry.user_id, annotation.user_id)
     moderators = _moderators(session, annotation)
     told = [u for u in moderators if u not in left_out]
     if not told and annotation.user_id in moderators and annotation.visibility is Visibility.GROUP:
         admins = select(User.id).where(User.is_admin.is_(True), User.is_disabled.is_(False))
         told = [u for u in session.scalars(admins) if u not in left_out]
-    for user_id in told:
-        session.add(
-            Notification(
-                user_id=user_id, annotation_id=annotation.id, kind=NotificationKind.FLAG, flag=entry
-            )
+    notices = [
+        Notification(
+            user_id=user_id, annotation_id=annotation.id, kind=NotificationKind.FLAG, flag=entry
         )
+        for user_id in told
+    ]
+    session.add_all(notices)
+    mail.queue(session, notices)
 
 
 def read_flag_notices(session: Session, flag_ids: list[int]) -> None:

@@ -26,11 +26,11 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.errors import status_of
-from app.extensions import db, login_manager
-from app.forms import LoginForm, PasswordForm, RegisterForm, TokenForm
+from app.extensions import csrf, db, login_manager
+from app.forms import LoginForm, MailForm, PasswordForm, RegisterForm, TokenForm
 from app.models import User
 from app.models.user import parse_session_id
-from app.services import accounts, devices, sign_in, tokens
+from app.services import accounts, devices, mail, sign_in, tokens
 from app.services.access import ANONYMOUS, Account, load_signed_in
 from app.services.errors import Refused
 
@@ -265,11 +265,16 @@ def account():
     return _account_page(form=form), status, headers
 
 
-def _account_page(form=None, token_form=None, new_token=None, new_secret=None) -> str:
+def _account_page(
+    form=None, token_form=None, new_token=None, new_secret=None, mail_form=None
+) -> str:
+    if mail_form is None and mail.enabled():
+        mail_form = MailForm(formdata=None, data=mail.modes(db.session, current_user.id))
     return render_template(
         "auth/account.html",
         form=form or PasswordForm(),
         token_form=token_form or TokenForm(formdata=None),
+        mail_form=mail_form,
         user=db.session.get(User, current_user.id),
         tokens=tokens.list_tokens(db.session, current_user.id),
         new_token=new_token,
@@ -301,3 +306,43 @@ def revoke_token(token_id: int):
     db.session.commit()
     flash(f"The token “{name}” is revoked: scripts that use it are refused from now on.", "success")
     return redirect(url_for("auth.account", _anchor="tokens-heading"))
+
+
+@bp.post("/account/mail")
+@login_required
+def mail_preferences():
+    """Which notices come by email, and when."""
+    if not mail.enabled():
+        flash("This site sends no email.", "info")
+        return redirect(url_for("auth.account"))
+    mail_form = MailForm()
+    if not mail_form.validate_on_submit():
+        return _account_page(mail_form=mail_form), 400
+    mail.choose(db.session, current_user.id, {kind: mail_form[kind].data for kind in mail.KINDS})
+    db.session.commit()
+    flash("Your email choices are saved.", "success")
+    return redirect(url_for("auth.account", _anchor="mail-heading"))
+
+
+ONE_CLICK = "One-Click"
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # see below: only the RFC 8058 POST goes without a CSRF token
+def unsubscribe(token: str):
+    """No more email, from a link in any mail, without signing in: the signed token in the link
+    says whose email (a bad or old one is a 400). A GET only asks (mail scanners follow links);
+    the page's button POSTs with a CSRF token. A mail program's one-click POST (RFC 8058:
+    ``List-Unsubscribe=One-Click`` in the body) has no session and so no CSRF token: a forged
+    request could only be made by whoever holds the token, which is the whole authority here,
+    and nothing it does needs a session or answers with anything private."""
+    user_id = mail.read_unsubscribe_token(_cookie_keys(), token)
+    if request.method == "GET":
+        return render_template("auth/unsubscribe.html", token=token, done=False)
+    if request.form.get("List-Unsubscribe") != ONE_CLICK and current_app.config.get(
+        "WTF_CSRF_ENABLED", True
+    ):
+        csrf.protect()
+    mail.unsubscribe(db.session, user_id)
+    db.session.commit()
+    return render_template("auth/unsubscribe.html", token=token, done=True)
