@@ -7,7 +7,11 @@ import re
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
+from sqlalchemy import select
 
+from app.cli import mail_site
+from app.models import User
+from app.services import mail
 from tests.browser.conftest import READ_PATH, SAVE_NOTE, TITLE, SeminarNotes, sign_in
 from tests.conftest import TEST_PASSWORD
 
@@ -228,4 +232,26 @@ def test_error_page_has_no_violations(new_page, page_watch, scheme):
     page_watch.allow_console_error(r"status of 404")
     page = new_page(color_scheme=scheme)
     page.goto("/texts/no-such-text")
+    _assert_no_violations(page)
+
+
+@SCHEMES
+def test_email_choices_and_the_unsubscribe_pages_have_no_violations(app, session, new_page, scheme):
+    app.config["SMTP_URL"] = "smtp://127.0.0.1:25"  # mail configured: nothing is sent here
+    page = new_page(color_scheme=scheme)
+    _register(page, "Reader", "reader@example.org", TEST_PASSWORD, TEST_PASSWORD)
+    expect(page.get_by_role("status")).to_be_visible()
+    page.goto("/auth/account")
+    page.get_by_label("Replies to my notes").select_option("daily")
+    page.get_by_role("button", name="Save email choices").click()
+    expect(page.get_by_role("status")).to_contain_text("Your email choices are saved.")
+    expect(page.get_by_label("Replies to my notes")).to_have_value("daily")
+    _assert_no_violations(page)
+    reader = session.scalar(select(User.id).where(User.email == "reader@example.org"))
+    with app.app_context():
+        token = mail.unsubscribe_token(mail_site(app).keys, reader)
+    page.goto(f"/auth/unsubscribe/{token}")
+    _assert_no_violations(page)
+    page.get_by_role("button", name="Unsubscribe").click()
+    expect(page.get_by_role("status")).to_contain_text("no more email from Scholia")
     _assert_no_violations(page)

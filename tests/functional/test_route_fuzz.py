@@ -36,9 +36,10 @@ from sqlalchemy.orm import Session
 from werkzeug.routing import Rule
 
 from app import create_app
+from app.cli import mail_site
 from app.extensions import db
 from app.models import Text, User
-from app.services import discussion, groups, importer, moderation, tokens
+from app.services import discussion, groups, importer, mail, moderation, tokens
 from app.services.access import viewer_for
 from tests import factories
 from tests.conftest import SEED, make_test_app
@@ -192,6 +193,8 @@ class World:
             "slug": SLUG,
             "code": group.invite_code,
             "kind": "agree",
+            # An unsubscribe link's (a mail's), for the member.
+            "token": mail.unsubscribe_token(mail_site(self.app).keys, self.member_id),
         }
 
     @property
