@@ -4,6 +4,7 @@ set-password | create-token | backup | restore | send-mail``."""
 from __future__ import annotations
 
 from contextlib import ExitStack
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -190,6 +191,30 @@ def mail_site(app: Flask) -> mail.Site:
     )
 
 
+def send_mail(
+    app: Flask,
+    *,
+    now: datetime | None = None,
+    digests: bool | None = None,
+    transport: type[mail.Transport] = mail.Transport,
+) -> mail.Report:
+    """One drain of the outbox, as ``send-mail`` runs it (in an app context): the day's digests
+    too when asked, or by default from ``MAIL_DIGEST_HOUR`` (UTC) on."""
+    server = mail.SmtpServer.from_url(app.config["SMTP_URL"])
+    now = now or utcnow()
+    if digests is None:
+        digests = now.hour >= app.config["MAIL_DIGEST_HOUR"]
+    with transport(server) as connection:
+        return mail.drain(
+            db.session,
+            mail_site(app),
+            connection,
+            now=now,
+            digests=digests,
+            max_attempts=app.config["MAIL_MAX_ATTEMPTS"],
+        )
+
+
 @click.command("send-mail")
 @click.option(
     "--digest/--no-digest",
@@ -204,21 +229,9 @@ def send_mail_command(digest: bool | None) -> None:
     if not app.config["SMTP_URL"]:
         raise click.ClickException("SCHOLIA_SMTP_URL is not set: this site sends no mail.")
     try:
-        server = mail.SmtpServer.from_url(app.config["SMTP_URL"])
-    except Refused as error:
+        report = send_mail(app, digests=digest)
+    except Refused as error:  # the URL is not one
         raise click.ClickException(str(error)) from None
-    now = utcnow()
-    if digest is None:
-        digest = now.hour >= app.config["MAIL_DIGEST_HOUR"]
-    with mail.Transport(server) as transport:
-        report = mail.drain(
-            db.session,
-            mail_site(app),
-            transport,
-            now=now,
-            digests=digest,
-            max_attempts=app.config["MAIL_MAX_ATTEMPTS"],
-        )
     click.echo(
         f"sent {report.sent}, to retry {report.retried}, failed {report.failed}, "
         f"nothing to tell {report.dropped}, held for digests {report.held}; "

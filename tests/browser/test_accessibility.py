@@ -210,12 +210,18 @@ def test_signed_in_pages_have_no_violations(new_page, scheme):
     _assert_no_violations(page)
 
 
-@SCHEMES
-def test_account_page_with_a_new_token_has_no_violations(new_page, scheme):
+def _account_page(new_page, scheme: str):
+    """A new reader's account page."""
     page = new_page(color_scheme=scheme)
     _register(page, "Reader", "reader@example.org", TEST_PASSWORD, TEST_PASSWORD)
     expect(page.get_by_role("status")).to_be_visible()
     page.goto("/auth/account")
+    return page
+
+
+@SCHEMES
+def test_account_page_with_a_new_token_has_no_violations(new_page, scheme):
+    page = _account_page(new_page, scheme)
     page.get_by_label("Name").fill("Grading script")
     page.get_by_role("button", name="Make a token").click()
     expect(page.get_by_label("Your new token “Grading script”")).to_have_value(
@@ -238,10 +244,7 @@ def test_error_page_has_no_violations(new_page, page_watch, scheme):
 @SCHEMES
 def test_email_choices_and_the_unsubscribe_pages_have_no_violations(app, session, new_page, scheme):
     app.config["SMTP_URL"] = "smtp://127.0.0.1:25"  # mail configured: nothing is sent here
-    page = new_page(color_scheme=scheme)
-    _register(page, "Reader", "reader@example.org", TEST_PASSWORD, TEST_PASSWORD)
-    expect(page.get_by_role("status")).to_be_visible()
-    page.goto("/auth/account")
+    page = _account_page(new_page, scheme)
     page.get_by_label("Replies to my notes").select_option("daily")
     page.get_by_role("button", name="Save email choices").click()
     expect(page.get_by_role("status")).to_contain_text("Your email choices are saved.")

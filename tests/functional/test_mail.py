@@ -17,6 +17,7 @@ from itsdangerous.timed import TimestampSigner
 from sqlalchemy import func, select
 
 from app.cli import mail_site
+from app.cli import send_mail as send_mail_now
 from app.extensions import db
 from app.models import Annotation, MailMode, MailOutbox, OutboxStatus, Text, User
 from app.models.base import utcnow
@@ -87,19 +88,10 @@ def send_mail(runner, *args: str) -> str:
     return result.output
 
 
-def drain(app, now=None, digests=False):
+def drain(app, now=None, digests=False, transport=mail.Transport):
     """A drain as ``send-mail`` runs it, at a moment of the test's choosing."""
     with app.app_context():
-        server = mail.SmtpServer.from_url(app.config["SMTP_URL"])
-        with mail.Transport(server) as transport:
-            return mail.drain(
-                db.session,
-                mail_site(app),
-                transport,
-                now=now,
-                digests=digests,
-                max_attempts=app.config["MAIL_MAX_ATTEMPTS"],
-            )
+        return send_mail_now(app, now=now, digests=digests, transport=transport)
 
 
 def reply(browser, parent_id: int, body: str) -> None:
@@ -241,18 +233,21 @@ def mail_modes(app, user_id):
 # ---- unsubscribe ----
 
 
-def _unsubscribe_path(message) -> str:
-    return urlsplit(message["List-Unsubscribe"].strip("<>")).path
+def mailed_note(session, seminar, smtp, runner):
+    """Ann's note, Ben's reply to it mailed to her: the note and her mail's unsubscribe path."""
+    _ida, ann, ben, _cy, group = seminar
+    note = group_note(session, ann, group)
+    reply(ben, note.id, "An answer")
+    send_mail(runner)
+    (_, message), *_ = smtp.received
+    return note, urlsplit(message["List-Unsubscribe"].strip("<>")).path
 
 
 def test_one_click_unsubscribe_works_without_signing_in_or_a_csrf_token(
     app, session, seminar, smtp, runner
 ):
-    ida, ann, ben, _cy, group = seminar
-    note = group_note(session, ann, group)
-    reply(ben, note.id, "An answer")
-    send_mail(runner)
-    path = _unsubscribe_path(smtp.received[0][1])
+    ida, ann, *_ = seminar
+    note, path = mailed_note(session, seminar, smtp, runner)
     stranger = app.test_client()
 
     page = stranger.get(path)  # a scanner following the link changes nothing
@@ -270,11 +265,8 @@ def test_one_click_unsubscribe_works_without_signing_in_or_a_csrf_token(
 
 
 def test_the_unsubscribe_pages_button_needs_its_csrf_token(app, session, seminar, smtp, runner):
-    _ida, ann, ben, _cy, group = seminar
-    note = group_note(session, ann, group)
-    reply(ben, note.id, "An answer")
-    send_mail(runner)
-    path = _unsubscribe_path(smtp.received[0][1])
+    _, ann, *_ = seminar
+    _, path = mailed_note(session, seminar, smtp, runner)
     visitor = app.test_client()
     assert visitor.post(path).status_code == 400  # neither one-click nor the page's token
     assert mail_modes(app, ann.user.id)["reply"] is MailMode.IMMEDIATE
@@ -367,10 +359,8 @@ def test_a_drain_that_dies_after_sending_never_makes_the_next_send_it_again(
 ):
     _ida, ann, ben, _cy, group = seminar
     reply(ben, group_note(session, ann, group).id, "An answer")
-    with app.app_context(), pytest.raises(KeyboardInterrupt):
-        server = mail.SmtpServer.from_url(app.config["SMTP_URL"])
-        with DiesAfterSending(server) as transport:
-            mail.drain(db.session, mail_site(app), transport)
+    with pytest.raises(KeyboardInterrupt):
+        drain(app, transport=DiesAfterSending)
     assert len(smtp.received) == 1
     drain(app, now=utcnow() + timedelta(hours=1))
     assert len(smtp.received) == 1
