@@ -479,3 +479,16 @@ def test_without_smtp_nothing_is_queued_and_send_mail_says_why(app, session, see
     page = dom(ann.html("/auth/account"))
     assert page.select("#mail-heading ~ form select") == []
     assert "This site sends no email" in text_of(page)
+
+
+def test_what_went_is_forgotten_after_a_month_and_never_sent_again(
+    app, session, seminar, smtp, runner
+):
+    _, ann, ben, _, group = seminar
+    reply(ben, group_note(session, ann, group).id, "An answer")
+    send_mail(runner)
+    drain(app, now=utcnow() + outbox.KEEP_DONE - timedelta(hours=1))
+    assert [row.status for row in outbox_rows(session)] == [OutboxStatus.SENT]
+    drain(app, now=utcnow() + outbox.KEEP_DONE + timedelta(hours=1))
+    assert outbox_rows(session) == []
+    assert len(smtp.received) == 1

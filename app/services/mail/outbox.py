@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app, has_app_context
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,6 +31,10 @@ from app.services.mail.transport import Transport
 MAX_ATTEMPTS = 8
 FIRST_RETRY = timedelta(minutes=5)
 LONGEST_RETRY = timedelta(hours=6)
+# How long the rows of what went (or had nothing to tell) are kept, and those given up, for a
+# look at what happened; a digest's notices go with it.
+KEEP_DONE = timedelta(days=30)
+KEEP_FAILED = timedelta(days=90)
 # A row claimed longer ago than this belongs to a drain that died while sending it.
 CLAIM_LEASE = timedelta(minutes=15)
 INTERRUPTED = (
@@ -127,6 +131,21 @@ def _give_up_interrupted(session: Session, now: datetime) -> int:
     )
     session.commit()
     return result.rowcount
+
+
+def _forget_old(session: Session, now: datetime) -> None:
+    begin_write(session)
+    done = MailOutbox.status.in_([OutboxStatus.SENT, OutboxStatus.DROPPED])
+    session.execute(
+        delete(MailOutbox).where(
+            or_(
+                done & (MailOutbox.created_at < now - KEEP_DONE),
+                (MailOutbox.status == OutboxStatus.FAILED)
+                & (MailOutbox.created_at < now - KEEP_FAILED),
+            )
+        )
+    )
+    session.commit()
 
 
 def _claim(session: Session, now: datetime) -> int | None:
@@ -241,11 +260,12 @@ def drain(
     digests: bool = False,
     max_attempts: int = MAX_ATTEMPTS,
 ) -> Report:
-    """Send what is due: give up on messages a dead drain left half-sent, make today's digests
-    if asked, then claim and send one message at a time until none is due, or the server
-    cannot be reached (what is left waits for the next run)."""
+    """Send what is due: forget what went long ago, give up on messages a dead drain left
+    half-sent, make today's digests if asked, then claim and send one message at a time until
+    none is due, or the server cannot be reached (what is left waits for the next run)."""
     now = now or utcnow()
     report = Report()
+    _forget_old(session, now)
     report.failed += _give_up_interrupted(session, now)
     if digests:
         report.digests = build_digests(session, now)
