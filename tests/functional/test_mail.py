@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 from itsdangerous.timed import TimestampSigner
 from sqlalchemy import func, select
 
@@ -22,6 +23,7 @@ from app.extensions import db
 from app.models import Annotation, MailMode, MailOutbox, OutboxStatus, Text, User
 from app.models.base import utcnow
 from app.services import mail
+from app.services.errors import Invalid
 from app.services.mail import outbox, preferences
 from tests.factories import (
     api_note,
@@ -463,6 +465,74 @@ def test_names_cannot_inject_headers_or_recipients(app, session, seminar, smtp, 
     assert message["Bcc"] is None
     assert [a.addr_spec for a in message["To"].addresses] == [ann.user.email]
     assert "\n" not in message["Subject"] and message["Subject"].startswith("Ben Bcc:")
+
+
+# ---- the server's address ----
+
+
+def test_the_smtp_url_names_the_server_its_tls_and_its_credentials():
+    plain = mail.SmtpServer.from_url("smtp://localhost")
+    assert (plain.host, plain.port, plain.tls, plain.starttls, plain.user) == (
+        "localhost",
+        25,
+        False,
+        False,
+        None,
+    )
+    upgraded = mail.SmtpServer.from_url("smtp://me%40example.org:p%3Ass@mx.example:587?starttls=1")
+    assert (upgraded.port, upgraded.starttls, upgraded.user, upgraded.password) == (
+        587,
+        True,
+        "me@example.org",
+        "p:ss",
+    )
+    wrapped = mail.SmtpServer.from_url("smtps://mx.example?timeout=5")
+    assert (wrapped.port, wrapped.tls, wrapped.timeout) == (465, True, 5.0)
+    for nonsense in ("ftp://mx.example", "smtp://", "smtp://mx.example:port", "mx.example"):
+        with pytest.raises(Invalid):
+            mail.SmtpServer.from_url(nonsense)
+
+
+def test_send_mail_signs_in_with_the_urls_credentials_and_a_refusal_is_tried_again(
+    app, session, seminar, runner
+):
+    _, ann, ben, _, group = seminar
+    logins = []
+
+    def authenticator(server, smtp_session, envelope, mechanism, auth_data):
+        logins.append((auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.password == b"p:ss", handled=False)  # else a 535
+
+    inbox = Inbox()
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=free_port(),
+        authenticator=authenticator,
+        auth_require_tls=False,  # a test server on loopback; real ones want TLS first
+        auth_exclude_mechanism=["LOGIN"],  # smtplib then tries PLAIN alone
+    )
+    controller.start()
+    try:
+        url = f"smtp://me%40example.org:{{}}@127.0.0.1:{controller.port}?timeout=5"
+        reply(ben, group_note(session, ann, group).id, "An answer")
+        app.config["SMTP_URL"] = url.format("wrong")
+        send_mail(runner)  # the site's setting is wrong, not the message: it waits
+        (row,) = outbox_rows(session)
+        assert (row.status, row.attempts) == (OutboxStatus.QUEUED, 1)
+        assert "SMTPAuthenticationError" in row.error
+        app.config["SMTP_URL"] = url.format("p%3Ass")
+        drain(app, now=row.next_attempt_at)
+    finally:
+        controller.stop()
+    assert logins == [(b"me@example.org", b"wrong"), (b"me@example.org", b"p:ss")]
+    assert [rcpt for rcpt, _ in inbox.received] == [[ann.user.email]]
+
+
+def test_send_mail_refuses_an_smtp_url_that_is_not_one(app, runner):
+    app.config["SMTP_URL"] = "http://mail.example"
+    result = runner.invoke(args=["send-mail"])
+    assert result.exit_code != 0 and "SCHOLIA_SMTP_URL must look like" in result.output
 
 
 # ---- no SMTP, no queue ----

@@ -180,18 +180,17 @@ def _settle(session: Session, row_id: int, **values) -> None:
     session.commit()
 
 
+# What the server said of this message alone: the next may go. Anything else (no connection,
+# a refused sign-in or sender) is the same for every message: the run stops, all wait.
+_THIS_MESSAGE_REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError)
+
+
 def _permanent(error: Exception) -> bool:
-    """Will the server refuse this message whenever it is sent (a 5xx about it)?"""
+    """Will the server refuse this message whenever it is sent (a 5xx about it, not about the
+    site's settings, which someone may yet put right)?"""
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return all(500 <= code < 600 for code, _ in error.recipients.values())
-    return isinstance(error, smtplib.SMTPResponseException) and 500 <= error.smtp_code < 600
-
-
-_THIS_MESSAGE_REFUSED = (
-    smtplib.SMTPRecipientsRefused,
-    smtplib.SMTPSenderRefused,
-    smtplib.SMTPDataError,
-)
+    return isinstance(error, smtplib.SMTPDataError) and 500 <= error.smtp_code < 600
 
 
 def _deliver(
