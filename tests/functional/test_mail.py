@@ -348,6 +348,20 @@ def test_after_the_last_attempt_the_mail_is_given_up_with_its_error(
     assert smtp.received == []
 
 
+def test_a_broken_sender_setting_keeps_the_mail_for_when_it_is_put_right(
+    app, session, seminar, smtp, runner
+):
+    _, ann, ben, _, group = seminar
+    reply(ben, group_note(session, ann, group).id, "An answer")
+    app.config["MAIL_FROM"] = "Scholia <mail@scholia.example>\nBcc: victim@evil.example"
+    send_mail(runner)
+    (row,) = outbox_rows(session)
+    assert (row.status, row.attempts) == (OutboxStatus.QUEUED, 1) and "ValueError" in row.error
+    app.config["MAIL_FROM"] = "Scholia <mail@scholia.example>"
+    drain(app, now=row.next_attempt_at)
+    assert [rcpt for rcpt, _ in smtp.received] == [[ann.user.email]]
+
+
 class DiesAfterSending(mail.Transport):
     """The drain's process dies once the server has taken the message, before it is marked."""
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from app.models import Annotation, Flag, MailMode, MailOutbox, Notification, NotificationKind, User
 from app.services.access import Action, can, load_viewer
-from app.services.mail.preferences import KINDS, Modes, unsubscribe_token
+from app.services.mail.preferences import Modes, unsubscribe_token
 
 # How much of a note's words and of a passage a mail quotes: the rest is a click away.
 MAX_WORDS = 1500
@@ -126,8 +126,7 @@ def message(session: Session, site: Site, row: MailOutbox, modes: Modes) -> Emai
     entries = [
         found
         for notice in notices_of(session, row)
-        if notice.kind in KINDS
-        and modes[notice.kind] is not MailMode.OFF
+        if modes[notice.kind] is not MailMode.OFF
         and (found := entry(session, site, notice)) is not None
     ]
     if not entries:

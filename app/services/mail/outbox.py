@@ -16,6 +16,7 @@ from __future__ import annotations
 import smtplib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 
 from flask import current_app, has_app_context
 from sqlalchemy import delete, or_, select, update
@@ -193,60 +194,83 @@ def _permanent(error: Exception) -> bool:
     return isinstance(error, smtplib.SMTPDataError) and 500 <= error.smtp_code < 600
 
 
-def _deliver(
-    session: Session,
-    site: compose.Site,
-    transport: Transport,
-    row_id: int,
-    now: datetime,
-    max_attempts: int,
-    report: Report,
-) -> bool:
-    """Send one claimed message; False when the server could not be reached (stop for now)."""
-    row = session.get(MailOutbox, row_id)
+@dataclass
+class _Claimed:
+    """A message this drain has claimed, and what it needs to settle it."""
+
+    row_id: int
+    attempts: int
+    now: datetime
+    max_attempts: int
+    report: Report
+
+
+def _failed(session: Session, claimed: _Claimed, error: Exception, permanent: bool) -> None:
+    """Not sent: tried again after a while, or given up (the error kept either way)."""
+    attempts = claimed.attempts + 1
+    reason = f"{type(error).__name__}: {error}"[:1000]
+    claimed.report.errors.append(reason)
+    if permanent or attempts >= claimed.max_attempts:
+        _settle(
+            session, claimed.row_id, status=OutboxStatus.FAILED, attempts=attempts, error=reason
+        )
+        claimed.report.failed += 1
+        return
+    _settle(
+        session,
+        claimed.row_id,
+        status=OutboxStatus.QUEUED,
+        attempts=attempts,
+        error=reason,
+        next_attempt_at=claimed.now + backoff(attempts),
+        claimed_at=None,
+    )
+    claimed.report.retried += 1
+
+
+def _compose(session: Session, site: compose.Site, claimed: _Claimed) -> EmailMessage | None:
+    """The claimed row's message, or None when it is not to go now (held for a digest, its
+    kind switched off, nothing left to tell: the row says which)."""
+    row = session.get(MailOutbox, claimed.row_id)
+    claimed.attempts = row.attempts
     modes = preferences.modes(session, row.user_id)
     if row.notification_id is not None:
-        notice = session.get(Notification, row.notification_id)
-        mode = modes[notice.kind]
+        mode = modes[session.get(Notification, row.notification_id).kind]
         if mode is MailMode.DAILY:
-            _settle(session, row_id, status=OutboxStatus.HELD, claimed_at=None)
-            report.held += 1
-            return True
+            _settle(session, claimed.row_id, status=OutboxStatus.HELD, claimed_at=None)
+            claimed.report.held += 1
+            return None
         if mode is MailMode.OFF:
-            _settle(session, row_id, status=OutboxStatus.DROPPED)
-            report.dropped += 1
-            return True
+            _settle(session, claimed.row_id, status=OutboxStatus.DROPPED)
+            claimed.report.dropped += 1
+            return None
     mail = compose.message(session, site, row, modes)
-    attempts = row.attempts
     session.rollback()  # nothing held open while the server answers
     if mail is None:
-        _settle(session, row_id, status=OutboxStatus.DROPPED)
-        report.dropped += 1
+        _settle(session, claimed.row_id, status=OutboxStatus.DROPPED)
+        claimed.report.dropped += 1
+    return mail
+
+
+def _deliver(session: Session, site: compose.Site, transport: Transport, claimed: _Claimed) -> bool:
+    """Send one claimed message; False when the server or the settings are at fault (the run
+    stops: every message would meet the same)."""
+    try:
+        mail = _compose(session, site, claimed)
+    except Exception as error:
+        session.rollback()
+        _failed(session, claimed, error, permanent=False)
+        return False
+    if mail is None:
         return True
     try:
         transport.send(mail)
     except (smtplib.SMTPException, OSError) as error:
-        attempts += 1
-        reason = f"{type(error).__name__}: {error}"[:1000]
-        report.errors.append(reason)
-        if _permanent(error) or attempts >= max_attempts:
-            _settle(session, row_id, status=OutboxStatus.FAILED, attempts=attempts, error=reason)
-            report.failed += 1
-        else:
-            _settle(
-                session,
-                row_id,
-                status=OutboxStatus.QUEUED,
-                attempts=attempts,
-                error=reason,
-                next_attempt_at=now + backoff(attempts),
-                claimed_at=None,
-            )
-            report.retried += 1
+        _failed(session, claimed, error, _permanent(error))
         # A refused message says nothing of the next; a server out of reach, of all of them.
         return isinstance(error, _THIS_MESSAGE_REFUSED)
-    _settle(session, row_id, status=OutboxStatus.SENT, sent_at=utcnow())
-    report.sent += 1
+    _settle(session, claimed.row_id, status=OutboxStatus.SENT, sent_at=utcnow())
+    claimed.report.sent += 1
     return True
 
 
@@ -269,6 +293,7 @@ def drain(
     if digests:
         report.digests = build_digests(session, now)
     while (row_id := _claim(session, now)) is not None:
-        if not _deliver(session, site, transport, row_id, now, max_attempts, report):
+        claimed = _Claimed(row_id, 0, now, max_attempts, report)
+        if not _deliver(session, site, transport, claimed):
             break
     return report
