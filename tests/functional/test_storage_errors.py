@@ -10,8 +10,9 @@ from flask import url_for
 from sqlalchemy import func, select
 
 from app import database
+from app.cli import mail_site
 from app.models import Annotation
-from app.services import annotations, discussion, groups
+from app.services import annotations, discussion, groups, mail
 from app.services.access import viewer_for
 from tests import factories
 from tests.conftest import make_test_app
@@ -144,6 +145,7 @@ def test_no_page_a_reader_opens_waits_for_the_write_lock(app, session, seeded, b
         "code": group.invite_code,
         "number": 1,
         "user_id": admin.id,
+        "token": mail.unsubscribe_token(mail_site(app).keys, admin.id),  # a mail's link
     }
     with app.test_request_context():
         urls = [
