@@ -1,7 +1,7 @@
 """who added a text on the page (texts from the command line have nobody)
 
 Revision ID: 0018
-Revises: 0014
+Revises: 0017
 Create Date: 2026-12-05 01:20:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0018"
-down_revision = "0014"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
