@@ -17,6 +17,7 @@ from app.models.annotation import (
 )
 from app.models.group import Group, Membership, ReadingAssignment, Removal, Role
 from app.models.mail import MailMode, MailOutbox, MailPreference, OutboxStatus
+from app.models.prompt import ParagraphPrompt
 from app.models.text import Paragraph, ParagraphRole, Text, TextRevision
 from app.models.user import ApiToken, LoginAttempt, User
 
@@ -43,6 +44,7 @@ __all__ = [
     "NotificationKind",
     "OutboxStatus",
     "Paragraph",
+    "ParagraphPrompt",
     "ParagraphRole",
     "PartChange",
     "Reaction",

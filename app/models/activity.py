@@ -47,6 +47,7 @@ class EventKind(enum.StrEnum):
     UNHIDDEN = "unhidden"
     REACTED = "reacted"
     VISIBILITY = "visibility"
+    PROMPT = "prompt"  # a question pinned to the thread, edited or unpinned
 
 
 class Event(db.Model):

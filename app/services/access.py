@@ -18,7 +18,10 @@ The rules:
 - only a thread's author moves it, and not while it is hidden (see annotations.set_visibility
   for what else keeps a thread where it is);
 - deleted annotations are gone for everyone; the author restores their own deletion, a
-  moderator a thread they removed.
+  moderator a thread they removed;
+- a question pinned to a group's discussion of a paragraph is its owner's and instructors' to
+  pin, edit and unpin (not a site administrator's: it is the seminar's leaders' voice); it is
+  read by whoever sees the thread.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ class Action(enum.StrEnum):
     HIDE = "hide"  # and unhide
     REMOVE = "remove"  # a moderator deletes a thread (or one reply)
     SEE_FLAGS = "see_flags"
+    PIN = "pin"  # pin, edit or unpin a question heading a group's paragraph discussion
 
 
 @dataclass(frozen=True, eq=False)
@@ -254,6 +258,12 @@ def can(viewer: Viewer, action: Action, annotation: Annotation) -> bool:
             return _moderates(viewer, annotation) and (viewer.is_admin or not undoing_anothers_hide)
         case Action.REMOVE | Action.SEE_FLAGS:
             return _moderates(viewer, annotation)
+        case Action.PIN:
+            return (
+                annotation.is_discussion
+                and annotation.visibility is Visibility.GROUP
+                and viewer.teaches(annotation.group_id)
+            )
     return False
 
 

@@ -94,21 +94,26 @@ def discussion_thread(
     if not viewer.is_member(group_id):
         raise NotFound("No such group.")
     begin_write(session)
-    text = text_for(session, slug)
-    spans = text.current_revision.spans()
-    span = next((s for s in spans if s.paragraph.number == paragraph_number), None)
-    if span is None:
-        raise NotFound(f"This text has no paragraph {paragraph_number}.")
+    text, span = paragraph_of(session, slug, paragraph_number)
     return paragraph_thread(session, viewer, text, group_id, span)[0]
 
 
-def paragraph_thread(
-    session: Session, viewer: Viewer, text: Text, group_id: int, span: ParagraphSpan
-) -> tuple[Annotation, bool]:
-    """The group's thread about the paragraph at ``span`` of the text's current revision, and
-    whether it was started now (by ``viewer``, unsaved but flushed); the caller holds the write
-    lock and has checked that the viewer is a member."""
-    thread = session.scalar(
+def paragraph_of(session: Session, slug: str, number: int) -> tuple[Text, ParagraphSpan]:
+    """The text at ``slug`` and paragraph ``number`` of its current revision (404 for either
+    missing)."""
+    text = text_for(session, slug)
+    span = next((s for s in text.current_revision.spans() if s.paragraph.number == number), None)
+    if span is None:
+        raise NotFound(f"This text has no paragraph {number}.")
+    return text, span
+
+
+def existing_thread(
+    session: Session, text: Text, group_id: int, span: ParagraphSpan
+) -> Annotation | None:
+    """The group's thread about the paragraph at ``span`` of the text's current revision, if
+    someone has started it."""
+    return session.scalar(
         select(Annotation).where(
             Annotation.text_id == text.id,
             Annotation.group_id == group_id,
@@ -117,6 +122,15 @@ def paragraph_thread(
             Annotation.deleted_at.is_(None),
         )
     )
+
+
+def paragraph_thread(
+    session: Session, viewer: Viewer, text: Text, group_id: int, span: ParagraphSpan
+) -> tuple[Annotation, bool]:
+    """The group's thread about the paragraph at ``span`` of the text's current revision, and
+    whether it was started now (by ``viewer``, unsaved but flushed); the caller holds the write
+    lock and has checked that the viewer is a member."""
+    thread = existing_thread(session, text, group_id, span)
     if thread is None:
         thread = new_annotation(
             viewer,

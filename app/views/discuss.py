@@ -8,7 +8,7 @@ from app.current import viewer
 from app.extensions import db
 from app.models import ReactionKind
 from app.models.annotation import group_key
-from app.services import annotations, discussion, moderation, notifications
+from app.services import annotations, discussion, moderation, notifications, prompts
 from app.views.notes import MAX_BACK, note_in_page, note_in_text
 from app.views.refusals import answer_refusals, form_refused
 
@@ -53,6 +53,32 @@ def paragraph(slug: str, group_id: int, number: int):
     return redirect(
         url_for("library.read", slug=slug, lens=group_key(group_id), _anchor=f"a{answer.id}")
     )
+
+
+def _at_prompt(slug: str, group_id: int, number: int):
+    """The reading page in the group's lens, at the paragraph's discussion."""
+    lens = group_key(group_id)
+    return redirect(url_for("library.read", slug=slug, lens=lens, _anchor=f"discuss-p{number}"))
+
+
+@bp.post("/texts/<slug>/prompts/<int:group_id>/<int:number>")
+@login_required
+def pin(slug: str, group_id: int, number: int):
+    """Pin a question to the group's discussion of one paragraph, or change its words."""
+    prompts.pin(db.session, viewer(), slug, group_id, number, request.form.get("body", ""))
+    db.session.commit()
+    flash(f"The question heads the discussion of ¶{number}.", "success")
+    return _at_prompt(slug, group_id, number)
+
+
+@bp.post("/texts/<slug>/prompts/<int:group_id>/<int:number>/unpin")
+@login_required
+def unpin(slug: str, group_id: int, number: int):
+    """Take the question off the paragraph's discussion; its answers stay."""
+    prompts.unpin(db.session, viewer(), slug, group_id, number)
+    db.session.commit()
+    flash(f"Question unpinned from ¶{number}; the discussion and its answers stay.", "success")
+    return _at_prompt(slug, group_id, number)
 
 
 @bp.post("/notes/<int:annotation_id>/react")

@@ -66,14 +66,15 @@ MAX_PARAGRAPH = 99_999
 
 def _paragraphs(name: str) -> frozenset[int]:
     """Paragraph numbers given as ``?name=3&name=5``: ``expand`` (margins listing every note),
-    ``note`` and ``discuss`` (the forms a reader without JavaScript opened)."""
+    ``note`` and ``discuss`` (the forms a reader without JavaScript opened), ``prompt`` (an
+    instructor's form for the question pinned to a paragraph)."""
     raw = request.args.getlist(name)
     numbers = (edge.whole_number(n, name, "paragraph numbers", MAX_PARAGRAPH) for n in raw)
     return frozenset(n for n in numbers if n is not None)
 
 
 # The page's query as its links repeat it and an action returns to it (notes.back_to_page): the
-# forms a reader opened (note, discuss) and a focus are the page's of the moment, not kept.
+# forms a reader opened (note, discuss, prompt) and a focus are the page's of the moment, not kept.
 PAGE_ARGUMENTS = frozenset({"lens", "member", "tag", "color", "kind", "sort", "expand", "heat"})
 
 
@@ -98,6 +99,7 @@ def _page_args(lens: texts.Lens, page_request: texts.PageRequest) -> dict[str, l
         ("expand", page_request.expand),
         ("note", page_request.note_forms),
         ("discuss", page_request.discuss_forms),
+        ("prompt", page_request.prompt_forms),
     ):
         if numbers:
             args[name] = [str(n) for n in sorted(numbers)]
@@ -249,6 +251,7 @@ def _page_request(printing: bool = False) -> texts.PageRequest:
         expand=_paragraphs("expand"),
         note_forms=_paragraphs("note"),
         discuss_forms=_paragraphs("discuss"),
+        prompt_forms=_paragraphs("prompt"),
         focus=edge.number(request.args.get("focus")),  # see notes.note_in_text; else ignored
         heat=request.args.get("heat") == "1",  # the heat strip, in a group's lens
     )

@@ -46,7 +46,8 @@ class PageRequest:
 
     ``expand``: paragraphs whose margins list every note (0: the whole text's notes);
     ``note_forms`` and ``discuss_forms``: paragraphs whose forms a reader without JavaScript
-    opened; ``focus``: the note a reader was sent to (shown, its thread open); ``printing``: the
+    opened; ``prompt_forms``: those whose pinned question an instructor opened to write or
+    edit; ``focus``: the note a reader was sent to (shown, its thread open); ``printing``: the
     print version (``/texts/<slug>/print``), every margin listing every note, every thread open;
     ``heat``: in a group's lens, each margin heads with the group's activity on its paragraph.
     """
@@ -55,6 +56,7 @@ class PageRequest:
     expand: frozenset[int] = frozenset()
     note_forms: frozenset[int] = frozenset()
     discuss_forms: frozenset[int] = frozenset()
+    prompt_forms: frozenset[int] = frozenset()
     focus: int | None = None
     printing: bool = False
     heat: bool = False

@@ -11,11 +11,12 @@ from app.models import (
     Annotation,
     AnnotationTag,
     Paragraph,
+    ParagraphPrompt,
     Text,
     TextRevision,
 )
 from app.models.text import ParagraphRole, ParagraphSpan, paragraph_index
-from app.services import dashboard, discussion
+from app.services import dashboard, discussion, prompts
 from app.services.access import (
     ANONYMOUS,
     Viewer,
@@ -35,6 +36,7 @@ class ParagraphView:
     count: int = 0  # annotations starting here in the lens, whatever the filters hide
     more: int = 0  # of those that pass the filters, how many the margin leaves out
     discussion: Annotation | None = None  # the lens group's "Discuss ¶N" thread
+    prompt: ParagraphPrompt | None = None  # the question an instructor pinned to it
 
     @property
     def paragraph(self) -> Paragraph:
@@ -172,13 +174,18 @@ def reading_view(
 
     shown = []
     for annotation in roots:
-        if annotation.is_discussion:
+        # A discussion whose paragraph is gone from the text (revised) is listed with the other
+        # notes whose words are gone, its answers with it.
+        if annotation.is_discussion and annotation.start is not None:
             views[paragraph_of(annotation)].discussion = annotation
             continue
         if annotation.start is not None:
             views[paragraph_of(annotation)].count += 1
         if passes(annotation, filters, viewer):
             shown.append(annotation)
+    discussed = {v.discussion.id: v for v in views if v.discussion is not None}
+    for thread_id, prompt in prompts.for_threads(session, list(discussed)).items():
+        discussed[thread_id].prompt = prompt
     shown.extend(answered)
     order = sort_key(filters, view.conversation, viewer)
     if lens.kind == "mine":

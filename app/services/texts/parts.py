@@ -191,7 +191,7 @@ def _personal_parts(
     notes or their hidden ones (whose words they still read), and the forms they opened."""
     if viewer.user is None:
         return set()
-    numbers = set(page_request.note_forms | page_request.discuss_forms)
+    numbers = set(page_request.note_forms | page_request.discuss_forms | page_request.prompt_forms)
     rows = session.execute(
         _OWN_DIFFERENT,
         {"text_id": context.text_id, "user_id": viewer.id},

@@ -1,0 +1,67 @@
+"""A pinned prompt in real browsers: the instructor pins a question to a paragraph from the
+reading page; a student's open page gets it live at the head of the paragraph's discussion, and
+the student answers there. Both pages stay axe-clean, light and dark."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_accessibility import _assert_no_violations
+from tests.browser.test_seminar import GROUP, LIVE_MS, _open_reading, seminar  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+QUESTION = "Why does **trade** come before recognition?"
+
+
+def test_an_instructor_pins_a_question_and_a_student_answers_under_it(seminar):  # noqa: F811
+    s = seminar
+    row = s.teacher.locator("#p4")
+    expect(s.a.locator("#p4").get_by_role("link", name="Pin a question to ¶4")).to_have_count(0)
+    row.get_by_role("link", name="Pin a question to ¶4").click()
+    field = s.teacher.locator("#p4").get_by_label(f"Question pinned to ¶4 for {GROUP}")
+    field.fill(QUESTION)
+    s.teacher.locator("#p4").get_by_role("button", name="Pin the question").click()
+    expect(s.teacher.locator(".flash-success")).to_contain_text("heads the discussion of ¶4")
+    prompt = s.teacher.locator("#p4 details.discussion > .prompt")
+    expect(prompt.locator(".prompt-head")).to_have_text("Prompt from Ida Instructor")
+
+    # Student A's open page gets it live, heading the discussion, the Markdown rendered.
+    discussion = s.a.locator("#p4 details.discussion")
+    expect(discussion.locator("summary")).to_have_text(
+        "Prompt and discussion of ¶4 (0)", timeout=LIVE_MS
+    )
+    expect(discussion).to_have_attribute("open", "")
+    expect(discussion.locator(".prompt .prompt-head")).to_have_text("Prompt from Ida Instructor")
+    expect(discussion.locator(".prompt .note-body strong")).to_have_text("trade")
+    expect(discussion.get_by_role("link", name="Edit or unpin")).to_have_count(0)
+    _assert_no_violations(s.a)
+
+    # A answers with the discussion's form, in place; the answer follows the question.
+    s.a.locator("#p4").get_by_role("link", name="Discuss ¶4").click()
+    s.a.locator("#p4").get_by_label(f"Say something about ¶4 to {GROUP}").fill("Trade came first.")
+    s.a.locator("#p4").get_by_role("button", name="Post").click()
+    expect(discussion.locator("summary")).to_have_text("Prompt and discussion of ¶4 (1)")
+    expect(discussion.locator(".prompt + .thread .reply")).to_contain_text("Trade came first.")
+    # The instructor's page hears of the answer too.
+    expect(s.teacher.locator("#p4 details.discussion .reply")).to_contain_text(
+        "Trade came first.", timeout=LIVE_MS
+    )
+
+    # The instructor's form, open again to edit, is axe-clean in the dark too.
+    s.teacher.locator("#p4").get_by_role("link", name="Edit or unpin").click()
+    expect(s.teacher.locator("#prompt-4")).to_have_value(QUESTION)
+    s.teacher.emulate_media(color_scheme="dark")
+    _assert_no_violations(s.teacher)
+    s.a.emulate_media(color_scheme="dark")
+    _assert_no_violations(s.a)
+
+    # Unpinned: the discussion stays, the answer in it, on A's page too.
+    s.teacher.locator("#p4").get_by_role("button", name="Unpin the question").click()
+    expect(s.teacher.locator(".flash-success")).to_contain_text("Question unpinned from ¶4")
+    expect(discussion.locator("summary")).to_have_text("Discussion of ¶4 (1)", timeout=LIVE_MS)
+    expect(discussion.locator(".prompt")).to_have_count(0)
+    expect(discussion.locator(".reply")).to_contain_text("Trade came first.")
+    _open_reading(s.a, s.group_id)  # and after a reload, as the server sends it
+    expect(s.a.locator("#p4 details.discussion .prompt")).to_have_count(0)
