@@ -131,8 +131,9 @@ function arrange(row) {
     toggle.firstChild.nodeValue = moreText(folded + Number(toggle.dataset.more || 0), number, none, talk);
   };
   // The group's discussion, which the server sends open when it has posts, is closed under its
-  // summary, then folded in last; never while the reader is in it, or opened it themselves.
-  const free = discussion && !openDiscussions.has(number) && !discussion.matches(":focus-within") && !discussion.querySelector("form");
+  // summary, then folded in last; never while the reader is in it, or opened it themselves, nor
+  // one headed by an instructor's pinned question, which every member is to see.
+  const free = discussion && !openDiscussions.has(number) && !discussion.matches(":focus-within") && !discussion.querySelector("form, :scope > .prompt");
   if (free && discussion.open && !fits()) {
     discussion.open = false;
     discussion.dataset.folded = "1";

@@ -4,9 +4,15 @@ the student answers there. Both pages stay axe-clean, light and dark."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
+from app.models import User
+from app.services import prompts
+from app.services.access import viewer_for
 from tests.browser.test_accessibility import _assert_no_violations
 from tests.browser.test_seminar import GROUP, LIVE_MS, _open_reading, seminar  # noqa: F401
 
@@ -65,3 +71,19 @@ def test_an_instructor_pins_a_question_and_a_student_answers_under_it(seminar): 
     expect(discussion.locator(".reply")).to_contain_text("Trade came first.")
     _open_reading(s.a, s.group_id)  # and after a reload, as the server sends it
     expect(s.a.locator("#p4 details.discussion .prompt")).to_have_count(0)
+
+
+def test_a_question_beside_a_short_paragraph_stays_in_view(seminar, session):  # noqa: F811
+    """Beside a paragraph too short for its margin, the page folds the margin's notes and a
+    discussion (fit.js), but not a discussion headed by a question: it is what members must see."""
+    s = seminar
+    ida = session.scalar(select(User).where(User.email == "ida@example.org"))
+    question = "Why open with Lenin's car? " * 12
+    prompts.pin(session, viewer_for(session, ida), "carr-rapprochement", s.group_id, 1, question)
+    session.commit()
+    discussion = s.a.locator("#p1 details.discussion")
+    expect(discussion.locator(".prompt .note-body")).to_be_visible(timeout=LIVE_MS)
+    _open_reading(s.a, s.group_id)  # as the server sends it, fitted on arrival
+    expect(discussion).to_have_attribute("open", "")
+    expect(discussion.locator(".prompt .note-body")).to_be_visible()
+    expect(discussion).not_to_have_class(re.compile(r"\bis-folded\b"))
