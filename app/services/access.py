@@ -260,7 +260,7 @@ def can(viewer: Viewer, action: Action, annotation: Annotation) -> bool:
             return _moderates(viewer, annotation)
         case Action.PIN:
             return (
-                annotation.is_discussion
+                bool(annotation.is_discussion)  # None on an annotation not yet stored
                 and annotation.visibility is Visibility.GROUP
                 and viewer.teaches(annotation.group_id)
             )

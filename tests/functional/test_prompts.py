@@ -10,9 +10,10 @@ import pytest
 from flask import render_template
 from sqlalchemy import func, select
 
-from app.models import Annotation, ParagraphPrompt, Role
+from app.models import Annotation, ParagraphPrompt, Role, Visibility
+from app.models.base import utcnow
 from app.services import groups, importer, moderation, prompts
-from app.services.access import viewer_for
+from app.services.access import Account, Action, Viewer, can, viewer_for
 from tests.conftest import SEED
 from tests.factories import (
     PAGE,
@@ -228,6 +229,30 @@ def test_members_answer_in_the_thread_and_the_dashboard_lists_who_did(app, sessi
 
 
 # ---- access --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("role", "admin", "may_view", "may_pin"),
+    [
+        (Role.OWNER, False, True, True),
+        (Role.INSTRUCTOR, False, True, True),
+        (Role.MEMBER, False, True, False),
+        (None, False, False, False),
+        (None, True, True, False),
+    ],
+    ids=["owner", "instructor", "member", "outsider", "site admin"],
+)
+def test_the_policy_lets_the_groups_owner_and_instructors_alone_pin(role, admin, may_view, may_pin):
+    reader = Viewer(Account(1, "Reader", admin, "private"), {7: role} if role else {})
+    thread = Annotation(user_id=2, visibility=Visibility.GROUP, group_id=7, is_discussion=True)
+    assert can(reader, Action.VIEW, thread) is may_view
+    assert can(reader, Action.PIN, thread) is may_pin
+    # Only a group's discussion of a paragraph, and not once it is removed.
+    note = Annotation(user_id=2, visibility=Visibility.GROUP, group_id=7)
+    removed = Annotation(
+        user_id=2, visibility=Visibility.GROUP, group_id=7, is_discussion=True, deleted_at=utcnow()
+    )
+    assert can(reader, Action.PIN, note) is can(reader, Action.PIN, removed) is False
 
 
 def test_only_the_groups_owner_and_instructors_pin_edit_and_unpin(app, session, seminar):
