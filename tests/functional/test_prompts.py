@@ -133,6 +133,9 @@ def test_an_instructor_pins_a_question_that_heads_the_discussion_for_every_membe
         assert (edit is not None) is (reader is ida)
         assert row(page, 4).select_one("a.prompt-link") is None
     assert prompt_in(ann.html(lens(group)), 5) is None  # one paragraph's, no other's
+    # The print version has it too, heading the discussion it prints.
+    printed = ann.html(f"{PAGE}/print?lens=group-{group.id}")
+    assert "trade" in [text_of(b) for b in prompt_in(printed, 4).select("strong")]
 
     # Nowhere else: not in a member's other lenses, not for an outsider or a visitor.
     assert "Prompt from" not in ann.html(f"{PAGE}?lens=public")
