@@ -19,9 +19,9 @@ The rules:
   for what else keeps a thread where it is);
 - deleted annotations are gone for everyone; the author restores their own deletion, a
   moderator a thread they removed;
-- a question pinned to a group's discussion of a paragraph is its owner's and instructors' to
-  pin, edit and unpin (not a site administrator's: it is the seminar's leaders' voice); it is
-  read by whoever sees the thread.
+- a question pinned to a group's discussion of a paragraph is pinned, edited and unpinned by
+  those who moderate the group (its owner and instructors, site administrators); it is read by
+  whoever sees the thread.
 """
 
 from __future__ import annotations
@@ -259,10 +259,11 @@ def can(viewer: Viewer, action: Action, annotation: Annotation) -> bool:
         case Action.REMOVE | Action.SEE_FLAGS:
             return _moderates(viewer, annotation)
         case Action.PIN:
+            # As the group's parts are rendered for those who moderate it alike (parts.Audience).
             return (
                 bool(annotation.is_discussion)  # None on an annotation not yet stored
                 and annotation.visibility is Visibility.GROUP
-                and viewer.teaches(annotation.group_id)
+                and _moderates(viewer, annotation)
             )
     return False
 

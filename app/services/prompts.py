@@ -6,7 +6,8 @@ group's lens; members answer by replying in that thread. It is kept beside the t
 posted first, and words of its own would be that member's in every export and search.
 
 Access is the policy's (``Action.PIN`` on the thread): whoever sees the thread reads the prompt;
-the group's owner and instructors pin, edit and unpin it, and only while they teach the group.
+those who moderate the group (its owner and instructors, and site administrators) pin, edit and
+unpin it, an instructor only while they teach the group.
 Every change records an event on the thread, so the group's cached parts of that paragraph and
 every open page in the group's lens are brought up to date (live.py).
 
@@ -45,10 +46,21 @@ from app.services.annotations.rules import refusal
 from app.services.errors import Conflict, Invalid, NotFound
 
 
+def _any_thread(group_id: int) -> Annotation:
+    """A stand-in for the group's discussion threads, for the policy to judge before a thread
+    is started (unsaved)."""
+    return Annotation(visibility=Visibility.GROUP, group_id=group_id, is_discussion=True)
+
+
+def may_pin(viewer: Viewer, group_id: int) -> bool:
+    """May the viewer pin questions to the group's discussions (the reading page's controls)."""
+    return can(viewer, Action.PIN, _any_thread(group_id))
+
+
 def _check_may_pin(viewer: Viewer, group_id: int) -> None:
-    """Before anything is read: the policy's answer for the group's discussion threads, judged
-    on a stand-in (the thread may not be started yet). An outsider learns nothing (404)."""
-    thread = Annotation(visibility=Visibility.GROUP, group_id=group_id, is_discussion=True)
+    """Before anything is read: the policy's answer for the group's discussion threads. An
+    outsider learns nothing (404)."""
+    thread = _any_thread(group_id)
     if not can(viewer, Action.VIEW, thread):
         raise NotFound("No such group.")
     if not can(viewer, Action.PIN, thread):

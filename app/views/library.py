@@ -14,7 +14,7 @@ from app.cached import CachedBody
 from app.current import remember_unread_count, render_cache, viewer
 from app.extensions import db
 from app.models import HighlightColor
-from app.services import annotations, discussion, live, moderation, texts
+from app.services import annotations, discussion, live, moderation, prompts, texts
 from app.services.access import Viewer
 from app.services.texts import adding
 
@@ -151,6 +151,7 @@ def _render_parts(
         shared=shared,
         default_audience=context.default_audience(reader),
         may=partial(texts.may, reader),
+        may_pin=partial(prompts.may_pin, reader),
         may_author=partial(texts.may_as_author, reader) if shared else partial(texts.may, reader),
         flatten=discussion.flatten,
         paragraph_url=partial(

@@ -47,7 +47,8 @@ FORBIDDEN_MESSAGES = {
     Action.HIDE: "Only the group's instructors and site administrators moderate this annotation.",
     Action.REMOVE: "Only the group's instructors and site administrators moderate this annotation.",
     Action.SEE_FLAGS: "Only the group's instructors and site administrators see flags.",
-    Action.PIN: "Only the group's owner and instructors pin questions to its discussions.",
+    Action.PIN: "Only the group's instructors and site administrators pin questions to its "
+    "discussions.",
 }
 
 
