@@ -29,6 +29,7 @@ from app.database import begin_write
 from app.models import (
     Annotation,
     EventKind,
+    Group,
     Membership,
     ParagraphPrompt,
     ReadingAssignment,
@@ -76,7 +77,7 @@ def pin(
     question = check_body(question)
     if not question.strip():
         raise Invalid("A prompt needs a question.")
-    text, span = _paragraph(session, slug, number)
+    text, span = _paragraph(session, group_id, slug, number)
     on_list = session.scalar(
         select(ReadingAssignment.id).where(
             ReadingAssignment.group_id == group_id, ReadingAssignment.text_id == text.id
@@ -107,7 +108,7 @@ def unpin(session: Session, viewer: Viewer, slug: str, group_id: int, number: in
     """Take the prompt off the group's discussion of paragraph ``number``; the thread and its
     answers stay. Returns the thread."""
     _check_may_pin(viewer, group_id)
-    text, span = _paragraph(session, slug, number)
+    text, span = _paragraph(session, group_id, slug, number)
     thread = discussion.existing_thread(session, text, group_id, span)
     prompt = thread and session.scalar(
         select(ParagraphPrompt).where(ParagraphPrompt.thread_id == thread.id)
@@ -121,8 +122,14 @@ def unpin(session: Session, viewer: Viewer, slug: str, group_id: int, number: in
     return thread
 
 
-def _paragraph(session: Session, slug: str, number: int) -> tuple[Text, ParagraphSpan]:
+def _paragraph(
+    session: Session, group_id: int, slug: str, number: int
+) -> tuple[Text, ParagraphSpan]:
+    """The text and its paragraph, in the write's transaction; 404 for a group that is no more
+    (a site administrator may name any)."""
     begin_write(session)
+    if session.get(Group, group_id) is None:
+        raise NotFound("No such group.")
     return discussion.paragraph_of(session, slug, number)
 
 

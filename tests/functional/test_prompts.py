@@ -288,6 +288,8 @@ def test_a_site_administrator_pins_as_the_groups_instructors_do(app, session, se
     member of the group who is one gets the instructors' page, controls included."""
     ann, group = seminar["ann"], seminar["group"]
     admin = sign_in(app, session, "Root Admin", is_admin=True)
+    assert admin.post(f"/texts/{SLUG}/prompts/99999/4", body="Nowhere").status_code == 404
+    assert admin.post(f"/texts/{SLUG}/prompts/99999/4/unpin").status_code == 404
     assert admin.post(pin_url(group, 4), body="From the site").status_code == 302
     assert [p.body_source for p in stored_prompts(session)] == ["From the site"]
     page = ann.html(lens(group))
