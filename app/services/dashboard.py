@@ -43,7 +43,7 @@ from app.models import (
     Visibility,
 )
 from app.models.text import ParagraphSpan, paragraph_index
-from app.services import groups, revision_cache
+from app.services import groups, prompts, revision_cache
 from app.services.access import Viewer, visible_to
 from app.services.annotations.notebook import NotebookFilter, filtered
 from app.services.errors import NotFound
@@ -234,6 +234,7 @@ class Dashboard:
     most_puzzling: list[Thread]
     unanswered: list[Thread]
     unanswered_total: int
+    prompts: list[prompts.PromptAnswers]
 
     @property
     def rows(self) -> list[Cell]:
@@ -386,6 +387,7 @@ def dashboard(
         [thread(r) for r in puzzling[:TOP_THREADS]],
         [thread(r) for r in open_questions[:UNANSWERED_SHOWN]],
         len(open_questions),
+        prompts.prompt_answers(session, read.group.id, read.text.id),
     )
 
 

@@ -53,6 +53,7 @@ def show(group_id: int, slug: str):
         participants=dashboard.sort_participants(board.participants, sorting),
         sorting=sorting,
         columns=dashboard.COLUMNS,
+        prompts=board.prompts,
     )
 
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import update
 
 from app.models import Annotation, Motivation, ReactionKind, Role, Visibility
-from app.services import annotations, dashboard, discussion, groups, moderation
+from app.services import annotations, dashboard, discussion, groups, moderation, prompts
 from app.services.access import viewer_for
 from tests import factories
 from tests.factories import (
@@ -304,6 +304,24 @@ def test_most_discussed_most_puzzling_and_unanswered_questions(session, week):
     unanswered = page.find(id="unanswered-heading").parent.select("li")
     assert [li.a["href"].rsplit("#", 1)[1] for li in unanswered] == [f"a{notes['genoa']}"]
     assert "Genoa" in text_of(unanswered[0])
+
+
+def test_the_dashboard_says_who_answered_each_pinned_prompt(session, week):
+    """Ida pins a question to ¶6, whose discussion Ann had started before: Ann's earlier words
+    are no answer to it; Ben answers; Dee has not; Ida, who asks, is in neither list."""
+    ida, _ann, ben, _cy, _dee, group, _notes = week
+    as_ida = viewer_for(session, ida.user)
+    prompt = prompts.pin(session, as_ida, SLUG, group.id, 6, "What does *background* mean?")
+    session.commit()
+    discussion.reply(session, viewer_for(session, ben.user), prompt.thread_id, "The famine")
+    session.commit()
+    section = dom(ida.html(url(group))).find(id="dashboard-prompts-heading").parent
+    (item,) = section.select("li.prompt")
+    assert text_of(item.select_one(".prompt-head a")) == "¶6"
+    assert item.select_one(".note-body em").get_text() == "background"
+    terms, names = item.select("dt"), item.select("dd")
+    who = {text_of(dt): text_of(dd) for dt, dd in zip(terms, names, strict=True)}
+    assert who == {"Answered (1)": "Ben Student", "Not yet (2)": "Ann Student, Dee Member"}
 
 
 def listed(browser, group, query: str = "") -> list[int]:
