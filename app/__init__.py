@@ -57,6 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
     from app.views import (
         admin,
         auth,
+        corrections,
         dashboard,
         discuss,
         groups,
@@ -79,6 +80,7 @@ def create_app(config: dict | None = None) -> Flask:
         admin.bp,
         search.bp,
         texts.bp,
+        corrections.bp,
     ):
         app.register_blueprint(blueprint)
     app.register_blueprint(api_bp)

@@ -20,8 +20,15 @@ from app.api.schemas import (
 from app.cached import CachedBody
 from app.current import render_cache, viewer
 from app.extensions import db
-from app.models import Annotation, ReactionKind, TextRevision
-from app.services import annotation_pages, annotations, discussion, moderation, previews
+from app.models import Annotation, Motivation, ReactionKind, TextRevision
+from app.services import (
+    annotation_pages,
+    annotations,
+    corrections,
+    discussion,
+    moderation,
+    previews,
+)
 from app.services.access import Action, can
 from app.services.errors import Conflict, Malformed, NotFound
 
@@ -159,6 +166,8 @@ def annotation_create(slug: str | None = None):
             _check_posted_to(slug, draft.text_slug)
 
         def make():
+            if draft.motivation is Motivation.EDITING:
+                return corrections.suggest(db.session, acting, draft)
             return annotations.create(db.session, acting, draft)
 
     key = request.headers.get("Idempotency-Key")

@@ -57,7 +57,15 @@ def _one_or_many_containing(name: str) -> dict:
 
 
 W3C_MOTIVATIONS = [*(m.value for m in Motivation), "tagging", "bookmarking"]
-PURPOSES = ["commenting", "describing", "replying", "questioning", "bookmarking", "tagging"]
+PURPOSES = [
+    "commenting",
+    "describing",
+    "replying",
+    "questioning",
+    "bookmarking",
+    "tagging",
+    "editing",
+]
 TEXT_IRI = r"^(https?://[^/\s\x00-\x1f]+)?/texts/[a-z0-9-]+/?(#char=[0-9]{0,9},[0-9]{1,9})?$"
 ANNOTATION_IRI = (
     r"^(https?://[^/\s\x00-\x1f]+)?/api/v1/(texts/[a-z0-9-]+/)?annotations/[1-9][0-9]{0,8}/?$"
@@ -213,6 +221,11 @@ SCHEMAS: dict[str, Any] = {
             "scholia:root": {"type": "string", "format": "uri"},
             "scholia:hidden": {"const": True},
             "scholia:discussion": {"const": True},
+            "scholia:suggestion": {
+                "enum": ["open", "accepted", "declined"],
+                "description": "A suggested correction (motivation editing): what became of it. "
+                "Its body with purpose editing holds the words it would put in place.",
+            },
             "scholia:paragraph": {"type": "integer", "minimum": 1},
             "via": {"type": "string"},
             "canonical": {"type": "string"},

@@ -17,7 +17,7 @@ from app.api.schemas import (
     VISIBILITY_KEY,
     Paging,
 )
-from app.models import Annotation
+from app.models import Annotation, Motivation
 from app.models.text import ParagraphSpan, paragraph_at
 from app.services.annotation_pages import TextState
 from app.services.errors import NotFound
@@ -136,6 +136,16 @@ def serialise(
         )
         if annotation.body_language:
             bodies[-1]["language"] = annotation.body_language
+    suggestion = annotation.suggestion if annotation.motivation is Motivation.EDITING else None
+    if suggestion is not None and readable:
+        bodies.append(
+            {
+                "type": "TextualBody",
+                "purpose": "editing",
+                "format": "text/plain",
+                "value": suggestion.replacement,
+            }
+        )
     for tag in annotation.tag_names if readable else []:
         bodies.append({"type": "TextualBody", "purpose": "tagging", "value": tag})
     data: dict[str, Any] = {
@@ -159,6 +169,8 @@ def serialise(
         data["scholia:hidden"] = True
     if annotation.is_discussion:
         data["scholia:discussion"] = True
+    if suggestion is not None:
+        data["scholia:suggestion"] = suggestion.status.value
     if annotation.color is not None:
         data[COLOR_KEY] = annotation.color.value
     # Any string a client sent (a POST's id, its canonical): words too, hidden with the rest.

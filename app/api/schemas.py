@@ -95,6 +95,8 @@ def parse_bodies(bodies: Any, default_purpose: str = "commenting") -> tuple[str,
             raise Malformed('A body\'s purpose is a name, like "commenting", or an array of them.')
         if "tagging" in purposes:
             tags.append(value)
+        elif "editing" in purposes:
+            continue  # a suggestion's replacement: parse_replacement
         elif set(purposes) & WORD_PURPOSES:
             text_parts.append(value)
         else:
@@ -179,8 +181,8 @@ def parse_motivation(value: Any) -> tuple[Motivation | None, str | None]:
             if name in MAPPED_MOTIVATIONS:
                 return None, name
     raise Invalid(
-        "motivation must be one of highlighting, commenting, questioning, tagging, bookmarking "
-        "(or replying, for a reply)."
+        "motivation must be one of highlighting, commenting, questioning, editing, tagging, "
+        "bookmarking (or replying, for a reply)."
     ) from None
 
 
@@ -361,6 +363,22 @@ def _words(payload: dict, sent: str | None) -> tuple[str, list[str]]:
     return parse_bodies(_bodies(payload), "tagging" if sent == "tagging" else "commenting")
 
 
+def parse_replacement(payload: dict) -> str:
+    """A suggested correction's words: its one body with purpose ``editing`` (plain text)."""
+    found = [
+        body.get("value")
+        for body in _as_list(payload.get("body"))
+        if isinstance(body, dict) and "editing" in _as_list(body.get("purpose"))
+    ]
+    if len(found) != 1 or not isinstance(found[0], str):
+        raise Invalid(
+            "A suggested correction (motivation 'editing') needs one TextualBody with purpose "
+            "'editing' whose value is the words to put in place of those it targets ('' "
+            "deletes them)."
+        )
+    return found[0]
+
+
 def _check_type(payload: dict) -> None:
     if "Annotation" not in _as_list(payload.get("type", "Annotation")):
         raise Malformed("type must be 'Annotation' (or an array holding it).")
@@ -379,6 +397,7 @@ def parse_new(payload: Any, host: str | None = None) -> Draft:
     if motivation is None:
         motivation = Motivation.COMMENTING if body.strip() else Motivation.HIGHLIGHTING
     return Draft(
+        replacement=parse_replacement(payload) if motivation is Motivation.EDITING else None,
         text_slug=slug,
         motivation=motivation,
         body=body,

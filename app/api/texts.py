@@ -50,6 +50,8 @@ def namespace():
             "scholia:root": "For a reply: the first annotation of its thread.",
             "scholia:hidden": "True when an instructor or administrator has hidden it.",
             "scholia:discussion": "True for a group's thread on a paragraph (no words of its own).",
+            "scholia:suggestion": "For a suggested correction (motivation editing, its body "
+            "with purpose editing the words it would put in place): open, accepted or declined.",
             "scholia:orphan": "True when the annotated words are no longer in the revised text.",
             "scholia:paragraph": "Number of the paragraph where the annotation starts.",
         }

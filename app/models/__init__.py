@@ -13,6 +13,8 @@ from app.models.annotation import (
     Motivation,
     Reaction,
     ReactionKind,
+    Suggestion,
+    SuggestionStatus,
     Visibility,
 )
 from app.models.group import Group, Membership, ReadingAssignment, Removal, Role
@@ -52,6 +54,8 @@ __all__ = [
     "ReadingAssignment",
     "Removal",
     "Role",
+    "Suggestion",
+    "SuggestionStatus",
     "Text",
     "TextRevision",
     "User",

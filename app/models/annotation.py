@@ -26,6 +26,8 @@ class Motivation(enum.StrEnum):
     COMMENTING = "commenting"
     QUESTIONING = "questioning"
     REPLYING = "replying"
+    # A suggested correction of the words it is on (W3C's own motivation): see Suggestion.
+    EDITING = "editing"
 
 
 class Kind(enum.StrEnum):
@@ -100,6 +102,10 @@ class Annotation(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
     text_id: Mapped[int] = mapped_column(ForeignKey("text.id", ondelete="CASCADE"))
     revision_id: Mapped[int] = mapped_column(ForeignKey("text_revision.id", ondelete="CASCADE"))
+    # The revision it was written on: set once when stored, never moved by re-anchoring.
+    written_revision_id: Mapped[int | None] = mapped_column(
+        ForeignKey("text_revision.id", ondelete="CASCADE")
+    )
     motivation: Mapped[Motivation] = mapped_column(str_enum(Motivation))
     visibility: Mapped[Visibility] = mapped_column(str_enum(Visibility), default=Visibility.PRIVATE)
     # Set exactly when visibility is GROUP.
@@ -140,7 +146,12 @@ class Annotation(db.Model):
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     text: Mapped[Text] = relationship()
-    revision: Mapped[TextRevision] = relationship()
+    revision: Mapped[TextRevision] = relationship(foreign_keys=[revision_id])
+    written_revision: Mapped[TextRevision | None] = relationship(foreign_keys=[written_revision_id])
+    # A suggestion's replacement and state (motivation ``editing`` only); loaded when asked.
+    suggestion: Mapped[Suggestion | None] = relationship(
+        back_populates="annotation", cascade="all, delete-orphan", uselist=False
+    )
     tags: Mapped[list[AnnotationTag]] = relationship(
         cascade="all, delete-orphan", order_by="AnnotationTag.name", lazy="selectin"
     )
@@ -189,6 +200,40 @@ class Annotation(db.Model):
 
     def preload_tag_names(self, names: list[str]) -> None:
         self.preloaded_tag_names = names
+
+
+class SuggestionStatus(enum.StrEnum):
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+
+class Suggestion(db.Model):
+    """What a suggested correction (an annotation with motivation ``editing``) proposes, and
+    what became of it: the words to put in place of its span, and who accepted or declined it
+    (an accepted one names the revision it made)."""
+
+    __tablename__ = "suggestion"
+
+    annotation_id: Mapped[int] = mapped_column(
+        ForeignKey("annotation.id", ondelete="CASCADE"), primary_key=True
+    )
+    # The words it would replace, as they were when suggested: re-anchoring moves the note
+    # onto other words when these change, and a suggestion is only ever accepted on these.
+    original: Mapped[str] = mapped_column(SAText)
+    replacement: Mapped[str] = mapped_column(SAText)
+    status: Mapped[SuggestionStatus] = mapped_column(
+        str_enum(SuggestionStatus), default=SuggestionStatus.OPEN
+    )
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revision_id: Mapped[int | None] = mapped_column(
+        ForeignKey("text_revision.id", ondelete="SET NULL")
+    )
+
+    annotation: Mapped[Annotation] = relationship(back_populates="suggestion")
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+    revision: Mapped[TextRevision | None] = relationship(foreign_keys=[revision_id])
 
 
 class AnnotationTag(db.Model):

@@ -5,6 +5,7 @@ import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy import Text as SAText
@@ -12,6 +13,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import created_at_column, str_enum
+
+if TYPE_CHECKING:
+    from app.models.user import User
 
 # Canonical content joins paragraphs with a blank line; annotation offsets count in it.
 PARAGRAPH_SEPARATOR = "\n\n"
@@ -71,8 +75,13 @@ class TextRevision(db.Model):
     # SHA-256 of title, author, citation and paragraphs with roles: makes re-import idempotent.
     content_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = created_at_column()
+    # Who made it and why: an accepted suggestion's decider and "Accepted suggestion by …";
+    # NULL and "" for an import.
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    summary: Mapped[str] = mapped_column(SAText, default="", server_default="")
 
     text: Mapped[Text] = relationship(back_populates="revisions", foreign_keys=[text_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     paragraphs: Mapped[list[Paragraph]] = relationship(
         back_populates="revision", order_by="Paragraph.number", cascade="all, delete-orphan"
     )

@@ -22,19 +22,22 @@ The rules:
 - a question pinned to a group's discussion of a paragraph is pinned, edited and unpinned by
   those who moderate the group (its owner and instructors, site administrators); it is read by
   whoever sees the thread.
+- a suggested correction (motivation ``editing``) is accepted or declined by a site
+  administrator, or by an instructor of a group that has the text on its reading list today,
+  if they may see the suggestion (``reading_groups``: the groups whose list has the text).
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, Engine, bindparam, false, or_, select
 from sqlalchemy.orm import Session
 
 from app.database import rows_committed
-from app.models import Annotation, Group, Membership, Role, User, Visibility
+from app.models import Annotation, Group, Membership, Motivation, Role, User, Visibility
 from app.models.user import session_id
 from app.services.quotas import WriteLimits
 
@@ -53,6 +56,8 @@ class Action(enum.StrEnum):
     REMOVE = "remove"  # a moderator deletes a thread (or one reply)
     SEE_FLAGS = "see_flags"
     PIN = "pin"  # pin, edit or unpin a question heading a group's paragraph discussion
+    # Accept or decline a suggested correction: the text's words change for everyone.
+    DECIDE = "decide"
 
 
 @dataclass(frozen=True, eq=False)
@@ -210,7 +215,14 @@ def _may_restore(viewer: Viewer, annotation: Annotation, is_author: bool) -> boo
     return is_author and _writes_in(viewer, annotation)
 
 
-def can(viewer: Viewer, action: Action, annotation: Annotation) -> bool:
+def can(
+    viewer: Viewer,
+    action: Action,
+    annotation: Annotation,
+    reading_groups: Collection[int] = (),
+) -> bool:
+    """``reading_groups``: for DECIDE, the groups with the annotation's text on their reading
+    list (without them only a site administrator decides)."""
     is_author = viewer.user is not None and annotation.user_id == viewer.id
     if action is Action.RESTORE:
         return annotation.deleted_at is not None and _may_restore(viewer, annotation, is_author)
@@ -264,6 +276,12 @@ def can(viewer: Viewer, action: Action, annotation: Annotation) -> bool:
                 bool(annotation.is_discussion)  # None on an annotation not yet stored
                 and annotation.visibility is Visibility.GROUP
                 and _moderates(viewer, annotation)
+            )
+        case Action.DECIDE:
+            return (
+                annotation.motivation is Motivation.EDITING
+                and not annotation.is_reply
+                and (viewer.is_admin or any(viewer.teaches(g) for g in reading_groups))
             )
     return False
 

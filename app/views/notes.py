@@ -9,7 +9,7 @@ from app import edge
 from app.current import viewer
 from app.extensions import db
 from app.models import HighlightColor, Motivation
-from app.services import annotations, discussion, groups, live, moderation, texts
+from app.services import annotations, corrections, discussion, groups, live, moderation, texts
 from app.services.annotations import Changes, Draft, NotebookFilter, SpanTarget
 from app.views.library import PAGE_ARGUMENTS
 from app.views.refusals import answer_refusals, form_refused
@@ -175,6 +175,7 @@ def show(annotation_id: int):
         back_query=back,
         back=note_in_page(root),  # to the page it came from, lens and filters kept, at the note
         my_flags=moderation.my_open_flags(db.session, viewer(), root.id),
+        deciding=not root.deleted_at and corrections.may_decide(db.session, viewer(), root),
     )
 
 

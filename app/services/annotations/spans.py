@@ -112,11 +112,36 @@ def set_span(annotation: Annotation, content: str, start: int, end: int) -> None
     annotation.start, annotation.end = start, end
 
 
-def reanchor(session: Session, text: Text, new: TextRevision) -> dict[str, int]:
+@dataclass(frozen=True)
+class Edit:
+    """What made revision ``new`` out of ``previous``: the words [start, end) of its content
+    replaced by ``length`` characters (an accepted suggestion). With it, a note that was on
+    ``previous`` is carried over by arithmetic, not found again: one on the replaced words
+    (or overlapping them) ends on the words that took their place."""
+
+    previous_id: int
+    start: int
+    end: int
+    length: int
+
+    def carry(self, start: int, end: int) -> tuple[int, int] | None:
+        delta = self.length - (self.end - self.start)
+        new_start = start if start <= self.start else max(start + delta, self.start)
+        if self.start < start < self.end:
+            new_start = self.start
+        new_end = end if end <= self.start else end + delta
+        if self.start < end < self.end:
+            new_end = self.start + self.length
+        return (new_start, new_end) if new_start < new_end else None
+
+
+def reanchor(
+    session: Session, text: Text, new: TextRevision, edit: Edit | None = None
+) -> dict[str, int]:
     """Move every annotation of ``text`` onto revision ``new``; orphans are kept, never lost.
 
-    Runs inside the importer's transaction, so a revision and its re-anchored notes appear
-    together or not at all.
+    Runs inside the importer's (or an accepted suggestion's) transaction, so a revision and its
+    re-anchored notes appear together or not at all.
     """
     counts = {"kept": 0, "moved": 0, "orphaned": 0}
     content, spans = new.content, new.spans()
@@ -124,6 +149,19 @@ def reanchor(session: Session, text: Text, new: TextRevision) -> dict[str, int]:
         select(Annotation).where(Annotation.text_id == text.id, Annotation.exact.is_not(None))
     ).all()
     for annotation in annotations:
+        carried = (
+            edit.carry(annotation.start, annotation.end)
+            if edit is not None
+            and annotation.start is not None
+            and annotation.revision_id == edit.previous_id
+            else None
+        )
+        snapped = carried and snap_to_paragraphs(spans, *carried)
+        if snapped:
+            annotation.revision_id = new.id
+            counts["kept" if snapped == (annotation.start, annotation.end) else "moved"] += 1
+            set_span(annotation, content, *snapped)
+            continue
         position = (
             anchoring.PositionSelector(annotation.start, annotation.end)
             if annotation.start is not None

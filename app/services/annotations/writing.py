@@ -18,6 +18,7 @@ from app.models import (
     HighlightColor,
     IdempotencyKey,
     Motivation,
+    Suggestion,
     Text,
     User,
     Visibility,
@@ -65,6 +66,8 @@ class Draft:
     via: str | None = None  # the IRI it had where it came from (W3C model §3.3.2)
     canonical: str | None = None
     form: BodyForm = MARKDOWN_BODY
+    # A suggested correction's words (motivation EDITING only; see services/corrections.py).
+    replacement: str | None = None
 
 
 @dataclass
@@ -127,6 +130,13 @@ def create(session: Session, viewer: Viewer, draft: Draft) -> Annotation:
     body = check_body(draft.body)
     tags = normalise_tags(draft.tags)
     check_motivation(draft.motivation, is_reply=False)
+    if (draft.motivation is Motivation.EDITING) != (draft.replacement is not None):
+        raise Invalid(
+            "A suggested correction (motivation 'editing') has a body with purpose 'editing': "
+            "the words to put in place of those it targets; nothing else has one."
+        )
+    if draft.motivation is Motivation.EDITING and draft.target is None:
+        raise Invalid("A suggested correction is on words of the text: its target needs them.")
     if draft.target is None and not body.strip():
         raise Invalid("A note on the whole text needs some words.")
     text, author = text_and_author(session, draft.text_slug, viewer)
@@ -144,6 +154,8 @@ def create(session: Session, viewer: Viewer, draft: Draft) -> Annotation:
     annotation.created_at = annotation.updated_at = utcnow()
     annotation.user = author
     annotation.tags = [AnnotationTag(name=name) for name in sorted(tags)]  # as loaded
+    if draft.replacement is not None:
+        annotation.suggestion = Suggestion(original=annotation.exact, replacement=draft.replacement)
     audience = audience_key(draft.visibility, draft.group_id)
     # Offered first next time outside a group's lens (ReadingContext.default_audience): "private"
     # or "public"; a group's notes default to the group in its own lens.
@@ -190,6 +202,10 @@ def store(
     An ``imported`` one's event names no actor (an import counts against the imports' own
     quota, not note by note against the writes'), and it notifies nobody: a discussion brought
     back is no news to anyone."""
+    if annotation.written_revision_id is None:  # for good: re-anchoring never moves it
+        annotation.written_revision_id = annotation.revision_id
+        if annotation.written_revision_id is None:
+            annotation.written_revision = annotation.revision
     session.add(annotation)
     session.flush()
     live.record(session, annotation, EventKind.CREATED, None if imported else viewer.id)
@@ -305,6 +321,11 @@ def edit(session: Session, viewer: Viewer, annotation_id: int, changes: Changes)
     color = None if changes.clear_color else (changes.color or annotation.color)
     motivation = changes.motivation or annotation.motivation
     check_motivation(motivation, is_reply=annotation.is_reply)
+    if (motivation is Motivation.EDITING) != (annotation.motivation is Motivation.EDITING):
+        raise Conflict(
+            "A suggested correction stays one, and a note does not become one: suggest the "
+            "correction on the words instead."
+        )
     check_words(annotation, body)
     if (body, form, tags, color, motivation, canonical) == (
         annotation.body_source,
