@@ -21,7 +21,7 @@ The rules:
   moderator a thread they removed;
 - a question pinned to a group's discussion of a paragraph is pinned, edited and unpinned by
   those who moderate the group (its owner and instructors, site administrators); it is read by
-  whoever sees the thread.
+  whoever sees the thread;
 - a suggested correction (motivation ``editing``) is accepted or declined by a site
   administrator, or by an instructor of a group that has the text on its reading list today,
   if they may see the suggestion (``reading_groups``: the groups whose list has the text).

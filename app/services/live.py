@@ -191,6 +191,12 @@ def news(
     return events_after(session, reader(), text_id, after)
 
 
+def current_revision_id(session: Session, slug: str) -> int | None:
+    """The revision a text shows now: a page rendered on another reloads its text (an accepted
+    suggestion changed its words, and the offsets of every paragraph after them)."""
+    return session.scalar(select(Text.current_revision_id).where(Text.slug == slug))
+
+
 def latest_id(session: Session, text_id: int) -> int:
     return session.scalar(select(cursor_of(text_id)))
 

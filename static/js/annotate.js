@@ -37,6 +37,7 @@ for (const color of COLORS) {
   toolbar.append(button);
 }
 toolbar.append(element("button", { type: "button", class: "tool tool-note", "data-action": "annotate" }, "Annotate…"));
+toolbar.append(element("button", { type: "button", class: "tool tool-note", "data-action": "suggest" }, "Suggest a correction…"));
 document.body.append(toolbar);
 
 let pending = null; // {start, end} of the selection the toolbar acts on
@@ -217,6 +218,59 @@ function openEditor(offsets, draft = null) {
   textarea.focus();
 }
 
+// ---- a suggested correction: the words to put in place of the selected ones, and why; shared
+// with a group or publicly (an instructor of a group reading the text decides) ----
+function field(label, control) {
+  return element("p", { class: "field" }, element("label", { for: control.id }, label), control);
+}
+
+function openSuggestion(offsets) {
+  closeEditor();
+  const row = [...document.querySelectorAll(".para-row")].find((r) => Number(r.dataset.start) <= offsets.start && offsets.start <= Number(r.dataset.end));
+  const quote = selectors(pageContent(), offsets.start, offsets.end)[0].exact;
+  const replacement = element("input", { type: "text", id: "suggest-replacement", name: "replacement", maxlength: "2000", autocomplete: "off" });
+  replacement.value = quote;
+  const reason = element("textarea", { id: "suggest-reason", name: "body", rows: "2" });
+  const audience = noteTemplate.querySelector("select.audience-select").cloneNode(true);
+  audience.id = "suggest-audience";
+  audience.querySelector('option[value="private"]')?.remove();
+  audience.value = reading.dataset.audience;
+  if (!audience.value) audience.value = "public"; // "private", or a group the reader left
+  const message = element("p", { class: "error", role: "alert", hidden: "" });
+  const form = element("form", { class: "note-form note-editor suggest-editor", "aria-label": "Suggest a correction" },
+    element("blockquote", { class: "note-quote" }, quote.length > 240 ? `${quote.slice(0, 240)}…` : quote),
+    field("Correct these words to", replacement),
+    field("Why (optional)", reason),
+    field("Who sees this", audience),
+    message,
+    element("div", { class: "editor-actions" },
+      element("button", { type: "submit", class: "button" }, "Suggest"),
+      element("button", { type: "button", class: "link-button", "data-action": "cancel" }, "Cancel")));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const suggestion = annotationFor(offsets, { body: reason.value, audience: audience.value });
+    suggestion.motivation = "editing";
+    suggestion.body.push({ type: "TextualBody", purpose: "editing", format: "text/plain", value: replacement.value });
+    try {
+      const created = await api("POST", "/api/v1/annotations", suggestion);
+      closeEditor();
+      await refresh();
+      (await showNote(created.id.split("/").pop()))?.focus();
+      say("Suggestion saved: an instructor of a group reading this text decides.");
+    } catch (error) {
+      message.textContent = error.message;
+      message.hidden = false;
+    }
+  });
+  form.querySelector('[data-action="cancel"]').addEventListener("click", closeEditor);
+  form.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") closeEditor();
+  });
+  row.querySelector(".margin").prepend(form);
+  hideToolbar();
+  replacement.focus();
+}
+
 function closeEditor() {
   const editor = document.querySelector(".note-editor");
   if (!editor) return;
@@ -328,6 +382,7 @@ toolbar.addEventListener("click", (event) => {
   if (!button) return;
   if (button.dataset.color) highlight(button.dataset.color);
   else if (button.dataset.action === "annotate" && pending) openEditor(pending);
+  else if (button.dataset.action === "suggest" && pending) openSuggestion(pending);
 });
 
 document.addEventListener("mouseup", () => setTimeout(showToolbar, 0));

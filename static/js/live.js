@@ -71,7 +71,11 @@ async function poll() {
       // The parts the changes touched, as this page shows them; an event naming none (from
       // before parts) asks for the page.
       const parts = new Map(Object.entries(data.parts ?? {}).map(([n, html]) => [Number(n), html]));
-      const whole = data.events.some((e) => !e.parts?.length);
+      // The text itself changed (an accepted correction): every paragraph after it moved, so
+      // the whole page comes again, on the new revision.
+      const revised = data.revision && String(data.revision) !== reading.dataset.revision;
+      if (revised) reading.dataset.revision = data.revision;
+      const whole = revised || data.events.some((e) => !e.parts?.length);
       // Known as new before the swap: marked as the parts go in, before the page keeps the
       // reader's place (a mark added after it would move what they read).
       const created = data.events.filter((e) => e.kind === "created" && !e.yours);
@@ -79,6 +83,7 @@ async function poll() {
       await refresh(whole ? undefined : parts, query);
       const n = created.length;
       if (n) status.textContent = `${n} new ${n === 1 ? "note or reply" : "notes or replies"}.`;
+      else if (revised) status.textContent = "The text was corrected: a new revision is shown.";
     }
     // The change log position the page now holds everything up to (what it may show of it).
     document.documentElement.dataset.caughtUp = cursor;

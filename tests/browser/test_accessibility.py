@@ -258,3 +258,37 @@ def test_email_choices_and_the_unsubscribe_pages_have_no_violations(app, session
     page.get_by_role("button", name="Unsubscribe").click()
     expect(page.get_by_role("status")).to_contain_text("no more email from Scholia")
     _assert_no_violations(page)
+
+
+@SCHEMES
+def test_revision_history_and_diff_have_no_violations(new_page, session, seeded, scheme):
+    from app.models import Visibility
+    from app.services import annotations, corrections
+    from app.services.access import viewer_for
+    from tests.factories import make_user
+
+    admin = make_user(session, "root@example.org", "Root Admin", is_admin=True)
+    viewer = viewer_for(session, admin)
+    content = seeded.current_revision.content
+    start = content.index("brought hack")
+    draft = annotations.Draft(
+        text_slug=seeded.slug,
+        body="An OCR error",
+        target=annotations.SpanTarget(start=start, end=start + len("brought hack")),
+        visibility=Visibility.PUBLIC,
+        replacement="brought back",
+    )
+    suggestion = corrections.suggest(session, viewer, draft)
+    session.commit()
+    corrections.accept(session, viewer, suggestion.id)
+    session.commit()
+    page = new_page(color_scheme=scheme)
+    for path in (
+        READ_PATH,  # the accepted suggestion in the margin
+        f"{READ_PATH}/revisions",
+        f"{READ_PATH}/revisions/compare?from=1&to=2",
+        f"/notes/{suggestion.id}",
+    ):
+        page.goto(path)
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        _assert_no_violations(page)
