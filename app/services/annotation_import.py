@@ -277,7 +277,9 @@ def w3c_item(payload: dict) -> Item:
     _, item.span = schemas.source_and_span(payload["target"])
     item.body, item.tags = schemas._words(payload, sent)
     item.form = schemas.parse_body_form(payload)
-    item.motivation = motivation
+    # A suggested correction elsewhere was about that site's words: here it is a note (or a
+    # highlight), its reason kept; only a reader of this text suggests a correction to it.
+    item.motivation = None if motivation is Motivation.EDITING else motivation
     item.color = schemas.parse_color(payload.get(schemas.COLOR_KEY))
     item.visibility, _ = schemas.parse_audience(payload)  # the group's number is the other site's
     item.group_name = _ref(payload.get(GROUP_NAME_KEY))

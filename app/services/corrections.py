@@ -120,13 +120,21 @@ def _decidable(session: Session, viewer: Viewer, annotation_id: int) -> Annotati
     """The suggestion, locked for the decision (its text's row too: one revision at a time),
     if the viewer may decide it and it is still open."""
     begin_write(session)
-    annotation = thread_locked(session, annotation_id)
+    found = session.get(Annotation, annotation_id)
+    if found is None:
+        raise NotFound()
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    if postgresql:
+        # The text first, then the thread: an accept re-anchors every note of the text, so two
+        # at once would otherwise each hold a note the other must move (SQLite's write lock
+        # already makes them take turns).
+        session.get(Text, found.text_id, with_for_update=True, populate_existing=True)
+    annotation = thread_locked(session, annotation_id)  # read again, as it is now
     if annotation is None or not can(viewer, Action.VIEW, annotation):
         raise NotFound()
     if annotation.suggestion is None:
         raise Invalid("This annotation is not a suggested correction.")
-    if session.get_bind().dialect.name == "postgresql":
-        session.get(Text, annotation.text_id, with_for_update=True, populate_existing=True)
+    if postgresql:
         session.refresh(annotation.suggestion)
     if not may_decide(session, viewer, annotation):
         raise Forbidden(DECIDERS)

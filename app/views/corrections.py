@@ -84,8 +84,9 @@ def compare(slug: str):
     """The words that differ between revisions ``from`` and ``to``."""
     old = edge.whole_number(request.args.get("from"), "from", "a revision number")
     new = edge.whole_number(request.args.get("to"), "to", "a revision number")
+    page = edge.whole_number(request.args.get("page"), "page", "a page number") or 1
     try:
-        comparison = revisions.compare(db.session, slug, old, new)
+        comparison = revisions.compare(db.session, slug, old, new, page)
     except Refused as refusal:  # a page of its own (400, 404), not a message elsewhere
         return handle_refusal(refusal)
     return render_template("library/compare.html", text=comparison.text, comparison=comparison)

@@ -5,6 +5,7 @@ text's revisions are listed and any two compared word by word."""
 from __future__ import annotations
 
 import re
+import threading
 
 import pytest
 from sqlalchemy import func, select
@@ -12,6 +13,7 @@ from sqlalchemy import func, select
 from app.models import (
     Annotation,
     Motivation,
+    ParagraphRole,
     Role,
     SuggestionStatus,
     Text,
@@ -439,3 +441,62 @@ def test_the_api_refuses_odd_suggestions(session, seminar, bodies, visibility, s
     response = _api_suggestion(ann, session, "Rcichswehr", bodies, visibility)
     assert response.status_code == status
     assert message in response.get_json()["detail"]
+
+
+@pytest.mark.parametrize("same", [True, False], ids=["one suggestion", "two suggestions"])
+def test_two_accepts_at_once(app, session, seminar, same):
+    """Two instructors accept at the same moment: the same suggestion is accepted once (the
+    other is told it already was), two suggestions make two revisions, one after the other."""
+    ida, ann, ben, _, group = seminar
+    co = _co_teacher(app, session, ida, group)
+    first = _suggestion_id(_suggest(ann, session, "Rcichswehr", "Reichswehr"))
+    second = (
+        first if same else _suggestion_id(_suggest(ben, session, "brought hack", "brought back"))
+    )
+    note = _note(session, ben.user, *_span_of(session, "Rcichswehr"), "On the error", public=True)
+    assert ida.token and co.token  # both signed in before the race
+    barrier = threading.Barrier(2)
+    answers = []
+
+    def accept(browser, suggestion):
+        barrier.wait()
+        answers.append(browser.post(f"/notes/{suggestion}/accept").status_code)
+
+    threads = [threading.Thread(target=accept, args=args) for args in ((ida, first), (co, second))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert answers == [302, 302]
+    session = fresh(session)
+    revisions = session.scalar(select(func.count(TextRevision.id)))
+    assert revisions == (2 if same else 3)
+    content = _content(session)
+    assert "Reichswehr" in content and ("brought back" in content) is not same
+    on_it = session.get(Annotation, note)
+    assert content[on_it.start : on_it.end] == on_it.exact == "Reichswehr"
+
+
+def _span_of(session, words):
+    start = _content(session).index(words)
+    return start, start + len(words)
+
+
+def test_a_long_comparison_comes_in_pages(session, client, seeded):
+    """Every paragraph of a long text changed: the diff lists 200 a page, each diffed word by
+    word, and says how many differ in all."""
+    from app.services import importer
+
+    words = [f"Paragraph {n} says something about revolution." for n in range(1, 451)]
+    for version in (words, [w.replace("revolution", "evolution") for w in words]):
+        parsed = importer.ParsedText("Long", "Anon", "", "long-text")
+        parsed.paragraphs = [(ParagraphRole.BODY, w) for w in version]
+        importer.store(session, parsed, "long.txt")
+        session.commit()
+    first = dom(client.get("/texts/long-text/revisions/compare?from=1&to=2").get_data(as_text=True))
+    assert "450 paragraphs differ" in text_of(first.select_one(".compare-summary"))
+    assert len(first.select(".diff-paragraph")) == 200
+    assert [text_of(d) for d in first.select(".diff del")][:1] == ["[removed: revolution]"]
+    last = client.get("/texts/long-text/revisions/compare?from=1&to=2&page=3")
+    assert len(dom(last.get_data(as_text=True)).select(".diff-paragraph")) == 50
+    assert client.get("/texts/long-text/revisions/compare?from=1&to=2&page=4").status_code == 404
