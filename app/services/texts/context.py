@@ -89,6 +89,7 @@ class ReadingContext:
     # The text's title, author and citation: edited without a new revision (texts/adding.py),
     # so the page's key names them.
     details: tuple[str, str, str] = ("", "", "")
+    revision_number: int = 1  # what the page says it shows ("Revision 2 · history")
 
     @cached_property
     def text(self) -> Text:
@@ -177,6 +178,7 @@ def _reading_stamp(rule: str) -> Select:
             Text.title,
             Text.author,
             Text.citation,
+            TextRevision.number.label("revision_number"),
             live.cursor_of(Text.id).label("cursor"),
             notifications.unread_query(rule).scalar_subquery().label("unread"),
             _my_open_flags(func.count).scalar_subquery().label("flag_count"),
@@ -235,4 +237,5 @@ def reading_context(
         first.content_hash,
         (first.flag_count, first.last_flag) if viewer.user is not None else (0, None),
         (first.title, first.author, first.citation),
+        first.revision_number,
     )
