@@ -211,6 +211,8 @@ def accept(session: Session, viewer: Viewer, annotation_id: int) -> Accepted:
     suggestion.revision = revision
     session.flush()
     live.record(session, annotation, EventKind.UPDATED, viewer.id)
+    # Those the accepter may see; the suggestion itself, when it deleted its words, is no news.
+    already.add(annotation.id)
     orphans = [
         a for a in _orphans(session, text.id) if a.id not in already and can(viewer, Action.VIEW, a)
     ]

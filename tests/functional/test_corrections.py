@@ -313,12 +313,26 @@ def test_odd_suggestions_are_refused_with_a_reason(
 
 
 def test_an_empty_replacement_deletes_the_words(session, seminar):
-    ida, ann, _, _, _ = seminar
+    """Its notes on nothing but the deleted words lose them, and the accepter is told which
+    (only those they may see: a private note's existence is its author's alone)."""
+    ida, ann, ben, _, _ = seminar
+    lost = _note(session, ben.user, *_span_of(session, "hack"), "Hack?", public=True)
+    private = _note(session, ben.user, *_span_of(session, "hack"), "Mine")
+    kept = _note(session, ben.user, *_span_of(session, "brought hack to"), "Kept", public=True)
     suggestion = _suggestion_id(_suggest(ann, session, "brought hack ", ""))
     card = dom(ann.html(f"/notes/{suggestion}")).select_one(".suggestion")
     assert "(the words deleted)" in text_of(card)
-    assert ida.post(f"/notes/{suggestion}/accept").status_code == 302
-    assert "Reichswehr, to Moscow a scheme" in _content(session)
+    message = text_of(dom(flashed(ida, ida.post(f"/notes/{suggestion}/accept"))))
+    assert (
+        f"1 note lost its words (listed under Notes whose text has changed): “hack” (note {lost})"
+        in message
+    )
+    assert f"(note {private})" not in message
+    content = _content(session)
+    assert "Reichswehr, to Moscow a scheme" in content
+    session = fresh(session)
+    assert session.get(Annotation, lost).is_orphan and session.get(Annotation, private).is_orphan
+    assert session.get(Annotation, kept).exact == "to"
 
 
 @pytest.mark.parametrize(

@@ -149,16 +149,20 @@ def reanchor(
         select(Annotation).where(Annotation.text_id == text.id, Annotation.exact.is_not(None))
     ).all()
     for annotation in annotations:
-        carried = (
-            edit.carry(annotation.start, annotation.end)
-            if edit is not None
+        if (
+            edit is not None
             and annotation.start is not None
             and annotation.revision_id == edit.previous_id
-            else None
-        )
-        snapped = carried and snap_to_paragraphs(spans, *carried)
-        if snapped:
+        ):
+            # Where the edit put its words; none when they were all deleted: an orphan, not a
+            # note moved onto the same words elsewhere.
+            carried = edit.carry(annotation.start, annotation.end)
+            snapped = carried and snap_to_paragraphs(spans, *carried)
             annotation.revision_id = new.id
+            if not snapped:
+                annotation.start = annotation.end = None
+                counts["orphaned"] += 1
+                continue
             counts["kept" if snapped == (annotation.start, annotation.end) else "moved"] += 1
             set_span(annotation, content, *snapped)
             continue
