@@ -148,11 +148,13 @@ def _decidable(session: Session, viewer: Viewer, annotation_id: int) -> Annotati
 
 
 def summary_of(annotation: Annotation) -> str:
+    """Why the revision was made, for everyone who reads the text: the suggester is named only
+    when the suggestion is public (a group's notes, and who wrote them, are the group's)."""
     suggestion = annotation.suggestion
-    return (
-        f"Accepted suggestion by {annotation.user.display_name}: "
-        f"‘{suggestion.original}’ → ‘{suggestion.replacement}’"
-    )[:2_000]
+    change = f"‘{suggestion.original}’ → ‘{suggestion.replacement}’"
+    if annotation.visibility is Visibility.PUBLIC:
+        return f"Accepted suggestion by {annotation.user.display_name}: {change}"[:2_000]
+    return f"Accepted a suggested correction: {change}"[:2_000]
 
 
 def accept(session: Session, viewer: Viewer, annotation_id: int) -> Accepted:

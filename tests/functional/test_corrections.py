@@ -158,7 +158,13 @@ def test_the_four_ocr_corrections_keep_every_note_on_its_words(session, seminar)
         assert fix in [a.exact for a in everything if a.body_source == "On the error"]
     assert session.scalar(select(func.count(TextRevision.id))) == revisions_before + 4
     assert text.current_revision.number == 5
-    assert "Accepted suggestion by Ann Student" in text.current_revision.summary
+    # The suggester is named to every reader of the history only for a public suggestion.
+    summaries = [r.summary for r in text.revisions]
+    assert summaries[2] == "Accepted suggestion by Ben Student: ‘Soviet Kussia’ → ‘Soviet Russia’"
+    assert summaries[4] == (
+        "Accepted a suggested correction: ‘Were not expected’ → ‘were not expected’"
+    )
+    assert all(r.created_by_id == ida.user.id for r in text.revisions[1:])
 
     # The diff of revision 1 and 5: exactly the four changes, word by word.
     page = dom(cy.html(f"{PAGE}/revisions/compare?from=1&to=5"))
