@@ -187,7 +187,8 @@ def test_the_four_ocr_corrections_keep_every_note_on_its_words(session, seminar)
     reading = ida.html(PAGE)
     assert "Soviet Russia" in text_of(dom(reading).select_one(".excerpt"))
     assert "Kussia" not in text_of(dom(reading).select_one(".excerpt"))
-    assert text_of(dom(reading).select_one(".revisions-link")) == "Revision 5 of this text · history and changes"
+    revision_line = text_of(dom(reading).select_one(".revisions-link"))
+    assert revision_line == "Revision 5 of this text · history and changes"
 
 
 def test_the_reading_page_shows_a_suggestion_without_javascript(app, session, seminar, client):
