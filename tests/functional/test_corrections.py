@@ -189,6 +189,10 @@ def test_the_four_ocr_corrections_keep_every_note_on_its_words(session, seminar)
     assert "Kussia" not in text_of(dom(reading).select_one(".excerpt"))
     revision_line = text_of(dom(reading).select_one(".revisions-link"))
     assert revision_line == "Revision 5 of this text · history and changes"
+    # A note written now is written on revision 5; those from before still say 1.
+    later = factories.api_note(ann, text, "Soviet Russia", "After the corrections")
+    assert "written on revision 5" in text_of(dom(ann.html(f"/notes/{later}")))
+    assert "written on revision 1" in text_of(dom(ann.html(f"/notes/{suggestions['Rcichswehr']}")))
 
 
 def test_the_reading_page_shows_a_suggestion_without_javascript(app, session, seminar, client):
