@@ -22,6 +22,7 @@ from app.models import (
 )
 from app.services import annotations, corrections, groups, search
 from app.services.access import ANONYMOUS, Action, can, viewer_for
+from app.services.annotations.spans import Edit
 from tests import factories
 from tests.factories import PAGE, SLUG, dom, flashed, fresh, text_of
 
@@ -526,3 +527,21 @@ def test_a_long_comparison_comes_in_pages(session, client, seeded):
     last = client.get("/texts/long-text/revisions/compare?from=1&to=2&page=3")
     assert len(dom(last.get_data(as_text=True)).select(".diff-paragraph")) == 50
     assert client.get("/texts/long-text/revisions/compare?from=1&to=2&page=4").status_code == 404
+
+
+# "brought hack to": the edit replaces "h" (offsets 8-9) with "b"; then one that lengthens.
+@pytest.mark.parametrize(
+    ("edit", "span", "carried"),
+    [
+        ((8, 9, 1), (0, 7), (0, 7)),  # before it: as it was
+        ((8, 9, 1), (0, 8), (0, 8)),  # ending right where it starts
+        ((8, 9, 1), (9, 12), (9, 12)),  # starting right where it ends (same length)
+        ((8, 9, 3), (9, 12), (11, 14)),  # after a longer replacement: shifted
+        ((8, 9, 3), (8, 12), (8, 14)),  # on the changed word: on its new letters
+        ((8, 9, 3), (0, 9), (0, 11)),  # ending on the changed letters: to their new end
+        ((6, 10, 0), (7, 9), None),  # inside deleted words: nothing left
+        ((6, 10, 0), (0, 8), (0, 6)),  # overlapping deleted words: what is left of it
+    ],
+)
+def test_an_edit_carries_a_span_over(edit, span, carried):
+    assert Edit(1, *edit).carry(*span) == carried
