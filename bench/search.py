@@ -14,28 +14,22 @@ ratio at 10,000 over the ratio at 1,000 (10 would be linear in the annotations; 
 
 from __future__ import annotations
 
-import argparse
 import random
-import statistics
-import tempfile
-import time
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy import insert, select, text
 
 from app import create_app
 from app.extensions import db
 from app.models import Annotation, AnnotationTag, Group, Membership, Role, Text, User
-from app.models.user import session_id
 from app.services import importer, search
 from app.services.access import viewer_for
+from bench import growth
 from bench.generate import TAGS, note_body, render
+from bench.growth import SEED, SIZES
 
-SEED = Path(__file__).resolve().parent.parent / "seeds" / "carr-rapprochement.txt"
-SIZES = (1_000, 10_000)
 READERS = 20
 # A word in many notes, one in few, words with a filter, and the page as a reader sees it.
 QUERIES = {
@@ -45,23 +39,6 @@ QUERIES = {
     "common word, group": {"q": "important", "group": "GROUP"},
     "common word, tag": {"q": "important", "tag": TAGS[0]},
 }
-
-
-def _database(postgres: str | None, folder: Path) -> tuple[str, callable]:
-    if postgres is None:
-        return f"sqlite:///{folder / 'search.sqlite3'}", lambda: None
-    schema = f"bench_search_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(postgres)
-    with admin.begin() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-
-    def drop() -> None:
-        with admin.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
-
-    separator = "&" if "?" in postgres else "?"
-    return f"{postgres}{separator}options=-csearch_path%3D{schema}", drop
 
 
 def _setup(session) -> tuple[int, int, list[int]]:
@@ -114,19 +91,6 @@ def _add_annotations(session, rng, text_id, group_id, user_ids, count: int) -> N
     session.commit()
 
 
-def _paired_ms(run, baseline, rounds: int) -> tuple[float, float]:
-    """Median times of ``run`` and of ``baseline``, taken in turn (so a drift of the shared
-    machine's speed hits both alike), after a warm-up of each."""
-    run(), baseline()  # warm-up: templates compile, statements are cached
-    times: dict = {run: [], baseline: []}
-    for _ in range(rounds):
-        for each in (baseline, run):
-            started = time.perf_counter()
-            each()
-            times[each].append(time.perf_counter() - started)
-    return statistics.median(times[run]) * 1000, statistics.median(times[baseline]) * 1000
-
-
 def measure(url: str, rounds: int) -> list[dict]:
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "TESTING": True})
     rows = []
@@ -136,9 +100,7 @@ def measure(url: str, rounds: int) -> list[dict]:
         text_id, group_id, user_ids = _setup(session)
         member = viewer_for(session, session.get(User, user_ids[1]))
         client = app.test_client()
-        with client.session_transaction() as cookie:  # signed in as the member, as auth would
-            cookie["_user_id"] = session_id(member.id, member.user.session_generation)
-            cookie["_fresh"] = True
+        growth.sign_in(client, member)
         rng = random.Random(1917)
         added = 0
         for size in SIZES:
@@ -162,54 +124,18 @@ def measure(url: str, rounds: int) -> list[dict]:
                     assert client.get("/search", query_string=args).status_code == 200
 
                 for way, run in (("service, member", service), ("page, member", page)):
-                    took, baseline = _paired_ms(run, library, rounds)
-                    rows.append(
-                        {
-                            "size": size,
-                            "query": name,
-                            "way": way,
-                            "ms": took,
-                            "ratio": took / baseline,
-                            "baseline_ms": baseline,
-                        }
-                    )
+                    keys = {"query": name, "way": way}
+                    rows.append(growth.row(size, keys, run, library, rounds))
         session.remove()
         db.engine.dispose()
     return rows
 
 
-def report(database: str, rows: list[dict]) -> None:
-    print(f"\n{database}: search time over the library page's (GET /), same run")
-    print(
-        f"{'query':<22} {'way':<17}" + "".join(f"{n:>10,} ms {'ratio':>6}" for n in SIZES), end=""
-    )
-    print(f" {'growth':>7}")
-    keys = dict.fromkeys((r["query"], r["way"]) for r in rows)
-    for query, way in keys:
-        found = {r["size"]: r for r in rows if (r["query"], r["way"]) == (query, way)}
-        cells = "".join(f"{found[n]['ms']:>13.1f} {found[n]['ratio']:>6.2f}" for n in SIZES)
-        growth = found[SIZES[-1]]["ratio"] / found[SIZES[0]]["ratio"]
-        print(f"{query:<22} {way:<17}{cells} {growth:>7.2f}")
-    baseline = statistics.median(r["baseline_ms"] for r in rows)
-    print(f"baseline (GET /, taken in turn with each): median {baseline:.1f} ms")
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--postgres", help="a PostgreSQL URL: measured there too")
-    parser.add_argument("--rounds", type=int, default=15)
-    options = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        targets = [("SQLite", None)] + (
-            [("PostgreSQL", options.postgres)] if options.postgres else []
-        )
-        for name, postgres in targets:
-            url, drop = _database(postgres, Path(folder))
-            try:
-                report(name, measure(url, options.rounds))
-            finally:
-                drop()
-
-
 if __name__ == "__main__":
-    main()
+    growth.main(
+        __doc__,
+        "search",
+        measure,
+        "search time over the library page's (GET /), same run",
+        {"query": 22, "way": 16},
+    )
