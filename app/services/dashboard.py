@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Integer, Select, case, func, literal_column, select
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from app.models import (
@@ -102,37 +102,36 @@ def _in_audience(viewer: Viewer, text_id: int, group_id: int) -> tuple:
     )
 
 
-def _activity(session: Session, in_audience: tuple) -> tuple[list, dict[int, int | None]]:
-    """The plain columns of each annotation ``in_audience`` (with its author's name), and where
-    each thread starts, a root deleted after it was answered too: a reply's place is its root's.
-    Two queries at most, whatever their number."""
-    rows = session.execute(
-        select(
-            Annotation.id,
-            Annotation.user_id,
-            User.display_name,
-            Annotation.root_id,
-            Annotation.start,
-            Annotation.exact,
-            Annotation.motivation,
-            Annotation.is_discussion,
-            Annotation.body_source,
-            Annotation.created_at,
-            Annotation.hidden_at,
+def _place(spans: list[ParagraphSpan]):
+    """Where each annotation of a query over ``Annotation`` belongs, as SQL: the index in
+    ``spans`` of the paragraph its thread starts in (as ``paragraph_index`` finds it; a reply's
+    place is its root's, a root deleted after it was answered too), -1 for the whole text. The
+    query joins the thread's first annotation (``join(root, to_root)``; a root is its own).
+    Offsets are whole numbers written into the statement (a binary search, ``log2(paragraphs)``
+    steps a row), so that both databases group by the same expression."""
+    root = aliased(Annotation)
+    start = root.start
+
+    def number(value: int):
+        return literal_column(str(int(value)), Integer)
+
+    def between(low: int, high: int):  # the index among spans[low..high]
+        if low >= high:
+            return number(max(low, 0))
+        middle = (low + high + 1) // 2
+        return case(
+            (start < number(spans[middle].start), between(low, middle - 1)),
+            else_=between(middle, high),
         )
-        .join(User, User.id == Annotation.user_id)
-        .where(*in_audience)
-        .order_by(Annotation.id)
-    ).all()
-    root_start = {row.id: row.start for row in rows if row.root_id is None}
-    missing = {row.root_id for row in rows if row.root_id is not None} - root_start.keys()
-    if missing:
-        root_start.update(
-            session.execute(
-                select(Annotation.id, Annotation.start).where(Annotation.id.in_(missing))
-            ).all()
-        )
-    return rows, root_start
+
+    place = case((start.is_(None), number(-1)), else_=between(0, len(spans) - 1))
+    return root, place.label("place"), root.id == func.coalesce(Annotation.root_id, Annotation.id)
+
+
+def _counted(in_audience: tuple) -> tuple:
+    """What the figures count: the audience's notes and replies, not hidden, not the wordless
+    root of a paragraph's discussion."""
+    return (*in_audience, Annotation.hidden_at.is_(None), Annotation.is_discussion.is_(False))
 
 
 # The reading page's heat strip shades each paragraph on its own, not against the busiest one:
@@ -150,14 +149,19 @@ def paragraph_activity(
 ) -> dict[int, int]:
     """Notes and replies of the group's in each paragraph (by number), as the dashboard counts
     them: for the reading page's heat strip."""
-    rows, root_start = _activity(session, _in_audience(viewer, text_id, group_id))
     counts = dict.fromkeys((s.paragraph.number for s in spans), 0)
-    for row in rows:
-        start = root_start.get(row.root_id) if row.root_id else row.start
-        if row.hidden_at is not None or (row.is_discussion and row.root_id is None):
-            continue
-        if start is not None and spans:
-            counts[spans[paragraph_index(spans, start)].paragraph.number] += 1
+    if not spans:
+        return counts
+    root, place, to_root = _place(spans)
+    for index, count in session.execute(
+        select(place, func.count())
+        .select_from(Annotation)
+        .join(root, to_root)
+        .where(*_counted(_in_audience(viewer, text_id, group_id)))
+        .group_by(place)
+    ):
+        if index >= 0:
+            counts[spans[index].paragraph.number] += count
     return counts
 
 
@@ -285,107 +289,179 @@ def dashboard(
     whole = Cell(None, "Whole text and changed passages")
 
     in_audience = _in_audience(viewer, read.text.id, read.group.id)
-    rows, root_start = _activity(session, in_audience)
-    by_id = {row.id: row for row in rows}
+    counted = _counted(in_audience)
+    root, place, to_root = _place(spans)
+
+    def cell_at(index: int) -> Cell:  # by ``_place``'s index
+        return cells[index] if 0 <= index < len(cells) else whole
 
     def cell_of(start: int | None) -> Cell:
         return whole if start is None else cells[paragraph_index(spans, start)]
-
-    reactions = session.execute(
-        select(Reaction.annotation_id, Reaction.kind, func.count())
-        .join(Annotation, Annotation.id == Reaction.annotation_id)
-        .where(*in_audience, Annotation.hidden_at.is_(None))
-        .group_by(Reaction.annotation_id, Reaction.kind)
-    ).all()
 
     members = groups.members(session, read.group)
     people = {m.user_id: Participant(m.user_id, m.user.display_name, m.role) for m in members}
     due = read.assignment.due_on
     deadline = _end_of_day(due) if due is not None else None
 
-    replies: dict[int, int] = {}
-    for row in rows:
-        if row.hidden_at is not None:
-            continue
-        if row.root_id is not None:
-            replies[row.root_id] = replies.get(row.root_id, 0) + 1
-        if row.is_discussion:
-            continue  # a paragraph's discussion has no words of its own: its replies count
-        place = cell_of(root_start.get(row.root_id) if row.root_id else row.start)
-        person = people.get(row.user_id)
-        if person is None:
-            person = people[row.user_id] = Participant(row.user_id, row.display_name, None)
-        words = _words(row.body_source)
-        place.words += words
-        person.words += words
-        if row.root_id is None:
-            place.notes += 1
-            person.notes += 1
-            if row.motivation is Motivation.QUESTIONING:
-                place.questions += 1
-                person.questions += 1
-        else:
-            place.replies += 1
-            person.replies += 1
-        if place.number is not None:
-            person.paragraph_numbers.add(place.number)
-        created = _aware(row.created_at)
-        person.wrote(created)
-        if deadline is not None and created < deadline:
-            person.done = True
+    def one(condition) -> ColumnElement[int]:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
-    puzzled: dict[int, int] = {}
-    for annotation_id, kind, count in reactions:
-        row = by_id.get(annotation_id)
-        if row is None:
-            continue
-        if row.user_id in people:
-            people[row.user_id].reactions += count
+    # Words are counted as Python splits them, the same on both databases, but in one string a
+    # member and paragraph that the database joins with spaces (which neither add nor merge
+    # words): a few hundred rows, not one a note.
+    together = (
+        func.string_agg if session.get_bind().dialect.name == "postgresql" else func.group_concat
+    )
+    is_root = Annotation.root_id.is_(None)
+    by_member_and_place = session.execute(
+        select(
+            Annotation.user_id,
+            User.display_name,
+            place,
+            one(is_root),
+            one(~is_root),
+            one(is_root & (Annotation.motivation == Motivation.QUESTIONING)),
+            func.min(Annotation.created_at),
+            func.max(Annotation.created_at),
+            together(Annotation.body_source, " "),
+        )
+        .join(User, User.id == Annotation.user_id)
+        .join(root, to_root)
+        .where(*counted)
+        .group_by(Annotation.user_id, User.display_name, place)
+    ).all()
+    for user_id, name, index, notes, replies, questions, first, last, bodies in by_member_and_place:
+        person = people.get(user_id)
+        if person is None:  # no longer in the group: their words stay in it
+            person = people[user_id] = Participant(user_id, name, None)
+        cell = cell_at(index)
+        cell.notes += notes
+        cell.replies += replies
+        cell.questions += questions
+        words = _words(bodies or "")
+        cell.words += words
+        person.words += words
+        person.notes += notes
+        person.replies += replies
+        person.questions += questions
+        if cell.number is not None:
+            person.paragraph_numbers.add(cell.number)
+        person.wrote(_aware(first))
+        person.wrote(_aware(last))
+
+    # Reactions on what is shown (a paragraph's discussion too), by author, place and kind.
+    for user_id, index, kind, count in session.execute(
+        select(Annotation.user_id, place, Reaction.kind, func.count())
+        .join(Annotation, Annotation.id == Reaction.annotation_id)
+        .join(root, to_root)
+        .where(*in_audience, Annotation.hidden_at.is_(None))
+        .group_by(Annotation.user_id, place, Reaction.kind)
+    ):
+        if user_id in people:
+            people[user_id].reactions += count
         if kind is ReactionKind.QUESTION:
-            thread = row.root_id or row.id
-            puzzled[thread] = puzzled.get(thread, 0) + count
-            cell_of(root_start.get(row.root_id) if row.root_id else row.start).questions += count
+            cell_at(index).questions += count
 
     if deadline is not None:
         for person in people.values():
-            person.done = bool(person.done)
+            person.done = person.first is not None and person.first < deadline
 
     _shade(cells, measure)
     whole.level = 0
 
-    def thread(row) -> Thread:
-        place = cell_of(row.start)
-        quote = row.exact or ""
-        return Thread(
-            row.id,
-            place.number,
-            _first_words(quote) if row.is_discussion else quote,
-            row.display_name,
-            replies.get(row.id, 0),
-            puzzled.get(row.id, 0),
-            row.is_discussion,
-            row.created_at,
-        )
-
-    roots = [row for row in rows if row.root_id is None and row.hidden_at is None]
-    discussed = sorted(
-        (r for r in roots if replies.get(r.id)), key=lambda r: (-replies[r.id], r.id)
-    )
-    puzzling = sorted((r for r in roots if puzzled.get(r.id)), key=lambda r: (-puzzled[r.id], r.id))
-    open_questions = [
-        r
-        for r in roots
-        if r.motivation is Motivation.QUESTIONING and not r.is_discussion and not replies.get(r.id)
-    ]
+    discussed, puzzling, unanswered, unanswered_total = _threads(session, in_audience, cell_of)
     return Dashboard(
         read,
         measure,
         cells,
         whole,
         sorted(people.values(), key=lambda p: (p.role is None, p.name.lower(), p.user_id)),
-        [thread(r) for r in discussed[:TOP_THREADS]],
-        [thread(r) for r in puzzling[:TOP_THREADS]],
-        [thread(r) for r in open_questions[:UNANSWERED_SHOWN]],
+        discussed,
+        puzzling,
+        unanswered,
+        unanswered_total,
+    )
+
+
+def _threads(session: Session, in_audience: tuple, cell_of) -> tuple[list, list, list, int]:
+    """The most discussed threads (by replies), the most puzzling (by *Puzzled* on the thread)
+    and the questions nobody answered (with how many there are), ranked by the database: the
+    threads listed are the audience's first annotations not hidden."""
+    shown = (*in_audience, Annotation.hidden_at.is_(None))
+    listed = select(Annotation.id).where(*shown, Annotation.root_id.is_(None)).correlate(None)
+    answers = (
+        select(Annotation.root_id).where(*shown, Annotation.root_id.is_not(None)).correlate(None)
+    )
+    thread = func.coalesce(Annotation.root_id, Annotation.id)
+    n = func.count().label("n")
+
+    def replies(among) -> Select:
+        return (
+            select(Annotation.root_id, n)
+            .where(*shown, Annotation.root_id.in_(among))
+            .group_by(Annotation.root_id)
+        )
+
+    def puzzled(among) -> Select:
+        return (
+            select(thread, n)
+            .join(Reaction, Reaction.annotation_id == Annotation.id)
+            .where(*shown, Reaction.kind == ReactionKind.QUESTION, thread.in_(among))
+            .group_by(thread)
+        )
+
+    discussed = session.scalars(
+        replies(listed).order_by(n.desc(), Annotation.root_id).limit(TOP_THREADS)
+    ).all()
+    puzzling = session.scalars(puzzled(listed).order_by(n.desc(), thread).limit(TOP_THREADS)).all()
+    open_questions = session.scalars(
+        select(Annotation.id)
+        .where(
+            *shown,
+            Annotation.root_id.is_(None),
+            Annotation.motivation == Motivation.QUESTIONING,
+            Annotation.is_discussion.is_(False),
+            Annotation.id.not_in(answers),
+        )
+        .order_by(Annotation.id)
+    ).all()
+    wanted = sorted({*discussed, *puzzling, *open_questions[:UNANSWERED_SHOWN]})
+    answered = dict(session.execute(replies(wanted)).all())
+    puzzles = dict(session.execute(puzzled(wanted)).all())
+    rows = {
+        row.id: row
+        for row in session.execute(
+            select(
+                Annotation.id,
+                Annotation.start,
+                Annotation.exact,
+                Annotation.is_discussion,
+                Annotation.created_at,
+                User.display_name,
+            )
+            .join(User, User.id == Annotation.user_id)
+            .where(Annotation.id.in_(wanted))
+        )
+    }
+
+    def made(thread_id: int) -> Thread:
+        row = rows[thread_id]
+        quote = row.exact or ""
+        return Thread(
+            row.id,
+            cell_of(row.start).number,
+            _first_words(quote) if row.is_discussion else quote,
+            row.display_name,
+            answered.get(row.id, 0),
+            puzzles.get(row.id, 0),
+            row.is_discussion,
+            row.created_at,
+        )
+
+    return (
+        [made(i) for i in discussed],
+        [made(i) for i in puzzling],
+        [made(i) for i in open_questions[:UNANSWERED_SHOWN]],
         len(open_questions),
         prompts.prompt_answers(session, read.group.id, read.text.id),
     )
