@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, Integer, Select, case, func, literal_column, select
+from sqlalchemy import ColumnElement, Integer, case, func, literal_column, select
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from app.models import (
@@ -385,49 +385,42 @@ def dashboard(
 
 def _threads(session: Session, in_audience: tuple, cell_of) -> tuple[list, list, list, int]:
     """The most discussed threads (by replies), the most puzzling (by *Puzzled* on the thread)
-    and the questions nobody answered (with how many there are), ranked by the database: the
-    threads listed are the audience's first annotations not hidden."""
+    and the questions nobody answered (with how many there are). The threads listed are the
+    audience's first annotations not hidden; the database counts each one's replies and
+    *Puzzled* reactions (a pair of numbers a thread that has any), and reads only the rows of
+    the threads shown."""
     shown = (*in_audience, Annotation.hidden_at.is_(None))
     listed = select(Annotation.id).where(*shown, Annotation.root_id.is_(None)).correlate(None)
-    answers = (
-        select(Annotation.root_id).where(*shown, Annotation.root_id.is_not(None)).correlate(None)
-    )
     thread = func.coalesce(Annotation.root_id, Annotation.id)
-    n = func.count().label("n")
-
-    def replies(among) -> Select:
-        return (
-            select(Annotation.root_id, n)
-            .where(*shown, Annotation.root_id.in_(among))
+    answered = dict(
+        session.execute(
+            select(Annotation.root_id, func.count())
+            .where(*shown, Annotation.root_id.in_(listed))
             .group_by(Annotation.root_id)
-        )
-
-    def puzzled(among) -> Select:
-        return (
-            select(thread, n)
+        ).all()
+    )
+    puzzles = dict(
+        session.execute(
+            select(thread, func.count())
             .join(Reaction, Reaction.annotation_id == Annotation.id)
-            .where(*shown, Reaction.kind == ReactionKind.QUESTION, thread.in_(among))
+            .where(*shown, Reaction.kind == ReactionKind.QUESTION, thread.in_(listed))
             .group_by(thread)
-        )
-
-    discussed = session.scalars(
-        replies(listed).order_by(n.desc(), Annotation.root_id).limit(TOP_THREADS)
-    ).all()
-    puzzling = session.scalars(puzzled(listed).order_by(n.desc(), thread).limit(TOP_THREADS)).all()
-    open_questions = session.scalars(
+        ).all()
+    )
+    discussed = sorted(answered, key=lambda i: (-answered[i], i))[:TOP_THREADS]
+    puzzling = sorted(puzzles, key=lambda i: (-puzzles[i], i))[:TOP_THREADS]
+    questions = session.scalars(
         select(Annotation.id)
         .where(
             *shown,
             Annotation.root_id.is_(None),
             Annotation.motivation == Motivation.QUESTIONING,
             Annotation.is_discussion.is_(False),
-            Annotation.id.not_in(answers),
         )
         .order_by(Annotation.id)
     ).all()
+    open_questions = [i for i in questions if i not in answered]
     wanted = sorted({*discussed, *puzzling, *open_questions[:UNANSWERED_SHOWN]})
-    answered = dict(session.execute(replies(wanted)).all())
-    puzzles = dict(session.execute(puzzled(wanted)).all())
     rows = {
         row.id: row
         for row in session.execute(
