@@ -163,6 +163,17 @@ def test_the_heatmap_counts_the_groups_notes_replies_and_words_per_paragraph(ses
     assert page.select(".heatmap .heat-cell")[-1]["href"].endswith("#part-0")
 
 
+def test_replies_stay_in_their_threads_paragraph_after_its_note_is_deleted(session, week):
+    ida, ann, ben, *_, group, notes = week
+    discussion.reply(session, viewer_for(session, ben.user), notes["why"], "One\n\ntwo  three")
+    annotations.delete(session, viewer_for(session, ann.user), notes["why"])
+    session.commit()
+    page = dom(ida.html(url(group)))
+    assert heat_rows(page)["¶4"][:2] == ("0 notes · 3 replies · 11 words", "heat-5")
+    rows = {r[0]: r for r in participation(page)}
+    assert rows["Ben Student"][1:4] == ["3", "2", "15"]
+
+
 def test_the_questions_toggle_shades_by_question_notes_and_puzzled_reactions(session, week):
     ida, *_, group, _ = week
     page = dom(ida.html(url(group) + "?show=questions"))
