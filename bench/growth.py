@@ -10,17 +10,22 @@ the ratio at the first (10 would be linear in the annotations; 1, no growth).
 from __future__ import annotations
 
 import argparse
+import random
 import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
+from app import create_app
+from app.extensions import db
+from app.models import User
 from app.models.user import session_id
-from app.services.access import Viewer
+from app.services.access import Viewer, viewer_for
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "carr-rapprochement.txt"
 SIZES = (1_000, 10_000)
@@ -90,9 +95,44 @@ def report(title: str, rows: list[dict], columns: dict[str, int]) -> None:
     print(f"baseline (GET /, taken in turn with each): median {baseline:.1f} ms")
 
 
-def main(doc: str, label: str, measure, title: str, columns: dict[str, int]) -> None:
-    """``python -m bench.<label> [--postgres URL] [--rounds N]``: ``measure(url, rounds)`` on
-    SQLite, then on PostgreSQL when asked, each reported."""
+def measure(url: str, rounds: int, setup, add, timings) -> list[dict]:
+    """A fresh app on ``url``, migrated; ``setup(session)`` makes what is measured and names the
+    user signed in (``(state, user_id)``); then for each size ``add(session, rng, state, count)``
+    brings the annotations up to it (and PostgreSQL analyses them, as autovacuum would), and
+    each ``(keys, run)`` of ``timings(session, client, viewer, state)`` is timed against the
+    library page."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "TESTING": True})
+    rows = []
+    with app.app_context():
+        upgrade()
+        session = db.session
+        state, user_id = setup(session)
+        viewer = viewer_for(session, session.get(User, user_id))
+        client = app.test_client()
+        sign_in(client, viewer)
+
+        def library():
+            assert client.get("/").status_code == 200
+
+        rng = random.Random(1917)
+        added = 0
+        for size in SIZES:
+            add(session, rng, state, size - added)
+            added = size
+            session.commit()
+            if db.engine.dialect.name == "postgresql":
+                session.execute(text("ANALYZE"))
+                session.commit()
+            timed: Iterable = timings(session, client, viewer, state)
+            rows.extend(row(size, keys, run, library, rounds) for keys, run in timed)
+        session.remove()
+        db.engine.dispose()
+    return rows
+
+
+def main(doc: str, label: str, title: str, columns: dict[str, int], *steps) -> None:
+    """``python -m bench.<label> [--postgres URL] [--rounds N]``: ``measure(url, rounds,
+    *steps)`` on SQLite, then on PostgreSQL when asked, each reported."""
     parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("--postgres", help="a PostgreSQL URL: measured there too")
     parser.add_argument("--rounds", type=int, default=15)
@@ -104,6 +144,6 @@ def main(doc: str, label: str, measure, title: str, columns: dict[str, int]) -> 
         for name, postgres in targets:
             url, drop = database(postgres, Path(folder), label)
             try:
-                report(f"{name}: {title}", measure(url, options.rounds), columns)
+                report(f"{name}: {title}", measure(url, options.rounds, *steps), columns)
             finally:
                 drop()

@@ -14,21 +14,16 @@ ratio at 10,000 over the ratio at 1,000 (10 would be linear in the annotations; 
 
 from __future__ import annotations
 
-import random
 import uuid
 from datetime import UTC, datetime
 
-from flask_migrate import upgrade
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select
 
-from app import create_app
-from app.extensions import db
 from app.models import Annotation, AnnotationTag, Group, Membership, Role, Text, User
 from app.services import importer, search
-from app.services.access import viewer_for
 from bench import growth
 from bench.generate import TAGS, note_body, render
-from bench.growth import SEED, SIZES
+from bench.growth import SEED
 
 READERS = 20
 # A word in many notes, one in few, words with a filter, and the page as a reader sees it.
@@ -41,7 +36,8 @@ QUERIES = {
 }
 
 
-def _setup(session) -> tuple[int, int, list[int]]:
+def _setup(session) -> tuple[tuple[int, int, list[int]], int]:
+    """The text, a group and its readers; the second reader signed in."""
     text_ = importer.import_file(session, SEED).text
     now = datetime.now(UTC)
     users = [
@@ -57,10 +53,11 @@ def _setup(session) -> tuple[int, int, list[int]]:
         Membership(group_id=group.id, user_id=u.id, role=Role.MEMBER, joined_at=now) for u in users
     )
     session.commit()
-    return text_.id, group.id, [u.id for u in users]
+    return (text_.id, group.id, [u.id for u in users]), users[1].id
 
 
-def _add_annotations(session, rng, text_id, group_id, user_ids, count: int) -> None:
+def _add_annotations(session, rng, state, count: int) -> None:
+    text_id, group_id, user_ids = state
     revision = session.scalar(select(Text.current_revision_id).where(Text.id == text_id))
     now = datetime.now(UTC)
     rows = []
@@ -91,51 +88,29 @@ def _add_annotations(session, rng, text_id, group_id, user_ids, count: int) -> N
     session.commit()
 
 
-def measure(url: str, rounds: int) -> list[dict]:
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "TESTING": True})
-    rows = []
-    with app.app_context():
-        upgrade()
-        session = db.session
-        text_id, group_id, user_ids = _setup(session)
-        member = viewer_for(session, session.get(User, user_ids[1]))
-        client = app.test_client()
-        growth.sign_in(client, member)
-        rng = random.Random(1917)
-        added = 0
-        for size in SIZES:
-            _add_annotations(session, rng, text_id, group_id, user_ids, size - added)
-            added = size
-            if db.engine.dialect.name == "postgresql":
-                session.execute(text("ANALYZE"))
-                session.commit()
+def _timings(session, client, member, state):
+    _text_id, group_id, _ = state
+    for name, args in QUERIES.items():
+        args = {k: str(group_id) if v == "GROUP" else v for k, v in args.items()}
 
-            def library():
-                assert client.get("/").status_code == 200
+        def service(args=args):
+            search.search(session, member, search.parse(args, member))
+            session.rollback()
 
-            for name, args in QUERIES.items():
-                args = {k: str(group_id) if v == "GROUP" else v for k, v in args.items()}
+        def page(args=args):
+            assert client.get("/search", query_string=args).status_code == 200
 
-                def service(args=args):
-                    search.search(session, member, search.parse(args, member))
-                    session.rollback()
-
-                def page(args=args):
-                    assert client.get("/search", query_string=args).status_code == 200
-
-                for way, run in (("service, member", service), ("page, member", page)):
-                    keys = {"query": name, "way": way}
-                    rows.append(growth.row(size, keys, run, library, rounds))
-        session.remove()
-        db.engine.dispose()
-    return rows
+        for way, run in (("service, member", service), ("page, member", page)):
+            yield {"query": name, "way": way}, run
 
 
 if __name__ == "__main__":
     growth.main(
         __doc__,
         "search",
-        measure,
         "search time over the library page's (GET /), same run",
         {"query": 22, "way": 16},
+        _setup,
+        _add_annotations,
+        _timings,
     )
