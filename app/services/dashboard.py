@@ -12,8 +12,11 @@ wordless root of a paragraph's discussion), "replies" the answers in threads, "w
 of both. A "question" is a note marked as one (motivation questioning) or a *puzzled* reaction.
 A member is "done" when they wrote a note or a reply before the end of the due date, in UTC.
 
-Everything is read in a fixed number of queries, whatever the number of notes: the annotations'
-plain columns (no entities), the reactions counted by the database, the members.
+Everything is read in a fixed number of queries, whatever the number of notes, and no note is
+loaded whole: the database counts per member and paragraph (``_place`` finds a note's paragraph
+in SQL), per author of what was reacted to, and per thread; the words are counted in Python (as
+``str.split`` counts them, the same on both databases) in strings the database joins, one a
+member and paragraph; only the rows of the threads shown are read.
 """
 
 from __future__ import annotations
