@@ -9,8 +9,8 @@ is stored is exactly what was shown and nothing a client built.
 Adding never overwrites or revises: a URL name (slug) in use is refused, whoever's text it is.
 Limits: the importer's size (1 MB), ``MAX_PARAGRAPHS``, ``WriteLimits.texts_per_day`` new texts
 per account (counted in the database, so every worker agrees) and ``PREVIEWS_PER_MINUTE``
-previews per account and worker process (parsing a megabyte takes at most about a tenth of a
-second, its preview page about as long again).
+previews and saves (each parses) per account and worker process (parsing a megabyte takes at
+most about a tenth of a second, its preview page about as long again).
 
 Editing the title, author and citation is for administrators and the account that added the
 text; texts from the command line have nobody, so only administrators edit those. Instructors
@@ -218,6 +218,9 @@ def add(
     the reading list of ``group_id``, a group they teach). Caller commits."""
     check_may_add(viewer)
     _check_group(viewer, group_id)
+    # A save parses as a preview does: counted alike, or a script posting saves alone (a
+    # megabyte the importer refuses, or past the day's quota) would parse without a limit.
+    previews.count(viewer.id, "text", PREVIEWS_PER_MINUTE)
     parsed = _parse(source)
     parsed.slug = _slug(parsed, source, slug)
     begin_write(session)
@@ -225,14 +228,19 @@ def add(
         quotas.check_texts(session, viewer.id, viewer.limits)
     if problem := _slug_problem(session, parsed.slug):
         raise SlugTaken(problem)
+    taken = SlugTaken(f"There is already a text at /texts/{parsed.slug}: pick another.")
     try:
         # A savepoint: another request storing the same name at the same moment (PostgreSQL)
-        # makes this one a refusal, not a broken transaction.
+        # makes this one a refusal, not a broken transaction. One that committed it between the
+        # check above and the store (read committed) is found by the store, which would revise
+        # that text: refused too, the savepoint undoing the revision.
         with session.begin_nested():
             result = importer.store(session, parsed, source.name)
+            if result.status != "created":
+                raise taken
             result.text.added_by_id = viewer.id
     except IntegrityError:
-        raise SlugTaken(f"There is already a text at /texts/{parsed.slug}: pick another.") from None
+        raise taken from None
     if group_id is not None:
         groups.add_reading(session, viewer, group_id, result.text.slug)
     return result.text
