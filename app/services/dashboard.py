@@ -621,11 +621,15 @@ def group_notes(
         query = query.where(_in_paragraph(read.spans, filters.paragraph))
     if filters.kind is not None:
         query = query.where(kind_is(filters.kind.value))
-    if filters.unanswered:
+    if filters.unanswered:  # as the dashboard counts: a reply deleted or hidden answers nothing
         reply = aliased(Annotation)
         query = query.where(
             ~select(reply.id)
-            .where(reply.root_id == Annotation.id, reply.deleted_at.is_(None))
+            .where(
+                reply.root_id == Annotation.id,
+                reply.deleted_at.is_(None),
+                reply.hidden_at.is_(None),
+            )
             .exists()
         )
     query = filtered(query, NotebookFilter(tag=filters.tag))

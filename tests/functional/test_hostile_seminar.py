@@ -7,13 +7,18 @@ was tried and held."""
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ElementTree
+
 from sqlalchemy import select
 
-from app.models import Text
+from app.models import Text, Visibility
+from app.services import annotations, discussion, groups, moderation
+from app.services.access import viewer_for
 from app.services.texts import adding
-from tests.factories import SLUG, fresh
+from tests.factories import SLUG, dom, fresh, make_group, sign_in, text_of
 from tests.functional.test_add_text import PLAIN, post_form, save, upload
 from tests.functional.test_add_text import teacher as ida  # noqa: F401 (a fixture)
+from tests.functional.test_dashboard import listed, strips, url, week  # noqa: F401 (week: a fixture)
 
 # ---- adding a text --------------------------------------------------------------------------
 
@@ -40,3 +45,97 @@ def test_saving_parses_too_and_counts_against_the_per_minute_limit(ida, session)
     statuses = [post_form(ida, refused).status_code for _ in range(adding.PREVIEWS_PER_MINUTE + 1)]
     assert statuses[:-1] == [422] * adding.PREVIEWS_PER_MINUTE
     assert statuses[-1] == 429
+
+
+# ---- the dashboard and the heat strip ---------------------------------------------------------
+
+
+ODD = ["", "-", "--notes", "x" * 5000, "0", "-1", "1e9", "99999999999999999999", "١", " 1", "%"]
+
+
+def test_no_parameter_of_the_dashboard_or_the_notes_list_is_a_500(week):
+    ida, *_rest, group, _notes = week
+    for value in ODD:
+        for path, name in [
+            ("dashboard", "sort"),
+            ("dashboard", "show"),
+            ("dashboard/heatmap.svg", "show"),
+            ("notes", "member"),
+            ("notes", "paragraph"),
+            ("notes", "kind"),
+            ("notes", "tag"),
+            ("notes", "page"),
+            ("notes", "unanswered"),
+        ]:
+            status = ida.get(url(group, path), query_string={name: value}).status_code
+            assert status in (200, 400, 404), (path, name, value, status)
+
+
+def test_the_heat_strip_drops_a_note_moved_out_of_the_group_or_deleted(session, week):
+    """The strip's parts are shared and cached: a note leaving the group's audience must leave
+    the count of every member's copy at once."""
+    _ida, ann, ben, _cy, dee, group, notes = week
+    query = f"?lens=group-{group.id}&heat=1"
+    assert strips(dee, query)["p9"][0] == "Group activity on ¶9: 1 note or reply"
+    annotations.set_visibility(
+        session, viewer_for(session, ben.user), notes["rapallo"], Visibility.PRIVATE
+    )
+    session.commit()
+    assert strips(dee, query)["p9"][0] == "Group activity on ¶9: 0 notes and replies"
+    assert strips(dee, query)["p8"][0] == "Group activity on ¶8: 1 note or reply"
+    annotations.delete(session, viewer_for(session, ben.user), notes["genoa"])
+    session.commit()
+    assert strips(dee, query)["p8"][0] == "Group activity on ¶8: 0 notes and replies"
+    assert ann  # Ann's copy is the same shared part
+
+
+def test_a_removed_member_loses_the_heat_strip_though_the_part_was_cached_for_them(session, week):
+    ida, _ann, _ben, _cy, dee, group, _notes = week
+    query = f"?lens=group-{group.id}&heat=1"
+    assert strips(dee, query)  # rendered and kept for the group's members
+    groups.remove_member(session, viewer_for(session, ida.user), group.id, dee.user.id)
+    session.commit()
+    assert strips(dee, query) == {}
+    page = dee.get(f"/texts/{SLUG}{query}")
+    assert "Group activity" not in page.get_data(as_text=True)
+
+
+def test_another_groups_instructor_gets_no_strip_and_no_dashboard_of_this_group(session, week):
+    _ida, _ann, _ben, cy, _dee, group, _notes = week
+    own = make_group(session, cy.user, name="Cy's seminar")
+    groups.add_reading(session, viewer_for(session, cy.user), own.id, SLUG)
+    session.commit()
+    # The lens falls back to Cy's own group, which has written nothing: none of this group's.
+    shown = strips(cy, f"?lens=group-{group.id}&heat=1")
+    assert shown["p4"] == ("Group activity on ¶4: 0 notes and replies", "heat-0")
+    for path in ("dashboard", "dashboard/participation.csv", "dashboard/heatmap.svg", "notes"):
+        # the same answer as for a group that does not exist: nothing said about this one
+        assert cy.get(url(group, path)).status_code == 404
+        assert cy.get(f"/groups/999999/texts/{SLUG}/{path}").status_code == 404
+
+
+def test_the_notes_lists_unanswered_is_the_dashboards_a_hidden_reply_is_no_answer(session, week):
+    """The dashboard lists a question whose only reply a moderator hid as unanswered; the
+    group's notes filtered by "unanswered" must list it too."""
+    ida, _ann, ben, _cy, _dee, group, notes = week
+    reply = discussion.reply(session, viewer_for(session, ida.user), notes["genoa"], "Hm")
+    session.commit()
+    moderation.set_hidden(session, viewer_for(session, ida.user), reply.id, True)
+    session.commit()
+    board = dom(ida.html(url(group)))
+    unanswered = board.find(id="unanswered-heading").parent
+    assert [text_of(li.a) for li in unanswered.select("li")] == ["¶8, Ben Student"]
+    assert listed(ida, group, "?kind=question&unanswered=1") == [notes["genoa"]]
+    assert listed(ida, group, "?unanswered=1").count(notes["genoa"]) == 1
+    assert ben
+
+
+def test_the_svg_download_is_well_formed_xml_whatever_the_names(app, session, seeded):
+    ida = sign_in(app, session, "Ida")
+    group = make_group(session, ida.user, name="Week \uffff ]]> </svg> <!-- & \u202e")
+    groups.add_reading(session, viewer_for(session, ida.user), group.id, SLUG)
+    session.commit()
+    response = ida.get(url(group, "dashboard/heatmap.svg"))
+    assert response.status_code == 200
+    root = ElementTree.fromstring(response.get_data())  # noqa: S314 (our own output)
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
