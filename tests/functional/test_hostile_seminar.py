@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ElementTree
 
 from sqlalchemy import select
 
-from app.models import Text, Visibility
+from app.models import Role, Text, Visibility
 from app.services import annotations, discussion, groups, moderation
 from app.services.access import viewer_for
 from app.services.texts import adding
@@ -139,3 +139,27 @@ def test_the_svg_download_is_well_formed_xml_whatever_the_names(app, session, se
     assert response.status_code == 200
     root = ElementTree.fromstring(response.get_data())  # noqa: S314 (our own output)
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
+
+
+def test_an_adder_who_no_longer_teaches_no_longer_edits_the_library_s_text(app, session, ida):
+    """Carl, an instructor, adds a text that other groups read; demoted to member (his texts
+    are the library's now), he may no longer rename it; made instructor again, he may."""
+    carl = sign_in(app, session, "Carl Coteacher")
+    groups.join(session, viewer_for(session, carl.user), ida.group.invite_code)
+    as_ida = viewer_for(session, ida.user)
+    groups.set_role(session, as_ida, ida.group.id, carl.user.id, Role.INSTRUCTOR)
+    session.commit()
+    assert save(carl, upload(carl, PLAIN)).status_code == 302
+    assert carl.get("/texts/weeks-text/edit").status_code == 200
+    groups.set_role(session, as_ida, ida.group.id, carl.user.id, Role.MEMBER)
+    session.commit()
+    assert carl.get("/texts/weeks-text/edit").status_code == 403
+    response = carl.post("/texts/weeks-text/edit", title="Vandalised", author="", citation="")
+    assert response.status_code == 403
+    assert dom(carl.html("/texts/weeks-text")).find("a", href="/texts/weeks-text/edit") is None
+    assert fresh(session).scalar(select(Text.title).where(Text.slug == "weeks-text")) == (
+        "The Week's Text"
+    )
+    groups.set_role(session, as_ida, ida.group.id, carl.user.id, Role.INSTRUCTOR)
+    session.commit()
+    assert carl.get("/texts/weeks-text/edit").status_code == 200

@@ -13,9 +13,10 @@ previews and saves (each parses) per account and worker process (parsing a megab
 most about a tenth of a second, its preview page about as long again).
 
 Editing the title, author and citation is for administrators and the account that added the
-text; texts from the command line have nobody, so only administrators edit those. Instructors
-of a group reading a text do not: the text is the library's, read by other groups too. It makes
-no revision: the paragraphs, and every annotation's place in them, stay as they are.
+text, as long as it may add texts (teaches a group); texts from the command line have nobody, so
+only administrators edit those. Instructors of a group reading a text do not: the text is the
+library's, read by other groups too. It makes no revision: the paragraphs, and every
+annotation's place in them, stay as they are.
 """
 
 from __future__ import annotations
@@ -254,7 +255,11 @@ def text_by_slug(session: Session, slug: str) -> Text:
 
 
 def may_edit(viewer: Viewer, text: Text) -> bool:
-    return viewer.is_admin or (viewer.user is not None and text.added_by_id == viewer.id)
+    """Administrators, and the account that added the text while it may still add texts: one
+    no longer teaching (demoted, removed) does not rename a text other groups read."""
+    return viewer.is_admin or (
+        viewer.user is not None and text.added_by_id == viewer.id and may_add(viewer)
+    )
 
 
 def editable(session: Session, viewer: Viewer, slug: str) -> Text:
@@ -264,8 +269,8 @@ def editable(session: Session, viewer: Viewer, slug: str) -> Text:
     text = text_by_slug(session, slug)
     if not may_edit(viewer, text):
         raise Forbidden(
-            "Only the account that added this text, and site administrators, edit its title, "
-            "author and citation."
+            "Only the account that added this text, while it teaches a group, and site "
+            "administrators edit its title, author and citation."
         )
     return text
 
