@@ -7,9 +7,11 @@ was tried and held."""
 
 from __future__ import annotations
 
+import base64
 import xml.etree.ElementTree as ElementTree
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select
 
 from app.models import Role, Text, Visibility
 from app.services import annotations, discussion, groups, moderation
@@ -163,3 +165,26 @@ def test_an_adder_who_no_longer_teaches_no_longer_edits_the_library_s_text(app, 
     groups.set_role(session, as_ida, ida.group.id, carl.user.id, Role.INSTRUCTOR)
     session.commit()
     assert carl.get("/texts/weeks-text/edit").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("carried", "name"),
+    [
+        (b"T\n\n" + b"x" * (adding.MAX_BYTES + 10), "big.txt"),  # past the limit, built by hand
+        (b"T\n\n\xff\xfe broken", "bytes.txt"),  # not UTF-8
+        (b"T\n\nBody.", "run.exe"),  # not a format the importer reads
+        (b"T\n\nBody.", ""),  # no name
+        (b"---\nslug: new\n---\n# T\n\nBody.", "front.md"),  # the form's own address
+    ],
+)
+def test_a_hand_built_save_is_refused_as_the_preview_would_be(ida, session, carried, name):
+    before = fresh(session).scalar(select(func.count(Text.id)))
+    fields = {
+        "csrf_token": ida.token,
+        "step": "save",
+        "source": base64.b64encode(carried).decode(),
+        "source_name": name,
+    }
+    response = post_form(ida, fields)
+    assert response.status_code in (409, 413, 422), response.status_code
+    assert fresh(session).scalar(select(func.count(Text.id))) == before
