@@ -31,9 +31,12 @@ def render(user_id: int, source: str, now: float | None = None) -> str:
     return markdown.render(source)
 
 
-def count(user_id: int, kind: str, per_minute: int, now: float | None = None) -> None:
+def count(
+    user_id: int, kind: str, per_minute: int, now: float | None = None, what: str = "previews"
+) -> None:
     """Count one preview of ``kind`` (a note's, a text's) for the account in this process;
-    QuotaExceeded once it has had ``per_minute`` of them in the last minute."""
+    QuotaExceeded once it has had ``per_minute`` of them in the last minute (the message says
+    ``what`` they were: something else counted here, as a text's details changed)."""
     now = time.monotonic() if now is None else now
     with _lock:
         times = _recent.setdefault((kind, user_id), deque())
@@ -41,5 +44,5 @@ def count(user_id: int, kind: str, per_minute: int, now: float | None = None) ->
             times.popleft()
         if len(times) >= per_minute:
             wait = math.ceil(times[0] + _WINDOW - now)
-            raise QuotaExceeded(f"Too many previews at once: try again in {wait} s.", wait)
+            raise QuotaExceeded(f"Too many {what} at once: try again in {wait} s.", wait)
         times.append(now)

@@ -14,7 +14,7 @@ from app.errors import handle_http_error, handle_refusal, refusal_headers, statu
 from app.extensions import db
 from app.models import ParagraphRole
 from app.services import importer
-from app.services.errors import Refused
+from app.services.errors import QuotaExceeded, Refused
 from app.services.texts import adding
 from app.views.refusals import is_page_of_its_own
 
@@ -188,7 +188,7 @@ def edit(slug: str):
     return _edit_page(text, kept)
 
 
-def _edit_page(text, kept: Kept, error: FormError | None = None, status: int = 200):
+def _edit_page(text, kept: Kept, error: FormError | None = None, status: int = 200, headers=None):
     citation_paragraph = next(
         (p.number for p in text.current_revision.paragraphs if p.role is ParagraphRole.CITATION),
         None,
@@ -201,6 +201,7 @@ def _edit_page(text, kept: Kept, error: FormError | None = None, status: int = 2
     return _page(
         "texts/edit.html",
         status,
+        headers,
         text=text,
         kept=kept,
         error=error,
@@ -220,10 +221,11 @@ def update(slug: str):
     )
     try:
         text = adding.edit(db.session, viewer(), slug, kept.title, kept.author, kept.citation)
-    except adding.DetailRefused as refusal:
+    except (adding.DetailRefused, QuotaExceeded) as refusal:  # the form again, as typed
         db.session.rollback()
         text = adding.editable(db.session, viewer(), slug)
-        return _edit_page(text, kept, _error(refusal), status_of(refusal)[0])
+        status, headers = status_of(refusal)[0], refusal_headers(refusal)
+        return _edit_page(text, kept, _error(refusal), status, headers)
     except Refused as refusal:
         return handle_refusal(refusal)
     db.session.commit()

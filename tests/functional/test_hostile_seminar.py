@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ElementTree
 import pytest
 from sqlalchemy import func, select
 
-from app.models import Role, Text, Visibility
+from app.models import Group, Role, Text, Visibility
 from app.services import annotations, discussion, groups, moderation
 from app.services.access import viewer_for
 from app.services.texts import adding
@@ -188,3 +188,33 @@ def test_a_hand_built_save_is_refused_as_the_preview_would_be(ida, session, carr
     response = post_form(ida, fields)
     assert response.status_code in (409, 413, 422), response.status_code
     assert fresh(session).scalar(select(func.count(Text.id))) == before
+
+
+def test_a_note_moved_to_another_group_leaves_one_strip_and_joins_the_other(session, week):
+    _ida, ann, _ben, _cy, _dee, group, notes = week
+    other = fresh(session).scalar(select(Group).where(Group.name == "Other seminar"))
+    here, there = f"?lens=group-{group.id}&heat=1", f"?lens=group-{other.id}&heat=1"
+    assert strips(ann, here)["p5"][0] == "Group activity on ¶5: 1 note or reply"
+    assert strips(ann, there)["p5"][0] == "Group activity on ¶5: 0 notes and replies"
+    annotations.set_visibility(
+        session, viewer_for(session, ann.user), notes["break"], Visibility.GROUP, other.id
+    )
+    session.commit()
+    assert strips(ann, here)["p5"][0] == "Group activity on ¶5: 0 notes and replies"
+    assert strips(ann, there)["p5"][0] == "Group activity on ¶5: 1 note or reply"
+
+
+def test_a_script_renaming_a_text_is_stopped_each_name_busts_every_readers_cache(ida, session):
+    assert save(ida, upload(ida, PLAIN)).status_code == 302
+    fields = {"author": "", "citation": ""}
+    for n in range(adding.EDITS_PER_MINUTE):
+        response = ida.post("/texts/weeks-text/edit", title=f"Name {n}", **fields)
+        assert response.status_code == 302
+    response = ida.post("/texts/weeks-text/edit", title="One too many", **fields)
+    assert response.status_code == 429 and int(response.headers["Retry-After"]) > 0
+    page = dom(response.get_data(as_text=True))
+    assert "Too many changes to a text's details" in text_of(page.select_one(".form-errors"))
+    assert page.select_one("#text-title-field")["value"] == "One too many"  # kept as typed
+    assert fresh(session).scalar(select(Text.title).where(Text.slug == "weeks-text")) == (
+        f"Name {adding.EDITS_PER_MINUTE - 1}"
+    )

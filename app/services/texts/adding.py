@@ -43,6 +43,9 @@ MAX_BYTES = importer.MAX_FILE_BYTES
 MAX_PARAGRAPHS = 10_000
 MAX_CITATION = 2_000
 PREVIEWS_PER_MINUTE = 10
+# A text's details are in the reading page's cache key: each change renders every part again
+# for every reader, so one account's script must not change them without a pause.
+EDITS_PER_MINUTE = 10
 PASTED = "pasted text"
 
 
@@ -294,6 +297,8 @@ def edit(
     title = _one_line("title", title, importer.MAX_TITLE, required=True)
     author = _one_line("author", author, importer.MAX_AUTHOR)
     citation = _one_line("citation", citation, MAX_CITATION)
+    what = "changes to a text's details"
+    previews.count(viewer.id, "text details", EDITS_PER_MINUTE, what=what)
     begin_write(session)
     text = text_by_slug(session, slug)
     text.title, text.author, text.citation = title, author, citation
