@@ -218,3 +218,16 @@ def test_a_script_renaming_a_text_is_stopped_each_name_busts_every_readers_cache
     assert fresh(session).scalar(select(Text.title).where(Text.slug == "weeks-text")) == (
         f"Name {adding.EDITS_PER_MINUTE - 1}"
     )
+
+
+def fullwidth(value: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in value)
+
+
+@pytest.mark.parametrize("form", [str.upper, fullwidth, lambda s: f"  {s.title()}\u200b "])
+@pytest.mark.parametrize("taken", [SLUG, "new"])
+def test_a_url_name_in_use_or_reserved_is_refused_in_any_case_or_width(ida, session, form, taken):
+    before = fresh(session).scalar(select(func.count(Text.id)))
+    response = save(ida, upload(ida, PLAIN), slug=form(taken))
+    assert response.status_code == 409
+    assert fresh(session).scalar(select(func.count(Text.id))) == before
