@@ -231,3 +231,15 @@ def test_a_url_name_in_use_or_reserved_is_refused_in_any_case_or_width(ida, sess
     response = save(ida, upload(ida, PLAIN), slug=form(taken))
     assert response.status_code == 409
     assert fresh(session).scalar(select(func.count(Text.id))) == before
+
+
+def test_the_carried_file_name_is_a_name_not_a_path_as_an_uploads(ida, session):
+    fields = {
+        "csrf_token": ida.token,
+        "step": "save",
+        "source": base64.b64encode(PLAIN).decode(),
+        "source_name": "../../etc\\weeks-text.txt",
+    }
+    assert post_form(ida, fields).status_code == 302
+    stored = fresh(session).scalar(select(Text).where(Text.slug == "weeks-text"))
+    assert stored.source_name == "weeks-text.txt"

@@ -82,6 +82,12 @@ class DetailRefused(Invalid):
         self.field = field
 
 
+def _file_name(name: str) -> str:
+    """The name only: a browser may send a path, a client anything; the stored source name
+    holds 255."""
+    return Path(name.replace("\\", "/")).name[-255:]
+
+
 @dataclass(frozen=True)
 class Source:
     """What a text is made from: the bytes (an upload's, or pasted text's in UTF-8) and the
@@ -92,8 +98,7 @@ class Source:
 
     @classmethod
     def upload(cls, raw: bytes, filename: str) -> Source:
-        # The name only: a browser may send a path; the stored source name holds 255.
-        return cls(raw, Path(filename.replace("\\", "/")).name[-255:] or "upload")
+        return cls(raw, _file_name(filename) or "upload")
 
     @classmethod
     def pasted(cls, text: str, form: Format) -> Source:
@@ -110,7 +115,7 @@ class Source:
             raise SourceRefused(
                 "The form's copy of the text was damaged on the way: please start again."
             ) from None
-        return cls(raw, name[-255:])
+        return cls(raw, _file_name(name))
 
     @property
     def is_pasted(self) -> bool:
