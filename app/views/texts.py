@@ -81,8 +81,9 @@ def _refused(refusal: Refused, template: str, **context):
 @bp.errorhandler(RequestEntityTooLarge)
 def too_large(_error):
     """A body past ``BODY_LIMIT`` is not read at all (a 5 MB file costs nothing to refuse): the
-    form again, saying so."""
-    if request.endpoint != "texts.create":
+    form again, saying so, to those who may add texts (it is refused before anyone is looked at:
+    a visitor or a member gets the bare error page, as for any other address)."""
+    if request.endpoint != "texts.create" or not adding.may_add(viewer()):
         return handle_http_error(_error)
     message = (
         f"That is more than a text may be: at most {adding.MAX_BYTES // (1024 * 1024)} MB. "

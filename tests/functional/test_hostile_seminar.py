@@ -18,7 +18,7 @@ from app.services import annotations, discussion, groups, moderation
 from app.services.access import viewer_for
 from app.services.texts import adding
 from tests.factories import SLUG, dom, fresh, make_group, sign_in, text_of
-from tests.functional.test_add_text import PLAIN, post_form, save, upload
+from tests.functional.test_add_text import NEW, PLAIN, post_form, save, upload
 from tests.functional.test_add_text import teacher as ida  # noqa: F401 (a fixture)
 from tests.functional.test_dashboard import listed, strips, url, week  # noqa: F401 (week: a fixture)
 
@@ -243,3 +243,17 @@ def test_the_carried_file_name_is_a_name_not_a_path_as_an_uploads(ida, session):
     assert post_form(ida, fields).status_code == 302
     stored = fresh(session).scalar(select(Text).where(Text.slug == "weeks-text"))
     assert stored.source_name == "weeks-text.txt"
+
+
+def test_a_body_too_large_from_someone_who_may_not_add_texts_is_no_form_for_them(
+    app, session, seeded
+):
+    """The size is refused before anyone is looked at; the answer must not be the form for a
+    visitor or a member (nor a 500)."""
+    big = {"text": "x" * (2 * adding.MAX_BYTES), "csrf_token": "none"}
+    anonymous = app.test_client().post(NEW, data=big)
+    member = sign_in(app, session, "Ann Student")
+    as_member = member.client.post(NEW, data=big)
+    for response in (anonymous, as_member):
+        assert response.status_code == 413
+        assert not dom(response.get_data(as_text=True)).select(f'form[action="{NEW}"]')
