@@ -49,100 +49,6 @@ def test_saving_parses_too_and_counts_against_the_per_minute_limit(ida, session)
     assert statuses[-1] == 429
 
 
-# ---- the dashboard and the heat strip ---------------------------------------------------------
-
-
-ODD = ["", "-", "--notes", "x" * 5000, "0", "-1", "1e9", "99999999999999999999", "١", " 1", "%"]
-
-
-def test_no_parameter_of_the_dashboard_or_the_notes_list_is_a_500(week):
-    ida, *_rest, group, _notes = week
-    for value in ODD:
-        for path, name in [
-            ("dashboard", "sort"),
-            ("dashboard", "show"),
-            ("dashboard/heatmap.svg", "show"),
-            ("notes", "member"),
-            ("notes", "paragraph"),
-            ("notes", "kind"),
-            ("notes", "tag"),
-            ("notes", "page"),
-            ("notes", "unanswered"),
-        ]:
-            status = ida.get(url(group, path), query_string={name: value}).status_code
-            assert status in (200, 400, 404), (path, name, value, status)
-
-
-def test_the_heat_strip_drops_a_note_moved_out_of_the_group_or_deleted(session, week):
-    """The strip's parts are shared and cached: a note leaving the group's audience must leave
-    the count of every member's copy at once."""
-    _ida, ann, ben, _cy, dee, group, notes = week
-    query = f"?lens=group-{group.id}&heat=1"
-    assert strips(dee, query)["p9"][0] == "Group activity on ¶9: 1 note or reply"
-    annotations.set_visibility(
-        session, viewer_for(session, ben.user), notes["rapallo"], Visibility.PRIVATE
-    )
-    session.commit()
-    assert strips(dee, query)["p9"][0] == "Group activity on ¶9: 0 notes and replies"
-    assert strips(dee, query)["p8"][0] == "Group activity on ¶8: 1 note or reply"
-    annotations.delete(session, viewer_for(session, ben.user), notes["genoa"])
-    session.commit()
-    assert strips(dee, query)["p8"][0] == "Group activity on ¶8: 0 notes and replies"
-    assert ann  # Ann's copy is the same shared part
-
-
-def test_a_removed_member_loses_the_heat_strip_though_the_part_was_cached_for_them(session, week):
-    ida, _ann, _ben, _cy, dee, group, _notes = week
-    query = f"?lens=group-{group.id}&heat=1"
-    assert strips(dee, query)  # rendered and kept for the group's members
-    groups.remove_member(session, viewer_for(session, ida.user), group.id, dee.user.id)
-    session.commit()
-    assert strips(dee, query) == {}
-    page = dee.get(f"/texts/{SLUG}{query}")
-    assert "Group activity" not in page.get_data(as_text=True)
-
-
-def test_another_groups_instructor_gets_no_strip_and_no_dashboard_of_this_group(session, week):
-    _ida, _ann, _ben, cy, _dee, group, _notes = week
-    own = make_group(session, cy.user, name="Cy's seminar")
-    groups.add_reading(session, viewer_for(session, cy.user), own.id, SLUG)
-    session.commit()
-    # The lens falls back to Cy's own group, which has written nothing: none of this group's.
-    shown = strips(cy, f"?lens=group-{group.id}&heat=1")
-    assert shown["p4"] == ("Group activity on ¶4: 0 notes and replies", "heat-0")
-    for path in ("dashboard", "dashboard/participation.csv", "dashboard/heatmap.svg", "notes"):
-        # the same answer as for a group that does not exist: nothing said about this one
-        assert cy.get(url(group, path)).status_code == 404
-        assert cy.get(f"/groups/999999/texts/{SLUG}/{path}").status_code == 404
-
-
-def test_the_notes_lists_unanswered_is_the_dashboards_a_hidden_reply_is_no_answer(session, week):
-    """The dashboard lists a question whose only reply a moderator hid as unanswered; the
-    group's notes filtered by "unanswered" must list it too."""
-    ida, _ann, ben, _cy, _dee, group, notes = week
-    reply = discussion.reply(session, viewer_for(session, ida.user), notes["genoa"], "Hm")
-    session.commit()
-    moderation.set_hidden(session, viewer_for(session, ida.user), reply.id, True)
-    session.commit()
-    board = dom(ida.html(url(group)))
-    unanswered = board.find(id="unanswered-heading").parent
-    assert [text_of(li.a) for li in unanswered.select("li")] == ["¶8, Ben Student"]
-    assert listed(ida, group, "?kind=question&unanswered=1") == [notes["genoa"]]
-    assert listed(ida, group, "?unanswered=1").count(notes["genoa"]) == 1
-    assert ben
-
-
-def test_the_svg_download_is_well_formed_xml_whatever_the_names(app, session, seeded):
-    ida = sign_in(app, session, "Ida")
-    group = make_group(session, ida.user, name="Week \uffff ]]> </svg> <!-- & \u202e")
-    groups.add_reading(session, viewer_for(session, ida.user), group.id, SLUG)
-    session.commit()
-    response = ida.get(url(group, "dashboard/heatmap.svg"))
-    assert response.status_code == 200
-    root = ElementTree.fromstring(response.get_data())  # noqa: S314 (our own output)
-    assert root.tag == "{http://www.w3.org/2000/svg}svg"
-
-
 def test_an_adder_who_no_longer_teaches_no_longer_edits_the_library_s_text(app, session, ida):
     """Carl, an instructor, adds a text that other groups read; demoted to member (his texts
     are the library's now), he may no longer rename it; made instructor again, he may."""
@@ -165,43 +71,6 @@ def test_an_adder_who_no_longer_teaches_no_longer_edits_the_library_s_text(app, 
     groups.set_role(session, as_ida, ida.group.id, carl.user.id, Role.INSTRUCTOR)
     session.commit()
     assert carl.get("/texts/weeks-text/edit").status_code == 200
-
-
-@pytest.mark.parametrize(
-    ("carried", "name"),
-    [
-        (b"T\n\n" + b"x" * (adding.MAX_BYTES + 10), "big.txt"),  # past the limit, built by hand
-        (b"T\n\n\xff\xfe broken", "bytes.txt"),  # not UTF-8
-        (b"T\n\nBody.", "run.exe"),  # not a format the importer reads
-        (b"T\n\nBody.", ""),  # no name
-        (b"---\nslug: new\n---\n# T\n\nBody.", "front.md"),  # the form's own address
-    ],
-)
-def test_a_hand_built_save_is_refused_as_the_preview_would_be(ida, session, carried, name):
-    before = fresh(session).scalar(select(func.count(Text.id)))
-    fields = {
-        "csrf_token": ida.token,
-        "step": "save",
-        "source": base64.b64encode(carried).decode(),
-        "source_name": name,
-    }
-    response = post_form(ida, fields)
-    assert response.status_code in (409, 413, 422), response.status_code
-    assert fresh(session).scalar(select(func.count(Text.id))) == before
-
-
-def test_a_note_moved_to_another_group_leaves_one_strip_and_joins_the_other(session, week):
-    _ida, ann, _ben, _cy, _dee, group, notes = week
-    other = fresh(session).scalar(select(Group).where(Group.name == "Other seminar"))
-    here, there = f"?lens=group-{group.id}&heat=1", f"?lens=group-{other.id}&heat=1"
-    assert strips(ann, here)["p5"][0] == "Group activity on ¶5: 1 note or reply"
-    assert strips(ann, there)["p5"][0] == "Group activity on ¶5: 0 notes and replies"
-    annotations.set_visibility(
-        session, viewer_for(session, ann.user), notes["break"], Visibility.GROUP, other.id
-    )
-    session.commit()
-    assert strips(ann, here)["p5"][0] == "Group activity on ¶5: 0 notes and replies"
-    assert strips(ann, there)["p5"][0] == "Group activity on ¶5: 1 note or reply"
 
 
 def test_a_script_renaming_a_text_is_stopped_each_name_busts_every_readers_cache(ida, session):
@@ -257,3 +126,145 @@ def test_a_body_too_large_from_someone_who_may_not_add_texts_is_no_form_for_them
     for response in (anonymous, as_member):
         assert response.status_code == 413
         assert not dom(response.get_data(as_text=True)).select(f'form[action="{NEW}"]')
+
+
+@pytest.mark.parametrize(
+    ("carried", "name"),
+    [
+        (b"T\n\n" + b"x" * (adding.MAX_BYTES + 10), "big.txt"),  # past the limit, built by hand
+        (b"T\n\n\xff\xfe broken", "bytes.txt"),  # not UTF-8
+        (b"T\n\nBody.", "run.exe"),  # not a format the importer reads
+        (b"T\n\nBody.", ""),  # no name
+        (b"---\nslug: new\n---\n# T\n\nBody.", "front.md"),  # the form's own address
+    ],
+)
+def test_a_hand_built_save_is_refused_as_the_preview_would_be(ida, session, carried, name):
+    before = fresh(session).scalar(select(func.count(Text.id)))
+    fields = {
+        "csrf_token": ida.token,
+        "step": "save",
+        "source": base64.b64encode(carried).decode(),
+        "source_name": name,
+    }
+    response = post_form(ida, fields)
+    assert response.status_code in (409, 413, 422), response.status_code
+    assert fresh(session).scalar(select(func.count(Text.id))) == before
+
+
+# ---- the dashboard and the heat strip ---------------------------------------------------------
+
+
+ODD = ["", "-", "--notes", "x" * 5000, "0", "-1", "1e9", "99999999999999999999", "١", " 1", "%"]
+
+
+def test_no_parameter_of_the_dashboard_or_the_notes_list_is_a_500(week):
+    ida, *_rest, group, _notes = week
+    for value in ODD:
+        for path, name in [
+            ("dashboard", "sort"),
+            ("dashboard", "show"),
+            ("dashboard/heatmap.svg", "show"),
+            ("notes", "member"),
+            ("notes", "paragraph"),
+            ("notes", "kind"),
+            ("notes", "tag"),
+            ("notes", "page"),
+            ("notes", "unanswered"),
+        ]:
+            status = ida.get(url(group, path), query_string={name: value}).status_code
+            assert status in (200, 400, 404), (path, name, value, status)
+
+
+def test_the_heat_switch_on_any_lens_is_never_a_500_and_shows_only_in_a_group_lens(week):
+    _ida, ann, *_rest, group, _notes = week
+    lenses = ["", "mine", "public", f"group-{group.id}", "group-999999", "group-0", "group-x"]
+    for lens in lenses:
+        for heat in ("1", "0", "yes", "x" * 3000):
+            response = ann.get(f"/texts/{SLUG}", query_string={"lens": lens, "heat": heat})
+            assert response.status_code in (200, 400), (lens, heat, response.status_code)
+            shown = "heat-strip" in response.get_data(as_text=True)
+            # A group lens Ann is not in falls back to her own group's, whose strip it is.
+            in_a_group = response.status_code == 200 and lens not in ("mine", "public")
+            assert shown == (heat == "1" and in_a_group), (lens, heat)
+
+
+def test_the_heat_strip_drops_a_note_moved_out_of_the_group_or_deleted(session, week):
+    """The strip's parts are shared and cached: a note leaving the group's audience must leave
+    the count of every member's copy at once."""
+    _ida, _ann, ben, _cy, dee, group, notes = week
+    query = f"?lens=group-{group.id}&heat=1"
+    assert strips(dee, query)["p9"][0] == "Group activity on ¶9: 1 note or reply"
+    annotations.set_visibility(
+        session, viewer_for(session, ben.user), notes["rapallo"], Visibility.PRIVATE
+    )
+    session.commit()
+    assert strips(dee, query)["p9"][0] == "Group activity on ¶9: 0 notes and replies"
+    assert strips(dee, query)["p8"][0] == "Group activity on ¶8: 1 note or reply"
+    annotations.delete(session, viewer_for(session, ben.user), notes["genoa"])
+    session.commit()
+    assert strips(dee, query)["p8"][0] == "Group activity on ¶8: 0 notes and replies"
+
+
+def test_a_removed_member_loses_the_heat_strip_though_the_part_was_cached_for_them(session, week):
+    ida, _ann, _ben, _cy, dee, group, _notes = week
+    query = f"?lens=group-{group.id}&heat=1"
+    assert strips(dee, query)  # rendered and kept for the group's members
+    groups.remove_member(session, viewer_for(session, ida.user), group.id, dee.user.id)
+    session.commit()
+    assert strips(dee, query) == {}
+    page = dee.get(f"/texts/{SLUG}{query}")
+    assert "Group activity" not in page.get_data(as_text=True)
+
+
+def test_another_groups_instructor_gets_no_strip_and_no_dashboard_of_this_group(session, week):
+    _ida, _ann, _ben, cy, _dee, group, _notes = week
+    own = make_group(session, cy.user, name="Cy's seminar")
+    groups.add_reading(session, viewer_for(session, cy.user), own.id, SLUG)
+    session.commit()
+    # The lens falls back to Cy's own group, which has written nothing: none of this group's.
+    shown = strips(cy, f"?lens=group-{group.id}&heat=1")
+    assert shown["p4"] == ("Group activity on ¶4: 0 notes and replies", "heat-0")
+    for path in ("dashboard", "dashboard/participation.csv", "dashboard/heatmap.svg", "notes"):
+        # the same answer as for a group that does not exist: nothing said about this one
+        assert cy.get(url(group, path)).status_code == 404
+        assert cy.get(f"/groups/999999/texts/{SLUG}/{path}").status_code == 404
+
+
+def test_the_notes_lists_unanswered_is_the_dashboards_a_hidden_reply_is_no_answer(session, week):
+    """The dashboard lists a question whose only reply a moderator hid as unanswered; the
+    group's notes filtered by "unanswered" must list it too."""
+    ida, _ann, _ben, _cy, _dee, group, notes = week
+    reply = discussion.reply(session, viewer_for(session, ida.user), notes["genoa"], "Hm")
+    session.commit()
+    moderation.set_hidden(session, viewer_for(session, ida.user), reply.id, True)
+    session.commit()
+    board = dom(ida.html(url(group)))
+    unanswered = board.find(id="unanswered-heading").parent
+    assert [text_of(li.a) for li in unanswered.select("li")] == ["¶8, Ben Student"]
+    assert listed(ida, group, "?kind=question&unanswered=1") == [notes["genoa"]]
+    assert listed(ida, group, "?unanswered=1").count(notes["genoa"]) == 1
+
+
+def test_the_svg_download_is_well_formed_xml_whatever_the_names(app, session, seeded):
+    ida = sign_in(app, session, "Ida")
+    group = make_group(session, ida.user, name="Week \uffff ]]> </svg> <!-- & \u202e")
+    groups.add_reading(session, viewer_for(session, ida.user), group.id, SLUG)
+    session.commit()
+    response = ida.get(url(group, "dashboard/heatmap.svg"))
+    assert response.status_code == 200
+    root = ElementTree.fromstring(response.get_data())  # noqa: S314 (our own output)
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+
+
+def test_a_note_moved_to_another_group_leaves_one_strip_and_joins_the_other(session, week):
+    _ida, ann, _ben, _cy, _dee, group, notes = week
+    other = fresh(session).scalar(select(Group).where(Group.name == "Other seminar"))
+    here, there = f"?lens=group-{group.id}&heat=1", f"?lens=group-{other.id}&heat=1"
+    assert strips(ann, here)["p5"][0] == "Group activity on ¶5: 1 note or reply"
+    assert strips(ann, there)["p5"][0] == "Group activity on ¶5: 0 notes and replies"
+    annotations.set_visibility(
+        session, viewer_for(session, ann.user), notes["break"], Visibility.GROUP, other.id
+    )
+    session.commit()
+    assert strips(ann, here)["p5"][0] == "Group activity on ¶5: 0 notes and replies"
+    assert strips(ann, there)["p5"][0] == "Group activity on ¶5: 1 note or reply"
