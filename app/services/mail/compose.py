@@ -42,12 +42,20 @@ class Site:
         return urlsplit(self.base_url).hostname or "localhost"
 
 
+# Word joiner: invisible, and it parts "=?" so that no run of a name reads as an RFC 2047
+# encoded word, which Python's email package (and the reader's mail program) would decode,
+# line breaks and all, into headers of its own choosing.
+_PART = "\u2060"
+
+
 def one_line(value: str, limit: int = 80) -> str:
     """A name or title fit for a header or a line: control characters (line breaks above all,
-    which would end a header) and text-direction marks gone, whitespace collapsed."""
+    which would end a header) and text-direction marks gone, whitespace collapsed, and nothing
+    a mail program would decode as an encoded word."""
     kept = "".join(" " if unicodedata.category(c).startswith("C") else c for c in value)
     flat = " ".join(kept.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    flat = flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    return flat.replace("=?", f"={_PART}?")
 
 
 def _quoted(words: str, limit: int = MAX_WORDS) -> str:
