@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
+import threading
+from datetime import timedelta
 
-from app.models import User
+from aiosmtpd.controller import Controller
+
+from app.models import OutboxStatus, User
+from app.models.base import utcnow
 from app.services.accounts import clean_display_name
+from app.services.mail import outbox
 from tests.factories import fresh
 from tests.functional import test_mail
 from tests.functional.test_mail import group_note, reply, send_mail
@@ -45,3 +52,39 @@ def test_an_encoded_word_in_a_name_or_title_cannot_add_a_header(
     assert message["Reply-To"] is None and "reply-to" not in raw_headers(message)
     assert [a.addr_spec for a in message["To"].addresses] == [ann.user.email]
     assert "\n" not in message["Subject"] and "\r" not in message["Subject"]
+
+
+class SlowToAnswer(test_mail.Inbox):
+    """Takes the first message, and answers its end of data only after the client has given up
+    waiting: the client cannot know it arrived."""
+
+    def __init__(self, gate: threading.Event):
+        super().__init__()
+        self.gate = gate
+
+    async def handle_DATA(self, server, session, envelope):
+        answer = await super().handle_DATA(server, session, envelope)
+        if len(self.received) == 1:
+            await asyncio.get_running_loop().run_in_executor(None, self.gate.wait, 10)
+        return answer
+
+
+def test_a_server_silent_after_the_whole_message_is_not_sent_it_again(
+    app, session, seminar, smtp, runner
+):
+    _ida, ann, ben, _cy, group = seminar
+    reply(ben, group_note(session, ann, group).id, "An answer")
+    gate = threading.Event()
+    slow = SlowToAnswer(gate)
+    controller = Controller(slow, hostname="127.0.0.1", port=test_mail.free_port())
+    controller.start()
+    try:
+        app.config["SMTP_URL"] = f"smtp://127.0.0.1:{controller.port}?timeout=1"
+        test_mail.drain(app)
+        gate.set()
+        (row,) = test_mail.outbox_rows(session)
+        assert row.status is OutboxStatus.FAILED and row.error.startswith(outbox.UNCONFIRMED)
+        test_mail.drain(app, now=utcnow() + timedelta(days=1))
+    finally:
+        controller.stop()
+    assert len(slow.received) == 1  # the reader has it once

@@ -27,7 +27,7 @@ from app.database import begin_write
 from app.models import MailMode, MailOutbox, Notification, OutboxStatus
 from app.models.base import utcnow
 from app.services.mail import compose, preferences
-from app.services.mail.transport import Transport
+from app.services.mail.transport import Transport, Unconfirmed
 
 MAX_ATTEMPTS = 8
 FIRST_RETRY = timedelta(minutes=5)
@@ -38,6 +38,7 @@ KEEP_DONE = timedelta(days=30)
 KEEP_FAILED = timedelta(days=90)
 # A row claimed longer ago than this belongs to a drain that died while sending it.
 CLAIM_LEASE = timedelta(minutes=15)
+UNCONFIRMED = "The server took the whole message but did not say it had it: not sent again."
 INTERRUPTED = (
     "A drain stopped while sending this message: the server may have taken it. Not sent again, "
     "so that it never arrives twice."
@@ -265,6 +266,18 @@ def _deliver(session: Session, site: compose.Site, transport: Transport, claimed
         return True
     try:
         transport.send(mail)
+    except Unconfirmed as error:
+        # At most once, as after a drain that died: the server may well have it.
+        claimed.report.errors.append(str(error))
+        _settle(
+            session,
+            claimed.row_id,
+            status=OutboxStatus.FAILED,
+            attempts=claimed.attempts + 1,
+            error=f"{UNCONFIRMED} {error}"[:1000],
+        )
+        claimed.report.failed += 1
+        return False
     except (smtplib.SMTPException, OSError) as error:
         _failed(session, claimed, error, _permanent(error))
         # A refused message says nothing of the next; a server out of reach, of all of them.

@@ -50,24 +50,47 @@ class SmtpServer:
         )
 
 
+class Unconfirmed(smtplib.SMTPException):
+    """The whole message went to the server, which then fell silent or hung up before saying
+    whether it took it: it may have. Sent again, it might arrive twice."""
+
+
+class _Watched:
+    """An SMTP connection that notes when a message's last byte (the lone "." ending its data)
+    has gone: from then on a lost connection says nothing of whether it arrived."""
+
+    handed_over = False
+
+    def send(self, s):
+        super().send(s)
+        if isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"):
+            self.handed_over = True
+
+
+class _SMTP(_Watched, smtplib.SMTP):
+    pass
+
+
+class _SMTP_SSL(_Watched, smtplib.SMTP_SSL):
+    pass
+
+
 class Transport:
     """One connection for a whole drain, opened at the first message and opened again after a
     failure. ``send`` raises ``smtplib.SMTPException`` or ``OSError`` when the message was not
-    accepted."""
+    accepted, ``Unconfirmed`` when it may have been."""
 
     def __init__(self, server: SmtpServer):
         self.server = server
-        self._smtp: smtplib.SMTP | None = None
+        self._smtp: _SMTP | _SMTP_SSL | None = None
 
-    def _connect(self) -> smtplib.SMTP:
+    def _connect(self) -> _SMTP | _SMTP_SSL:
         server = self.server
         context = ssl.create_default_context()
         if server.tls:
-            smtp = smtplib.SMTP_SSL(
-                server.host, server.port, timeout=server.timeout, context=context
-            )
+            smtp = _SMTP_SSL(server.host, server.port, timeout=server.timeout, context=context)
         else:
-            smtp = smtplib.SMTP(server.host, server.port, timeout=server.timeout)
+            smtp = _SMTP(server.host, server.port, timeout=server.timeout)
         try:
             if server.starttls:
                 smtp.starttls(context=context)
@@ -81,10 +104,15 @@ class Transport:
     def send(self, message: EmailMessage) -> None:
         if self._smtp is None:
             self._smtp = self._connect()
+        smtp = self._smtp
+        smtp.handed_over = False
         try:
-            self._smtp.send_message(message)
-        except BaseException:
+            smtp.send_message(message)
+        except BaseException as error:
             self.close()  # the next message starts on a fresh connection
+            answered = isinstance(error, smtplib.SMTPResponseException)  # a 4xx or 5xx
+            if smtp.handed_over and isinstance(error, OSError) and not answered:
+                raise Unconfirmed(f"No answer once the message was sent: {error}") from error
             raise
 
     def close(self) -> None:
