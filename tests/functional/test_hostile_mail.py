@@ -8,11 +8,13 @@ import email.policy
 import threading
 from datetime import timedelta
 
+import pytest
 from aiosmtpd.controller import Controller
+from email_validator import validate_email
 
 from app.models import OutboxStatus, User
 from app.models.base import utcnow
-from app.services.accounts import clean_display_name
+from app.services.accounts import clean_display_name, normalise_email
 from app.services.mail import outbox
 from tests.factories import fresh
 from tests.functional import test_mail
@@ -88,3 +90,73 @@ def test_a_server_silent_after_the_whole_message_is_not_sent_it_again(
     finally:
         controller.stop()
     assert len(slow.received) == 1  # the reader has it once
+
+
+class Refuses(test_mail.Inbox):
+    """Answers the end of the first message's data with ``answer``, takes the others."""
+
+    def __init__(self, answer: str):
+        super().__init__()
+        self.answer = answer
+        self.refused = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        if not self.refused:
+            self.refused += 1
+            return self.answer
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.mark.parametrize(
+    ("answer", "status"),
+    [
+        ("451 4.3.0 Try again later", OutboxStatus.QUEUED),
+        ("554 5.7.1 Rejected", OutboxStatus.FAILED),
+    ],
+)
+def test_a_message_refused_after_its_data_is_retried_or_given_up_and_the_next_goes(
+    app, session, seminar, smtp, answer, status
+):
+    _ida, ann, ben, _cy, group = seminar
+    for n in range(2):
+        reply(ben, group_note(session, ann, group, body=f"Note {n}").id, f"Answer {n}")
+    server = Refuses(answer)
+    controller = Controller(server, hostname="127.0.0.1", port=test_mail.free_port())
+    controller.start()
+    try:
+        app.config["SMTP_URL"] = f"smtp://127.0.0.1:{controller.port}"
+        test_mail.drain(app)
+        first, second = test_mail.outbox_rows(session)
+        assert (first.status, first.attempts) == (status, 1) and answer[:3] in first.error
+        assert second.status is OutboxStatus.SENT and len(server.received) == 1
+        test_mail.drain(app, now=utcnow() + timedelta(hours=1))
+    finally:
+        controller.stop()
+    assert len(server.received) == (2 if status is OutboxStatus.QUEUED else 1)
+
+
+def test_an_address_the_server_cannot_carry_fails_alone_and_the_run_goes_on(
+    app, session, seminar, smtp
+):
+    ida, ann, ben, _cy, group = seminar
+    address = "zoë@example.org"  # needs SMTPUTF8
+    assert normalise_email(address) == address
+    validate_email(address, check_deliverability=False)  # as registration checks it
+    fresh(session).get(User, ann.user.id).email = address
+    session.commit()
+    reply(ben, group_note(session, ann, group).id, "To Zoë")
+    reply(ben, group_note(session, ida, group).id, "To Ida")
+    ascii_only = test_mail.Inbox()
+    controller = Controller(
+        ascii_only, hostname="127.0.0.1", port=test_mail.free_port(), enable_SMTPUTF8=False
+    )
+    controller.start()
+    try:
+        app.config["SMTP_URL"] = f"smtp://127.0.0.1:{controller.port}"
+        test_mail.drain(app)
+    finally:
+        controller.stop()
+    zoe, to_ida = test_mail.outbox_rows(session)
+    assert zoe.status is OutboxStatus.FAILED and "SMTPUTF8" in zoe.error
+    assert to_ida.status is OutboxStatus.SENT
+    assert [rcpt for rcpt, _ in ascii_only.received] == [[ida.user.email]]

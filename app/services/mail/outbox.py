@@ -27,7 +27,7 @@ from app.database import begin_write
 from app.models import MailMode, MailOutbox, Notification, OutboxStatus
 from app.models.base import utcnow
 from app.services.mail import compose, preferences
-from app.services.mail.transport import Transport, Unconfirmed
+from app.services.mail.transport import Transport, Uncarried, Unconfirmed
 
 MAX_ATTEMPTS = 8
 FIRST_RETRY = timedelta(minutes=5)
@@ -184,12 +184,14 @@ def _settle(session: Session, row_id: int, **values) -> None:
 
 # What the server said of this message alone: the next may go. Anything else (no connection,
 # a refused sign-in or sender) is the same for every message: the run stops, all wait.
-_THIS_MESSAGE_REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError)
+_THIS_MESSAGE_REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, Uncarried)
 
 
 def _permanent(error: Exception) -> bool:
     """Will the server refuse this message whenever it is sent (a 5xx about it, not about the
     site's settings, which someone may yet put right)?"""
+    if isinstance(error, Uncarried):
+        return True
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return all(500 <= code < 600 for code, _ in error.recipients.values())
     return isinstance(error, smtplib.SMTPDataError) and 500 <= error.smtp_code < 600

@@ -55,6 +55,11 @@ class Unconfirmed(smtplib.SMTPException):
     whether it took it: it may have. Sent again, it might arrive twice."""
 
 
+class Uncarried(smtplib.SMTPException):
+    """This server can never carry this message: an address outside ASCII (``zoë@…``, which
+    registration accepts) and a server without SMTPUTF8. The next message may well go."""
+
+
 class _Watched:
     """An SMTP connection that notes when a message's last byte (the lone "." ending its data)
     has gone: from then on a lost connection says nothing of whether it arrived."""
@@ -78,7 +83,8 @@ class _SMTP_SSL(_Watched, smtplib.SMTP_SSL):
 class Transport:
     """One connection for a whole drain, opened at the first message and opened again after a
     failure. ``send`` raises ``smtplib.SMTPException`` or ``OSError`` when the message was not
-    accepted, ``Unconfirmed`` when it may have been."""
+    accepted (``Uncarried`` when it never can be by this server), ``Unconfirmed`` when it may
+    have been."""
 
     def __init__(self, server: SmtpServer):
         self.server = server
@@ -108,6 +114,8 @@ class Transport:
         smtp.handed_over = False
         try:
             smtp.send_message(message)
+        except smtplib.SMTPNotSupportedError as error:  # before a byte of it was sent
+            raise Uncarried(str(error)) from error
         except BaseException as error:
             self.close()  # the next message starts on a fresh connection
             answered = isinstance(error, smtplib.SMTPResponseException)  # a 4xx or 5xx
