@@ -15,7 +15,7 @@ from email_validator import validate_email
 from app.models import OutboxStatus, User
 from app.models.base import utcnow
 from app.services.accounts import clean_display_name, normalise_email
-from app.services.mail import outbox
+from app.services.mail import compose, outbox
 from tests.factories import fresh
 from tests.functional import test_mail
 from tests.functional.test_mail import group_note, reply, send_mail
@@ -160,3 +160,31 @@ def test_an_address_the_server_cannot_carry_fails_alone_and_the_run_goes_on(
     assert zoe.status is OutboxStatus.FAILED and "SMTPUTF8" in zoe.error
     assert to_ida.status is OutboxStatus.SENT
     assert [rcpt for rcpt, _ in ascii_only.received] == [[ida.user.email]]
+
+
+def test_a_member_flooding_replies_sends_a_few_mails_an_hour_and_the_rest_in_one_bounded_digest(
+    app, session, seminar, smtp
+):
+    _ida, ann, ben, _cy, group = seminar
+    app.config.update(WRITES_PER_MINUTE=0, WRITES_PER_DAY=0)  # a script well within a day's 1,000
+    note = group_note(session, ann, group)
+    flood = 120
+    for n in range(flood):
+        reply(ben, note.id, f"Spam {n:03} " + "words " * 200)
+    rows = test_mail.outbox_rows(session)
+    assert len(rows) == flood  # one row a notice, no more
+
+    test_mail.drain(app)
+    assert len(smtp.received) == outbox.IMMEDIATE_PER_HOUR
+    test_mail.drain(app, now=utcnow() + timedelta(minutes=10))
+    assert len(smtp.received) == outbox.IMMEDIATE_PER_HOUR  # the hour is not over
+
+    test_mail.drain(app, now=utcnow() + timedelta(minutes=20), digests=True)
+    (_rcpt, digest), *_ = smtp.received[outbox.IMMEDIATE_PER_HOUR :]
+    assert len(smtp.received) == outbox.IMMEDIATE_PER_HOUR + 1
+    rest = flood - outbox.IMMEDIATE_PER_HOUR
+    assert digest["Subject"] == f"Your Scholia digest: {rest} notices"
+    body = digest.get_content()
+    assert body.count("Spam ") == compose.DIGEST_ENTRIES
+    assert f"and {rest - compose.DIGEST_ENTRIES} more" in body and f"{test_mail.BASE}/inbox" in body
+    assert len(digest.as_bytes()) < 200_000

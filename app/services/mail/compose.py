@@ -26,6 +26,8 @@ from app.services.mail.preferences import Modes, unsubscribe_token
 # How much of a note's words and of a passage a mail quotes: the rest is a click away.
 MAX_WORDS = 1500
 MAX_QUOTE = 200
+# A digest tells this many notices in full; the rest it counts, with a link to the inbox.
+DIGEST_ENTRIES = 50
 
 
 @dataclass(frozen=True)
@@ -143,9 +145,11 @@ def message(session: Session, site: Site, row: MailOutbox, modes: Modes) -> Emai
     if row.notification_id is not None:
         subject, body = entries[0].subject, entries[0].body
     else:
-        count = f"{len(entries)} notice{'s' if len(entries) != 1 else ''}"
-        subject = f"Your Scholia digest: {count}"
-        body = "\n\n---\n\n".join(f"{e.subject}\n\n{e.body}" for e in entries)
+        subject = f"Your Scholia digest: {_notices(len(entries))}"
+        body = "\n\n---\n\n".join(f"{e.subject}\n\n{e.body}" for e in entries[:DIGEST_ENTRIES])
+        if len(entries) > DIGEST_ENTRIES:
+            more = len(entries) - DIGEST_ENTRIES
+            body += f"\n\n---\n\n… and {more} more in your inbox: {site.url_for('discuss.inbox')}\n"
     unsubscribe = site.url_for("auth.unsubscribe", token=unsubscribe_token(site.keys, reader.id))
     account = site.url_for("auth.account")
     mail = EmailMessage()
@@ -164,6 +168,10 @@ def message(session: Session, site: Site, row: MailOutbox, modes: Modes) -> Emai
         f"{account}\nNo more email from Scholia, in one click: {unsubscribe}\n"
     )
     return mail
+
+
+def _notices(count: int) -> str:
+    return f"{count} notice{'s' if count != 1 else ''}"
 
 
 def _address(user: User) -> Address | str:

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from flask import current_app, has_app_context
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -36,6 +36,10 @@ LONGEST_RETRY = timedelta(hours=6)
 # look at what happened; a digest's notices go with it.
 KEEP_DONE = timedelta(days=30)
 KEEP_FAILED = timedelta(days=90)
+# Mails of single notices a reader gets in an hour, whatever they chose: past that (a member
+# with a script answering them a thousand times) the rest wait for their next daily digest.
+IMMEDIATE_PER_HOUR = 10
+HOUR = timedelta(hours=1)
 # A row claimed longer ago than this belongs to a drain that died while sending it.
 CLAIM_LEASE = timedelta(minutes=15)
 UNCONFIRMED = "The server took the whole message but did not say it had it: not sent again."
@@ -231,15 +235,29 @@ def _failed(session: Session, claimed: _Claimed, error: Exception, permanent: bo
     claimed.report.retried += 1
 
 
+def _sent_lately(session: Session, user_id: int, now: datetime) -> bool:
+    """Has the reader had their hour's worth of mails of single notices?"""
+    sent = session.scalar(
+        select(func.count(MailOutbox.id)).where(
+            MailOutbox.user_id == user_id,
+            MailOutbox.notification_id.is_not(None),
+            MailOutbox.status == OutboxStatus.SENT,
+            MailOutbox.sent_at > now - HOUR,
+        )
+    )
+    return sent >= IMMEDIATE_PER_HOUR
+
+
 def _compose(session: Session, site: compose.Site, claimed: _Claimed) -> EmailMessage | None:
-    """The claimed row's message, or None when it is not to go now (held for a digest, its
-    kind switched off, nothing left to tell: the row says which)."""
+    """The claimed row's message, or None when it is not to go now (held for a digest, as
+    chosen or past the hour's mails; its kind switched off; nothing left to tell: the row says
+    which)."""
     row = session.get(MailOutbox, claimed.row_id)
     claimed.attempts = row.attempts
     modes = preferences.modes(session, row.user_id)
     if row.notification_id is not None:
         mode = modes[session.get(Notification, row.notification_id).kind]
-        if mode is MailMode.DAILY:
+        if mode is MailMode.DAILY or _sent_lately(session, row.user_id, claimed.now):
             _settle(session, claimed.row_id, status=OutboxStatus.HELD, claimed_at=None)
             claimed.report.held += 1
             return None
