@@ -12,11 +12,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from email_validator import validate_email
 
-from app.models import OutboxStatus, User
+from app.models import MailMode, OutboxStatus, User
 from app.models.base import utcnow
 from app.services.accounts import clean_display_name, normalise_email
 from app.services.mail import compose, outbox
-from tests.factories import fresh
+from tests.factories import fresh, make_group
 from tests.functional import test_mail
 from tests.functional.test_mail import group_note, reply, send_mail
 
@@ -188,3 +188,35 @@ def test_a_member_flooding_replies_sends_a_few_mails_an_hour_and_the_rest_in_one
     assert body.count("Spam ") == compose.DIGEST_ENTRIES
     assert f"and {rest - compose.DIGEST_ENTRIES} more" in body and f"{test_mail.BASE}/inbox" in body
     assert len(digest.as_bytes()) < 200_000
+
+
+def test_a_digest_of_two_groups_tells_only_what_its_reader_may_still_read_and_no_outsider(
+    app, session, seminar, smtp
+):
+    ida, ann, ben, cy, group = seminar
+    other = make_group(session, cy.user, ann.user, name="Cy's circle")
+    assert (
+        ann.post("/auth/account/mail", reply="daily", mention="daily", flag="off").status_code
+        == 302
+    )
+    in_first = group_note(session, ann, group)
+    in_other = group_note(session, ann, other)
+    reply(ben, in_first.id, "Ida's seminar only, @Cy Outsider")  # Cy is not of this group
+    reply(cy, in_other.id, "Cy's circle answers")
+    assert {row.user_id for row in test_mail.outbox_rows(session)} == {ann.user.id}
+    assert ida.post(f"/groups/{group.id}/members/{ann.user.id}/remove").status_code == 302
+
+    test_mail.drain(app, digests=True)
+    ((rcpt, digest),) = smtp.received
+    assert rcpt == [ann.user.email] and digest["Subject"] == "Your Scholia digest: 1 notice"
+    assert "Cy's circle answers" in digest.get_content()
+    assert "Ida's seminar only" not in smtp.words()
+
+
+def test_the_email_choices_form_needs_its_csrf_token(app, session, seminar, smtp):
+    _ida, ann, *_ = seminar
+    forged = ann.client.post(
+        "/auth/account/mail", data={"reply": "off", "mention": "off", "flag": "off"}
+    )
+    assert forged.status_code == 400
+    assert set(test_mail.mail_modes(app, ann.user.id).values()) == {MailMode.IMMEDIATE}
