@@ -220,3 +220,17 @@ def test_the_email_choices_form_needs_its_csrf_token(app, session, seminar, smtp
     )
     assert forged.status_code == 400
     assert set(test_mail.mail_modes(app, ann.user.id).values()) == {MailMode.IMMEDIATE}
+
+
+def test_the_cleanup_forgets_nothing_still_to_send(app, session, seminar, smtp):
+    _ida, ann, ben, _cy, group = seminar
+    assert (
+        ann.post("/auth/account/mail", reply="daily", mention="off", flag="off").status_code == 302
+    )
+    reply(ben, group_note(session, ann, group).id, "Held for a digest no run made")
+    later = utcnow() + outbox.KEEP_FAILED + timedelta(days=1)
+    test_mail.drain(app, now=later)  # the cleanup runs first
+    (row,) = test_mail.outbox_rows(session)
+    assert row.status is OutboxStatus.HELD
+    test_mail.drain(app, now=later, digests=True)
+    assert "Held for a digest no run made" in smtp.words()
