@@ -14,7 +14,7 @@ from email_validator import validate_email
 
 from app.models import MailMode, OutboxStatus, User
 from app.models.base import utcnow
-from app.services.accounts import clean_display_name, normalise_email
+from app.services.accounts import MAX_DISPLAY_NAME, clean_display_name, normalise_email
 from app.services.mail import compose, outbox
 from tests.factories import fresh, make_group
 from tests.functional import test_mail
@@ -234,3 +234,23 @@ def test_the_cleanup_forgets_nothing_still_to_send(app, session, seminar, smtp):
     assert row.status is OutboxStatus.HELD
     test_mail.drain(app, now=later, digests=True)
     assert "Held for a digest no run made" in smtp.words()
+
+
+def test_very_long_non_ascii_names_and_titles_make_a_valid_short_subject(
+    app, session, seminar, smtp
+):
+    _ida, ann, ben, _cy, group = seminar
+    name = clean_display_name("Zoë Ἀθηνᾶ " * (MAX_DISPLAY_NAME // 11))
+    note = group_note(session, ann, group)
+    fresh(session).get(User, ben.user.id).display_name = name
+    session.get(User, ann.user.id).display_name = name
+    note.text.title = ("Жизнь 🙂 " * 40)[:300]  # the longest a title may be
+    session.commit()
+    reply(ben, note.id, "An answer")
+    test_mail.drain(app)
+    ((rcpt, message),) = smtp.received
+    assert rcpt == [ann.user.email]
+    subject = message["Subject"]
+    assert subject.startswith("Zoë Ἀθηνᾶ") and "Жизнь 🙂" in subject and len(subject) <= 200
+    wire = message.as_bytes(policy=email.policy.SMTP)
+    assert max(len(line) for line in wire.split(b"\r\n")) <= 998  # RFC 5322's hard limit
