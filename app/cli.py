@@ -228,6 +228,12 @@ def send_mail_command(digest: bool | None) -> None:
     app = current_app._get_current_object()
     if not app.config["SMTP_URL"]:
         raise click.ClickException("SCHOLIA_SMTP_URL is not set: this site sends no mail.")
+    if urlsplit(app.config["BASE_URL"]).hostname in ("localhost", "127.0.0.1", "::1"):
+        click.echo(
+            f"Warning: SCHOLIA_BASE_URL is {app.config['BASE_URL']}: the links in mail (to the "
+            "notes, and to unsubscribe) lead there. Set it to the site's public address.",
+            err=True,
+        )
     try:
         report = send_mail(app, digests=digest)
     except Refused as error:  # the URL is not one

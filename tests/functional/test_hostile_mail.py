@@ -254,3 +254,10 @@ def test_very_long_non_ascii_names_and_titles_make_a_valid_short_subject(
     assert subject.startswith("Zoë Ἀθηνᾶ") and "Жизнь 🙂" in subject and len(subject) <= 200
     wire = message.as_bytes(policy=email.policy.SMTP)
     assert max(len(line) for line in wire.split(b"\r\n")) <= 998  # RFC 5322's hard limit
+
+
+def test_send_mail_warns_when_the_links_in_mail_would_lead_to_localhost(app, smtp, runner):
+    app.config["BASE_URL"] = "http://localhost:5000"  # SCHOLIA_BASE_URL left unset
+    assert "SCHOLIA_BASE_URL is http://localhost:5000" in send_mail(runner)
+    app.config["BASE_URL"] = test_mail.BASE
+    assert "SCHOLIA_BASE_URL" not in send_mail(runner)
