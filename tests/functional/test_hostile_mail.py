@@ -6,6 +6,7 @@ import asyncio
 import email
 import email.policy
 import threading
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -56,6 +57,18 @@ def test_an_encoded_word_in_a_name_or_title_cannot_add_a_header(
     assert "\n" not in message["Subject"] and "\r" not in message["Subject"]
 
 
+@contextmanager
+def serving(app, handler: test_mail.Inbox, query: str = "", **options):
+    """Mail goes through an SMTP server of the test's own (``handler``) while inside."""
+    controller = Controller(handler, hostname="127.0.0.1", port=test_mail.free_port(), **options)
+    controller.start()
+    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{controller.port}{query}"
+    try:
+        yield handler
+    finally:
+        controller.stop()
+
+
 class SlowToAnswer(test_mail.Inbox):
     """Takes the first message, and answers its end of data only after the client has given up
     waiting: the client cannot know it arrived."""
@@ -77,18 +90,12 @@ def test_a_server_silent_after_the_whole_message_is_not_sent_it_again(
     _ida, ann, ben, _cy, group = seminar
     reply(ben, group_note(session, ann, group).id, "An answer")
     gate = threading.Event()
-    slow = SlowToAnswer(gate)
-    controller = Controller(slow, hostname="127.0.0.1", port=test_mail.free_port())
-    controller.start()
-    try:
-        app.config["SMTP_URL"] = f"smtp://127.0.0.1:{controller.port}?timeout=1"
+    with serving(app, SlowToAnswer(gate), "?timeout=1") as slow:
         test_mail.drain(app)
         gate.set()
         (row,) = test_mail.outbox_rows(session)
         assert row.status is OutboxStatus.FAILED and row.error.startswith(outbox.UNCONFIRMED)
         test_mail.drain(app, now=utcnow() + timedelta(days=1))
-    finally:
-        controller.stop()
     assert len(slow.received) == 1  # the reader has it once
 
 
@@ -120,18 +127,12 @@ def test_a_message_refused_after_its_data_is_retried_or_given_up_and_the_next_go
     _ida, ann, ben, _cy, group = seminar
     for n in range(2):
         reply(ben, group_note(session, ann, group, body=f"Note {n}").id, f"Answer {n}")
-    server = Refuses(answer)
-    controller = Controller(server, hostname="127.0.0.1", port=test_mail.free_port())
-    controller.start()
-    try:
-        app.config["SMTP_URL"] = f"smtp://127.0.0.1:{controller.port}"
+    with serving(app, Refuses(answer)) as server:
         test_mail.drain(app)
         first, second = test_mail.outbox_rows(session)
         assert (first.status, first.attempts) == (status, 1) and answer[:3] in first.error
         assert second.status is OutboxStatus.SENT and len(server.received) == 1
         test_mail.drain(app, now=utcnow() + timedelta(hours=1))
-    finally:
-        controller.stop()
     assert len(server.received) == (2 if status is OutboxStatus.QUEUED else 1)
 
 
@@ -146,16 +147,8 @@ def test_an_address_the_server_cannot_carry_fails_alone_and_the_run_goes_on(
     session.commit()
     reply(ben, group_note(session, ann, group).id, "To Zoë")
     reply(ben, group_note(session, ida, group).id, "To Ida")
-    ascii_only = test_mail.Inbox()
-    controller = Controller(
-        ascii_only, hostname="127.0.0.1", port=test_mail.free_port(), enable_SMTPUTF8=False
-    )
-    controller.start()
-    try:
-        app.config["SMTP_URL"] = f"smtp://127.0.0.1:{controller.port}"
+    with serving(app, test_mail.Inbox(), enable_SMTPUTF8=False) as ascii_only:
         test_mail.drain(app)
-    finally:
-        controller.stop()
     zoe, to_ida = test_mail.outbox_rows(session)
     assert zoe.status is OutboxStatus.FAILED and "SMTPUTF8" in zoe.error
     assert to_ida.status is OutboxStatus.SENT
