@@ -254,3 +254,16 @@ def test_send_mail_warns_when_the_links_in_mail_would_lead_to_localhost(app, smt
     assert "SCHOLIA_BASE_URL is http://localhost:5000" in send_mail(runner)
     app.config["BASE_URL"] = test_mail.BASE
     assert "SCHOLIA_BASE_URL" not in send_mail(runner)
+
+
+def test_two_drains_making_digests_at_once_make_one_each_reader(app, session, seminar, smtp):
+    ida, ann, ben, _cy, group = seminar
+    for browser in (ida, ann):
+        choice = {"reply": "daily", "mention": "daily", "flag": "daily"}
+        assert browser.post("/auth/account/mail", **choice).status_code == 302
+    for n in range(3):
+        reply(ben, group_note(session, ann, group, body=f"Ann's {n}").id, f"To Ann {n}")
+        reply(ben, group_note(session, ida, group, body=f"Ida's {n}").id, f"To Ida {n}")
+    assert test_mail.drains_at_once(app, digests=True) == []
+    assert sorted(rcpt for rcpt, _ in smtp.received) == sorted([[ann.user.email], [ida.user.email]])
+    assert all(m["Subject"] == "Your Scholia digest: 3 notices" for _, m in smtp.received)
