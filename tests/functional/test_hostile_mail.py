@@ -13,8 +13,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from email_validator import validate_email
 
+from app.cli import send_mail as send_mail_now
 from app.models import MailMode, OutboxStatus, User
 from app.models.base import utcnow
+from app.services import mail
 from app.services.accounts import MAX_DISPLAY_NAME, clean_display_name, normalise_email
 from app.services.mail import compose, outbox
 from tests.factories import fresh, make_group
@@ -267,3 +269,29 @@ def test_two_drains_making_digests_at_once_make_one_each_reader(app, session, se
     assert test_mail.drains_at_once(app, digests=True) == []
     assert sorted(rcpt for rcpt, _ in smtp.received) == sorted([[ann.user.email], [ida.user.email]])
     assert all(m["Subject"] == "Your Scholia digest: 3 notices" for _, m in smtp.received)
+
+
+def test_a_long_run_still_sending_is_not_taken_for_a_dead_one_by_the_next(
+    app, session, seminar, smtp
+):
+    _ida, ann, ben, _cy, group = seminar
+    reply(ben, group_note(session, ann, group).id, "An answer")
+    reports = []
+
+    class NextRunMeanwhile(mail.Transport):
+        """While this (long) run sends, cron starts the next one."""
+
+        def send(self, message):
+            with app.app_context():
+                reports.append(send_mail_now(app, now=utcnow()))
+            super().send(message)
+
+    started = utcnow() - outbox.CLAIM_LEASE - timedelta(minutes=5)  # a run begun 20 minutes ago
+    (row,) = test_mail.outbox_rows(session)
+    row.next_attempt_at = started  # due when it began
+    session.commit()
+    test_mail.drain(app, now=started, transport=NextRunMeanwhile)
+    (row,) = test_mail.outbox_rows(session)
+    assert row.status is OutboxStatus.SENT and row.error is None
+    assert (reports[0].failed, reports[0].sent) == (0, 0)
+    assert len(smtp.received) == 1

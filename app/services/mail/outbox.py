@@ -173,7 +173,9 @@ def _claim(session: Session, now: datetime) -> int | None:
         claimed = session.execute(
             update(MailOutbox)
             .where(MailOutbox.id == row_id, MailOutbox.status == OutboxStatus.QUEUED)
-            .values(status=OutboxStatus.SENDING, claimed_at=now)
+            # The moment of the claim, not ``now``, the run's start: a run past CLAIM_LEASE
+            # would have the next one take the message it is sending for a dead run's.
+            .values(status=OutboxStatus.SENDING, claimed_at=utcnow())
         ).rowcount
         session.commit()
         if claimed:
