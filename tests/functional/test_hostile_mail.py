@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import socket
 import threading
 from contextlib import contextmanager
 from datetime import timedelta
@@ -295,3 +296,21 @@ def test_a_long_run_still_sending_is_not_taken_for_a_dead_one_by_the_next(
     assert row.status is OutboxStatus.SENT and row.error is None
     assert (reports[0].failed, reports[0].sent) == (0, 0)
     assert len(smtp.received) == 1
+
+
+def test_a_server_that_never_greets_times_out_and_the_mail_waits_for_the_next_try(
+    app, session, seminar, smtp
+):
+    _ida, ann, ben, _cy, group = seminar
+    reply(ben, group_note(session, ann, group).id, "An answer")
+    good = app.config["SMTP_URL"]
+    with socket.socket() as silent:  # takes the connection, never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        app.config["SMTP_URL"] = f"smtp://127.0.0.1:{silent.getsockname()[1]}?timeout=1"
+        report = test_mail.drain(app)
+    (row,) = test_mail.outbox_rows(session)
+    assert (row.status, row.attempts, report.retried) == (OutboxStatus.QUEUED, 1, 1)
+    app.config["SMTP_URL"] = good
+    test_mail.drain(app, now=row.next_attempt_at)
+    assert [rcpt for rcpt, _ in smtp.received] == [[ann.user.email]]
