@@ -383,6 +383,7 @@ def dashboard(
         puzzling,
         unanswered,
         unanswered_total,
+        prompts.prompt_answers(session, read.group.id, read.text.id),
     )
 
 
@@ -459,7 +460,6 @@ def _threads(session: Session, in_audience: tuple, cell_of) -> tuple[list, list,
         [made(i) for i in puzzling],
         [made(i) for i in open_questions[:UNANSWERED_SHOWN]],
         len(open_questions),
-        prompts.prompt_answers(session, read.group.id, read.text.id),
     )
 
 
