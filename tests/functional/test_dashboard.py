@@ -492,7 +492,7 @@ def test_a_member_switches_on_the_heat_strip_in_the_groups_lens(app, session, se
     page = dom(dee.html(f"/texts/{SLUG}{lens}"))
     assert not page.select(".heat-strip")
     switch = page.select_one("a.heat-switch")
-    assert text_of(switch) == "Show the group’s activity by paragraph"
+    assert text_of(switch) == "Show activity"
     shown = strips(dee, switch["href"].removeprefix(f"/texts/{SLUG}"))
     assert shown["p4"] == ("Group activity on ¶4: 3 notes and replies", "heat-2")
     assert shown["p6"] == ("Group activity on ¶6: 1 note or reply", "heat-1")
@@ -503,7 +503,7 @@ def test_a_member_switches_on_the_heat_strip_in_the_groups_lens(app, session, se
     # The filters keep it on; its link switches it off.
     page = dom(dee.html(f"/texts/{SLUG}{lens}&heat=1"))
     assert page.select_one('form.lens-bar input[name="heat"][value="1"]')
-    assert text_of(page.select_one("a.heat-switch")) == "Hide the group’s activity"
+    assert text_of(page.select_one("a.heat-switch")) == "Hide activity"
     # Not in another lens, nor for someone outside the group.
     assert strips(dee, "?lens=public&heat=1") == {}
     assert strips(cy, f"{lens}&heat=1") == {}
