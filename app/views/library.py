@@ -359,15 +359,15 @@ def page_events(slug: str):
                 n: body.decode()
                 for n, body in _parts(context, acting, page_request, changed).items()
             }
-    # With news, the revision the text is on: a page on an older one takes the whole page again.
-    revision = live.current_revision_id(db.session, slug) if events else None
-    response = jsonify(
-        cursor=cursor,
-        events=[e.as_json() for e in events],
-        parts=parts,
-        lens=lens,
-        revision=revision,
-    )
+    answer = {
+        "cursor": cursor,
+        "events": [e.as_json() for e in events],
+        "parts": parts,
+        "lens": lens,
+    }
+    if events:  # the revision the text is on: a page on an older one takes the whole page again
+        answer["revision"] = live.current_revision_id(db.session, slug)
+    response = jsonify(answer)
     response.headers["Cache-Control"] = "no-store"
     return response
 
