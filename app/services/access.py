@@ -267,7 +267,15 @@ def can(
             undoing_anothers_hide = (
                 is_author and annotation.is_hidden and annotation.hidden_by_id != viewer.id
             )
-            return _moderates(viewer, annotation) and (viewer.is_admin or not undoing_anothers_hide)
+            # A paragraph's discussion has no words of its own to hide: hidden, it would stop
+            # the group answering there (a pinned question included). Its replies are hidden
+            # one by one; one hidden before this rule may be shown again.
+            wordless = annotation.is_discussion and not annotation.is_hidden
+            return (
+                _moderates(viewer, annotation)
+                and not wordless
+                and (viewer.is_admin or not undoing_anothers_hide)
+            )
         case Action.REMOVE | Action.SEE_FLAGS:
             return _moderates(viewer, annotation)
         case Action.PIN:

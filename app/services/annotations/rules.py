@@ -74,6 +74,10 @@ def refusal(viewer: Viewer, action: Action, annotation: Annotation) -> Forbidden
         return Forbidden(
             "Someone else hid your note: another moderator may show it again, not its author."
         )
+    if action is Action.HIDE and annotation.is_discussion:
+        return Forbidden(
+            "A paragraph's discussion is the group's: hide its replies one by one, not the whole."
+        )
     if action is Action.REACT and is_author:
         return Forbidden("Reactions are for other readers' notes, not your own.")
     if action in (Action.REPLY, Action.REACT, Action.FLAG) and annotation.is_hidden:
