@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.services import groups
+from app.services import groups, prompts
 from app.services.access import viewer_for
 from tests.factories import PAGE, SLUG, fresh, make_group, sign_in, text_of
 from tests.functional.test_prompts import (
@@ -19,6 +19,7 @@ from tests.functional.test_prompts import (
     pin_url,
     prompt_in,
     reply_ids,
+    row,
     seminar,  # noqa: F401 (a fixture)
     stored_prompts,
     thread_at,
@@ -132,3 +133,35 @@ def test_a_flood_of_pins_stops_at_the_write_quota_and_bumps_one_part(app, sessio
     ).get_json()
     assert list(feed["parts"]) == ["4"]
     assert stored_prompts(session) == []  # the sixth write, an unpin, was the last
+
+
+def test_a_removed_discussion_does_not_come_back_beside_the_one_started_since(
+    app, session, seminar
+):
+    """Ida removes ¶4's discussion, question and answers with it; Ben starts it again and Ida
+    pins a new question. Restored beside it, the old one made two discussions of ¶4: the page
+    showed the new, the dashboard listed both questions on ¶4, and "Unpin" took off the one
+    nobody saw while the one on the page stayed."""
+    ida, ann, ben, group, text = (seminar[k] for k in ("ida", "ann", "ben", "group", "text"))
+    ann.post(discuss_url(group, 4), body="Trade came first.")
+    ida.post(pin_url(group, 4), body=QUESTION)
+    old = thread_at(session, group, 4)
+    assert ida.post(f"/notes/{old.id}/delete").status_code == 302
+    assert prompt_in(ben.html(lens(group)), 4) is None
+    ben.post(discuss_url(group, 4), body="Starting again.")
+    ida.post(pin_url(group, 4), body="A new question")
+    new = thread_at(session, group, 4)
+
+    refused = ida.api("POST", f"/api/v1/annotations/{old.id}/restore")
+    assert refused.status_code == 409
+    assert "remove the new one first" in refused.get_json()["detail"]
+    assert ida.post(f"/notes/{old.id}/restore").status_code == 302  # the form: a message
+    assert thread_at(session, group, 4).id == new.id  # one discussion of ¶4
+    assert [p.paragraph for p in prompts.prompt_answers(fresh(session), group.id, text.id)] == [4]
+
+    # The new one removed, the old comes back with its question and its answer.
+    ida.post(f"/notes/{new.id}/delete")
+    assert ida.post(f"/notes/{old.id}/restore").status_code == 302
+    page = ben.html(lens(group))
+    assert text_of(prompt_in(page, 4).select_one(".note-body")) == QUESTION
+    assert "Trade came first." in text_of(row(page, 4).select_one("details.discussion"))

@@ -90,6 +90,11 @@ def restore(session: Session, viewer: Viewer, annotation_id: int) -> Annotation:
                     "A moderator removed what this answers: it can come back only with that."
                 )
             ancestor = thread.get(ancestor.parent_id)
+    if annotation.is_discussion and _discussion_started_again(session, annotation):
+        raise Conflict(
+            "This paragraph's discussion was started again since it was removed: remove the new "
+            "one first to bring this one back (a group has one discussion of each paragraph)."
+        )
     if _removed_by_moderator(annotation):
         removal = (annotation.deleted_at, annotation.deleted_by_id)
         for reply in _replies_beneath(session, annotation):
@@ -99,6 +104,25 @@ def restore(session: Session, viewer: Viewer, annotation_id: int) -> Annotation:
     session.flush()
     live.record(session, annotation, EventKind.RESTORED, viewer.id)
     return annotation
+
+
+def _discussion_started_again(session: Session, thread: Annotation) -> bool:
+    """Is another live discussion of the group's on the removed thread's paragraph: restored
+    beside it, the page would show one of the two and a question pinned to the other would be
+    edited and unpinned where nobody sees it."""
+    if thread.start is None:  # its paragraph revised away: among the orphans, on no paragraph
+        return False
+    other = session.scalar(
+        select(Annotation.id).where(
+            Annotation.text_id == thread.text_id,
+            Annotation.group_id == thread.group_id,
+            Annotation.is_discussion.is_(True),
+            Annotation.start == thread.start,
+            Annotation.deleted_at.is_(None),
+            Annotation.id != thread.id,
+        )
+    )
+    return other is not None
 
 
 def set_visibility(
