@@ -110,12 +110,22 @@ def unpin(session: Session, viewer: Viewer, slug: str, group_id: int, number: in
     _check_may_pin(viewer, group_id)
     text, span = _paragraph(session, group_id, slug, number)
     thread = discussion.existing_thread(session, text, group_id, span)
-    prompt = thread and session.scalar(
-        select(ParagraphPrompt).where(ParagraphPrompt.thread_id == thread.id)
-    )
-    if prompt is None:
+    if thread is None:
         raise NotFound(f"No question is pinned to ¶{number}.")
-    thread = get_for(session, viewer, thread.id, Action.PIN)
+    return _unpin(session, viewer, thread.id, f"¶{number}")
+
+
+def unpin_thread(session: Session, viewer: Viewer, thread_id: int) -> Annotation:
+    """Take the prompt off the thread ``thread_id``: for one whose paragraph a revision took
+    away, which no paragraph number names any more (the dashboard's list offers it)."""
+    return _unpin(session, viewer, thread_id, "this discussion")
+
+
+def _unpin(session: Session, viewer: Viewer, thread_id: int, where: str) -> Annotation:
+    thread = get_for(session, viewer, thread_id, Action.PIN)  # 404 unseen, 403 not teaching
+    prompt = session.scalar(select(ParagraphPrompt).where(ParagraphPrompt.thread_id == thread.id))
+    if prompt is None:
+        raise NotFound(f"No question is pinned to {where}.")
     session.delete(prompt)
     session.flush()
     live.record(session, thread, EventKind.PROMPT, viewer.id)

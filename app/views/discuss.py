@@ -81,6 +81,24 @@ def unpin(slug: str, group_id: int, number: int):
     return _at_prompt(slug, group_id, number)
 
 
+@bp.post("/notes/<int:annotation_id>/unpin")
+@login_required
+def unpin_thread(annotation_id: int):
+    """Unpin the question of a discussion whose paragraph a revision took away (the dashboard's
+    list offers it there, where no paragraph number names it); back to that list."""
+    thread = prompts.unpin_thread(db.session, viewer(), annotation_id)
+    db.session.commit()
+    flash("Question unpinned; the discussion and its answers stay.", "success")
+    return redirect(
+        url_for(
+            "dashboard.show",
+            group_id=thread.group_id,
+            slug=thread.text.slug,
+            _anchor="dashboard-prompts-heading",
+        )
+    )
+
+
 @bp.post("/notes/<int:annotation_id>/react")
 @login_required
 def react(annotation_id: int):

@@ -11,9 +11,10 @@ import pytest
 
 from app.services import groups, prompts
 from app.services.access import viewer_for
-from tests.factories import PAGE, SLUG, fresh, make_group, sign_in, text_of
+from tests.factories import PAGE, SLUG, dom, flashed, fresh, make_group, sign_in, text_of
 from tests.functional.test_prompts import (
     EVENTS,
+    _revise,
     discuss_url,
     lens,
     pin_url,
@@ -165,3 +166,34 @@ def test_a_removed_discussion_does_not_come_back_beside_the_one_started_since(
     page = ben.html(lens(group))
     assert text_of(prompt_in(page, 4).select_one(".note-body")) == QUESTION
     assert "Trade came first." in text_of(row(page, 4).select_one("details.discussion"))
+
+
+def test_a_question_whose_paragraph_was_revised_away_can_still_be_unpinned(
+    app, session, seminar, tmp_path
+):
+    """Its paragraph gone, the question stayed on the dashboard ("A paragraph since revised
+    away") for good: unpinning names a paragraph by number, and it has none. The list offers
+    to unpin it there; only the group's instructors may."""
+    ida, ann, cy, group, text = (seminar[k] for k in ("ida", "ann", "cy", "group", "text"))
+    fourth = text.current_revision.spans()[3].paragraph.body
+    ida.post(pin_url(group, 4), body=QUESTION)
+    ann.post(discuss_url(group, 4), body="Trade came first.")
+    thread = thread_at(session, group, 4)
+    _revise(session, tmp_path, lambda ps: [p for p in ps if p.strip() != fourth])
+    dashboard = f"/groups/{group.id}/texts/{SLUG}/dashboard"
+    (item,) = dom(ida.html(dashboard)).select("li.prompt")
+    assert "A paragraph since revised away" in text_of(item.select_one(".prompt-head"))
+    form = item.select_one("form.prompt-unpin")
+    assert form["action"] == f"/notes/{thread.id}/unpin"
+    assert text_of(form.select_one("button")) == "Unpin the question"
+
+    assert ann.post(form["action"]).status_code == 403  # a member
+    assert cy.post(form["action"]).status_code == 404  # not his group
+    assert len(stored_prompts(session)) == 1
+    done = ida.post(form["action"])
+    assert done.headers["Location"].endswith(f"{dashboard}#dashboard-prompts-heading")
+    assert "Question unpinned" in text_of(dom(flashed(ida, done)))
+    assert stored_prompts(session) == []
+    assert dom(ida.html(dashboard)).select("li.prompt") == []
+    assert reply_ids(session, fresh(session).get(type(thread), thread.id))  # the answer stays
+    assert ida.post(form["action"]).status_code == 404  # nothing left to unpin
