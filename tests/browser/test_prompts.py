@@ -13,8 +13,10 @@ from sqlalchemy import select
 from app.models import User
 from app.services import prompts
 from app.services.access import viewer_for
+from tests.browser.conftest import SeminarNotes, sign_in
 from tests.browser.test_accessibility import _assert_no_violations
 from tests.browser.test_seminar import GROUP, LIVE_MS, _open_reading, seminar  # noqa: F401
+from tests.functional.test_prompts import _revise
 
 pytestmark = pytest.mark.browser
 
@@ -87,3 +89,30 @@ def test_a_question_beside_a_short_paragraph_stays_in_view(seminar, session):  #
     expect(discussion).to_have_attribute("open", "")
     expect(discussion.locator(".prompt .note-body")).to_be_visible()
     expect(discussion).not_to_have_class(re.compile(r"\bis-folded\b"))
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_dashboard_lists_the_questions_and_unpins_one_revised_away(
+    new_page, session, seeded, seminar_notes, tmp_path, scheme
+):
+    ida = viewer_for(
+        session, session.scalar(select(User).where(User.email == SeminarNotes.TEACHER))
+    )
+    text = seeded
+    sixth = text.current_revision.spans()[5].paragraph.body
+    for number in (4, 6):
+        prompts.pin(session, ida, text.slug, seminar_notes.group_id, number, f"Why ¶{number}?")
+    session.commit()
+    _revise(session, tmp_path, lambda ps: [p for p in ps if p.strip() != sixth])
+
+    page = new_page(color_scheme=scheme)
+    sign_in(page, SeminarNotes.TEACHER)
+    page.goto(f"/groups/{seminar_notes.group_id}/texts/{text.slug}/dashboard")
+    listed = page.locator("li.prompt")
+    expect(listed).to_have_count(2)
+    expect(listed.nth(1).locator(".prompt-head")).to_contain_text("A paragraph since revised away")
+    _assert_no_violations(page)
+    listed.nth(1).get_by_role("button", name="Unpin the question").click()
+    expect(page.locator(".flash-success")).to_contain_text("Question unpinned")
+    expect(listed).to_have_count(1)
+    expect(listed.locator(".note-body")).to_have_text("Why ¶4?")
