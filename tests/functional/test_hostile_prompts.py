@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.models.base import utcnow
 from app.services import groups, prompts
 from app.services.access import viewer_for
 from tests.factories import PAGE, SLUG, dom, flashed, fresh, make_group, sign_in, text_of
@@ -51,6 +52,13 @@ def test_a_moderator_cannot_hide_the_discussion_a_question_heads(app, session, s
     # An answer is still a moderator's to hide.
     answer = max(reply_ids(session, thread))
     assert ida.post(f"/notes/{answer}/hide", hidden="1").status_code == 302
+    # One hidden before this rule is shown again, and the group answers there once more.
+    stored = fresh(session).get(type(thread), thread.id)
+    stored.hidden_at, stored.hidden_by_id = utcnow(), ida.user.id
+    session.commit()
+    assert ben.post(discuss_url(group, 4), body="Refused?").status_code == 403
+    assert ida.post(f"/notes/{thread.id}/hide", hidden="0").status_code == 302
+    assert ben.post(discuss_url(group, 4), body="Answered again.").status_code == 302
 
 
 def test_a_removed_member_who_started_the_discussion_reads_its_question_nowhere(
