@@ -24,7 +24,8 @@ The rules:
   whoever sees the thread;
 - a suggested correction (motivation ``editing``) is accepted or declined by a site
   administrator, or by an instructor of a group that has the text on its reading list today,
-  if they may see the suggestion (``reading_groups``: the groups whose list has the text).
+  if they may see the suggestion (``reading_groups``: the groups whose list has the text),
+  and not while it is hidden.
 """
 
 from __future__ import annotations
@@ -289,6 +290,8 @@ def can(
             return (
                 annotation.motivation is Motivation.EDITING
                 and not annotation.is_reply
+                # What moderators took out of sight does not become everyone's text.
+                and not annotation.is_hidden
                 and (viewer.is_admin or any(viewer.teaches(g) for g in reading_groups))
             )
     return False

@@ -10,6 +10,7 @@ current paragraphs with the span replaced, every annotation re-anchored onto it
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -45,10 +46,20 @@ DECIDERS = (
 )
 
 
+# Embeddings, overrides and isolates (Unicode's explicit directional formatting): unseen in
+# the suggestion, once accepted one turns the rest of its paragraph around for every reader.
+DIRECTION_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
 def check_replacement(raw: str) -> str:
     """The replacement as it will stand in the paragraph: one line (a paragraph of the text is
     one), no paragraph breaks. Empty means: delete the words."""
     replacement = raw.replace("\r\n", "\n").replace("\r", "\n")
+    if DIRECTION_CONTROLS.search(replacement):
+        raise Invalid(
+            "A correction cannot hold invisible direction controls (embeddings, overrides, "
+            "isolates: U+202A–U+202E, U+2066–U+2069): write the words themselves."
+        )
     if PARAGRAPH_SEPARATOR in replacement:
         raise Invalid(
             "A correction cannot start a new paragraph (it holds a blank line): suggest the "
@@ -83,11 +94,21 @@ def suggest(session: Session, viewer: Viewer, draft: annotations.Draft) -> Annot
     paragraph = paragraph_at(layout.spans, annotation.start)
     if annotation.end > paragraph.end:
         raise Invalid("A correction stays within one paragraph: select words of one paragraph.")
-    if replacement == annotation.exact:
-        raise Invalid("The suggestion is the same as the words it would correct.")
-    if not replacement.strip() and annotation.exact == paragraph.paragraph.body:
+    body = paragraph.paragraph.body
+    offset = annotation.start - paragraph.start
+    if corrected(body, offset, offset + len(annotation.exact), replacement).split() == body.split():
+        raise Invalid(
+            "The suggestion is the same as the words it would correct: it changes no word "
+            "(spaces and line breaks aside)."
+        )
+    if not replacement.strip() and annotation.exact == body:
         raise Invalid("Deleting a whole paragraph is not a correction.")
     return annotation
+
+
+def corrected(body: str, start: int, end: int, replacement: str) -> str:
+    """A paragraph's words with [start, end) (offsets in the paragraph) replaced."""
+    return body[:start] + replacement + body[end:]
 
 
 @dataclass
@@ -136,6 +157,10 @@ def _decidable(session: Session, viewer: Viewer, annotation_id: int) -> Annotati
         raise Invalid("This annotation is not a suggested correction.")
     if postgresql:
         session.refresh(annotation.suggestion)
+    if annotation.is_hidden:
+        raise Conflict(
+            "This suggestion is hidden by a moderator: it is decided on only once shown again."
+        )
     if not may_decide(session, viewer, annotation):
         raise Forbidden(DECIDERS)
     suggestion = annotation.suggestion
@@ -179,11 +204,11 @@ def accept(session: Session, viewer: Viewer, annotation_id: int) -> Accepted:
     where = paragraph_at(spans, annotation.start)
     if annotation.end > where.end:
         raise Conflict("A correction stays within one paragraph; this one crosses a break.")
-    body = where.paragraph.body
-    new_body = (
-        body[: annotation.start - where.start]
-        + suggestion.replacement
-        + body[annotation.end - where.start :]
+    new_body = corrected(
+        where.paragraph.body,
+        annotation.start - where.start,
+        annotation.end - where.start,
+        suggestion.replacement,
     )
     if not new_body.strip():
         raise Conflict(f"Accepting this would leave ¶{where.paragraph.number} empty.")

@@ -1,0 +1,192 @@
+"""Suggested corrections attacked: by readers who should not decide, with odd words, on odd
+targets, through the API's back doors, and for what they could leak."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from app.models import Annotation, SuggestionStatus, TextRevision
+from app.services import moderation
+from app.services.access import viewer_for
+from app.services.annotations import thread_changes
+from tests import factories
+from tests.factories import PAGE, fresh
+from tests.functional.test_corrections import (
+    _api_suggestion,
+    _content,
+    _suggest,
+    _suggestion_id,
+)
+from tests.functional.test_corrections import seminar as seminar  # a fixture
+
+
+def _revisions(session) -> int:
+    return fresh(session).scalar(select(func.count(TextRevision.id)))
+
+
+def _refusal(browser, response) -> str:
+    """What a refused suggestion tells its writer: a page of its own or a flashed message."""
+    if response.status_code == 302:
+        return factories.flashed(browser, response)
+    assert response.status_code in (400, 413, 422), response.status_code
+    return response.get_data(as_text=True)
+
+
+def _status(session, suggestion_id):
+    return fresh(session).get(Annotation, suggestion_id).suggestion.status
+
+
+def test_a_hidden_suggestion_is_not_accepted(session, seminar):
+    """An instructor (or admin) hid it: what moderators took out of sight does not become the
+    text's words for everyone, even by another instructor who may still decide."""
+    ida, ann, _, _, group = seminar
+    suggestion = _suggestion_id(
+        _suggest(ann, session, "Rcichswehr", "Reichswehr", f"group-{group.id}")
+    )
+    moderation.set_hidden(session, viewer_for(session, ida.user), suggestion, True)
+    session.commit()
+    assert "Accept" not in factories.text_of(
+        factories.dom(ida.html(f"/notes/{suggestion}")).select_one("main")
+    )
+    for action in ("accept", "decline"):
+        response = ida.post(f"/notes/{suggestion}/{action}")
+        assert "hidden by a moderator" in factories.flashed(ida, response)
+    assert _revisions(session) == 1 and _status(session, suggestion) is SuggestionStatus.OPEN
+
+
+def test_a_deleted_suggestion_is_not_accepted_and_an_accepted_one_deleted_keeps_its_revision(
+    session, seminar
+):
+    ida, ann, _, _, _ = seminar
+    gone = _suggestion_id(_suggest(ann, session, "Soviet Kussia", "Soviet Russia"))
+    thread_changes.delete(session, viewer_for(session, ann.user), gone)
+    session.commit()
+    assert ida.post(f"/notes/{gone}/accept").status_code == 404
+    accepted = _suggestion_id(_suggest(ann, session, "Rcichswehr", "Reichswehr"))
+    assert ida.post(f"/notes/{accepted}/accept").status_code == 302
+    thread_changes.delete(session, viewer_for(session, ann.user), accepted)
+    session.commit()
+    assert "Reichswehr" in _content(session) and _revisions(session) == 2
+    history = ida.html(f"{PAGE}/revisions")
+    assert "‘Rcichswehr’ → ‘Reichswehr’" in history
+
+
+@pytest.mark.parametrize(
+    "replacement",
+    [
+        "brought  hack",  # two spaces: the same words
+        "brought hack\n",  # a line break becomes a space: the same words
+        "brought\r\nhack",
+        " brought hack",
+    ],
+)
+def test_a_suggestion_that_changes_no_word_is_refused(session, seminar, replacement):
+    _, ann, _, _, _ = seminar
+    response = _suggest(ann, session, "brought hack", replacement)
+    assert "changes no word" in _refusal(ann, response)
+    assert fresh(session).scalar(select(func.count(Annotation.id))) == 0
+
+
+@pytest.mark.parametrize(
+    "replacement",
+    ["Reichs\u202ewehr", "\u2067Reichswehr", "Reichs\u200fwehr\u202c"],
+    ids=["RLO", "RLI", "RLM+PDF"],
+)
+def test_a_correction_with_hidden_direction_controls_is_refused(session, seminar, replacement):
+    """An override reverses the rest of the paragraph for every reader once accepted, and the
+    instructor deciding cannot see it in the suggestion."""
+    _, ann, _, _, _ = seminar
+    response = _suggest(ann, session, "Rcichswehr", replacement)
+    assert "direction" in _refusal(ann, response)
+    assert fresh(session).scalar(select(func.count(Annotation.id))) == 0
+
+
+@pytest.mark.parametrize(
+    ("value", "status"),
+    [("Reichs\u0000wehr", 400), ("Reichs\ud800wehr", 400)],
+    ids=["NUL", "surrogate"],
+)
+def test_odd_bytes_in_the_api_replacement_are_refused(session, seminar, value, status):
+    _, ann, _, _, _ = seminar
+    bodies = [{"type": "TextualBody", "purpose": "editing", "value": value}]
+    response = _api_suggestion(ann, session, "Rcichswehr", bodies)
+    assert response.status_code == status, response.get_json()
+
+
+def test_combining_marks_and_a_long_replacement_are_words(session, seminar):
+    ida, ann, _, _, _ = seminar
+    accents = _suggestion_id(_suggest(ann, session, "Rcichswehr", "Rei\u0308chswehr"))
+    assert ida.post(f"/notes/{accents}/accept").status_code == 302
+    long = _suggestion_id(_suggest(ann, session, "Soviet Kussia", "Soviet Russia " + "x" * 1_986))
+    assert ida.post(f"/notes/{long}/accept").status_code == 302
+    content = _content(session)
+    assert "Rei\u0308chswehr" in content and "x" * 1_986 in content
+
+
+def test_a_suggestion_across_paragraphs_or_on_nothing_is_refused(session, seminar):
+    _, ann, _, _, _ = seminar
+    content = _content(session)
+    brk = content.index("\n\n")
+    across = ann.post(
+        f"{PAGE}/suggestions",
+        start=str(brk - 3),
+        end=str(brk + 5),
+        replacement="x",
+        audience="public",
+    )
+    assert across.status_code in (302, 422)
+    nothing = ann.post(f"{PAGE}/suggestions", replacement="x", audience="public")
+    assert nothing.status_code in (302, 400, 422)
+    assert fresh(session).scalar(select(func.count(Annotation.id))) == 0
+
+
+def test_a_reply_cannot_be_a_suggestion(session, seminar):
+    _, ann, ben, _, _ = seminar
+    parent = _suggestion_id(_suggest(ann, session, "Rcichswehr", "Reichswehr"))
+    response = ben.api(
+        "POST",
+        "/api/v1/annotations",
+        {
+            "type": "Annotation",
+            "motivation": "editing",
+            "body": [{"type": "TextualBody", "purpose": "editing", "value": "Reichsheer"}],
+            "target": f"http://localhost/api/v1/annotations/{parent}",
+            "scholia:visibility": "public",
+        },
+    )
+    assert response.status_code in (201, 400, 409, 422)
+    if response.status_code == 201:
+        assert "scholia:suggestion" not in response.get_json()
+    replies = fresh(session).scalars(select(Annotation).where(Annotation.parent_id == parent))
+    assert all(reply.suggestion is None for reply in replies)
+
+
+def test_the_replacement_of_an_accepted_suggestion_cannot_be_patched(session, seminar):
+    ida, ann, _, _, _ = seminar
+    bodies = [{"type": "TextualBody", "purpose": "editing", "value": "Reichswehr"}]
+    suggestion = factories.annotation_id(
+        _api_suggestion(ann, session, "Rcichswehr", bodies).get_json()
+    )
+    ida.post(f"/notes/{suggestion}/accept")
+    for change in (
+        {"body": [{"type": "TextualBody", "purpose": "editing", "value": "Wehrmacht"}]},
+        {
+            "target": {
+                "source": factories.TEXT_URL,
+                "selector": [{"type": "TextQuoteSelector", "exact": "Moscow"}],
+            }
+        },
+    ):
+        response = ann.api("PATCH", f"/api/v1/annotations/{suggestion}", change)
+        assert response.status_code in (200, 400, 409, 422), response.status_code
+    kept = fresh(session).get(Annotation, suggestion)
+    assert kept.suggestion.replacement == "Reichswehr" and kept.exact == "Reichswehr"
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "99999999", "1e3", "٣"])
+def test_odd_pages_of_a_comparison(session, seminar, page):
+    ida, ann, _, _, _ = seminar
+    ida.post(f"/notes/{_suggestion_id(_suggest(ann, session, 'Rcichswehr', 'Reichswehr'))}/accept")
+    response = ida.get(f"{PAGE}/revisions/compare?from=1&to=2&page={page}")
+    assert response.status_code in (200, 400, 404)
