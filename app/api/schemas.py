@@ -363,13 +363,17 @@ def _words(payload: dict, sent: str | None) -> tuple[str, list[str]]:
     return parse_bodies(_bodies(payload), "tagging" if sent == "tagging" else "commenting")
 
 
-def parse_replacement(payload: dict) -> str:
-    """A suggested correction's words: its one body with purpose ``editing`` (plain text)."""
-    found = [
+def _editing_values(payload: dict) -> list:
+    return [
         body.get("value")
         for body in _as_list(payload.get("body"))
         if isinstance(body, dict) and "editing" in _as_list(body.get("purpose"))
     ]
+
+
+def parse_replacement(payload: dict) -> str:
+    """A suggested correction's words: its one body with purpose ``editing`` (plain text)."""
+    found = _editing_values(payload)
     if len(found) != 1 or not isinstance(found[0], str):
         raise Invalid(
             "A suggested correction (motivation 'editing') needs one TextualBody with purpose "
@@ -426,6 +430,8 @@ def parse_changes(payload: Any, replace: bool, host: str | None = None) -> Chang
     if replace or "body" in payload or "bodyValue" in payload:
         changes.body, changes.tags = _words(payload, sent)
         changes.form = parse_body_form(payload)
+        if _editing_values(payload):  # a suggestion's words, sent back: checked by the edit
+            changes.replacement = parse_replacement(payload)
         if motivation is None and sent is not None:  # bookmarking, tagging: kind by the words
             changes.motivation = (
                 Motivation.COMMENTING if changes.body.strip() else Motivation.HIGHLIGHTING

@@ -83,6 +83,8 @@ class Changes:
     # must be the annotation's own, since a note stays on the words it was written on.
     target: tuple[str, SpanTarget | None] | None = None
     parent_id: int | None = None  # likewise a reply's target: the note it answers
+    # A suggestion's words sent back (a body with purpose editing): they must be its own.
+    replacement: str | None = None
     # Where it came from and its name across systems (W3C model §3.3.2), sent back as served:
     # once set they stay (protocol §5.3), but a canonical IRI may be given later.
     via: str | None = None
@@ -325,6 +327,13 @@ def edit(session: Session, viewer: Viewer, annotation_id: int, changes: Changes)
         raise Conflict(
             "A suggested correction stays one, and a note does not become one: suggest the "
             "correction on the words instead."
+        )
+    if changes.replacement is not None and (
+        annotation.suggestion is None or changes.replacement != annotation.suggestion.replacement
+    ):
+        raise Conflict(
+            "A suggestion's words stay those suggested (its replies discuss them, an instructor "
+            "decides on them), and a note has none: suggest other words as a new suggestion."
         )
     check_words(annotation, body)
     if (body, form, tags, color, motivation, canonical) == (
