@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, case, func, select, tuple_
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.sql import Select
 
 from app.models import Annotation, Group, Reaction, ReactionKind, Text, TextRevision, Visibility
@@ -81,7 +81,10 @@ def _in_batches(
 
 def _with_rows(query: Select) -> Select:
     return query.options(
-        joinedload(Annotation.user), joinedload(Annotation.text), joinedload(Annotation.revision)
+        joinedload(Annotation.user),
+        joinedload(Annotation.text),
+        joinedload(Annotation.revision),
+        selectinload(Annotation.suggestion),  # a query a batch, not one a suggestion
     )
 
 
@@ -230,6 +233,7 @@ CSV_COLUMNS = (
     "id",
     "hidden",
     "link",
+    "suggestion",
 )
 # What a spreadsheet reads as the start of a formula (OWASP's CSV injection list).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -269,8 +273,19 @@ def csv_row(item: Item, link: str) -> list[object]:
             a.id,
             "yes" if a.is_hidden else "no",
             link,
+            suggested(a),
         )
     ]
+
+
+def suggested(annotation: Annotation) -> str:
+    """A suggested correction's change and state in plain words ('' for any other note): the
+    reason is its body, and without this line it reads as a note on the words."""
+    suggestion = annotation.suggestion
+    if suggestion is None:
+        return ""
+    new = f"“{suggestion.replacement}”" if suggestion.replacement else "(the words deleted)"
+    return f"“{suggestion.original}” → {new} ({suggestion.status.value})"
 
 
 def csv_chunks(items: Iterable[Item], link: Callable[[Annotation], str]) -> Iterator[str]:
@@ -467,6 +482,8 @@ def _entry(item: Item, url: str) -> list[str]:
         lines = [f"On the whole of {_citation(item)} · {open_link}", ""]
     if a.is_hidden:
         lines += ["*Hidden by a moderator.*", ""]
+    if a.suggestion is not None:
+        lines += [f"Suggested correction: {escape(suggested(a))}", ""]
     if a.body_source.strip():
         lines += [words_of(a), ""]
     if a.tag_names:

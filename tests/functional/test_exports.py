@@ -313,16 +313,16 @@ def test_group_csv_has_exactly_the_groups_rows(session, seeded, seminar):
     para = paragraph_of(session, "Litvinov in Copenhagen", seeded)
     assert rows == [
         ["author", "text", "paragraph", "quote", "body", "tags", "audience", "created", "agree",
-         "puzzled", "parent id", "id", "hidden", "link"],
+         "puzzled", "parent id", "id", "hidden", "link", "suggestion"],
         ["Ann Student", seeded.title, para, "Litvinov in Copenhagen",
          "'=SUM(A1:A3)\nsecond line, \"quoted\"", "diplomacy nep", "group: Carr seminar",
-         _utc(note.created_at), "1", "1", "", str(note.id), "no", link_to(note.id, lens=lens)],
+         _utc(note.created_at), "1", "1", "", str(note.id), "no", link_to(note.id, lens=lens), ""],
         ["Ben Student", seeded.title, para, "", "'+1 agreed", "", "group: Carr seminar",
          _utc(fresh(session).get(Annotation, reply.id).created_at), "0", "0", str(note.id),
-         str(reply.id), "no", link_to(reply.id, lens=lens, root=note.id)],
+         str(reply.id), "no", link_to(reply.id, lens=lens, root=note.id), ""],
         ["Ben Student", seeded.title, paragraph_of(session, "Rapallo", seeded), "Rapallo",
          "'@rude", "", "group: Carr seminar", _utc(hidden.created_at), "0", "0", "",
-         str(hidden.id), "yes", link_to(hidden.id, lens=lens)],
+         str(hidden.id), "yes", link_to(hidden.id, lens=lens), ""],
     ]  # fmt: skip
 
 

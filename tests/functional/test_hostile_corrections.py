@@ -3,6 +3,9 @@ targets, through the API's back doors, and for what they could leak."""
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from sqlalchemy import func, select
 
@@ -208,3 +211,22 @@ def test_odd_pages_of_a_comparison(session, seminar, page, status):
     ida.post(f"/notes/{_suggestion_id(_suggest(ann, session, 'Rcichswehr', 'Reichswehr'))}/accept")
     response = ida.get(f"{PAGE}/revisions/compare?from=1&to=2&page={page}")
     assert response.status_code == status
+
+
+def test_exports_say_what_a_suggestion_would_change(session, seminar):
+    """Without it, a suggestion exported reads as a note on the words saying "OCR error"."""
+    ida, ann, _, _, group = seminar
+    accepted = _suggestion_id(
+        _suggest(ann, session, "brought hack", "brought back", f"group-{group.id}")
+    )
+    ida.post(f"/notes/{accepted}/accept")
+    _suggest(ann, session, "Soviet Kussia ", "", f"group-{group.id}")
+    notebook = ann.get("/api/v1/exports/notebook.md").get_data(as_text=True)
+    assert "Suggested correction: “brought hack” → “brought back” (accepted)" in notebook
+    assert "Suggested correction: “Soviet Kussia ” → (the words deleted) (open)" in notebook
+    raw = ida.get(f"/api/v1/exports/groups/{group.id}.csv").get_data().decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(raw, newline="")))
+    assert [row["suggestion"] for row in rows] == [
+        "“brought hack” → “brought back” (accepted)",
+        "“Soviet Kussia ” → (the words deleted) (open)",
+    ]
