@@ -13,11 +13,14 @@ from app.models import Annotation, SuggestionStatus, Text, TextRevision
 from app.services import moderation
 from app.services.access import viewer_for
 from app.services.annotations import thread_changes
+from app.services.annotations.rules import CONTEXT_CHARS
 from tests import factories
 from tests.factories import PAGE, fresh
 from tests.functional.test_corrections import (
     _api_suggestion,
     _content,
+    _note,
+    _span_of,
     _suggest,
     _suggestion_id,
 )
@@ -230,3 +233,29 @@ def test_exports_say_what_a_suggestion_would_change(session, seminar):
         "“brought hack” → “brought back” (accepted)",
         "“Soviet Kussia ” → (the words deleted) (open)",
     ]
+
+
+def test_every_note_reads_its_words_and_context_after_an_accept(session, seminar):
+    """Notes far from the edit are carried over in bulk, those near it one by one: either way
+    each stands on its own words, its quote's context as the new revision has it."""
+    ida, ann, ben, _, _ = seminar
+    content = _content(session)
+    edit_at = content.index("Soviet Kussia")
+    notes = [
+        _note(session, ben.user, *_span_of(session, words), "x", public=True)
+        for words in (
+            *("Kopp, the Soviet", "secret discussions", "to Moscow a scheme", "by German"),
+            *("firms of guns", "The response was favourable", "Genoa", "Lenin greeted"),
+        )
+    ]
+    suggestion = _suggestion_id(_suggest(ann, session, "Soviet Kussia", "Soviet Russia (sic)"))
+    assert ida.post(f"/notes/{suggestion}/accept").status_code == 302
+    session = fresh(session)
+    revision = session.scalar(select(Text).where(Text.slug == factories.SLUG)).current_revision
+    new = revision.content
+    assert new.index("Soviet Russia (sic)") == edit_at
+    for note in (session.get(Annotation, n) for n in notes):
+        assert note.revision_id == revision.id
+        assert new[note.start : note.end] == note.exact
+        assert note.prefix == new[max(0, note.start - CONTEXT_CHARS) : note.start]
+        assert note.suffix == new[note.end : note.end + CONTEXT_CHARS]

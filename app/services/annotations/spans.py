@@ -135,6 +135,32 @@ class Edit:
         return (new_start, new_end) if new_start < new_end else None
 
 
+def _carry_far(session: Session, text_id: int, new_id: int, edit: Edit) -> dict[str, int]:
+    """Carry over, in two UPDATEs, the notes on the edited revision that the edit does not
+    reach, their words nor their context (``CONTEXT_CHARS`` each side): those before it as they
+    are, those after it shifted by the change in length. Their selectors would read the same:
+    on a text with 10,000 notes this keeps an accept's write (SQLite's lock for every writer)
+    to a fraction of a second instead of seconds of rewriting each note."""
+    on_previous = (
+        Annotation.text_id == text_id,
+        Annotation.revision_id == edit.previous_id,
+        Annotation.start.is_not(None),
+        Annotation.exact.is_not(None),
+    )
+    delta = edit.length - (edit.end - edit.start)
+    before = session.execute(
+        update(Annotation)
+        .where(*on_previous, Annotation.end + CONTEXT_CHARS <= edit.start)
+        .values(revision_id=new_id)
+    ).rowcount
+    after = session.execute(
+        update(Annotation)
+        .where(*on_previous, Annotation.start >= edit.end + CONTEXT_CHARS)
+        .values(revision_id=new_id, start=Annotation.start + delta, end=Annotation.end + delta)
+    ).rowcount
+    return {"kept": before + (0 if delta else after), "moved": after if delta else 0, "orphaned": 0}
+
+
 def reanchor(
     session: Session, text: Text, new: TextRevision, edit: Edit | None = None
 ) -> dict[str, int]:
@@ -144,9 +170,15 @@ def reanchor(
     re-anchored notes appear together or not at all.
     """
     counts = {"kept": 0, "moved": 0, "orphaned": 0}
+    if edit is not None:
+        counts = _carry_far(session, text.id, new.id, edit)
     content, spans = new.content, new.spans()
     annotations = session.scalars(
-        select(Annotation).where(Annotation.text_id == text.id, Annotation.exact.is_not(None))
+        select(Annotation).where(
+            Annotation.text_id == text.id,
+            Annotation.exact.is_not(None),
+            Annotation.revision_id != new.id,  # not those _carry_far carried
+        )
     ).all()
     for annotation in annotations:
         if (
