@@ -10,11 +10,12 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import Annotation, SuggestionStatus, Text, TextRevision
-from app.services import moderation
+from app.services import importer, moderation
 from app.services.access import viewer_for
 from app.services.annotations import thread_changes
 from app.services.annotations.rules import CONTEXT_CHARS
 from tests import factories
+from tests.conftest import SEED
 from tests.factories import PAGE, fresh
 from tests.functional.test_corrections import (
     _api_suggestion,
@@ -259,3 +260,54 @@ def test_every_note_reads_its_words_and_context_after_an_accept(session, seminar
         assert new[note.start : note.end] == note.exact
         assert note.prefix == new[max(0, note.start - CONTEXT_CHARS) : note.start]
         assert note.suffix == new[note.end : note.end + CONTEXT_CHARS]
+
+
+def _reimport(session, old: str, new: str) -> None:
+    """The text imported again from the command line, with ``old`` become ``new``."""
+    words = SEED.read_text(encoding="utf-8").replace(old, new)
+    importer.store(session, importer.parse_file(words.encode(), SEED.name), SEED.name)
+    session.commit()
+
+
+def test_accepting_after_the_text_was_imported_again(session, seminar):
+    """A new revision under an open suggestion: still on its words, it is accepted on top of
+    it; its words changed by the import, it is refused, and the text stays as imported."""
+    ida, ann, _, _, _ = seminar
+    on_top = _suggestion_id(_suggest(ann, session, "Rcichswehr", "Reichswehr"))
+    under = _suggestion_id(_suggest(ann, session, "brought hack", "brought back"))
+    _reimport(session, "Soviet Kussia", "Soviet Russia")
+    assert ida.post(f"/notes/{on_top}/accept").status_code == 302
+    assert _revisions(session) == 3
+    content = _content(session)
+    assert "Reichswehr, were" in content and "Soviet Russia by German" in content
+    _reimport(session, "brought hack", "brought it back")
+    response = ida.post(f"/notes/{under}/accept")
+    assert "The text changed under this suggestion" in factories.flashed(ida, response)
+    assert _status(session, under) is SuggestionStatus.OPEN
+    assert "brought it back" in _content(session) and _revisions(session) == 4
+
+
+def test_a_groups_accepted_suggestion_tells_the_public_only_the_words(app, session, seminar):
+    """History, diff, search and the page show everyone the text's new words, never the
+    suggester, the reason nor the discussion: those are the group's."""
+    ida, ann, _, cy, group = seminar
+    suggestion = _suggestion_id(
+        _suggest(ann, session, "Rcichswehr", "Reichswehr", f"group-{group.id}", "Zanzibar")
+    )
+    assert ida.post(f"/notes/{suggestion}/accept").status_code == 302
+    anonymous = app.test_client()
+    for path in (
+        f"{PAGE}/revisions",
+        f"{PAGE}/revisions/compare?from=1&to=2",
+        PAGE,
+        "/search?q=zanzibar",
+        "/api/v1/search?q=zanzibar",
+    ):
+        for client in (anonymous, cy.client):
+            page = client.get(path).get_data(as_text=True)
+            assert "Zanzibar" not in page and "Ann Student" not in page, (path, client)
+    assert "Reichswehr" in anonymous.get(f"{PAGE}/revisions").get_data(as_text=True)
+    assert (
+        factories.annotation_id(ann.get("/api/v1/search?q=zanzibar").get_json()["items"][0])
+        == suggestion
+    )
