@@ -208,7 +208,9 @@ def store(session: Session, parsed: ParsedText, source_name: str) -> ImportResul
     """Create the text, add a revision if its words changed, or change nothing at all."""
     begin_write(session)
     digest = parsed.content_hash()
-    text = session.scalar(select(Text).where(Text.slug == parsed.slug))
+    # FOR UPDATE (PostgreSQL), as an accept's: a note being written waits, then anchors on the
+    # new revision (its own FOR KEY SHARE would not wait for a plain UPDATE of the row).
+    text = session.scalar(select(Text).where(Text.slug == parsed.slug).with_for_update())
     if text is not None and text.current_revision and text.current_revision.content_hash == digest:
         return ImportResult(text, "unchanged")
     status = "revised" if text is not None else "created"

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy import text as sql_text
 
 from app.models import Annotation, SuggestionStatus, Text, TextRevision
-from app.services import importer, moderation
+from app.services import annotations, importer, moderation
 from app.services.access import viewer_for
 from app.services.annotations import thread_changes
 from app.services.annotations.rules import CONTEXT_CHARS
@@ -311,3 +313,63 @@ def test_a_groups_accepted_suggestion_tells_the_public_only_the_words(app, sessi
         factories.annotation_id(ann.get("/api/v1/search?q=zanzibar").get_json()["items"][0])
         == suggestion
     )
+
+
+def _wait_for_a_lock_wait(engine) -> None:
+    """On PostgreSQL, until a connection waits on a row lock (SQLite's writers queue for its
+    one lock with nothing to look at: there the order is the same either way)."""
+    if engine.dialect.name != "postgresql":
+        return
+    waiting = sql_text(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+        "AND datname = current_database()"
+    )
+    for _ in range(600):
+        with engine.connect() as connection:
+            if connection.scalar(waiting):
+                return
+        threading.Event().wait(0.1)
+    raise AssertionError("the note's request never waited for the accept")
+
+
+def test_a_note_written_while_an_accept_commits_stands_on_the_new_revision(
+    session, engine, seminar, monkeypatch
+):
+    """The reader's page had the old words: the note, stored once the accept is done, is on
+    the new revision and its words (not the old revision's offsets on the new text)."""
+    ida, ann, ben, _, _ = seminar
+    suggestion = _suggestion_id(_suggest(ann, session, "Soviet Kussia", "Soviet Russia (sic)"))
+    text = fresh(session).scalar(select(Text).where(Text.slug == factories.SLUG))
+    assert ida.token and ben.token  # signed in before the race
+    paused, go = threading.Event(), threading.Event()
+    reanchor = annotations.reanchor
+
+    def reanchor_then_wait(*args, **kwargs):  # the accept, its notes moved, not yet committed
+        moved = reanchor(*args, **kwargs)
+        paused.set()
+        go.wait(timeout=60)
+        return moved
+
+    monkeypatch.setattr(annotations, "reanchor", reanchor_then_wait)
+    answers, notes = [], []
+    accepting = threading.Thread(
+        target=lambda: answers.append(ida.post(f"/notes/{suggestion}/accept").status_code)
+    )
+    accepting.start()
+    assert paused.wait(timeout=60)
+    writing = threading.Thread(
+        target=lambda: notes.append(
+            factories.api_note(ben, text, "by German firms", "Which?", visibility="public")
+        )
+    )
+    writing.start()
+    _wait_for_a_lock_wait(engine)
+    go.set()
+    accepting.join(timeout=60)
+    writing.join(timeout=60)
+    assert answers == [302] and len(notes) == 1
+    session = fresh(session)
+    note = session.get(Annotation, notes[0])
+    current = session.get(Text, text.id).current_revision
+    assert note.revision_id == current.id
+    assert current.content[note.start : note.end] == note.exact == "by German firms"

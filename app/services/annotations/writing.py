@@ -149,7 +149,13 @@ def create(session: Session, viewer: Viewer, draft: Draft) -> Annotation:
     begin_write(session, keep=[text, text.current_revision, author], expire_on_commit=False)
     check_quota(session, viewer)
     check_new_via(session, viewer.id, text.id, draft.via)
-    current = session.scalar(select(Text.current_revision_id).where(Text.id == text.id))
+    # FOR KEY SHARE (PostgreSQL; SQLite's write lock already did it): an accept or import
+    # holding the text's row finishes first, and the note is anchored on what it made.
+    current = session.scalar(
+        select(Text.current_revision_id)
+        .where(Text.id == text.id)
+        .with_for_update(read=True, key_share=True)
+    )
     if current != annotation.revision.id:  # revised since: anchor on what is current now
         text = text_for(session, draft.text_slug, reload=True)
         annotation = _new_on_text(session, viewer, draft, body, text)
