@@ -32,6 +32,7 @@ from app.models.base import utcnow
 from app.models.text import PARAGRAPH_SEPARATOR, paragraph_at
 from app.services import annotations, live, revision_cache
 from app.services.access import Action, Viewer, can
+from app.services.annotations.rules import SUGGESTION_SHARED
 from app.services.annotations.spans import Edit
 from app.services.annotations.writing import thread_locked
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge
@@ -82,10 +83,7 @@ def suggest(session: Session, viewer: Viewer, draft: annotations.Draft) -> Annot
     one nobody who decides could ever read."""
     replacement = check_replacement(draft.replacement or "")
     if draft.visibility is Visibility.PRIVATE:
-        raise Invalid(
-            "A suggestion is for others to discuss and an instructor to decide on: share it "
-            "with a group or make it public."
-        )
+        raise Invalid(SUGGESTION_SHARED)
     if draft.target is None:
         raise Invalid("A suggested correction is on words of the text: select them.")
     draft.motivation, draft.replacement = Motivation.EDITING, replacement

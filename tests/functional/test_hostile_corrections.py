@@ -373,3 +373,20 @@ def test_a_note_written_while_an_accept_commits_stands_on_the_new_revision(
     current = session.get(Text, text.id).current_revision
     assert note.revision_id == current.id
     assert current.content[note.start : note.end] == note.exact == "by German firms"
+
+
+def test_a_suggestion_is_not_moved_to_only_me(session, seminar):
+    """Made private afterwards, no one who decides could read it: refused as when suggesting;
+    moved to the author's group it stays a suggestion the group's instructors decide."""
+    ida, ann, _, _, group = seminar
+    suggestion = _suggestion_id(_suggest(ann, session, "Rcichswehr", "Reichswehr"))
+    path = f"/api/v1/annotations/{suggestion}"
+    response = ann.api("PATCH", path, {"scholia:visibility": "private"})
+    assert response.status_code == 422
+    assert "share it with a group or make it public" in response.get_json()["detail"]
+    form = ann.post(f"/notes/{suggestion}/visibility", audience="private", confirm="1")
+    assert "share it with a group or make it public" in _refusal(ann, form)
+    moved = {"scholia:visibility": "group", "scholia:group": group.id}
+    assert ann.api("PATCH", path, moved).status_code == 200
+    assert ida.post(f"/notes/{suggestion}/accept").status_code == 302
+    assert _status(session, suggestion) is SuggestionStatus.ACCEPTED

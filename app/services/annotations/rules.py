@@ -32,6 +32,13 @@ MAX_TAG_CHARS = 64
 CONTEXT_CHARS = 32
 
 
+# A suggested correction (motivation EDITING) is never Only me: nobody who decides could read it.
+SUGGESTION_SHARED = (
+    "A suggestion is for others to discuss and an instructor to decide on: share it with a group "
+    "or make it public."
+)
+
+
 # A client's prefix and suffix only help find its quote; anchoring reads their nearest
 # characters anyway (anchoring.CONTEXT_READ), and a longer one is refused at the edge.
 MAX_CONTEXT_CHARS = 1_000

@@ -11,14 +11,15 @@ from app.models import (
     AnnotationVersion,
     EventKind,
     Flag,
+    Motivation,
     Visibility,
 )
 from app.models.base import utcnow
 from app.services import live
 from app.services.access import Action, Viewer, can
-from app.services.annotations.rules import check_audience, refusal
+from app.services.annotations.rules import SUGGESTION_SHARED, check_audience, refusal
 from app.services.annotations.writing import check_quota, get_for, thread_locked
-from app.services.errors import Conflict, NotFound
+from app.services.errors import Conflict, Invalid, NotFound
 
 
 def delete(session: Session, viewer: Viewer, annotation_id: int) -> Annotation:
@@ -143,6 +144,8 @@ def set_visibility(
     """
     annotation = get_for(session, viewer, annotation_id, Action.MOVE)
     check_audience(viewer, visibility, group_id)
+    if annotation.motivation is Motivation.EDITING and visibility is Visibility.PRIVATE:
+        raise Invalid(SUGGESTION_SHARED)
     if (annotation.visibility, annotation.group_id) == (visibility, group_id):
         return annotation
     in_thread = (Annotation.id == annotation.id) | (Annotation.root_id == annotation.id)
