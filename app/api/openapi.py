@@ -224,7 +224,8 @@ SCHEMAS: dict[str, Any] = {
             "scholia:suggestion": {
                 "enum": ["open", "accepted", "declined"],
                 "description": "A suggested correction (motivation editing): what became of it. "
-                "Its body with purpose editing holds the words it would put in place.",
+                "Its body with purpose editing holds the words it would put in place; a PATCH "
+                "or PUT may send it back as served, never other words (409).",
             },
             "scholia:paragraph": {"type": "integer", "minimum": 1},
             "via": {"type": "string"},
