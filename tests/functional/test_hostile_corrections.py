@@ -390,3 +390,15 @@ def test_a_suggestion_is_not_moved_to_only_me(session, seminar):
     assert ann.api("PATCH", path, moved).status_code == 200
     assert ida.post(f"/notes/{suggestion}/accept").status_code == 302
     assert _status(session, suggestion) is SuggestionStatus.ACCEPTED
+
+
+def test_an_import_does_not_carry_a_suggestion_onto_the_same_words_elsewhere(session, seminar):
+    """The suggestion was on the first "Reichswehr"; the import took that sentence out: found
+    again on the other one, accepting it would change words nobody pointed at."""
+    ida, ann, _, _, _ = seminar
+    suggestion = _suggestion_id(_suggest(ann, session, "Reichswehr", "army"))
+    _reimport(session, "discussions with the Reichswehr, brought", "discussions, brought")
+    assert fresh(session).get(Annotation, suggestion).is_orphan
+    response = ida.post(f"/notes/{suggestion}/accept")
+    assert "The text changed under this suggestion" in factories.flashed(ida, response)
+    assert "both to the Reichswehr and" in _content(session) and _revisions(session) == 2

@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session
 
 from app.models import (
     Annotation,
+    Motivation,
+    SuggestionStatus,
     Text,
     TextRevision,
 )
@@ -135,6 +137,20 @@ class Edit:
         return (new_start, new_end) if new_start < new_end else None
 
 
+def _elsewhere(annotation: Annotation, content: str, start: int, end: int) -> bool:
+    """Whether an open suggestion's words, found again, stand in other surroundings than it
+    was made in: the words it was made on gone, the same words further on, accepting it would
+    change words its writer never pointed at. It becomes an orphan instead (an accept is then
+    refused: the text changed under it)."""
+    if annotation.motivation is not Motivation.EDITING:
+        return False
+    suggestion = annotation.suggestion
+    if suggestion is None or suggestion.status is not SuggestionStatus.OPEN:
+        return False
+    before = content[max(0, start - len(annotation.prefix)) : start]
+    return before != annotation.prefix or not content[end:].startswith(annotation.suffix)
+
+
 def _carry_far(session: Session, text_id: int, new_id: int, edit: Edit) -> dict[str, int]:
     """Carry over, in two UPDATEs, the notes on the edited revision that the edit does not
     reach, their words nor their context (``CONTEXT_CHARS`` each side): those before it as they
@@ -207,6 +223,8 @@ def reanchor(
         found = anchoring.anchor(content, quote, position)
         annotation.revision_id = new.id
         snapped = found and snap_to_paragraphs(spans, found.start, found.end)
+        if snapped and _elsewhere(annotation, content, *snapped):
+            snapped = None
         if not snapped:
             annotation.start = annotation.end = None
             counts["orphaned"] += 1
