@@ -28,6 +28,10 @@ def form_refused(refusal: Refused):
     args = request.view_args or {}
     if "slug" in args:
         back = url_for("library.read", slug=args["slug"])
+    elif (
+        request.endpoint == "notes.restore"
+    ):  # a deleted note has no page: the message would be lost
+        back = url_for("notes.notebook")
     elif "annotation_id" in args:  # the note's own page, where its forms are without JavaScript
         back = url_for("notes.show", annotation_id=args["annotation_id"])
     else:

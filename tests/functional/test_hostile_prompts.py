@@ -164,7 +164,10 @@ def test_a_removed_discussion_does_not_come_back_beside_the_one_started_since(
     refused = ida.api("POST", f"/api/v1/annotations/{old.id}/restore")
     assert refused.status_code == 409
     assert "remove the new one first" in refused.get_json()["detail"]
-    assert ida.post(f"/notes/{old.id}/restore").status_code == 302  # the form: a message
+    # The form: back to the notebook with the message (the deleted note has no page to show it).
+    answer = ida.post(f"/notes/{old.id}/restore")
+    assert answer.location.endswith("/notes")
+    assert "remove the new one first" in text_of(dom(flashed(ida, answer)))
     assert thread_at(session, group, 4).id == new.id  # one discussion of ¶4
     assert [p.paragraph for p in prompts.prompt_answers(fresh(session), group.id, text.id)] == [4]
 
