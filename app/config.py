@@ -105,8 +105,9 @@ def build_config(instance_path: str) -> dict:
         "MAIL_FROM": os.environ.get("SCHOLIA_MAIL_FROM") or "Scholia <scholia@localhost>",
         "BASE_URL": (os.environ.get("SCHOLIA_BASE_URL") or "http://localhost:5000").rstrip("/"),
         "MAIL_MAX_ATTEMPTS": max(1, _int("SCHOLIA_MAIL_MAX_ATTEMPTS", 8)),
-        # From this hour (UTC) on, `send-mail` makes the day's digests (once a day each).
-        "MAIL_DIGEST_HOUR": _int("SCHOLIA_MAIL_DIGEST_HOUR", 7),
+        # From this hour (UTC, 0-23; outside it, the nearest) on, `send-mail` makes the day's
+        # digests (once a day each): 24 or more would never come.
+        "MAIL_DIGEST_HOUR": min(23, max(0, _int("SCHOLIA_MAIL_DIGEST_HOUR", 7))),
         "SEEDS_DIR": os.environ.get("SCHOLIA_SEEDS_DIR")
         or str(Path(__file__).resolve().parent.parent / "seeds"),
     }

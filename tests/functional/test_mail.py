@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from app.cli import mail_site
 from app.cli import send_mail as send_mail_now
+from app.config import build_config
 from app.extensions import db
 from app.models import Annotation, MailMode, MailOutbox, OutboxStatus, Text, User
 from app.models.base import utcnow
@@ -510,6 +511,15 @@ def test_the_smtp_url_names_the_server_its_tls_and_its_credentials():
     for nonsense in ("ftp://mx.example", "smtp://", "smtp://mx.example:port", "mx.example"):
         with pytest.raises(Invalid):
             mail.SmtpServer.from_url(nonsense)
+
+
+@pytest.mark.parametrize(("setting", "hour"), [("30", 23), ("-2", 0), ("9", 9)])
+def test_a_digest_hour_outside_the_day_is_the_nearest_hour_of_it(
+    tmp_path, monkeypatch, setting, hour
+):
+    """24 or more would make no digest ever, with nothing said."""
+    monkeypatch.setenv("SCHOLIA_MAIL_DIGEST_HOUR", setting)
+    assert build_config(str(tmp_path))["MAIL_DIGEST_HOUR"] == hour
 
 
 def test_send_mail_signs_in_with_the_urls_credentials_and_a_refusal_is_tried_again(
