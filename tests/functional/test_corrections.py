@@ -24,7 +24,7 @@ from app.services import annotations, corrections, groups, search
 from app.services.access import ANONYMOUS, Action, can, viewer_for
 from app.services.annotations.spans import Edit
 from tests import factories
-from tests.factories import PAGE, SLUG, dom, flashed, fresh, text_of
+from tests.factories import PAGE, SLUG, dom, flashed, fresh, recorded_queries, text_of
 
 # The Carr excerpt's OCR errors, and what they should read.
 OCR = {
@@ -545,3 +545,23 @@ def test_a_long_comparison_comes_in_pages(session, client, seeded):
 )
 def test_an_edit_carries_a_span_over(edit, span, carried):
     assert Edit(1, *edit).carry(*span) == carried
+
+
+def test_suggestions_cost_the_same_queries_however_many(app, engine, session, seminar, client):
+    """The margin and the API show each suggestion's words and state: read with the page's
+    annotations, never one query per suggestion."""
+    ann = seminar[1]
+    words = ["Rcichswehr", "Soviet Kussia", "Were not expected", "brought hack"]
+
+    def queries(path: str) -> int:
+        app.extensions["render_cache"].clear()
+        with recorded_queries(engine) as statements:
+            assert client.get(path).status_code == 200
+        return len(statements)
+
+    paths = (PAGE, f"/api/v1/annotations?text={SLUG}")
+    _suggest(ann, session, words[0], "a")
+    few = [queries(p) for p in paths]
+    for quote in words[1:]:
+        _suggest(ann, session, quote, "b")
+    assert [queries(p) for p in paths] == few
